@@ -1,0 +1,1 @@
+// Intentionally empty: keeps a module library linkable before it has sources.
