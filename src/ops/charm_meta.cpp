@@ -1,0 +1,632 @@
+// CharmMeta: parsing metadata.yaml, actions.yaml, config.yaml and charmcraft.yaml.
+//
+// Every error names the file, the 1-based line and the dotted field path, so
+// that a charm author can fix the file without guessing. yaml-cpp stays in
+// this file.
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "ops/charm.hpp"
+#include "ops/errors.hpp"
+
+namespace ops {
+
+std::string to_string(RelationRole role) {
+  switch (role) {
+    case RelationRole::kRequires:
+      return "requires";
+    case RelationRole::kProvides:
+      return "provides";
+    case RelationRole::kPeer:
+      return "peer";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using nlohmann::json;
+
+// A node with the dotted path that reached it and the best line we know for
+// it (its own, or its parent's when the node is absent).
+struct Field {
+  YAML::Node node;
+  std::string path;
+  int line = 0;  // 0-based, as yaml-cpp counts
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(int line, const std::string& path, const std::string& problem) const {
+    std::string message = file_ + ":" + std::to_string(line + 1) + ": ";
+    if (!path.empty()) message += path + ": ";
+    throw CharmMetaError(message + problem);
+  }
+  [[noreturn]] void fail(const Field& field, const std::string& problem) const {
+    fail(field.line, field.path, problem);
+  }
+
+  // Loads a YAML text; an empty text is an empty (null) document.
+  Field load(std::string_view text) const {
+    try {
+      YAML::Node root = YAML::Load(std::string(text));
+      return Field{root, "", line_of(root, 0)};
+    } catch (const YAML::Exception& e) {
+      fail(e.mark.is_null() ? 0 : e.mark.line, "", "invalid YAML: " + e.msg);
+    }
+  }
+
+  Field child(const Field& parent, const std::string& key) const {
+    std::string path = parent.path.empty() ? key : parent.path + "." + key;
+    if (!parent.node.IsMap()) return Field{YAML::Node(), path, parent.line};
+    const YAML::Node& map = parent.node;
+    YAML::Node node = map[key];
+    return Field{node, path, line_of(node, parent.line)};
+  }
+
+  static bool present(const Field& f) { return f.node.IsDefined() && !f.node.IsNull(); }
+
+  void require_map(const Field& f) const {
+    if (!f.node.IsMap()) fail(f, "expected a mapping, got " + kind(f.node));
+  }
+  // A mapping, or absent/null (treated as empty).
+  bool optional_map(const Field& f) const {
+    if (!present(f)) return false;
+    require_map(f);
+    return true;
+  }
+
+  std::string string_value(const Field& f) const {
+    if (!f.node.IsScalar()) fail(f, "expected a string, got " + kind(f.node));
+    return f.node.Scalar();
+  }
+  std::string optional_string(const Field& parent, const std::string& key,
+                              std::string fallback = {}) const {
+    Field f = child(parent, key);
+    return present(f) ? string_value(f) : fallback;
+  }
+  std::string required_string(const Field& parent, const std::string& key) const {
+    Field f = child(parent, key);
+    if (!present(f)) fail(f, "missing (required)");
+    std::string value = string_value(f);
+    if (value.empty()) fail(f, "must not be empty");
+    return value;
+  }
+
+  bool bool_value(const Field& f) const {
+    std::optional<bool> value;
+    if (f.node.IsScalar() && is_plain(f.node)) value = parse_bool(f.node.Scalar());
+    if (!value) fail(f, "expected a boolean (true or false), got " + describe(f.node));
+    return *value;
+  }
+  bool optional_bool(const Field& parent, const std::string& key, bool fallback) const {
+    Field f = child(parent, key);
+    return present(f) ? bool_value(f) : fallback;
+  }
+
+  int int_value(const Field& f) const {
+    std::optional<long long> value;
+    if (f.node.IsScalar() && is_plain(f.node)) value = parse_int(f.node.Scalar());
+    if (!value || *value < std::numeric_limits<int>::min() ||
+        *value > std::numeric_limits<int>::max()) {
+      fail(f, "expected an integer, got " + describe(f.node));
+    }
+    return static_cast<int>(*value);
+  }
+
+  std::vector<std::string> string_list(const Field& f) const {
+    std::vector<std::string> out;
+    if (!present(f)) return out;
+    if (!f.node.IsSequence()) fail(f, "expected a list of strings, got " + kind(f.node));
+    for (std::size_t i = 0; i < f.node.size(); ++i) {
+      Field item{f.node[i], f.path + "[" + std::to_string(i) + "]", line_of(f.node[i], f.line)};
+      out.push_back(string_value(item));
+    }
+    return out;
+  }
+
+  // Iterates a mapping's entries as (key, Field) in document order.
+  template <typename Fn>
+  void each_entry(const Field& map, Fn&& fn) const {
+    for (auto it = map.node.begin(); it != map.node.end(); ++it) {
+      if (!it->first.IsScalar())
+        fail(line_of(it->first, map.line), map.path, "keys must be strings");
+      std::string key = it->first.Scalar();
+      std::string path = map.path.empty() ? key : map.path + "." + key;
+      int line = line_of(it->second, line_of(it->first, map.line));
+      // A null value sits on its key's line; yaml-cpp gives it no useful mark.
+      if (!it->second.IsDefined() || it->second.IsNull()) line = line_of(it->first, map.line);
+      fn(key, Field{it->second, path, line});
+    }
+  }
+
+  // The YAML value as JSON, with YAML 1.1 scalar typing for plain scalars.
+  json to_json(const YAML::Node& node) const {
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        return nullptr;
+      case YAML::NodeType::Scalar:
+        return scalar_to_json(node);
+      case YAML::NodeType::Sequence: {
+        json out = json::array();
+        for (const auto& item : node) out.push_back(to_json(item));
+        return out;
+      }
+      case YAML::NodeType::Map: {
+        json out = json::object();
+        for (auto it = node.begin(); it != node.end(); ++it) {
+          out[it->first.Scalar()] = to_json(it->second);
+        }
+        return out;
+      }
+    }
+    return nullptr;
+  }
+
+  static json scalar_to_json(const YAML::Node& node) {
+    const std::string& text = node.Scalar();
+    if (!is_plain(node)) return text;
+    if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
+      return nullptr;
+    }
+    if (auto b = parse_bool(text)) return *b;
+    if (auto i = parse_int(text)) return *i;
+    if (auto d = parse_float(text)) return *d;
+    return text;
+  }
+
+  static bool is_plain(const YAML::Node& node) { return node.Tag() != "!"; }
+
+  static std::optional<bool> parse_bool(const std::string& t) {
+    static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
+                                        "YES",  "on",   "On",   "ON"};
+    static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No",
+                                         "NO",    "off",   "Off",   "OFF"};
+    for (const char* s : kTrue)
+      if (t == s) return true;
+    for (const char* s : kFalse)
+      if (t == s) return false;
+    return std::nullopt;
+  }
+
+  static std::optional<long long> parse_int(const std::string& t) {
+    if (t.empty()) return std::nullopt;
+    std::size_t start = (t[0] == '-' || t[0] == '+') ? 1 : 0;
+    int base = 10;
+    std::string digits = t.substr(start);
+    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+      base = 16;
+      digits = digits.substr(2);
+    } else if (digits.size() > 2 && digits[0] == '0' && digits[1] == 'o') {
+      base = 8;
+      digits = digits.substr(2);
+    }
+    if (digits.empty()) return std::nullopt;
+    for (char c : digits) {
+      bool ok = base == 16 ? std::isxdigit(static_cast<unsigned char>(c)) != 0
+                           : (c >= '0' && c < static_cast<char>('0' + base));
+      if (!ok) return std::nullopt;
+    }
+    errno = 0;
+    long long value = std::strtoll(digits.c_str(), nullptr, base);
+    if (errno == ERANGE) return std::nullopt;
+    return t[0] == '-' ? -value : value;
+  }
+
+  static std::optional<double> parse_float(const std::string& t) {
+    if (t == ".inf" || t == ".Inf" || t == ".INF" || t == "+.inf") {
+      return std::numeric_limits<double>::infinity();
+    }
+    if (t == "-.inf" || t == "-.Inf" || t == "-.INF")
+      return -std::numeric_limits<double>::infinity();
+    if (t == ".nan" || t == ".NaN" || t == ".NAN") return std::numeric_limits<double>::quiet_NaN();
+    // A YAML float has digits and a '.' or an exponent; reject words like "infinity".
+    bool has_digit = std::any_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool only_number_chars = std::all_of(t.begin(), t.end(), [](char c) {
+      return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+    });
+    if (!has_digit || !only_number_chars) return std::nullopt;
+    char* end = nullptr;
+    errno = 0;
+    double value = std::strtod(t.c_str(), &end);
+    if (end != t.c_str() + t.size() || errno == ERANGE) return std::nullopt;
+    return value;
+  }
+
+  static std::string kind(const YAML::Node& node) {
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        return "nothing";
+      case YAML::NodeType::Scalar:
+        return "a scalar";
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Map:
+        return "a mapping";
+    }
+    return "something else";
+  }
+  static std::string describe(const YAML::Node& node) {
+    if (node.IsScalar()) return "'" + node.Scalar() + "'";
+    return kind(node);
+  }
+
+  static int line_of(const YAML::Node& node, int fallback) {
+    if (!node.IsDefined()) return fallback;
+    YAML::Mark mark = node.Mark();
+    return mark.is_null() ? fallback : mark.line;
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+RelationMeta parse_relation(const Parser& p, const std::string& name, RelationRole role,
+                            const Field& f) {
+  RelationMeta meta;
+  meta.relation_name = name;
+  meta.role = role;
+  if (f.node.IsScalar()) {
+    // Short form: "endpoint: interface".
+    meta.interface_name = p.string_value(f);
+    if (meta.interface_name.empty()) p.fail(f, "missing interface");
+    return meta;
+  }
+  if (!f.node.IsMap()) {
+    p.fail(f, "expected a mapping with an 'interface' key, got " + Parser::kind(f.node));
+  }
+  meta.interface_name = p.required_string(f, "interface");
+  Field limit = p.child(f, "limit");
+  if (Parser::present(limit)) {
+    meta.limit = p.int_value(limit);
+    if (*meta.limit < 0) p.fail(limit, "must not be negative");
+  }
+  Field scope = p.child(f, "scope");
+  if (Parser::present(scope)) {
+    meta.scope = p.string_value(scope);
+    if (meta.scope != "global" && meta.scope != "container") {
+      p.fail(scope, "expected 'global' or 'container', got '" + meta.scope + "'");
+    }
+  }
+  meta.optional = p.optional_bool(f, "optional", false);
+  return meta;
+}
+
+// "1-3" -> (1, 3); "2-" -> (2, none); "3" -> (3, 3).
+void parse_multiple_range(const Parser& p, const Field& f, StorageMeta& meta) {
+  std::string text = p.string_value(f);
+  auto is_number = [](const std::string& s) {
+    return !s.empty() && s.size() < 9 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  auto bad = [&]() { p.fail(f, "expected a range like '3', '1-3' or '2-', got '" + text + "'"); };
+  std::size_t dash = text.find('-');
+  std::string low = text.substr(0, dash);
+  if (!is_number(low)) bad();
+  meta.multiple_min = std::stoi(low);
+  if (dash == std::string::npos) {
+    meta.multiple_max = meta.multiple_min;
+  } else {
+    std::string high = text.substr(dash + 1);
+    if (!high.empty()) {
+      if (!is_number(high)) bad();
+      meta.multiple_max = std::stoi(high);
+      if (*meta.multiple_max < *meta.multiple_min) bad();
+    }
+  }
+}
+
+StorageMeta parse_storage(const Parser& p, const std::string& name, const Field& f) {
+  p.require_map(f);
+  StorageMeta meta;
+  meta.storage_name = name;
+  meta.type = p.required_string(f, "type");
+  if (meta.type != "filesystem" && meta.type != "block") {
+    p.fail(p.child(f, "type"), "expected 'filesystem' or 'block', got '" + meta.type + "'");
+  }
+  Field location = p.child(f, "location");
+  if (Parser::present(location)) meta.location = p.string_value(location);
+  meta.description = p.optional_string(f, "description");
+  meta.shared = p.optional_bool(f, "shared", false);
+  meta.read_only = p.optional_bool(f, "read-only", false);
+  meta.minimum_size = p.optional_string(f, "minimum-size");
+  Field multiple = p.child(f, "multiple");
+  if (p.optional_map(multiple)) {
+    Field range = p.child(multiple, "range");
+    if (!Parser::present(range)) p.fail(range, "missing (required when 'multiple' is given)");
+    parse_multiple_range(p, range, meta);
+  }
+  return meta;
+}
+
+ContainerMeta parse_container(const Parser& p, const std::string& name, const Field& f,
+                              const std::map<std::string, StorageMeta>& storages) {
+  ContainerMeta meta;
+  meta.name = name;
+  if (!p.optional_map(f)) return meta;
+  Field resource = p.child(f, "resource");
+  if (Parser::present(resource)) meta.resource = p.string_value(resource);
+  Field mounts = p.child(f, "mounts");
+  if (!Parser::present(mounts)) return meta;
+  if (!mounts.node.IsSequence())
+    p.fail(mounts, "expected a list, got " + Parser::kind(mounts.node));
+  for (std::size_t i = 0; i < mounts.node.size(); ++i) {
+    Field mount{mounts.node[i], mounts.path + "[" + std::to_string(i) + "]",
+                Parser::line_of(mounts.node[i], mounts.line)};
+    p.require_map(mount);
+    ContainerMount m;
+    m.storage = p.required_string(mount, "storage");
+    auto storage = storages.find(m.storage);
+    if (storage == storages.end()) {
+      p.fail(p.child(mount, "storage"), "no storage named '" + m.storage + "' is declared");
+    }
+    Field location = p.child(mount, "location");
+    if (Parser::present(location)) {
+      m.location = p.string_value(location);
+    } else if (storage->second.location) {
+      m.location = *storage->second.location;
+    } else {
+      p.fail(location, "missing (the storage declares no location)");
+    }
+    meta.mounts.push_back(std::move(m));
+  }
+  return meta;
+}
+
+ResourceMeta parse_resource(const Parser& p, const std::string& name, const Field& f) {
+  p.require_map(f);
+  ResourceMeta meta;
+  meta.resource_name = name;
+  meta.type = p.optional_string(f, "type", "file");
+  if (meta.type != "file" && meta.type != "oci-image") {
+    p.fail(p.child(f, "type"), "expected 'file' or 'oci-image', got '" + meta.type + "'");
+  }
+  Field filename = p.child(f, "filename");
+  if (Parser::present(filename)) meta.filename = p.string_value(filename);
+  meta.description = p.optional_string(f, "description");
+  return meta;
+}
+
+// Parses the metadata keys (metadata.yaml, or the top of charmcraft.yaml).
+void parse_metadata(const Parser& p, const Field& root, CharmMeta& meta) {
+  if (!root.node.IsMap())
+    p.fail(root, "expected a mapping at the top, got " + Parser::kind(root.node));
+  meta.name = p.required_string(root, "name");
+  meta.display_name = p.optional_string(root, "display-name");
+  if (meta.display_name.empty()) meta.display_name = p.optional_string(root, "title");
+  meta.summary = p.optional_string(root, "summary");
+  meta.description = p.optional_string(root, "description");
+  Field maintainer = p.child(root, "maintainer");
+  if (Parser::present(maintainer)) meta.maintainers.push_back(p.string_value(maintainer));
+  for (auto& m : p.string_list(p.child(root, "maintainers"))) meta.maintainers.push_back(m);
+  meta.tags = p.string_list(p.child(root, "tags"));
+  meta.series = p.string_list(p.child(root, "series"));
+
+  Field bindings = p.child(root, "extra-bindings");
+  if (Parser::present(bindings)) {
+    if (bindings.node.IsMap()) {
+      p.each_entry(bindings, [&](const std::string& key, const Field&) {
+        meta.extra_bindings.push_back(key);
+      });
+    } else if (bindings.node.IsSequence()) {
+      meta.extra_bindings = p.string_list(bindings);
+    } else {
+      p.fail(bindings, "expected a mapping, got " + Parser::kind(bindings.node));
+    }
+  }
+
+  struct Section {
+    const char* key;
+    RelationRole role;
+    std::map<std::string, RelationMeta>* out;
+  };
+  const Section sections[] = {{"requires", RelationRole::kRequires, &meta.requires_relations},
+                              {"provides", RelationRole::kProvides, &meta.provides_relations},
+                              {"peers", RelationRole::kPeer, &meta.peer_relations}};
+  std::map<std::string, std::string> endpoint_section;
+  for (const Section& section : sections) {
+    Field f = p.child(root, section.key);
+    if (!p.optional_map(f)) continue;
+    p.each_entry(f, [&](const std::string& name, const Field& entry) {
+      auto [it, inserted] = endpoint_section.emplace(name, section.key);
+      if (!inserted) {
+        p.fail(entry, "endpoint name '" + name + "' is already declared under '" + it->second +
+                          "'; endpoint names must be unique");
+      }
+      RelationMeta rel = parse_relation(p, name, section.role, entry);
+      section.out->emplace(name, rel);
+      meta.relations.emplace(name, std::move(rel));
+    });
+  }
+
+  Field storage = p.child(root, "storage");
+  if (p.optional_map(storage)) {
+    p.each_entry(storage, [&](const std::string& name, const Field& entry) {
+      meta.storages.emplace(name, parse_storage(p, name, entry));
+    });
+  }
+  Field containers = p.child(root, "containers");
+  if (p.optional_map(containers)) {
+    p.each_entry(containers, [&](const std::string& name, const Field& entry) {
+      meta.containers.emplace(name, parse_container(p, name, entry, meta.storages));
+    });
+  }
+  Field resources = p.child(root, "resources");
+  if (p.optional_map(resources)) {
+    p.each_entry(resources, [&](const std::string& name, const Field& entry) {
+      meta.resources.emplace(name, parse_resource(p, name, entry));
+    });
+  }
+  for (const auto& [name, container] : meta.containers) {
+    if (container.resource && !meta.resources.count(*container.resource)) {
+      p.fail(p.child(p.child(containers, name), "resource"),
+             "no resource named '" + *container.resource + "' is declared");
+    }
+  }
+  Field assumes = p.child(root, "assumes");
+  if (Parser::present(assumes)) {
+    if (!assumes.node.IsSequence())
+      p.fail(assumes, "expected a list, got " + Parser::kind(assumes.node));
+    meta.assumes = p.to_json(assumes.node);
+  }
+}
+
+// Parses the actions mapping (actions.yaml's top, or charmcraft.yaml's `actions:`).
+void parse_actions(const Parser& p, const Field& actions, CharmMeta& meta) {
+  if (!p.optional_map(actions)) return;
+  p.each_entry(actions, [&](const std::string& name, const Field& f) {
+    ActionMeta action;
+    action.name = name;
+    if (p.optional_map(f)) {
+      action.description = p.optional_string(f, "description");
+      Field params = p.child(f, "params");
+      if (p.optional_map(params)) action.parameters = p.to_json(params.node);
+      action.required = p.string_list(p.child(f, "required"));
+      action.additional_properties = p.optional_bool(f, "additionalProperties", true);
+      for (const std::string& r : action.required) {
+        if (!action.parameters.contains(r)) {
+          p.fail(p.child(f, "required"), "'" + r + "' is not one of the action's params");
+        }
+      }
+    }
+    meta.actions.emplace(name, std::move(action));
+  });
+}
+
+// Checks an option's default against its type and converts it to JSON.
+nlohmann::json parse_default(const Parser& p, const Field& f, const std::string& type) {
+  if (type == "string" || type == "secret") {
+    if (!f.node.IsScalar())
+      p.fail(f, "expected a string (the option's type), got " + Parser::kind(f.node));
+    return f.node.Scalar();
+  }
+  if (type == "boolean") return p.bool_value(f);
+  if (type == "int") {
+    std::optional<long long> value;
+    if (f.node.IsScalar() && Parser::is_plain(f.node)) value = Parser::parse_int(f.node.Scalar());
+    if (!value)
+      p.fail(f, "expected an integer (the option's type), got " + Parser::describe(f.node));
+    return *value;
+  }
+  // float: integers are fine too.
+  std::optional<double> value;
+  if (f.node.IsScalar() && Parser::is_plain(f.node)) {
+    if (auto i = Parser::parse_int(f.node.Scalar())) {
+      value = static_cast<double>(*i);
+    } else {
+      value = Parser::parse_float(f.node.Scalar());
+    }
+  }
+  if (!value) p.fail(f, "expected a number (the option's type), got " + Parser::describe(f.node));
+  return *value;
+}
+
+// Parses the config mapping whose `options:` holds the options.
+void parse_config(const Parser& p, const Field& config, CharmMeta& meta) {
+  if (!p.optional_map(config)) return;
+  Field options = p.child(config, "options");
+  if (!p.optional_map(options)) return;
+  p.each_entry(options, [&](const std::string& name, const Field& f) {
+    p.require_map(f);
+    ConfigOption option;
+    option.name = name;
+    Field type = p.child(f, "type");
+    if (!Parser::present(type)) p.fail(type, "missing (required)");
+    option.type = p.string_value(type);
+    static const char* const kTypes[] = {"string", "int", "float", "boolean", "secret"};
+    if (std::find(std::begin(kTypes), std::end(kTypes), option.type) == std::end(kTypes)) {
+      p.fail(type, "unknown option type '" + option.type +
+                       "' (expected string, int, float, boolean or secret)");
+    }
+    option.description = p.optional_string(f, "description");
+    Field def = p.child(f, "default");
+    if (Parser::present(def)) option.default_value = parse_default(p, def, option.type);
+    meta.config.emplace(name, std::move(option));
+  });
+}
+
+std::optional<std::string> read_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CharmMetaError(path.string() + ": cannot be read");
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace
+
+CharmMeta CharmMeta::from_yaml(std::string_view metadata, std::string_view actions,
+                               std::string_view config) {
+  CharmMeta meta;
+  Parser metadata_parser("metadata.yaml");
+  parse_metadata(metadata_parser, metadata_parser.load(metadata), meta);
+  Parser actions_parser("actions.yaml");
+  Field actions_root = actions_parser.load(actions);
+  if (Parser::present(actions_root) && !actions_root.node.IsMap()) {
+    actions_parser.fail(actions_root,
+                        "expected a mapping at the top, got " + Parser::kind(actions_root.node));
+  }
+  parse_actions(actions_parser, actions_root, meta);
+  Parser config_parser("config.yaml");
+  Field config_root = config_parser.load(config);
+  if (Parser::present(config_root) && !config_root.node.IsMap()) {
+    config_parser.fail(config_root,
+                       "expected a mapping at the top, got " + Parser::kind(config_root.node));
+  }
+  parse_config(config_parser, config_root, meta);
+  return meta;
+}
+
+CharmMeta CharmMeta::from_charmcraft_yaml(std::string_view charmcraft) {
+  CharmMeta meta;
+  Parser p("charmcraft.yaml");
+  Field root = p.load(charmcraft);
+  parse_metadata(p, root, meta);
+  parse_actions(p, p.child(root, "actions"), meta);
+  parse_config(p, p.child(root, "config"), meta);
+  return meta;
+}
+
+CharmMeta CharmMeta::from_charm_dir(const std::filesystem::path& dir) {
+  std::optional<std::string> metadata = read_file(dir / "metadata.yaml");
+  std::optional<std::string> charmcraft = read_file(dir / "charmcraft.yaml");
+  if (!metadata) {
+    if (!charmcraft) {
+      throw CharmMetaError(dir.string() +
+                           ": not a charm directory: neither metadata.yaml nor charmcraft.yaml "
+                           "exists");
+    }
+    return from_charmcraft_yaml(*charmcraft);
+  }
+  std::optional<std::string> actions = read_file(dir / "actions.yaml");
+  std::optional<std::string> config = read_file(dir / "config.yaml");
+  CharmMeta meta = from_yaml(*metadata, actions.value_or(""), config.value_or(""));
+  // Like Python ops: actions and config missing from their own files may
+  // come from charmcraft.yaml.
+  if (charmcraft && (!actions || !config)) {
+    Parser p("charmcraft.yaml");
+    Field root = p.load(*charmcraft);
+    if (Parser::present(root) && root.node.IsMap()) {
+      if (!actions) parse_actions(p, p.child(root, "actions"), meta);
+      if (!config) parse_config(p, p.child(root, "config"), meta);
+    }
+  }
+  return meta;
+}
+
+}  // namespace ops
