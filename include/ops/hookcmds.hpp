@@ -1,0 +1,225 @@
+// Juju's hook tools as typed C++ functions, one per tool.
+//
+// Each function in ops::hookcmds runs one hook tool (relation-get,
+// status-set, secret-add, ...) with exactly the argv Juju expects, without a
+// shell, and returns its output parsed from JSON. This is the layer JujuBackend
+// is built on; a charm may also use it directly, like Python ops'
+// `ops.hookcmds`. Every failure is mapped in one place (hookcmds::run):
+//   - the tool is not on PATH                   -> ModelError
+//   - stderr says "relation not found"          -> RelationNotFoundError
+//   - a secret-* tool's stderr says "not found" -> SecretNotFoundError
+//   - resource-get fails                        -> ResourceNotFoundError
+//   - any other non-zero exit                   -> ModelError
+// and the tool's stderr is kept in ModelError::stderr(). Messages name the
+// tool but never its arguments, which may hold secrets or action results.
+//
+// The value types at the top (Port, SecretRotate, SecretInfo, Network) are
+// shared with the Model (model.hpp) and its testing backends.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ops {
+
+// A port (or ICMP) opened for the unit. `port` is empty for ICMP.
+struct Port {
+  std::string protocol;  // "tcp", "udp" or "icmp"
+  std::optional<int> port;
+
+  auto operator<=>(const Port&) const = default;
+};
+// "8080/tcp" or "icmp".
+std::string to_string(const Port& port);
+std::ostream& operator<<(std::ostream& out, const Port& port);
+
+// How often Juju asks the owner to rotate a secret.
+enum class SecretRotate { kNever, kHourly, kDaily, kWeekly, kMonthly, kQuarterly, kYearly };
+// "never", "hourly", ... as the hook tools spell them.
+std::string to_string(SecretRotate rotate);
+// Parses "never", "hourly", ...; throws ModelError for anything else.
+SecretRotate secret_rotate_from_string(std::string_view text);
+
+// A secret's metadata, as secret-info-get reports it (times in RFC 3339).
+struct SecretInfo {
+  std::string id;  // "secret:..."
+  std::optional<std::string> label;
+  int revision = 0;
+  std::optional<std::string> expires;
+  std::optional<SecretRotate> rotation;
+  std::optional<std::string> rotates;
+  std::optional<std::string> description;
+
+  bool operator==(const SecretInfo&) const = default;
+};
+
+// One address of one network interface from network-get.
+struct NetworkInterface {
+  std::string name;     // e.g. "eth0"
+  std::string address;  // e.g. "10.1.2.3"
+  std::string subnet;   // CIDR, e.g. "10.1.2.0/24" ("" when Juju gave none)
+
+  bool operator==(const NetworkInterface&) const = default;
+};
+
+// network-get's answer for one binding.
+struct Network {
+  std::vector<NetworkInterface> interfaces;
+  std::vector<std::string> ingress_addresses;
+  std::vector<std::string> egress_subnets;
+
+  // The first interface's address: where the unit should listen.
+  std::optional<std::string> bind_address() const;
+  // The first ingress address: what the unit tells others to connect to.
+  std::optional<std::string> ingress_address() const;
+  // Parses network-get's JSON; throws ModelError on a malformed document.
+  static Network from_json(const nlohmann::json& doc);
+
+  bool operator==(const Network&) const = default;
+};
+
+namespace hookcmds {
+
+// A status as status-get reports it.
+struct StatusResult {
+  std::string status;   // "active", "blocked", "maintenance", "waiting", "error", "unknown"
+  std::string message;  // "" when there is none
+};
+
+// One unit's entry in goal-state.
+struct GoalStateUnit {
+  std::string status;  // "active", "waiting", "dying", ...
+  std::string since;
+};
+// goal-state's answer: this application's units, and per endpoint the
+// related applications and units.
+struct GoalState {
+  std::map<std::string, GoalStateUnit> units;
+  std::map<std::string, std::map<std::string, GoalStateUnit>> relations;
+};
+
+// Optional attributes for secret-add / secret-set.
+struct SecretAttributes {
+  std::optional<std::string> label;
+  std::optional<std::string> description;
+  std::optional<std::chrono::system_clock::time_point> expire;
+  std::optional<SecretRotate> rotate;
+};
+
+// The longest message juju-log is given in one call; longer ones are split.
+inline constexpr std::size_t kMaxLogLineLength = 131071;
+
+// Runs a hook tool (argv[0]) with `input` on stdin and returns its stdout;
+// maps failures as described at the top of this file.
+std::string run(const std::vector<std::string>& argv, std::string_view input = {});
+
+// --- relations -------------------------------------------------------------
+// `relation-ids ENDPOINT --format=json`; "db:3" entries become 3.
+std::vector<int> relation_ids(const std::string& endpoint);
+// `relation-list -r ID --format=json`: the remote units in the relation.
+std::vector<std::string> relation_list(int relation_id);
+// `relation-list -r ID --app --format=json`: the remote application's name
+// (empty if Juju does not know it or predates --app).
+std::optional<std::string> relation_list_app(int relation_id);
+// `relation-get -r ID - MEMBER [--app] --format=json`: a whole databag.
+std::map<std::string, std::string> relation_get(int relation_id, const std::string& member,
+                                                bool app);
+// `relation-set -r ID [--app] --file -` with `data` as JSON on stdin ("" deletes a key).
+void relation_set(int relation_id, const std::map<std::string, std::string>& data, bool app);
+
+// --- config, leadership, status -------------------------------------------
+// `config-get --format=json`: every option that is set or has a default.
+nlohmann::json config_get();
+// `is-leader --format=json`.
+bool is_leader();
+// `status-get --include-data --application=True|False --format=json`.
+StatusResult status_get(bool app);
+// `status-set --application=True|False STATUS -- MESSAGE`.
+void status_set(const std::string& status, const std::string& message, bool app);
+// `application-version-set -- VERSION`.
+void application_version_set(const std::string& version);
+// `goal-state --format=json`.
+GoalState goal_state();
+
+// --- resources, storage, network ---------------------------------------------
+// `resource-get NAME`: the path of the fetched resource file.
+std::filesystem::path resource_get(const std::string& name);
+// `storage-list NAME --format=json`: ids like "data/0".
+std::vector<std::string> storage_list(const std::string& name);
+// `storage-get -s ID ATTRIBUTE --format=json`, e.g. ATTRIBUTE "location".
+std::string storage_get(const std::string& storage_id, const std::string& attribute);
+// `storage-add NAME=COUNT`.
+void storage_add(const std::string& name, int count);
+// `network-get BINDING [-r ID] --format=json`.
+Network network_get(const std::string& binding, std::optional<int> relation_id = std::nullopt);
+
+// --- ports, logging, reboot ----------------------------------------------------
+// `open-port PORT/PROTOCOL` (or `open-port icmp`).
+void open_port(const std::string& protocol, std::optional<int> port);
+// `close-port PORT/PROTOCOL` (or `close-port icmp`).
+void close_port(const std::string& protocol, std::optional<int> port);
+// `opened-ports --format=json`, parsed; "8000-8999/tcp" is kept as port 8000.
+std::vector<Port> opened_ports();
+// `juju-log --log-level LEVEL -- MESSAGE`, split into several calls if the
+// message is longer than kMaxLogLineLength.
+void juju_log(const std::string& level, const std::string& message);
+// `juju-reboot [--now]`.
+void juju_reboot(bool now);
+
+// --- actions ---------------------------------------------------------------
+// `action-get --format=json`: the action's parameters.
+nlohmann::json action_get();
+// `action-set k=v ...`: nested objects are flattened with dots ("a.b=1").
+// Keys must match ^[a-z0-9](([a-z0-9-.]+)?[a-z0-9])?$; a bad key, a key that
+// flattening makes twice, or a non-object `results` throws ModelError before
+// anything runs. Strings are sent as they are, other values as JSON text.
+void action_set(const nlohmann::json& results);
+// The `k=v` arguments action_set() would send (validated and flattened).
+std::vector<std::string> action_set_args(const nlohmann::json& results);
+// `action-log -- MESSAGE`.
+void action_log(const std::string& message);
+// `action-fail -- MESSAGE` (`action-fail` alone when message is empty).
+void action_fail(const std::string& message);
+
+// --- secrets ------------------------------------------------------------------
+// Content is always passed as `KEY#file=PATH` with the values in a private
+// temporary directory, so secret values never appear in argv.
+
+// `secret-add [--label L] [--description D] [--expire T] [--rotate R]
+// --owner application|unit KEY#file=PATH...`: the new secret's id.
+std::string secret_add(const std::map<std::string, std::string>& content,
+                       const SecretAttributes& attributes, const std::string& owner);
+// `secret-get [ID] [--label L] [--refresh] [--peek] --format=json`.
+std::map<std::string, std::string> secret_get(const std::optional<std::string>& id,
+                                              const std::optional<std::string>& label, bool refresh,
+                                              bool peek);
+// `secret-info-get ID --format=json` or `secret-info-get --label L --format=json`
+// (the id wins when both are given).
+SecretInfo secret_info_get(const std::optional<std::string>& id,
+                           const std::optional<std::string>& label);
+// `secret-set ID [--label L] [--description D] [--expire T] [--rotate R] KEY#file=PATH...`.
+void secret_set(const std::string& id,
+                const std::optional<std::map<std::string, std::string>>& content,
+                const SecretAttributes& attributes);
+// `secret-grant ID --relation RID [--unit UNIT]`.
+void secret_grant(const std::string& id, int relation_id, const std::optional<std::string>& unit);
+// `secret-revoke ID --relation RID [--unit UNIT]`.
+void secret_revoke(const std::string& id, int relation_id, const std::optional<std::string>& unit);
+// `secret-remove ID [--revision N]`.
+void secret_remove(const std::string& id, std::optional<int> revision);
+// `secret-ids --format=json`: the ids of secrets this application owns.
+std::vector<std::string> secret_ids();
+
+// RFC 3339 UTC text ("2024-05-01T12:00:00Z") for a --expire argument.
+std::string format_rfc3339(std::chrono::system_clock::time_point time);
+
+}  // namespace hookcmds
+}  // namespace ops
