@@ -1,0 +1,131 @@
+// Where the framework keeps what must survive between dispatches.
+//
+// A Storage holds two things, with Python ops' schema: snapshots (JSON data
+// keyed by a handle path: events waiting for a deferring observer, stored
+// state, the framework's event counter) and notices (event path, observer
+// path, method name: "call this observer's method with that event again"),
+// ordered by a sequence number. Every change belongs to the current
+// transaction; commit() makes the changes durable and rollback() (or
+// destroying the storage without commit) forgets them, so a dispatch that
+// throws leaves the unit's state exactly as it was.
+//
+// Two implementations: open_sqlite_storage() (the unit's state file
+// `<charm_dir>/.unit-state.db`, exclusively locked while open) and
+// MemoryStorage (tests and the testing Harness). Errors are StorageError.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ops {
+
+// One stored notice: call observer_path's method_name with the event stored at
+// event_path. sequence orders notices (first in, first out).
+struct Notice {
+  std::int64_t sequence = 0;
+  std::string event_path;
+  std::string observer_path;
+  std::string method_name;
+
+  friend bool operator==(const Notice&, const Notice&) = default;
+};
+
+// The framework's persistence interface. Not thread-safe: one dispatch uses it.
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Stores data under handle_path, replacing any earlier snapshot.
+  virtual void save_snapshot(std::string_view handle_path, const nlohmann::json& data) = 0;
+  // The snapshot stored under handle_path, or nullopt.
+  virtual std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) = 0;
+  // Removes the snapshot under handle_path (no-op when absent).
+  virtual void drop_snapshot(std::string_view handle_path) = 0;
+  // Every stored snapshot's handle path, sorted.
+  virtual std::vector<std::string> list_snapshots() = 0;
+
+  // Appends a notice and returns its sequence number (larger than any before).
+  virtual std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
+                                   std::string_view method_name) = 0;
+  // Removes the notice with this sequence number (no-op when absent).
+  virtual void drop_notice(std::int64_t sequence) = 0;
+  // The notices in sequence order; only those for event_path when it is not empty.
+  virtual std::vector<Notice> notices(std::string_view event_path = {}) = 0;
+  // True when at least one notice is stored (cheap).
+  virtual bool has_notices() = 0;
+
+  // Makes every change since the last commit (or since opening) durable.
+  virtual void commit() = 0;
+  // Forgets every change since the last commit.
+  virtual void rollback() = 0;
+  // Rolls back uncommitted changes and releases the storage (its file lock);
+  // any later call throws StorageError. Idempotent.
+  virtual void close() = 0;
+};
+
+// Options of the SQLite storage.
+struct SQLiteStorageOptions {
+  // How long opening waits for another process that holds the file before
+  // failing with StorageError.
+  std::chrono::milliseconds lock_timeout{5000};
+};
+
+// Opens (creating it with mode 0600 when missing) the SQLite state file at
+// path and starts its first transaction, holding an exclusive lock on the file
+// until close. Throws StorageError when the file is locked by another process
+// past options.lock_timeout, is not an SQLite database, or is an SQLite
+// database not written by ops-cpp (e.g. Python ops' pickled snapshots); such a
+// file is never modified.
+std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& path,
+                                             SQLiteStorageOptions options = {});
+
+// The state file of a charm: `<charm_dir>/.unit-state.db`.
+std::filesystem::path default_state_file(const std::filesystem::path& charm_dir);
+
+// Storage in process memory, with the same transaction semantics as the SQLite
+// storage. A test keeps one MemoryStorage and lends it to successive
+// Frameworks to simulate successive dispatches.
+class MemoryStorage final : public Storage {
+ public:
+  MemoryStorage() = default;
+
+  void save_snapshot(std::string_view handle_path, const nlohmann::json& data) override;
+  std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) override;
+  void drop_snapshot(std::string_view handle_path) override;
+  std::vector<std::string> list_snapshots() override;
+  std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
+                           std::string_view method_name) override;
+  void drop_notice(std::int64_t sequence) override;
+  std::vector<Notice> notices(std::string_view event_path = {}) override;
+  bool has_notices() override;
+  void commit() override;
+  void rollback() override;
+  // Rolls back; a MemoryStorage can be used again after close().
+  void close() override;
+
+  // The committed snapshots (what a next dispatch would see).
+  const std::map<std::string, nlohmann::json, std::less<>>& committed_snapshots() const;
+
+ private:
+  struct Contents {
+    std::map<std::string, nlohmann::json, std::less<>> snapshots;
+    std::map<std::int64_t, Notice> notices;
+    std::int64_t last_sequence = 0;
+  };
+  // Saves the committed contents before the first change of a transaction.
+  void begin_change();
+
+  Contents current_;
+  std::optional<Contents> committed_;  // set while a transaction has changes
+};
+
+}  // namespace ops

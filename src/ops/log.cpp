@@ -1,0 +1,146 @@
+// ops::log over spdlog: one unregistered logger whose single sink either
+// writes to stderr or forwards to the installed ops::log::Sink.
+#include "ops/log.hpp"
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+
+#include <atomic>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+namespace ops::log {
+namespace {
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warning:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+Level from_spdlog(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug:
+      return Level::debug;
+    case spdlog::level::info:
+      return Level::info;
+    case spdlog::level::warn:
+      return Level::warning;
+    default:
+      return Level::error;
+  }
+}
+
+// The seam: stderr by default, the installed Sink otherwise.
+class SeamSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  void set_function(Sink function) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    function_ = std::move(function);
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (function_) {
+      try {
+        function_(from_spdlog(msg.level), std::string_view(msg.payload.data(), msg.payload.size()));
+      } catch (...) {
+        // A failing sink must not fail the hook; the line is lost.
+      }
+      return;
+    }
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    std::fwrite(formatted.data(), 1, formatted.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+
+ private:
+  Sink function_;
+};
+
+struct State {
+  std::shared_ptr<SeamSink> sink = std::make_shared<SeamSink>();
+  spdlog::logger logger{"ops", sink};
+  std::atomic<Level> level{Level::info};
+
+  State() {
+    logger.set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+    logger.set_level(spdlog::level::trace);  // ops::log filters by level_
+    logger.flush_on(spdlog::level::trace);
+    if (const char* env = std::getenv(std::string(kLevelEnvVar).c_str())) {
+      if (auto parsed = parse_level(env)) level = *parsed;
+    }
+  }
+};
+
+State& state() {
+  static State instance;
+  return instance;
+}
+
+}  // namespace
+
+void write(Level level, std::string_view message) {
+  State& s = state();
+  if (level < s.level.load(std::memory_order_relaxed)) return;
+  s.logger.log(to_spdlog(level), "{}", message);
+}
+
+void debug(std::string_view message) { write(Level::debug, message); }
+void info(std::string_view message) { write(Level::info, message); }
+void warning(std::string_view message) { write(Level::warning, message); }
+void error(std::string_view message) { write(Level::error, message); }
+
+bool enabled(Level level) noexcept {
+  return level >= state().level.load(std::memory_order_relaxed);
+}
+
+void set_level(Level level) noexcept { state().level.store(level, std::memory_order_relaxed); }
+
+Level level() noexcept { return state().level.load(std::memory_order_relaxed); }
+
+void set_sink(Sink sink) { state().sink->set_function(std::move(sink)); }
+
+std::optional<Level> parse_level(std::string_view name) noexcept {
+  auto is = [name](std::string_view word) {
+    if (name.size() != word.size()) return false;
+    for (std::size_t i = 0; i < word.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(name[i])) != word[i]) return false;
+    }
+    return true;
+  };
+  if (is("debug")) return Level::debug;
+  if (is("info")) return Level::info;
+  if (is("warning") || is("warn")) return Level::warning;
+  if (is("error")) return Level::error;
+  return std::nullopt;
+}
+
+std::string_view to_string(Level level) noexcept {
+  switch (level) {
+    case Level::debug:
+      return "DEBUG";
+    case Level::info:
+      return "INFO";
+    case Level::warning:
+      return "WARNING";
+    case Level::error:
+      return "ERROR";
+  }
+  return "INFO";
+}
+
+}  // namespace ops::log

@@ -1,0 +1,338 @@
+// The SQLite state file (`.unit-state.db`) behind ops::Storage.
+//
+// The file keeps Python ops' two tables, stores snapshots as JSON text in the
+// BLOB column, and is marked with PRAGMA application_id so that a database
+// written by anything else (Python ops pickles its snapshots) is recognised
+// and left alone. The connection runs in exclusive locking mode and holds an
+// exclusive transaction from open to close: a second process waits up to
+// lock_timeout and then fails with StorageError.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+
+#include "ops/errors.hpp"
+#include "ops/storage.hpp"
+
+namespace ops {
+namespace {
+
+// "opsC": marks a state file written by ops-cpp.
+constexpr int kApplicationId = 0x6F707343;
+constexpr int kSchemaVersion = 1;
+constexpr std::string_view kSqliteHeader{"SQLite format 3\0", 16};
+
+class SQLiteStorage final : public Storage {
+ public:
+  SQLiteStorage(std::filesystem::path path, SQLiteStorageOptions options) : path_(std::move(path)) {
+    check_file_header();
+    create_file_if_missing();
+    try {
+      db_ = std::make_unique<SQLite::Database>(path_.string(),
+                                               SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                                               static_cast<int>(options.lock_timeout.count()));
+      db_->exec("PRAGMA locking_mode=EXCLUSIVE");
+      begin(options);
+      check_or_create_schema();
+      prepare_statements();
+    } catch (const SQLite::Exception& e) {
+      statements_reset();
+      db_.reset();
+      throw translate(e, options);
+    }
+  }
+
+  ~SQLiteStorage() override {
+    try {
+      close();
+    } catch (...) {
+      // Destruction must not throw; closing the connection rolls back anyway.
+    }
+  }
+
+  void save_snapshot(std::string_view handle_path, const nlohmann::json& data) override {
+    guard([&] {
+      const std::string text = data.dump();
+      auto& st = *save_snapshot_;
+      st.reset();
+      st.bind(1, std::string(handle_path));
+      st.bind(2, text.data(), static_cast<int>(text.size()));
+      st.exec();
+    });
+  }
+
+  std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) override {
+    std::optional<nlohmann::json> result;
+    guard([&] {
+      auto& st = *load_snapshot_;
+      st.reset();
+      st.bind(1, std::string(handle_path));
+      if (!st.executeStep()) return;
+      SQLite::Column column = st.getColumn(0);
+      const char* bytes = static_cast<const char*>(column.getBlob());
+      const int size = column.getBytes();
+      try {
+        result = nlohmann::json::parse(bytes, bytes + size);
+      } catch (const nlohmann::json::exception&) {
+        throw StorageError("state database " + path_.string() + ": snapshot '" +
+                           std::string(handle_path) +
+                           "' is not JSON (written by another framework?)");
+      }
+    });
+    return result;
+  }
+
+  void drop_snapshot(std::string_view handle_path) override {
+    guard([&] {
+      auto& st = *drop_snapshot_;
+      st.reset();
+      st.bind(1, std::string(handle_path));
+      st.exec();
+    });
+  }
+
+  std::vector<std::string> list_snapshots() override {
+    std::vector<std::string> paths;
+    guard([&] {
+      SQLite::Statement st(*db_, "SELECT handle FROM snapshot ORDER BY handle");
+      while (st.executeStep()) paths.push_back(st.getColumn(0).getString());
+    });
+    return paths;
+  }
+
+  std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
+                           std::string_view method_name) override {
+    std::int64_t sequence = 0;
+    guard([&] {
+      auto& st = *save_notice_;
+      st.reset();
+      st.bind(1, std::string(event_path));
+      st.bind(2, std::string(observer_path));
+      st.bind(3, std::string(method_name));
+      st.exec();
+      sequence = db_->getLastInsertRowid();
+    });
+    return sequence;
+  }
+
+  void drop_notice(std::int64_t sequence) override {
+    guard([&] {
+      auto& st = *drop_notice_;
+      st.reset();
+      st.bind(1, static_cast<std::int64_t>(sequence));
+      st.exec();
+    });
+  }
+
+  std::vector<Notice> notices(std::string_view event_path) override {
+    std::vector<Notice> result;
+    guard([&] {
+      SQLite::Statement st(*db_, event_path.empty()
+                                     ? "SELECT sequence, event_path, observer_path, method_name "
+                                       "FROM notice ORDER BY sequence"
+                                     : "SELECT sequence, event_path, observer_path, method_name "
+                                       "FROM notice WHERE event_path=? ORDER BY sequence");
+      if (!event_path.empty()) st.bind(1, std::string(event_path));
+      while (st.executeStep()) {
+        result.push_back(Notice{st.getColumn(0).getInt64(), st.getColumn(1).getString(),
+                                st.getColumn(2).getString(), st.getColumn(3).getString()});
+      }
+    });
+    return result;
+  }
+
+  bool has_notices() override {
+    bool any = false;
+    guard([&] {
+      auto& st = *any_notice_;
+      st.reset();
+      any = st.executeStep();
+    });
+    return any;
+  }
+
+  void commit() override {
+    guard([&] {
+      db_->exec("COMMIT");
+      db_->exec("BEGIN EXCLUSIVE");
+    });
+  }
+
+  void rollback() override {
+    guard([&] {
+      db_->exec("ROLLBACK");
+      db_->exec("BEGIN EXCLUSIVE");
+    });
+  }
+
+  void close() override {
+    if (!db_) return;
+    statements_reset();
+    try {
+      db_->exec("ROLLBACK");
+    } catch (const SQLite::Exception&) {
+      // No transaction was active.
+    }
+    db_.reset();
+  }
+
+ private:
+  template <class F>
+  void guard(F&& body) {
+    if (!db_) throw StorageError("state database " + path_.string() + " is closed");
+    try {
+      body();
+    } catch (const SQLite::Exception& e) {
+      throw StorageError("state database " + path_.string() + ": " + e.what());
+    }
+  }
+
+  // Refuses, before SQLite touches it, a file that is not an SQLite database.
+  void check_file_header() const {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path_, ec);
+    if (ec || size == 0) return;  // missing or empty: a new database
+    std::ifstream in(path_, std::ios::binary);
+    std::array<char, 16> header{};
+    in.read(header.data(), header.size());
+    if (in.gcount() != static_cast<std::streamsize>(header.size()) ||
+        std::string_view(header.data(), header.size()) != kSqliteHeader) {
+      throw StorageError("state database " + path_.string() +
+                         " is not an SQLite database (corrupt or foreign file); refusing to "
+                         "use or overwrite it");
+    }
+  }
+
+  // Creates the file with mode 0600 so SQLite never creates it world-readable.
+  void create_file_if_missing() const {
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::fchmod(fd, 0600);  // the umask may have removed bits we did not ask for anyway
+      ::close(fd);
+      return;
+    }
+    if (errno != EEXIST) {
+      throw StorageError("cannot create state database " + path_.string() + ": " +
+                         std::strerror(errno));
+    }
+  }
+
+  void begin(const SQLiteStorageOptions& options) {
+    try {
+      db_->exec("BEGIN EXCLUSIVE");
+    } catch (const SQLite::Exception& e) {
+      if ((e.getErrorCode() & 0xff) == SQLITE_BUSY || (e.getErrorCode() & 0xff) == SQLITE_LOCKED) {
+        throw StorageError("state database " + path_.string() +
+                           " is locked by another process (waited " +
+                           std::to_string(options.lock_timeout.count()) + " ms)");
+      }
+      throw;
+    }
+  }
+
+  void check_or_create_schema() {
+    std::set<std::string> tables;
+    {
+      SQLite::Statement st(*db_, "SELECT name FROM sqlite_master WHERE type='table'");
+      while (st.executeStep()) tables.insert(st.getColumn(0).getString());
+    }
+    const int application_id = db_->execAndGet("PRAGMA application_id").getInt();
+    const int version = db_->execAndGet("PRAGMA user_version").getInt();
+    if (application_id == kApplicationId) {
+      if (version != kSchemaVersion || !tables.count("snapshot") || !tables.count("notice")) {
+        throw StorageError("state database " + path_.string() + " has ops-cpp schema version " +
+                           std::to_string(version) + ", this ops-cpp reads version " +
+                           std::to_string(kSchemaVersion));
+      }
+      return;
+    }
+    if (tables.empty() && application_id == 0) {
+      db_->exec("CREATE TABLE snapshot (handle TEXT PRIMARY KEY, data BLOB)");
+      db_->exec(
+          "CREATE TABLE notice (sequence INTEGER PRIMARY KEY AUTOINCREMENT, event_path TEXT, "
+          "observer_path TEXT, method_name TEXT)");
+      db_->exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+      db_->exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+      // The schema is committed at once: a dispatch that fails later still
+      // leaves a valid, empty state file.
+      db_->exec("COMMIT");
+      db_->exec("BEGIN EXCLUSIVE");
+      return;
+    }
+    if (tables.count("snapshot") && tables.count("notice")) {
+      bool pickled = false;
+      SQLite::Statement st(*db_, "SELECT data FROM snapshot");
+      while (st.executeStep()) {
+        SQLite::Column column = st.getColumn(0);
+        const auto* bytes = static_cast<const unsigned char*>(column.getBlob());
+        if (column.getBytes() > 0 && bytes[0] == 0x80) pickled = true;
+      }
+      throw StorageError("state database " + path_.string() +
+                         (pickled ? " holds pickled snapshots written by Python ops"
+                                  : " has Python ops' schema but was not written by ops-cpp") +
+                         "; ops-cpp stores JSON and will not read or overwrite it (move it away "
+                         "to start with fresh state)");
+    }
+    throw StorageError("state database " + path_.string() +
+                       " is an SQLite database of another application (no ops-cpp schema); "
+                       "refusing to overwrite it");
+  }
+
+  void prepare_statements() {
+    save_snapshot_ = std::make_unique<SQLite::Statement>(
+        *db_, "REPLACE INTO snapshot (handle, data) VALUES (?, ?)");
+    load_snapshot_ =
+        std::make_unique<SQLite::Statement>(*db_, "SELECT data FROM snapshot WHERE handle=?");
+    drop_snapshot_ =
+        std::make_unique<SQLite::Statement>(*db_, "DELETE FROM snapshot WHERE handle=?");
+    save_notice_ = std::make_unique<SQLite::Statement>(
+        *db_, "INSERT INTO notice (event_path, observer_path, method_name) VALUES (?, ?, ?)");
+    drop_notice_ = std::make_unique<SQLite::Statement>(*db_, "DELETE FROM notice WHERE sequence=?");
+    any_notice_ = std::make_unique<SQLite::Statement>(*db_, "SELECT 1 FROM notice LIMIT 1");
+  }
+
+  void statements_reset() {
+    save_snapshot_.reset();
+    load_snapshot_.reset();
+    drop_snapshot_.reset();
+    save_notice_.reset();
+    drop_notice_.reset();
+    any_notice_.reset();
+  }
+
+  StorageError translate(const SQLite::Exception& e, const SQLiteStorageOptions& options) const {
+    const int code = e.getErrorCode() & 0xff;
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+      return StorageError("state database " + path_.string() +
+                          " is not a valid SQLite database (corrupt or foreign file): " + e.what());
+    }
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+      return StorageError("state database " + path_.string() +
+                          " is locked by another process (waited " +
+                          std::to_string(options.lock_timeout.count()) + " ms)");
+    }
+    return StorageError("cannot open state database " + path_.string() + ": " + e.what());
+  }
+
+  std::filesystem::path path_;
+  std::unique_ptr<SQLite::Database> db_;
+  std::unique_ptr<SQLite::Statement> save_snapshot_, load_snapshot_, drop_snapshot_, save_notice_,
+      drop_notice_, any_notice_;
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& path,
+                                             SQLiteStorageOptions options) {
+  return std::make_unique<SQLiteStorage>(path, options);
+}
+
+}  // namespace ops
