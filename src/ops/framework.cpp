@@ -1,0 +1,554 @@
+// Handle, Object, events and the Framework's emit/defer/reemit/commit loop.
+#include "ops/framework.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "ops/log.hpp"
+
+namespace ops {
+namespace {
+
+bool is_path_char(char c) { return c != '/' && c != '[' && c != ']'; }
+
+void check_kind(std::string_view kind) {
+  if (kind.empty()) throw FrameworkError("handle kind must not be empty");
+  if (!std::all_of(kind.begin(), kind.end(), is_path_char)) {
+    throw FrameworkError("handle kind '" + std::string(kind) + "' contains '/', '[' or ']'");
+  }
+}
+
+void check_key(std::optional<std::string_view> key) {
+  if (!key) return;
+  if (key->empty()) throw FrameworkError("handle key must not be empty (omit it instead)");
+  if (!std::all_of(key->begin(), key->end(), is_path_char)) {
+    throw FrameworkError("handle key '" + std::string(*key) + "' contains '/', '[' or ']'");
+  }
+}
+
+bool is_identifier(std::string_view name) {
+  if (name.empty()) return false;
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!alpha(name.front())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
+}
+
+// "Emitter/kind[12]" -> "Emitter/kind": the key of the event source registry.
+std::string_view without_key(std::string_view event_path) {
+  if (!event_path.empty() && event_path.back() == ']') {
+    const auto open = event_path.rfind('[');
+    if (open != std::string_view::npos) return event_path.substr(0, open);
+  }
+  return event_path;
+}
+
+}  // namespace
+
+// ---- Handle ------------------------------------------------------------------
+
+Handle::Handle(std::string_view kind, std::optional<std::string_view> key) {
+  check_kind(kind);
+  check_key(key);
+  *this = unchecked({}, kind, key.value_or(std::string_view{}));
+}
+
+Handle::Handle(const Handle& parent, std::string_view kind, std::optional<std::string_view> key) {
+  check_kind(kind);
+  check_key(key);
+  *this = unchecked(parent.path_, kind, key.value_or(std::string_view{}));
+}
+
+Handle Handle::unchecked(std::string_view parent_path, std::string_view kind,
+                         std::string_view key) {
+  Handle h;
+  h.path_.reserve(parent_path.size() + kind.size() + key.size() + 3);
+  if (!parent_path.empty()) {
+    h.path_.append(parent_path);
+    h.path_.push_back('/');
+  }
+  h.kind_begin_ = static_cast<std::uint32_t>(h.path_.size());
+  h.path_.append(kind);
+  h.kind_end_ = static_cast<std::uint32_t>(h.path_.size());
+  if (!key.empty()) {
+    h.path_.push_back('[');
+    h.path_.append(key);
+    h.path_.push_back(']');
+  }
+  return h;
+}
+
+Handle Handle::from_path(std::string_view path) {
+  auto malformed = [&](const char* why) {
+    return FrameworkError("malformed handle path '" + std::string(path) + "': " + why);
+  };
+  if (path.empty()) throw malformed("empty");
+  std::size_t begin = 0;
+  std::size_t last_begin = 0;
+  std::size_t last_kind_end = 0;
+  while (true) {
+    const std::size_t slash = path.find('/', begin);
+    const std::string_view part = path.substr(
+        begin, slash == std::string_view::npos ? std::string_view::npos : slash - begin);
+    if (part.empty()) throw malformed("empty element");
+    const std::size_t open = part.find('[');
+    std::size_t kind_len = part.size();
+    if (open != std::string_view::npos) {
+      if (part.back() != ']' || open + 2 >= part.size()) throw malformed("bad [key]");
+      const std::string_view key = part.substr(open + 1, part.size() - open - 2);
+      if (!std::all_of(key.begin(), key.end(), is_path_char)) throw malformed("bad [key]");
+      kind_len = open;
+    }
+    const std::string_view kind = part.substr(0, kind_len);
+    if (kind.empty()) throw malformed("empty kind");
+    if (!std::all_of(kind.begin(), kind.end(), is_path_char)) throw malformed("bad kind");
+    last_begin = begin;
+    last_kind_end = begin + kind_len;
+    if (slash == std::string_view::npos) break;
+    begin = slash + 1;
+  }
+  Handle h;
+  h.path_ = std::string(path);
+  h.kind_begin_ = static_cast<std::uint32_t>(last_begin);
+  h.kind_end_ = static_cast<std::uint32_t>(last_kind_end);
+  return h;
+}
+
+std::string_view Handle::kind() const noexcept {
+  return std::string_view(path_).substr(kind_begin_, kind_end_ - kind_begin_);
+}
+
+std::optional<std::string_view> Handle::key() const noexcept {
+  if (kind_end_ == path_.size()) return std::nullopt;
+  return std::string_view(path_).substr(kind_end_ + 1, path_.size() - kind_end_ - 2);
+}
+
+std::string_view Handle::parent_path() const noexcept {
+  if (kind_begin_ == 0) return {};
+  return std::string_view(path_).substr(0, kind_begin_ - 1);
+}
+
+std::optional<Handle> Handle::parent() const {
+  if (kind_begin_ == 0) return std::nullopt;
+  return from_path(parent_path());
+}
+
+Handle Handle::nest(std::string_view kind, std::optional<std::string_view> key) const {
+  return Handle(*this, kind, key);
+}
+
+// ---- Object ------------------------------------------------------------------
+
+Object::Object(Framework& framework, std::string_view kind, std::optional<std::string_view> key)
+    : framework_(framework), handle_(kind, key) {
+  framework_.register_object(*this);
+}
+
+Object::Object(Object& parent, std::string_view kind, std::optional<std::string_view> key)
+    : framework_(parent.framework()), handle_(parent.handle(), kind, key) {
+  framework_.register_object(*this);
+}
+
+Object::~Object() { framework_.forget_object(*this); }
+
+Model& Object::model() const { return framework_.model(); }
+
+// ---- EventBase ---------------------------------------------------------------
+
+void EventBase::defer() {
+  if (!deferrable()) {
+    throw FrameworkError("cannot defer " + std::string(handle_.kind()) + " event " +
+                         handle_.path() + ": " + std::string(handle_.kind()) +
+                         " events cannot be deferred");
+  }
+  deferred_ = true;
+}
+
+Framework& EventBase::framework() const {
+  if (framework_ == nullptr) {
+    throw FrameworkError("event " + handle_.path() + " is not being delivered by a framework");
+  }
+  return *framework_;
+}
+
+// ---- EventSourceBase ---------------------------------------------------------
+
+EventSourceBase::EventSourceBase(Object& emitter, std::string_view kind)
+    : emitter_(emitter), kind_(kind) {
+  if (!is_identifier(kind)) {
+    throw FrameworkError("event kind '" + std::string(kind) + "' of " + emitter.handle().path() +
+                         " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+  }
+  registry_key_.reserve(emitter.handle().path().size() + kind.size() + 1);
+  registry_key_.append(emitter.handle().path()).append("/").append(kind);
+  emitter.framework().register_source(*this);
+}
+
+EventSourceBase::EventSourceBase(ObjectEvents& events, std::string_view kind)
+    : EventSourceBase(static_cast<Object&>(events), kind) {
+  events.add_source(*this);
+  events_ = &events;
+}
+
+EventSourceBase::~EventSourceBase() {
+  framework().forget_source(*this);
+  if (events_ != nullptr) events_->remove_source(*this);
+}
+
+Framework& EventSourceBase::framework() const noexcept { return emitter_.framework(); }
+
+std::size_t EventSourceBase::observer_count() const noexcept {
+  return static_cast<std::size_t>(
+      std::count_if(observations_.begin(), observations_.end(),
+                    [](const auto& o) { return o->observer != nullptr; }));
+}
+
+void EventSourceBase::emit_snapshot(const nlohmann::json& snapshot) {
+  Framework& fw = framework();
+  fw.check_open();
+  const Handle handle = fw.next_event_handle(*this);
+  fw.emit_event(*this, handle, snapshot);
+}
+
+void EventSourceBase::attach(EventBase& event) const noexcept {
+  event.framework_ = &emitter_.framework();
+}
+
+// ---- ObjectEvents ------------------------------------------------------------
+
+ObjectEvents::ObjectEvents(Object& parent, std::string_view kind) : Object(parent, kind) {}
+
+ObjectEvents::ObjectEvents(Framework& framework, std::string_view kind) : Object(framework, kind) {}
+
+ObjectEvents::~ObjectEvents() = default;
+
+EventSourceBase& ObjectEvents::operator[](std::string_view kind) const {
+  EventSourceBase* source = find(kind);
+  if (source == nullptr) {
+    throw FrameworkError("no event '" + std::string(kind) + "' on " + handle().path());
+  }
+  return *source;
+}
+
+EventSourceBase* ObjectEvents::find(std::string_view kind) const noexcept {
+  auto it = sources_.find(kind);
+  return it == sources_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> ObjectEvents::event_kinds() const {
+  std::vector<std::string> kinds;
+  kinds.reserve(sources_.size());
+  for (const auto& [kind, source] : sources_) kinds.push_back(kind);
+  return kinds;
+}
+
+void ObjectEvents::add_source(EventSourceBase& source) {
+  if (!sources_.emplace(source.kind(), &source).second) {
+    throw FrameworkError("event '" + source.kind() + "' is already defined on " + handle().path());
+  }
+}
+
+void ObjectEvents::remove_source(EventSourceBase& source) noexcept {
+  auto it = sources_.find(source.kind());
+  if (it != sources_.end() && it->second == &source) sources_.erase(it);
+}
+
+// ---- Framework ---------------------------------------------------------------
+
+Framework::Framework(std::unique_ptr<Storage> storage, Model* model)
+    : owned_storage_(std::move(storage)), storage_(owned_storage_.get()), model_(model) {
+  if (storage_ == nullptr) throw FrameworkError("Framework needs a storage");
+  init();
+}
+
+Framework::Framework(Storage& storage, Model* model) : storage_(&storage), model_(model) { init(); }
+
+void Framework::init() {
+  root_ = std::make_unique<Object>(*this, "framework");
+  on_ = std::make_unique<FrameworkEvents>(*root_, "on");
+  if (auto state = storage_->load_snapshot(kStatePath)) {
+    const auto it = state->find("event_count");
+    if (!state->is_object() || it == state->end() || !it->is_number_integer()) {
+      throw StorageError("framework state " + std::string(kStatePath) +
+                         " has no integer event_count: " + state->dump());
+    }
+    event_count_ = it->get<std::int64_t>();
+  }
+}
+
+Framework::~Framework() {
+  on_.reset();
+  root_.reset();
+  try {
+    close();
+  } catch (const std::exception& e) {
+    log::error(std::string("closing the framework failed: ") + e.what());
+  }
+}
+
+void Framework::check_open() const {
+  if (closed_) throw FrameworkError("the framework is closed");
+}
+
+void Framework::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (owned_storage_) {
+    owned_storage_->close();
+  } else {
+    storage_->rollback();
+  }
+}
+
+Storage& Framework::storage() const { return *storage_; }
+
+Model& Framework::model() const {
+  if (model_ == nullptr) throw FrameworkError("this framework has no Model attached");
+  return *model_;
+}
+
+void Framework::register_object(const Object& object) {
+  if (!objects_.emplace(object.handle().path(), &object).second) {
+    throw FrameworkError("two objects claiming to be " + object.handle().path() +
+                         " have been created");
+  }
+}
+
+void Framework::forget_object(const Object& object) noexcept {
+  auto it = objects_.find(object.handle().path());
+  if (it != objects_.end() && it->second == &object) objects_.erase(it);
+  for (auto& [key, source] : sources_) {
+    for (auto& observation : source->observations_) {
+      if (observation->observer == &object) {
+        observation->observer = nullptr;
+        observations_dirty_ = true;
+      }
+    }
+  }
+  if (emit_depth_ == 0) compact_observations();
+}
+
+void Framework::register_source(EventSourceBase& source) {
+  if (!sources_.emplace(source.registry_key_, &source).second) {
+    throw FrameworkError("two event sources claiming to be " + source.registry_key_ +
+                         " have been created");
+  }
+}
+
+void Framework::forget_source(EventSourceBase& source) noexcept {
+  auto it = sources_.find(source.registry_key_);
+  if (it != sources_.end() && it->second == &source) sources_.erase(it);
+}
+
+void Framework::register_stored_state(StoredStateBase& state) { stored_states_.push_back(&state); }
+
+void Framework::forget_stored_state(StoredStateBase& state) noexcept {
+  std::erase(stored_states_, &state);
+}
+
+void Framework::compact_observations() noexcept {
+  if (!observations_dirty_) return;
+  for (auto& [key, source] : sources_) {
+    std::erase_if(source->observations_, [](const auto& o) { return o->observer == nullptr; });
+  }
+  observations_dirty_ = false;
+}
+
+void Framework::add_observation(EventSourceBase& source, Object& observer,
+                                std::string_view method_name,
+                                std::function<void(EventBase&)> handler) {
+  if (&source.framework() != this) {
+    throw FrameworkError("cannot observe " + source.registry_key_ +
+                         ": it belongs to another framework");
+  }
+  if (&observer.framework() != this) {
+    throw FrameworkError("cannot observe with " + observer.handle().path() +
+                         ": it belongs to another framework");
+  }
+  if (method_name.empty()) throw FrameworkError("an observer's method name must not be empty");
+  for (const auto& existing : source.observations_) {
+    if (existing->observer == &observer && existing->method_name == method_name) return;
+  }
+  source.observations_.push_back(
+      std::make_unique<EventSourceBase::Observation>(EventSourceBase::Observation{
+          &observer, observer.handle().path(), std::string(method_name), std::move(handler)}));
+}
+
+// Counts nested emissions; observations whose observer died while handlers
+// ran are removed when the outermost emission ends.
+struct Framework::DepthGuard {
+  explicit DepthGuard(Framework& framework) : framework_(framework) { ++framework_.emit_depth_; }
+  ~DepthGuard() {
+    if (--framework_.emit_depth_ == 0) framework_.compact_observations();
+  }
+  DepthGuard(const DepthGuard&) = delete;
+  DepthGuard& operator=(const DepthGuard&) = delete;
+  Framework& framework_;
+};
+
+Handle Framework::next_event_handle(const EventSourceBase& source) {
+  ++event_count_;
+  event_count_dirty_ = true;
+  const auto key = std::to_string(event_count_);
+  return Handle::unchecked(source.emitter().handle().path(), source.kind(), key);
+}
+
+bool Framework::is_duplicate(const EventSourceBase& source, const std::string& observer_path,
+                             const std::string& method_name, const nlohmann::json& snapshot,
+                             const std::vector<Notice>& existing) {
+  for (const Notice& notice : existing) {
+    if (notice.observer_path != observer_path || notice.method_name != method_name) continue;
+    if (without_key(notice.event_path) != source.registry_key_) continue;
+    const auto stored = storage_->load_snapshot(notice.event_path);
+    if (stored && *stored == snapshot) return true;
+  }
+  return false;
+}
+
+void Framework::emit_event(EventSourceBase& source, const Handle& handle,
+                           const nlohmann::json& snapshot) {
+  auto& observations = source.observations_;
+  const std::size_t count = observations.size();
+  if (count == 0) return;  // unobserved: nothing is persisted
+  DepthGuard guard(*this);
+
+  // Notices for every observer first, so that all of them or none see the event.
+  std::array<std::int64_t, 8> inline_sequences{};
+  std::vector<std::int64_t> heap_sequences;
+  std::int64_t* sequences = inline_sequences.data();
+  if (count > inline_sequences.size()) {
+    heap_sequences.resize(count);
+    sequences = heap_sequences.data();
+  }
+  std::vector<Notice> existing;
+  if (skip_duplicate_notices_ && storage_->has_notices()) existing = storage_->notices();
+  bool saved = false;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& observation = *observations[i];
+    sequences[i] = 0;
+    if (observation.observer == nullptr) continue;
+    if (!existing.empty() && is_duplicate(source, observation.observer_path,
+                                          observation.method_name, snapshot, existing)) {
+      if (log::enabled(log::Level::debug)) {
+        log::debug("Skipping " + handle.path() + " for " + observation.observer_path + "." +
+                   observation.method_name + ": an equal event is already deferred");
+      }
+      continue;
+    }
+    if (!saved) {
+      storage_->save_snapshot(handle.path(), snapshot);
+      saved = true;
+    }
+    sequences[i] =
+        storage_->save_notice(handle.path(), observation.observer_path, observation.method_name);
+  }
+  if (!saved) return;
+
+  bool any_deferred = false;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (sequences[i] == 0) continue;
+    const auto& observation = *observations[i];
+    if (observation.observer == nullptr) {  // destroyed by an earlier handler
+      storage_->drop_notice(sequences[i]);
+      continue;
+    }
+    if (source.run_observer(handle, snapshot, observation)) {
+      any_deferred = true;
+    } else {
+      storage_->drop_notice(sequences[i]);
+    }
+  }
+  if (!any_deferred) storage_->drop_snapshot(handle.path());
+}
+
+void Framework::reemit() {
+  check_open();
+  const std::vector<Notice> notices = storage_->notices();
+  if (notices.empty()) return;
+  DepthGuard guard(*this);
+
+  std::string_view group_path;
+  EventSourceBase* source = nullptr;
+  std::optional<nlohmann::json> snapshot;
+  std::optional<Handle> handle;
+  bool group_deferred = true;
+  auto finish_group = [&] {
+    if (!group_path.empty() && !group_deferred) storage_->drop_snapshot(group_path);
+  };
+
+  for (const Notice& notice : notices) {
+    if (notice.event_path != group_path) {
+      finish_group();
+      group_path = notice.event_path;
+      group_deferred = false;
+      handle.reset();
+      snapshot.reset();
+      auto it = sources_.find(without_key(notice.event_path));
+      source = it == sources_.end() ? nullptr : it->second;
+      if (source != nullptr) {
+        try {
+          handle = Handle::from_path(notice.event_path);
+        } catch (const FrameworkError& e) {
+          log::warning(std::string("Dropping deferred event: ") + e.what());
+          source = nullptr;
+        }
+      }
+      if (source != nullptr) {
+        snapshot = storage_->load_snapshot(notice.event_path);
+        if (!snapshot) {
+          log::warning("Dropping deferred event " + notice.event_path + ": its snapshot is gone");
+          source = nullptr;
+        }
+      }
+    }
+    if (source == nullptr) {
+      log::warning("Dropping deferred event " + notice.event_path +
+                   ": no event of that kind is defined in this charm");
+      storage_->drop_notice(notice.sequence);
+      continue;
+    }
+    const EventSourceBase::Observation* observation = nullptr;
+    for (const auto& candidate : source->observations_) {
+      if (candidate->observer != nullptr && candidate->observer_path == notice.observer_path &&
+          candidate->method_name == notice.method_name) {
+        observation = candidate.get();
+        break;
+      }
+    }
+    if (observation == nullptr) {
+      log::warning("Dropping deferred event " + notice.event_path + " for " + notice.observer_path +
+                   "." + notice.method_name + ": that observer does not observe it in this charm");
+      storage_->drop_notice(notice.sequence);
+      continue;
+    }
+    if (log::enabled(log::Level::debug)) {
+      log::debug("Re-emitting deferred event " + notice.event_path + " to " + notice.observer_path +
+                 "." + notice.method_name);
+    }
+    if (source->run_observer(*handle, *snapshot, *observation)) {
+      group_deferred = true;
+    } else {
+      storage_->drop_notice(notice.sequence);
+    }
+  }
+  finish_group();
+}
+
+void Framework::commit() {
+  check_open();
+  on_->pre_commit.emit();
+  on_->commit.emit();
+  for (StoredStateBase* state : stored_states_) {
+    if (!state->changed()) continue;
+    nlohmann::json snapshot = state->current_snapshot();
+    storage_->save_snapshot(state->handle().path(), snapshot);
+    state->saved(std::move(snapshot));
+  }
+  if (event_count_dirty_) {
+    storage_->save_snapshot(kStatePath, nlohmann::json{{"event_count", event_count_}});
+  }
+  storage_->commit();
+  event_count_dirty_ = false;
+}
+
+}  // namespace ops
