@@ -1,0 +1,108 @@
+// FakeRedisWorkload: scripted answers, recorded commands.
+#include "fake_workload.hpp"
+
+namespace redis_k8s {
+
+void FakeRedisWorkload::set_reply(Service service, const std::string& host,
+                                  const std::vector<std::string>& argv, RedisReply reply) {
+  exact_[{service, host, argv}] = std::move(reply);
+}
+
+void FakeRedisWorkload::set_error(Service service, const std::string& host,
+                                  const std::vector<std::string>& argv, ErrorKind kind,
+                                  std::string message) {
+  exact_[{service, host, argv}] = Failure{kind, std::move(message)};
+}
+
+void FakeRedisWorkload::set_default_reply(Service service, const std::string& host,
+                                          RedisReply reply) {
+  defaults_[{service, host}] = std::move(reply);
+}
+
+void FakeRedisWorkload::set_default_error(Service service, const std::string& host, ErrorKind kind,
+                                          std::string message) {
+  defaults_[{service, host}] = Failure{kind, std::move(message)};
+}
+
+void FakeRedisWorkload::forget_host(Service service, const std::string& host) {
+  defaults_.erase({service, host});
+  for (auto it = exact_.begin(); it != exact_.end();) {
+    if (std::get<0>(it->first) == service && std::get<1>(it->first) == host) {
+      it = exact_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void FakeRedisWorkload::set_info_server(const std::string& host,
+                                        const std::map<std::string, std::string>& fields) {
+  std::string text = "# Server\r\n";
+  for (const auto& [key, value] : fields) text += key + ":" + value + "\r\n";
+  set_reply(Service::kRedis, host, {"INFO", "server"}, RedisReply::string(text));
+}
+
+void FakeRedisWorkload::set_sentinel_master(const std::string& host, const std::string& app,
+                                            const std::map<std::string, std::string>& fields) {
+  set_reply(Service::kSentinel, host, {"SENTINEL", "MASTER", app}, RedisReply::flat_map(fields));
+}
+
+void FakeRedisWorkload::set_ckquorum(const std::string& host, const std::string& app, bool ok,
+                                     int usable) {
+  std::vector<std::string> argv{"SENTINEL", "CKQUORUM", app};
+  if (ok) {
+    set_reply(Service::kSentinel, host, argv,
+              RedisReply::status("OK " + std::to_string(usable) +
+                                 " usable Sentinels. Quorum and failover authorization can be "
+                                 "reached"));
+  } else {
+    set_error(Service::kSentinel, host, argv, ErrorKind::kReply,
+              "NOQUORUM " + std::to_string(usable) +
+                  " usable Sentinels. Not enough available Sentinels to reach the specified "
+                  "quorum for this master");
+  }
+}
+
+void FakeRedisWorkload::accept_sentinel_writes(const std::string& host, const std::string& app,
+                                               int quorum) {
+  set_reply(Service::kSentinel, host, {"SENTINEL", "SET", app, "quorum", std::to_string(quorum)},
+            RedisReply::status("OK"));
+  set_reply(Service::kSentinel, host, {"SENTINEL", "RESET", app}, RedisReply::integer(1));
+  set_reply(Service::kSentinel, host, {"SENTINEL", "FAILOVER", app}, RedisReply::status("OK"));
+}
+
+std::vector<std::vector<std::string>> FakeRedisWorkload::sent_to(Service service,
+                                                                 const std::string& host) const {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& c : sent_) {
+    if (c.service == service && c.host == host) out.push_back(c.argv);
+  }
+  return out;
+}
+
+RedisReply FakeRedisWorkload::answer(const Answer& a) {
+  if (const auto* reply = std::get_if<RedisReply>(&a)) return *reply;
+  const auto& failure = std::get<Failure>(a);
+  switch (failure.kind) {
+    case ErrorKind::kConnection:
+      throw RedisConnectionError(failure.message);
+    case ErrorKind::kTimeout:
+      throw RedisTimeoutError(failure.message);
+    case ErrorKind::kReply:
+      throw RedisReplyError(failure.message);
+  }
+  throw RedisError(failure.message);
+}
+
+RedisReply FakeRedisWorkload::execute(Service service, const std::string& host,
+                                      const std::vector<std::string>& argv) {
+  sent_.push_back({service, host, argv});
+  if (auto it = exact_.find({service, host, argv}); it != exact_.end()) return answer(it->second);
+  if (auto it = defaults_.find({service, host}); it != defaults_.end()) return answer(it->second);
+  throw RedisConnectionError(
+      "Error 111 connecting to " + host + ":" +
+      std::to_string(service == Service::kRedis ? kRedisPort : kSentinelPort) +
+      ". Connection refused.");
+}
+
+}  // namespace redis_k8s

@@ -1,0 +1,87 @@
+// The redis-k8s charm's constants and the pure functions that turn charm
+// state into workload configuration: redis-server's flags, sentinel.conf,
+// the expected Sentinel quorum, the Kubernetes hostname of a unit, and
+// password generation. Nothing here talks to Juju, Pebble or Redis, so every
+// function is tested with exact strings.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace redis_k8s {
+
+inline constexpr int kRedisPort = 6379;
+inline constexpr int kSentinelPort = 26379;
+inline constexpr int kMetricsPort = 9121;
+inline constexpr const char* kPeerRelation = "redis-peers";
+inline constexpr const char* kRedisRelation = "redis";
+inline constexpr const char* kWaitingMessage = "Waiting for Redis...";
+inline constexpr const char* kPeerPasswordKey = "redis-password";
+inline constexpr const char* kSentinelPasswordKey = "sentinel-password";
+inline constexpr const char* kLeaderHostKey = "leader-host";
+inline constexpr const char* kEnablePasswordKey = "enable-password";
+inline constexpr const char* kUpgradingKey = "upgrading";
+inline constexpr const char* kRedisUser = "redis";
+inline constexpr const char* kLogDir = "/var/log/redis";
+inline constexpr const char* kLogFile = "/var/log/redis/redis-server.log";
+inline constexpr const char* kConfigDir = "/etc/redis-server";
+inline constexpr const char* kWorkingDir =
+    "/var/lib/redis/";  // trailing slash, as redis-server gets it
+inline constexpr const char* kSentinelConfigPath = "/etc/redis-server/sentinel.conf";
+inline constexpr const char* kCertPath = "/var/lib/redis/redis.crt";
+inline constexpr const char* kKeyPath = "/var/lib/redis/redis.key";
+inline constexpr const char* kCaCertPath = "/var/lib/redis/ca.crt";
+inline constexpr int kSocketTimeoutMs = 1000;
+inline constexpr std::size_t kPasswordLength = 16;
+
+// What decides redis-server's command line.
+struct RedisServerSettings {
+  std::string fqdn;            // this unit's hostname, announced to replicas
+  std::string password;        // the redis password (ignored in legacy mode)
+  bool legacy = false;         // peer app `enable-password` == "false": no password
+  bool tls = false;            // config enable-tls
+  std::string current_master;  // peer app `leader-host`; a replica when set and != fqdn
+};
+
+// The flags after `redis-server`, space-joined, in the spec's order: base
+// (normal or legacy), then TLS, then replication.
+std::string redis_server_flags(const RedisServerSettings& settings);
+
+// The full command of the `redis` Pebble service: "redis-server <flags>".
+std::string redis_server_command(const RedisServerSettings& settings);
+
+// What sentinel.conf says.
+struct SentinelSettings {
+  std::string app_name;        // the monitored master's name
+  std::string current_master;  // its host
+  int quorum = 1;
+  std::optional<std::string> redis_password;  // `sentinel auth-pass` only when set
+  std::string sentinel_password;
+  std::string fqdn;  // announced by this sentinel
+};
+
+// The text of /etc/redis-server/sentinel.conf, one directive a line.
+std::string sentinel_conf(const SentinelSettings& settings);
+
+// The quorum the sentinels should use: planned_units / 2 + 1.
+int expected_quorum(int planned_units);
+
+// "app/N" in model M -> "app-N.app-endpoints.M.svc.cluster.local". Throws
+// std::invalid_argument when the unit name is not "<app>/<number>".
+std::string k8s_hostname(std::string_view unit_name, std::string_view model_name);
+
+// Fills `size` bytes with cryptographically strong random bytes.
+using RandomBytes = std::function<void(unsigned char* out, std::size_t size)>;
+
+// OpenSSL's RAND_bytes; throws std::runtime_error if it fails.
+void openssl_random_bytes(unsigned char* out, std::size_t size);
+
+// A 16-character password over [A-Za-z0-9]: each character from one random
+// byte, bytes >= 248 rejected (248 = 4 * 62) so that every character is
+// equally likely.
+std::string generate_password(const RandomBytes& random = openssl_random_bytes);
+
+}  // namespace redis_k8s

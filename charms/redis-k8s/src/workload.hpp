@@ -1,0 +1,126 @@
+// RedisWorkload: every question the redis-k8s charm asks its Redis servers
+// and Sentinels, behind one interface so that charm tests can script them.
+//
+// A subclass implements one primitive, execute(service, host, argv), which
+// sends one command to the Redis server (port 6379) or the Sentinel (port
+// 26379) at `host` and returns the reply or throws a RedisError. The typed
+// questions (info_server, sentinel_master, ...) are built on it here, once,
+// so the production workload and the fake build the same commands and parse
+// the same replies. ProductionRedisWorkload opens one short connection per
+// command, with the passwords and TLS settings current at that moment;
+// FakeRedisWorkload (fake_workload.hpp) answers from a script and records
+// what was sent.
+//
+// The free functions at the end are the charm's decisions over these answers
+// (in_majority, master up to date, failover finished, broadcasting to every
+// sentinel); they never throw a RedisError: a Redis error reply is handled
+// like a connection error.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "redis_client.hpp"
+#include "redis_config.hpp"
+
+namespace redis_k8s {
+
+// Which server on a host a command goes to.
+enum class Service { kRedis, kSentinel };
+
+// "redis" or "sentinel".
+std::string to_string(Service service);
+
+class RedisWorkload {
+ public:
+  virtual ~RedisWorkload() = default;
+
+  // Sends argv to `service` at `host`; returns the reply. Throws
+  // RedisConnectionError, RedisTimeoutError or RedisReplyError.
+  virtual RedisReply execute(Service service, const std::string& host,
+                             const std::vector<std::string>& argv) = 0;
+
+  // `INFO server` on the Redis at host, as key -> value
+  // (e.g. "redis_version" -> "7.0.15"). Throws RedisError.
+  std::map<std::string, std::string> info_server(const std::string& host);
+
+  // `ROLE` on the Redis at host: "master", "slave" (replica) or "sentinel". Throws RedisError.
+  std::string role(const std::string& host);
+
+  // `SENTINEL MASTER <app>` on the sentinel at host, as field -> value
+  // ("ip", "port", "flags", ...). Throws RedisError.
+  std::map<std::string, std::string> sentinel_master(const std::string& host,
+                                                     const std::string& app);
+
+  // `SENTINEL CKQUORUM <app>`: the sentinel's text, "OK 3 usable Sentinels...".
+  // Throws RedisReplyError("NOQUORUM ...") when there is no majority.
+  std::string sentinel_ckquorum(const std::string& host, const std::string& app);
+
+  // `SENTINEL SET <app> quorum <n>` on the sentinel at host. Throws RedisError.
+  void sentinel_set_quorum(const std::string& host, const std::string& app, int quorum);
+
+  // `SENTINEL RESET <app>` on the sentinel at host; returns how many masters were reset.
+  long long sentinel_reset(const std::string& host, const std::string& app);
+
+  // `SENTINEL FAILOVER <app>` on the sentinel at host. Throws RedisError
+  // (e.g. RedisReplyError "NOGOODSLAVE No suitable replica to promote").
+  void sentinel_failover(const std::string& host, const std::string& app);
+};
+
+// How the production workload reaches the servers; read again for every
+// command, because passwords appear in the peer data during a dispatch.
+struct WorkloadSettings {
+  std::string redis_password;     // AUTH to Redis when non-empty
+  std::string sentinel_password;  // AUTH to Sentinel when non-empty
+  bool tls = false;               // Redis over TLS (config enable-tls); Sentinel stays plain
+  std::optional<std::string> ca_cert_file;  // the CA to trust for TLS
+  int redis_port = kRedisPort;
+  int sentinel_port = kSentinelPort;
+  std::chrono::milliseconds timeout{kSocketTimeoutMs};
+};
+
+// The real thing: one RedisClient connection per command.
+class ProductionRedisWorkload : public RedisWorkload {
+ public:
+  explicit ProductionRedisWorkload(std::function<WorkloadSettings()> settings);
+
+  RedisReply execute(Service service, const std::string& host,
+                     const std::vector<std::string>& argv) override;
+
+ private:
+  std::function<WorkloadSettings()> settings_;
+};
+
+// ---- decisions over the answers (never throw RedisError) ----
+
+// `SENTINEL MASTER` at host, or nullopt when the sentinel cannot answer.
+std::optional<std::map<std::string, std::string>> sentinel_master_info(RedisWorkload& workload,
+                                                                       const std::string& host,
+                                                                       const std::string& app);
+
+// The sentinel at host reports a usable majority (CKQUORUM answers "OK ...").
+bool sentinel_in_majority(RedisWorkload& workload, const std::string& host, const std::string& app);
+
+// Master info is present, its ip is current_master and it is not subjectively down.
+bool master_up_to_date(const std::optional<std::map<std::string, std::string>>& info,
+                       const std::string& current_master);
+
+// Master info is present and no failover is in progress.
+bool failover_finished(const std::optional<std::map<std::string, std::string>>& info);
+
+// Sends `SENTINEL SET <app> quorum <n>` to every host; returns host -> error
+// message for the hosts that failed (the caller logs them).
+std::map<std::string, std::string> broadcast_sentinel_quorum(RedisWorkload& workload,
+                                                             const std::vector<std::string>& hosts,
+                                                             const std::string& app, int quorum);
+
+// Sends `SENTINEL RESET <app>` to every host; returns host -> error message of failures.
+std::map<std::string, std::string> broadcast_sentinel_reset(RedisWorkload& workload,
+                                                            const std::vector<std::string>& hosts,
+                                                            const std::string& app);
+
+}  // namespace redis_k8s
