@@ -183,6 +183,19 @@ TEST(RedisClientErrors, SilentServerTimesOutAfterAboutOneSecond) {
   EXPECT_LT(elapsed, std::chrono::milliseconds(2500));
 }
 
+TEST(RedisClientErrors, ConnectTimesOutWhenTheServerNeverAccepts) {
+  redis_test::SilentServer silent;
+  silent.fill_backlog();
+  RedisClientOptions o;
+  o.port = silent.port();
+  auto start = std::chrono::steady_clock::now();
+  std::string message = message_of<redis_k8s::RedisTimeoutError>([&] { RedisClient c(o); });
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(message, "Timeout connecting to 127.0.0.1:" + std::to_string(o.port));
+  EXPECT_GE(elapsed, std::chrono::milliseconds(950));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(2500));
+}
+
 TEST(RedisClientErrors, SilentServerTimesOutDuringTheTlsHandshake) {
   redis_test::SilentServer silent;
   RedisClientOptions o;

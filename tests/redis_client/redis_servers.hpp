@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -204,14 +205,34 @@ class SilentServer {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 16) != 0) {
+        ::listen(fd_, 1) != 0) {
       throw std::runtime_error("cannot listen");
     }
     socklen_t len = sizeof addr;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
   }
-  ~SilentServer() { ::close(fd_); }
+  ~SilentServer() {
+    for (int fd : fillers_) ::close(fd);
+    ::close(fd_);
+  }
+
+  // Opens connections until the accept queue is full, so that the kernel
+  // drops the next SYN and a new connect() hangs. Bounded: at most 256 tries.
+  void fill_backlog() {
+    for (int i = 0; i < 256; ++i) {
+      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(port_));
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+      fillers_.push_back(fd);
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, 100) == 0) return;  // this one hangs: the queue is full
+    }
+    throw std::runtime_error("could not fill the accept queue");
+  }
   SilentServer(const SilentServer&) = delete;
   SilentServer& operator=(const SilentServer&) = delete;
   int port() const { return port_; }
@@ -219,6 +240,7 @@ class SilentServer {
  private:
   int fd_ = -1;
   int port_ = 0;
+  std::vector<int> fillers_;
 };
 
 }  // namespace redis_test
