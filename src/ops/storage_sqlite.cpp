@@ -196,10 +196,11 @@ class SQLiteStorage final : public Storage {
   }
 
   // Refuses, before SQLite touches it, a file that is not an SQLite database.
-  void check_file_header() const {
+  void check_file_header() {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path_, ec);
     if (ec || size == 0) return;  // missing or empty: a new database
+    new_file_ = false;
     std::ifstream in(path_, std::ios::binary);
     std::array<char, 16> header{};
     in.read(header.data(), header.size());
@@ -254,7 +255,7 @@ class SQLiteStorage final : public Storage {
       }
       return;
     }
-    if (tables.empty() && application_id == 0) {
+    if (tables.empty() && application_id == 0 && new_file_) {
       db_->exec("CREATE TABLE snapshot (handle TEXT PRIMARY KEY, data BLOB)");
       db_->exec(
           "CREATE TABLE notice (sequence INTEGER PRIMARY KEY AUTOINCREMENT, event_path TEXT, "
@@ -280,6 +281,11 @@ class SQLiteStorage final : public Storage {
                                   : " has Python ops' schema but was not written by ops-cpp") +
                          "; ops-cpp stores JSON and will not read or overwrite it (move it away "
                          "to start with fresh state)");
+    }
+    if (tables.empty()) {
+      throw StorageError("state database " + path_.string() +
+                         " is a non-empty file without the ops-cpp schema (corrupt or foreign "
+                         "file); refusing to overwrite it");
     }
     throw StorageError("state database " + path_.string() +
                        " is an SQLite database of another application (no ops-cpp schema); "
@@ -323,6 +329,7 @@ class SQLiteStorage final : public Storage {
   }
 
   std::filesystem::path path_;
+  bool new_file_ = true;  // missing or empty before we opened it
   std::unique_ptr<SQLite::Database> db_;
   std::unique_ptr<SQLite::Statement> save_snapshot_, load_snapshot_, drop_snapshot_, save_notice_,
       drop_notice_, any_notice_;

@@ -1,0 +1,643 @@
+// The event loop: observe, emit, defer, reemit, commit, custom and run-time
+// defined events, and the compile-time check of handler types.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ops/errors.hpp"
+#include "ops/framework.hpp"
+#include "ops/storage.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+std::vector<std::string> event_paths(const std::vector<ops::Notice>& notices) {
+  std::vector<std::string> paths;
+  for (const auto& n : notices)
+    paths.push_back(n.event_path + " " + n.observer_path + "." + n.method_name);
+  return paths;
+}
+
+struct MyEvent : ops::EventBase {
+  using EventBase::EventBase;
+};
+
+struct OtherEvent : ops::EventBase {
+  using EventBase::EventBase;
+};
+
+// An event with data: the snapshot is {"My N!": n}; restore adds one, so a
+// handler that sees n+1 proves it got a restored copy, never the original.
+class CountedEvent : public ops::EventBase {
+ public:
+  explicit CountedEvent(ops::Handle handle) : EventBase(std::move(handle)) {}
+  CountedEvent(ops::Handle handle, int n) : EventBase(std::move(handle)), n_(n) {}
+  nlohmann::json snapshot() const override { return {{"My N!", n_}}; }
+  void restore(const nlohmann::json& snapshot) override {
+    n_ = snapshot.at("My N!").get<int>() + 1;
+  }
+  int n() const { return n_; }
+
+ private:
+  int n_ = 0;
+};
+
+class StopLikeEvent : public ops::EventBase {
+ public:
+  using EventBase::EventBase;
+  bool deferrable() const noexcept override { return false; }
+};
+
+struct MyEvents : ops::ObjectEvents {
+  using ObjectEvents::ObjectEvents;
+  ops::EventSource<MyEvent> foo{*this, "foo"};
+  ops::EventSource<MyEvent> bar{*this, "bar"};
+  ops::EventSource<CountedEvent> counted{*this, "counted"};
+  ops::EventSource<StopLikeEvent> stop{*this, "stop"};
+};
+
+struct Notifier : ops::Object {
+  explicit Notifier(ops::Framework& fw, std::string_view key = "1")
+      : Object(fw, "MyNotifier", key) {}
+  MyEvents on{*this};
+};
+
+struct Observer : ops::Object {
+  Observer(ops::Framework& fw, std::string_view key) : Object(fw, "MyObserver", key) {}
+
+  void on_any(ops::EventBase& event) {
+    const std::string kind(event.handle().kind());
+    seen.push_back(kind);
+    if (!done[kind]) event.defer();
+  }
+  void on_foo(MyEvent& event) { seen.push_back("on_foo:" + std::string(event.handle().kind())); }
+  void on_bar(MyEvent& event) { seen.push_back("on_bar:" + std::string(event.handle().kind())); }
+  void on_other(OtherEvent& event) { seen.push_back(std::string(event.handle().kind())); }
+  void on_counted(CountedEvent& event) {
+    seen.push_back("on_counted=" + std::to_string(event.n()));
+    event.defer();
+  }
+  void on_path(ops::EventBase& event) { seen.push_back(event.handle().path()); }
+  void by_value(MyEvent event) { static_cast<void>(event); }
+
+  std::vector<std::string> seen;
+  std::map<std::string, bool> done;
+};
+
+// ---- observe is checked at compile time -------------------------------------
+
+template <auto M, class E, class O>
+concept CanObserve = requires(ops::Framework& fw, ops::EventSource<E>& source, O& observer) {
+  fw.template observe<M>(source, observer);
+};
+
+static_assert(CanObserve<&Observer::on_foo, MyEvent, Observer>);
+static_assert(CanObserve<&Observer::on_any, MyEvent, Observer>, "a base of the event is fine");
+static_assert(!CanObserve<&Observer::on_other, MyEvent, Observer>,
+              "a handler taking another event type must not compile");
+static_assert(!CanObserve<&Observer::on_foo, OtherEvent, Observer>);
+static_assert(!CanObserve<&Observer::by_value, MyEvent, Observer>,
+              "a handler taking the event by value must not compile");
+static_assert(!CanObserve<&Notifier::handle, MyEvent, Notifier>, "not a handler");
+
+static_assert(ops::detail::member_name<&Observer::on_any>() == "on_any");
+static_assert(ops::detail::member_name<&Observer::on_counted>() == "on_counted");
+
+class FrameworkTest : public ::testing::Test {
+ protected:
+  ops::MemoryStorage storage_;
+};
+
+TEST_F(FrameworkTest, HandlersRunInRegistrationOrder) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  Observer obs(fw, "1");
+  fw.observe<&Observer::on_bar>(pub.on.foo, obs);
+  fw.observe<&Observer::on_foo>(pub.on.foo, obs);
+  fw.observe<&Observer::on_bar>(pub.on.bar, obs);
+  fw.observe<&Observer::on_bar>(pub.on.foo, obs);  // already registered: no-op
+
+  pub.on.foo.emit();
+  pub.on.bar.emit();
+
+  EXPECT_THAT(obs.seen, ElementsAre("on_bar:foo", "on_foo:foo", "on_bar:bar"));
+  EXPECT_EQ(pub.on.foo.observer_count(), 2u);
+}
+
+TEST_F(FrameworkTest, HandlerGetsAFreshlyRestoredCopy) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  Observer obs(fw, "1");
+  fw.observe<&Observer::on_counted>(pub.on.counted, obs);
+
+  pub.on.counted.emit(1);
+  fw.reemit();
+
+  // 1 -> snapshot -> restore (+1) before the first call; the re-emission is
+  // restored from the pristine snapshot again, not from the modified event.
+  EXPECT_THAT(obs.seen, ElementsAre("on_counted=2", "on_counted=2"));
+  EXPECT_EQ(storage_.load_snapshot("MyNotifier[1]/on/counted[1]"), (nlohmann::json{{"My N!", 1}}));
+}
+
+TEST_F(FrameworkTest, EventKeysComeFromOneCounter) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  Observer obs(fw, "1");
+  fw.observe<&Observer::on_path>(pub.on.foo, obs);
+  fw.observe<&Observer::on_path>(pub.on.bar, obs);
+  fw.observe<&Observer::on_path>(fw.on().pre_commit, obs);
+  fw.observe<&Observer::on_path>(fw.on().commit, obs);
+
+  pub.on.foo.emit();
+  pub.on.bar.emit();
+  fw.commit();
+
+  EXPECT_THAT(obs.seen, ElementsAre("MyNotifier[1]/on/foo[1]", "MyNotifier[1]/on/bar[2]",
+                                    "framework/on/pre_commit[3]", "framework/on/commit[4]"));
+  EXPECT_EQ(fw.event_count(), 4);
+}
+
+// ops' test_defer_and_reemit, step for step.
+TEST_F(FrameworkTest, DeferAndReemitIsFifoAcrossEventsAndObservers) {
+  ops::Framework fw(storage_);
+  struct Notifier1 : ops::Object {
+    explicit Notifier1(ops::Framework& f) : Object(f, "MyNotifier1", "1") {}
+    ops::EventSource<MyEvent> a{*this, "a"};
+    ops::EventSource<MyEvent> b{*this, "b"};
+  } pub1(fw);
+  struct Notifier2 : ops::Object {
+    explicit Notifier2(ops::Framework& f) : Object(f, "MyNotifier2", "1") {}
+    ops::EventSource<MyEvent> c{*this, "c"};
+  } pub2(fw);
+  Observer obs1(fw, "1");
+  Observer obs2(fw, "2");
+
+  fw.observe<&Observer::on_any>(pub1.a, obs1);
+  fw.observe<&Observer::on_any>(pub1.b, obs1);
+  fw.observe<&Observer::on_any>(pub1.a, obs2);
+  fw.observe<&Observer::on_any>(pub1.b, obs2);
+  fw.observe<&Observer::on_any>(pub2.c, obs2);
+
+  pub1.a.emit();
+  pub1.b.emit();
+  pub2.c.emit();
+
+  // Events remain stored because they were deferred.
+  EXPECT_THAT(storage_.list_snapshots(),
+              ElementsAre("MyNotifier1[1]/a[1]", "MyNotifier1[1]/b[2]", "MyNotifier2[1]/c[3]"));
+  EXPECT_THAT(event_paths(storage_.notices()),
+              ElementsAre("MyNotifier1[1]/a[1] MyObserver[1].on_any",
+                          "MyNotifier1[1]/a[1] MyObserver[2].on_any",
+                          "MyNotifier1[1]/b[2] MyObserver[1].on_any",
+                          "MyNotifier1[1]/b[2] MyObserver[2].on_any",
+                          "MyNotifier2[1]/c[3] MyObserver[2].on_any"));
+
+  fw.reemit();
+  obs1.done["a"] = true;
+  obs2.done["b"] = true;
+  fw.reemit();
+  fw.reemit();
+  obs1.done["b"] = true;
+  obs2.done["a"] = true;
+  fw.reemit();
+  obs2.done["c"] = true;
+  fw.reemit();
+  fw.reemit();
+  fw.reemit();
+
+  EXPECT_EQ(join(obs1.seen), "a b a b a b b b");
+  EXPECT_EQ(join(obs2.seen), "a b c a b c a b c a c a c c");
+  // Now the events are gone from storage.
+  EXPECT_THAT(storage_.list_snapshots(), IsEmpty());
+  EXPECT_THAT(storage_.notices(), IsEmpty());
+}
+
+TEST_F(FrameworkTest, OnlyDeferringObserversRunAgain) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  Observer deferring(fw, "a");
+  Observer done(fw, "b");
+  done.done["foo"] = true;
+  fw.observe<&Observer::on_any>(pub.on.foo, done);
+  fw.observe<&Observer::on_any>(pub.on.foo, deferring);
+
+  pub.on.foo.emit();
+  fw.reemit();
+  deferring.done["foo"] = true;
+  fw.reemit();
+  fw.reemit();
+
+  EXPECT_EQ(join(done.seen), "foo");
+  EXPECT_EQ(join(deferring.seen), "foo foo foo");
+  EXPECT_THAT(storage_.list_snapshots(), IsEmpty());
+}
+
+TEST_F(FrameworkTest, ReDeferredNoticeKeepsItsPlace) {
+  ops::Framework fw(storage_);
+  fw.set_skip_duplicate_notices(false);  // the second foo equals the first
+  Notifier pub(fw);
+  Observer obs(fw, "1");
+  fw.observe<&Observer::on_any>(pub.on.foo, obs);
+  fw.observe<&Observer::on_any>(pub.on.bar, obs);
+
+  pub.on.foo.emit();  // notice 1
+  pub.on.bar.emit();  // notice 2
+  const auto before = storage_.notices();
+  obs.seen.clear();
+  fw.reemit();        // both deferred again
+  pub.on.foo.emit();  // a new foo: notice 3, after the re-deferred ones
+  obs.seen.clear();
+  fw.reemit();
+
+  EXPECT_EQ(join(obs.seen), "foo bar foo");
+  const auto after = storage_.notices();
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[0], before[0]);
+  EXPECT_EQ(after[1], before[1]);
+  EXPECT_EQ(after[2].sequence, 3);
+  EXPECT_EQ(after[2].event_path, "MyNotifier[1]/on/foo[3]");
+}
+
+TEST_F(FrameworkTest, DuplicateDeferredNoticeIsStoredOnce) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  Observer obs(fw, "1");
+  fw.observe<&Observer::on_counted>(pub.on.counted, obs);
+
+  pub.on.counted.emit(5);
+  pub.on.counted.emit(5);  // same kind, observer and snapshot: skipped
+  pub.on.counted.emit(6);  // different snapshot: queued
+
+  EXPECT_THAT(obs.seen, ElementsAre("on_counted=6", "on_counted=7"));
+  EXPECT_THAT(event_paths(storage_.notices()),
+              ElementsAre("MyNotifier[1]/on/counted[1] MyObserver[1].on_counted",
+                          "MyNotifier[1]/on/counted[3] MyObserver[1].on_counted"));
+  EXPECT_THAT(storage_.list_snapshots(),
+              ElementsAre("MyNotifier[1]/on/counted[1]", "MyNotifier[1]/on/counted[3]"));
+}
+
+TEST_F(FrameworkTest, DuplicateSuppressionCanBeTurnedOff) {
+  ops::Framework fw(storage_);
+  fw.set_skip_duplicate_notices(false);
+  Notifier pub(fw);
+  Observer obs(fw, "1");
+  fw.observe<&Observer::on_counted>(pub.on.counted, obs);
+
+  pub.on.counted.emit(5);
+  pub.on.counted.emit(5);
+
+  EXPECT_THAT(obs.seen, ElementsAre("on_counted=6", "on_counted=6"));
+  EXPECT_EQ(storage_.notices().size(), 2u);
+}
+
+TEST_F(FrameworkTest, NonDeferrableEventsRefuseDefer) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  struct Deferrer : ops::Object {
+    explicit Deferrer(ops::Framework& f) : Object(f, "Deferrer") {}
+    void on_stop(StopLikeEvent& event) {
+      try {
+        event.defer();
+      } catch (const ops::FrameworkError& e) {
+        errors.emplace_back(e.what());
+      }
+    }
+    void on_commit(ops::CommitEvent& event) {
+      try {
+        event.defer();
+      } catch (const ops::FrameworkError& e) {
+        errors.emplace_back(e.what());
+      }
+    }
+    void on_pre_commit(ops::PreCommitEvent& event) { event.defer(); }
+    std::vector<std::string> errors;
+  } obs(fw);
+  fw.observe<&Deferrer::on_stop>(pub.on.stop, obs);
+  fw.observe<&Deferrer::on_commit>(fw.on().commit, obs);
+
+  pub.on.stop.emit();
+  fw.commit();
+
+  EXPECT_THAT(obs.errors,
+              ElementsAre("cannot defer stop event MyNotifier[1]/on/stop[1]: stop events cannot "
+                          "be deferred",
+                          "cannot defer commit event framework/on/commit[3]: commit events "
+                          "cannot be deferred"));
+  EXPECT_THAT(storage_.notices(), IsEmpty());
+
+  // Uncaught, the error fails the commit.
+  fw.observe<&Deferrer::on_pre_commit>(fw.on().pre_commit, obs);
+  EXPECT_THROW(fw.commit(), ops::FrameworkError);
+}
+
+TEST_F(FrameworkTest, UnobservedEventsPersistNothing) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  pub.on.foo.emit();
+  pub.on.counted.emit(3);
+  EXPECT_THAT(storage_.list_snapshots(), IsEmpty());
+  EXPECT_THAT(storage_.notices(), IsEmpty());
+  EXPECT_EQ(fw.event_count(), 2);
+}
+
+TEST_F(FrameworkTest, AfterCommitOnlyStoredStateAndCounterRemain) {
+  {
+    ops::Framework fw(storage_);
+    Notifier pub(fw);
+    Observer obs(fw, "1");
+    obs.done["foo"] = true;
+    ops::StoredState stored(obs);
+    fw.observe<&Observer::on_any>(pub.on.foo, obs);
+    fw.observe<&Observer::on_path>(fw.on().pre_commit, obs);
+    fw.observe<&Observer::on_path>(fw.on().commit, obs);
+    pub.on.foo.emit();
+    stored.set("seen", 1);
+    fw.commit();
+  }
+  EXPECT_THAT(storage_.list_snapshots(),
+              ElementsAre("MyObserver[1]/StoredStateData[_stored]", "StoredStateData[_stored]"));
+  EXPECT_EQ(storage_.load_snapshot("StoredStateData[_stored]"),
+            (nlohmann::json{{"event_count", 3}}));
+  EXPECT_EQ(storage_.load_snapshot("MyObserver[1]/StoredStateData[_stored]"),
+            (nlohmann::json{{"seen", 1}}));
+  EXPECT_THAT(storage_.notices(), IsEmpty());
+}
+
+TEST_F(FrameworkTest, PreCommitThenCommit) {
+  ops::Framework fw(storage_);
+  Observer obs(fw, "1");
+  fw.observe<&Observer::on_path>(fw.on().pre_commit, obs);
+  fw.observe<&Observer::on_path>(fw.on().commit, obs);
+  fw.commit();
+  fw.commit();
+  EXPECT_THAT(obs.seen, ElementsAre("framework/on/pre_commit[1]", "framework/on/commit[2]",
+                                    "framework/on/pre_commit[3]", "framework/on/commit[4]"));
+}
+
+TEST_F(FrameworkTest, CustomEventsEmitSynchronouslyInsideTheHandler) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  struct Nester : ops::Object {
+    Nester(ops::Framework& f, Notifier& p) : Object(f, "Nester"), pub(p) {}
+    void on_foo(MyEvent&) {
+      seen.push_back("foo-start");
+      pub.on.bar.emit();
+      seen.push_back("foo-end");
+    }
+    void on_bar(MyEvent& event) { seen.push_back("bar " + event.handle().path()); }
+    Notifier& pub;
+    std::vector<std::string> seen;
+  } obs(fw, pub);
+  fw.observe<&Nester::on_foo>(pub.on.foo, obs);
+  fw.observe<&Nester::on_bar>(pub.on.bar, obs);
+
+  pub.on.foo.emit();
+
+  EXPECT_THAT(obs.seen, ElementsAre("foo-start", "bar MyNotifier[1]/on/bar[2]", "foo-end"));
+  EXPECT_THAT(storage_.list_snapshots(), IsEmpty());
+}
+
+TEST_F(FrameworkTest, ExplicitNameAndCallableOverloadsRecordTheGivenName) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  Observer obs(fw, "1");
+  fw.observe(pub.on.foo, obs, &Observer::on_any, "_on_foo_renamed");
+  int calls = 0;
+  fw.observe(pub.on.bar, obs, "on_bar_lambda", [&calls](MyEvent& event) {
+    ++calls;
+    event.defer();
+  });
+
+  pub.on.foo.emit();
+  pub.on.bar.emit();
+
+  EXPECT_EQ(calls, 1);
+  EXPECT_THAT(event_paths(storage_.notices()),
+              ElementsAre("MyNotifier[1]/on/foo[1] MyObserver[1]._on_foo_renamed",
+                          "MyNotifier[1]/on/bar[2] MyObserver[1].on_bar_lambda"));
+  fw.reemit();
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(join(obs.seen), "foo foo");
+}
+
+TEST_F(FrameworkTest, RunTimeDefinedEventsAreFoundByKind) {
+  ops::Framework fw(storage_);
+  ops::Object charm(fw, "MyCharm");
+  ops::ObjectEvents on(charm);
+  auto& changed = on.define_event<MyEvent>("redis_peers_relation_changed");
+  on.define_event<OtherEvent>("workload_pebble_ready");
+  Observer obs(fw, "1");
+  fw.observe<&Observer::on_path>(changed, obs);
+
+  EXPECT_EQ(&on["redis_peers_relation_changed"], &changed);
+  EXPECT_EQ(&on.get<MyEvent>("redis_peers_relation_changed"), &changed);
+  EXPECT_EQ(on.find("nope"), nullptr);
+  EXPECT_THAT(on.event_kinds(),
+              ElementsAre("redis_peers_relation_changed", "workload_pebble_ready"));
+  EXPECT_EQ(on["workload_pebble_ready"].event_type(), typeid(OtherEvent));
+
+  on.get<MyEvent>("redis_peers_relation_changed").emit();
+  EXPECT_THAT(obs.seen, ElementsAre("MyCharm/on/redis_peers_relation_changed[1]"));
+
+  try {
+    on["nope"];
+    FAIL();
+  } catch (const ops::FrameworkError& e) {
+    EXPECT_STREQ(e.what(), "no event 'nope' on MyCharm/on");
+  }
+  EXPECT_THROW(on.get<OtherEvent>("redis_peers_relation_changed"), ops::FrameworkError);
+  EXPECT_THROW(on.define_event<MyEvent>("workload_pebble_ready"), ops::FrameworkError);
+  EXPECT_THROW(on.define_event<MyEvent>("dead-beef"), ops::FrameworkError);
+  EXPECT_THROW(on.define_event<MyEvent>("9lives"), ops::FrameworkError);
+  EXPECT_EQ(on.event_kinds().size(), 2u);
+}
+
+TEST_F(FrameworkTest, EmitSnapshotDeliversARestoredEvent) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  Observer obs(fw, "1");
+  fw.observe<&Observer::on_counted>(pub.on.counted, obs);
+  ops::EventSourceBase& source = pub.on["counted"];
+  source.emit_snapshot({{"My N!", 41}});
+  EXPECT_THAT(obs.seen, ElementsAre("on_counted=42"));
+}
+
+TEST_F(FrameworkTest, UnknownEventTypesInStoredNoticesAreDropped) {
+  {
+    ops::Framework fw(storage_);
+    Notifier pub(fw);
+    Observer obs(fw, "1");
+    fw.observe<&Observer::on_any>(pub.on.foo, obs);
+    pub.on.foo.emit();
+    fw.commit();
+  }
+  ASSERT_EQ(storage_.notices().size(), 1u);
+  ops_test::LogCapture log;
+  {
+    ops::Framework fw(storage_);  // this "charm" no longer has MyNotifier[1]/on/foo
+    Observer obs(fw, "1");
+    EXPECT_NO_THROW(fw.reemit());
+    EXPECT_THAT(obs.seen, IsEmpty());
+    fw.commit();
+  }
+  EXPECT_THAT(storage_.notices(), IsEmpty());
+  EXPECT_THAT(storage_.list_snapshots(), ElementsAre("StoredStateData[_stored]"));
+  EXPECT_THAT(log.lines,
+              testing::Contains("WARNING Dropping deferred event MyNotifier[1]/on/foo[1]: no event "
+                                "of that kind is defined in this charm"));
+}
+
+TEST_F(FrameworkTest, NoticesForAnObserverThatNoLongerObservesAreDropped) {
+  {
+    ops::Framework fw(storage_);
+    Notifier pub(fw);
+    Observer obs(fw, "1");
+    fw.observe<&Observer::on_any>(pub.on.foo, obs);
+    pub.on.foo.emit();
+    fw.commit();
+  }
+  ops_test::LogCapture log;
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  Observer obs(fw, "1");
+  fw.observe<&Observer::on_foo>(pub.on.foo, obs);  // another method now
+  fw.reemit();
+  EXPECT_THAT(obs.seen, IsEmpty());
+  EXPECT_THAT(storage_.notices(), IsEmpty());
+  EXPECT_THAT(log.lines, testing::Contains(HasSubstr("MyObserver[1].on_any: that observer does "
+                                                     "not observe it in this charm")));
+}
+
+TEST_F(FrameworkTest, DestroyedObserversAreNotCalled) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  auto obs = std::make_unique<Observer>(fw, "1");
+  fw.observe<&Observer::on_any>(pub.on.foo, *obs);
+  EXPECT_EQ(pub.on.foo.observer_count(), 1u);
+  obs.reset();
+  EXPECT_EQ(pub.on.foo.observer_count(), 0u);
+  pub.on.foo.emit();
+  EXPECT_THAT(storage_.list_snapshots(), IsEmpty());
+}
+
+TEST_F(FrameworkTest, ModelIsOptional) {
+  ops::Framework fw(storage_);
+  EXPECT_FALSE(fw.has_model());
+  try {
+    fw.model();
+    FAIL();
+  } catch (const ops::FrameworkError& e) {
+    EXPECT_STREQ(e.what(), "this framework has no Model attached");
+  }
+  ops::Object object(fw, "thing");
+  EXPECT_THROW(object.model(), ops::FrameworkError);
+}
+
+TEST_F(FrameworkTest, ClosedFrameworkRefusesWork) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  fw.close();
+  fw.close();
+  EXPECT_THROW(pub.on.foo.emit(), ops::FrameworkError);
+  EXPECT_THROW(fw.reemit(), ops::FrameworkError);
+  EXPECT_THROW(fw.commit(), ops::FrameworkError);
+}
+
+// ---- across processes, on the SQLite state file ------------------------------
+
+class FrameworkFileTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<ops::Framework> open() {
+    return std::make_unique<ops::Framework>(ops::open_sqlite_storage(file_));
+  }
+  ops_test::TempDir dir_;
+  std::filesystem::path file_ = ops::default_state_file(dir_.path());
+};
+
+TEST_F(FrameworkFileTest, EventKeysAndDeferredEventsSurviveARestart) {
+  {
+    auto fw = open();
+    Notifier pub(*fw);
+    Observer obs(*fw, "1");
+    fw->observe<&Observer::on_any>(pub.on.foo, obs);
+    fw->observe<&Observer::on_path>(pub.on.bar, obs);
+    pub.on.foo.emit();
+    pub.on.bar.emit();
+    pub.on.bar.emit();
+    fw->commit();  // pre_commit[4], commit[5]
+    EXPECT_EQ(fw->event_count(), 5);
+  }
+  {
+    auto fw = open();
+    EXPECT_EQ(fw->event_count(), 5);
+    Notifier pub(*fw);
+    Observer obs(*fw, "1");
+    obs.done["foo"] = true;
+    fw->observe<&Observer::on_any>(pub.on.foo, obs);
+    fw->observe<&Observer::on_path>(pub.on.bar, obs);
+    fw->reemit();
+    pub.on.bar.emit();
+    EXPECT_THAT(obs.seen, ElementsAre("foo", "MyNotifier[1]/on/bar[6]"));
+    fw->commit();
+    EXPECT_THAT(fw->storage().notices(), IsEmpty());
+    EXPECT_THAT(fw->storage().list_snapshots(), ElementsAre("StoredStateData[_stored]"));
+  }
+}
+
+TEST_F(FrameworkFileTest, AnExceptionBeforeCommitLeavesTheFileAsItWas) {
+  {
+    auto fw = open();
+    Notifier pub(*fw);
+    Observer obs(*fw, "1");
+    ops::StoredState stored(obs);
+    fw->observe<&Observer::on_any>(pub.on.foo, obs);
+    pub.on.foo.emit();
+    stored.set("count", 1);
+    fw->commit();
+  }
+  auto dump = [this] {
+    auto storage = ops::open_sqlite_storage(file_);
+    nlohmann::json all;
+    for (const auto& path : storage->list_snapshots()) all[path] = *storage->load_snapshot(path);
+    for (const auto& n : storage->notices()) {
+      all["notices"].push_back({n.sequence, n.event_path, n.observer_path, n.method_name});
+    }
+    return all;
+  };
+  const nlohmann::json before = dump();
+  ASSERT_EQ(before["MyObserver[1]/StoredStateData[_stored]"], (nlohmann::json{{"count", 1}}));
+
+  EXPECT_THROW(
+      {
+        auto fw = open();
+        Notifier pub(*fw);
+        Observer obs(*fw, "1");
+        ops::StoredState stored(obs);
+        obs.done["foo"] = true;
+        fw->observe<&Observer::on_any>(pub.on.foo, obs);
+        fw->observe<&Observer::on_any>(pub.on.bar, obs);
+        fw->reemit();       // drops the deferred foo
+        pub.on.bar.emit();  // defers a new one
+        stored.set("count", 2);
+        throw std::runtime_error("handler failed");
+      },
+      std::runtime_error);
+
+  EXPECT_EQ(dump(), before);
+}
+
+}  // namespace

@@ -1,0 +1,276 @@
+// Storage: the SQLite state file (schema, mode, transactions, locking,
+// refusing corrupt and foreign files) and MemoryStorage.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "ops/errors.hpp"
+#include "ops/storage.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string storage_error(const std::filesystem::path& path,
+                          ops::SQLiteStorageOptions options = {}) {
+  try {
+    ops::open_sqlite_storage(path, options);
+  } catch (const ops::StorageError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// The same contract for both implementations.
+class StorageContractTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (GetParam()) {
+      storage_ = ops::open_sqlite_storage(ops::default_state_file(dir_.path()));
+    } else {
+      storage_ = std::make_unique<ops::MemoryStorage>();
+    }
+  }
+  ops_test::TempDir dir_;
+  std::unique_ptr<ops::Storage> storage_;
+};
+
+TEST_P(StorageContractTest, SnapshotsAndNotices) {
+  ops::Storage& s = *storage_;
+  EXPECT_EQ(s.load_snapshot("a/b[1]"), std::nullopt);
+  s.save_snapshot("a/b[1]", {{"x", 1}});
+  s.save_snapshot("a/b[1]", {{"x", 2}});
+  s.save_snapshot("a/c[2]", nullptr);
+  EXPECT_EQ(s.load_snapshot("a/b[1]"), (nlohmann::json{{"x", 2}}));
+  EXPECT_EQ(s.load_snapshot("a/c[2]"), nlohmann::json(nullptr));
+  EXPECT_THAT(s.list_snapshots(), ElementsAre("a/b[1]", "a/c[2]"));
+  s.drop_snapshot("a/c[2]");
+  s.drop_snapshot("never");
+  EXPECT_THAT(s.list_snapshots(), ElementsAre("a/b[1]"));
+
+  EXPECT_FALSE(s.has_notices());
+  EXPECT_EQ(s.save_notice("a/b[1]", "obs", "on_b"), 1);
+  EXPECT_EQ(s.save_notice("a/c[2]", "obs", "on_c"), 2);
+  EXPECT_EQ(s.save_notice("a/b[1]", "other", "on_b"), 3);
+  EXPECT_TRUE(s.has_notices());
+  EXPECT_THAT(s.notices(), ElementsAre(ops::Notice{1, "a/b[1]", "obs", "on_b"},
+                                       ops::Notice{2, "a/c[2]", "obs", "on_c"},
+                                       ops::Notice{3, "a/b[1]", "other", "on_b"}));
+  EXPECT_THAT(s.notices("a/b[1]"), ElementsAre(ops::Notice{1, "a/b[1]", "obs", "on_b"},
+                                               ops::Notice{3, "a/b[1]", "other", "on_b"}));
+  s.drop_notice(1);
+  s.drop_notice(99);
+  EXPECT_EQ(s.save_notice("a/d[4]", "obs", "on_d"), 4);  // sequences are never reused
+  EXPECT_EQ(s.notices().front().sequence, 2);
+}
+
+TEST_P(StorageContractTest, RollbackForgetsEverySinceTheLastCommit) {
+  ops::Storage& s = *storage_;
+  s.save_snapshot("kept", {{"v", 1}});
+  s.save_notice("kept", "obs", "m");
+  s.commit();
+  s.save_snapshot("kept", {{"v", 2}});
+  s.save_snapshot("new", 1);
+  s.drop_notice(1);
+  s.save_notice("new", "obs", "m");
+  s.rollback();
+  EXPECT_THAT(s.list_snapshots(), ElementsAre("kept"));
+  EXPECT_EQ(s.load_snapshot("kept"), (nlohmann::json{{"v", 1}}));
+  EXPECT_THAT(s.notices(), ElementsAre(ops::Notice{1, "kept", "obs", "m"}));
+  EXPECT_EQ(s.save_notice("again", "obs", "m"), 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(SQLiteAndMemory, StorageContractTest, ::testing::Values(true, false),
+                         [](const auto& param_info) {
+                           return param_info.param ? "SQLite" : "Memory";
+                         });
+
+class SQLiteStorageTest : public ::testing::Test {
+ protected:
+  ops_test::TempDir dir_;
+  std::filesystem::path file_ = ops::default_state_file(dir_.path());
+};
+
+TEST_F(SQLiteStorageTest, CreatesTheOpsSchemaWithMode0600) {
+  EXPECT_EQ(file_.filename(), ".unit-state.db");
+  ops::open_sqlite_storage(file_)->close();
+  struct stat st {};
+  ASSERT_EQ(::stat(file_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+
+  SQLite::Database db(file_.string());
+  SQLite::Statement query(db,
+                          "SELECT name, sql FROM sqlite_master WHERE type='table' ORDER BY name");
+  std::vector<std::string> tables;
+  while (query.executeStep()) {
+    tables.push_back(query.getColumn(0).getString() + ": " + query.getColumn(1).getString());
+  }
+  EXPECT_THAT(tables, ElementsAre("notice: CREATE TABLE notice (sequence INTEGER PRIMARY KEY "
+                                  "AUTOINCREMENT, event_path TEXT, observer_path TEXT, "
+                                  "method_name TEXT)",
+                                  "snapshot: CREATE TABLE snapshot (handle TEXT PRIMARY KEY, data "
+                                  "BLOB)",
+                                  "sqlite_sequence: CREATE TABLE sqlite_sequence(name,seq)"));
+}
+
+TEST_F(SQLiteStorageTest, StoresSnapshotsAsJsonText) {
+  {
+    auto storage = ops::open_sqlite_storage(file_);
+    storage->save_snapshot("MyCharm/StoredStateData[_stored]", {{"password", "x"}});
+    storage->commit();
+  }
+  SQLite::Database db(file_.string());
+  EXPECT_EQ(db.execAndGet("SELECT data FROM snapshot").getString(), R"({"password":"x"})");
+}
+
+TEST_F(SQLiteStorageTest, UncommittedChangesAreLostOnClose) {
+  {
+    auto storage = ops::open_sqlite_storage(file_);
+    storage->save_snapshot("committed", 1);
+    storage->commit();
+    storage->save_snapshot("uncommitted", 2);
+    storage->save_notice("uncommitted", "o", "m");
+  }  // destroyed without commit, as when a hook fails
+  auto storage = ops::open_sqlite_storage(file_);
+  EXPECT_THAT(storage->list_snapshots(), ElementsAre("committed"));
+  EXPECT_THAT(storage->notices(), IsEmpty());
+  storage->close();
+  EXPECT_THROW(storage->list_snapshots(), ops::StorageError);
+}
+
+TEST_F(SQLiteStorageTest, ASecondProcessFailsClearlyAfterTheLockTimeout) {
+  auto first = ops::open_sqlite_storage(file_);
+  first->save_snapshot("x", 1);
+  EXPECT_EQ(storage_error(file_, {std::chrono::milliseconds(100)}),
+            "state database " + file_.string() + " is locked by another process (waited 100 ms)");
+  first->commit();
+  EXPECT_EQ(first->load_snapshot("x"), nlohmann::json(1));  // the first is unharmed
+}
+
+TEST_F(SQLiteStorageTest, ASecondProcessWaitsForTheFirstToClose) {
+  auto first = ops::open_sqlite_storage(file_);
+  std::optional<nlohmann::json> seen_by_second;
+  std::string error;
+  std::thread second([&] {
+    try {
+      auto storage = ops::open_sqlite_storage(file_, {std::chrono::milliseconds(20000)});
+      seen_by_second = storage->load_snapshot("written-before-close");
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  // Whenever the second started waiting, it can only get in after this commit and close.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  first->save_snapshot("written-before-close", "hello");
+  first->commit();
+  first->close();
+  second.join();
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(seen_by_second, nlohmann::json("hello"));
+}
+
+TEST_F(SQLiteStorageTest, ACorruptFileIsRefusedAndLeftAlone) {
+  const std::string garbage = "this is not a database, just some bytes in a file\n";
+  std::ofstream(file_, std::ios::binary) << garbage;
+  EXPECT_EQ(storage_error(file_), "state database " + file_.string() +
+                                      " is not an SQLite database (corrupt or foreign file); "
+                                      "refusing to use or overwrite it");
+  EXPECT_EQ(read_file(file_), garbage);
+}
+
+TEST_F(SQLiteStorageTest, ATruncatedSQLiteFileIsRefused) {
+  ops::open_sqlite_storage(file_)->close();
+  std::string bytes = read_file(file_);
+  bytes.resize(100);  // header intact, pages gone
+  std::ofstream(file_, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_THAT(storage_error(file_), HasSubstr("state database " + file_.string()));
+  EXPECT_EQ(read_file(file_), bytes);
+}
+
+TEST_F(SQLiteStorageTest, AFileWrittenByPythonOpsIsDetected) {
+  {
+    // What Python ops' SQLiteStorage leaves behind: same tables, pickled data.
+    SQLite::Database db(file_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE snapshot (handle TEXT PRIMARY KEY, data BLOB)");
+    db.exec(
+        "CREATE TABLE notice (sequence INTEGER PRIMARY KEY AUTOINCREMENT, event_path TEXT, "
+        "observer_path TEXT, method_name TEXT)");
+    SQLite::Statement insert(db, "INSERT INTO snapshot VALUES (?, ?)");
+    static const char kPickle[] =
+        "\x80\x04\x95\x13\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x0b"
+        "event_count\x94K\x05s.";
+    const std::string pickle(kPickle, sizeof(kPickle) - 1);
+    insert.bind(1, "StoredStateData[_stored]");
+    insert.bind(2, pickle.data(), static_cast<int>(pickle.size()));
+    insert.exec();
+  }
+  const std::string before = read_file(file_);
+  EXPECT_EQ(storage_error(file_),
+            "state database " + file_.string() +
+                " holds pickled snapshots written by Python ops; ops-cpp stores JSON and will "
+                "not read or overwrite it (move it away to start with fresh state)");
+  EXPECT_EQ(read_file(file_), before);
+}
+
+TEST_F(SQLiteStorageTest, AnotherApplicationsDatabaseIsRefused) {
+  {
+    SQLite::Database db(file_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE users (name TEXT)");
+  }
+  EXPECT_EQ(storage_error(file_), "state database " + file_.string() +
+                                      " is an SQLite database of another application (no ops-cpp "
+                                      "schema); refusing to overwrite it");
+}
+
+TEST_F(SQLiteStorageTest, ASnapshotThatIsNotJsonIsAStorageError) {
+  {
+    auto storage = ops::open_sqlite_storage(file_);
+    storage->commit();
+  }
+  {
+    SQLite::Database db(file_.string(), SQLite::OPEN_READWRITE);
+    db.exec("INSERT INTO snapshot VALUES ('bad', x'80049500')");
+  }
+  auto storage = ops::open_sqlite_storage(file_);
+  try {
+    storage->load_snapshot("bad");
+    FAIL();
+  } catch (const ops::StorageError& e) {
+    EXPECT_EQ(std::string(e.what()), "state database " + file_.string() +
+                                         ": snapshot 'bad' is not JSON (written by another "
+                                         "framework?)");
+  }
+}
+
+TEST_F(SQLiteStorageTest, AMissingDirectoryIsAStorageError) {
+  EXPECT_THAT(storage_error(dir_.path() / "no" / "such" / "dir" / ".unit-state.db"),
+              HasSubstr("cannot create state database"));
+}
+
+TEST(MemoryStorageTest, CommittedSnapshotsShowWhatTheNextDispatchSees) {
+  ops::MemoryStorage storage;
+  storage.save_snapshot("a", 1);
+  storage.commit();
+  storage.save_snapshot("b", 2);
+  EXPECT_EQ(storage.committed_snapshots().size(), 1u);
+  EXPECT_THAT(storage.list_snapshots(), ElementsAre("a", "b"));
+  storage.close();
+  EXPECT_THAT(storage.list_snapshots(), ElementsAre("a"));
+}
+
+}  // namespace
