@@ -159,3 +159,21 @@ TEST(ParseInfoTest, SkipsSectionsAndBlankLines) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(LocalFqdnTest, ChoosesLikePythonGetfqdn) {
+  const std::string fqdn = "redis-k8s-0.redis-k8s-endpoints.dev.svc.cluster.local";
+  EXPECT_EQ(redis_k8s::choose_fqdn("redis-k8s-0", fqdn, {"redis-k8s-0"}), fqdn);
+  EXPECT_EQ(redis_k8s::choose_fqdn("redis-k8s-0", std::string("redis-k8s-0"), {"x", fqdn}), fqdn);
+  EXPECT_EQ(redis_k8s::choose_fqdn("vm", std::string("localhost"), {"runsc", "vm"}), "localhost");
+  EXPECT_EQ(redis_k8s::choose_fqdn("vm", std::nullopt, {}), "vm");
+}
+
+TEST(LocalFqdnTest, ResolvesThisHost) {
+  std::string fqdn = redis_k8s::local_fqdn();
+  EXPECT_FALSE(fqdn.empty());
+  EXPECT_EQ(fqdn.find_first_of(" \t\r\n"), std::string::npos);
+}
+
+}  // namespace

@@ -2,6 +2,13 @@
 // decisions over the answers.
 #include "workload.hpp"
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+
 namespace redis_k8s {
 
 std::string to_string(Service service) { return service == Service::kRedis ? "redis" : "sentinel"; }
@@ -59,6 +66,53 @@ RedisReply ProductionRedisWorkload::execute(Service service, const std::string& 
   }
   RedisClient client(std::move(options));
   return client.command(argv);
+}
+
+std::string choose_fqdn(const std::string& hostname, const std::optional<std::string>& canonical,
+                        const std::vector<std::string>& aliases) {
+  if (!canonical) return hostname;
+  if (canonical->find('.') != std::string::npos) return *canonical;
+  for (const auto& alias : aliases) {
+    if (alias.find('.') != std::string::npos) return alias;
+  }
+  return *canonical;
+}
+
+std::string local_fqdn() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+  std::string hostname = name;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* raw = nullptr;
+  if (::getaddrinfo(hostname.c_str(), nullptr, &hints, &raw) != 0 || !raw) {
+    return choose_fqdn(hostname, std::nullopt, {});
+  }
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> addresses(raw, ::freeaddrinfo);
+  const void* address = nullptr;
+  socklen_t length = 0;
+  if (raw->ai_family == AF_INET) {
+    address = &reinterpret_cast<const sockaddr_in*>(raw->ai_addr)->sin_addr;
+    length = sizeof(in_addr);
+  } else if (raw->ai_family == AF_INET6) {
+    address = &reinterpret_cast<const sockaddr_in6*>(raw->ai_addr)->sin6_addr;
+    length = sizeof(in6_addr);
+  } else {
+    return choose_fqdn(hostname, std::nullopt, {});
+  }
+  hostent entry{};
+  hostent* result = nullptr;
+  int h_error = 0;
+  std::vector<char> buffer(16 * 1024);
+  if (::gethostbyaddr_r(address, length, raw->ai_family, &entry, buffer.data(), buffer.size(),
+                        &result, &h_error) != 0 ||
+      !result || !result->h_name) {
+    return choose_fqdn(hostname, std::nullopt, {});
+  }
+  std::vector<std::string> aliases;
+  for (char** alias = result->h_aliases; alias && *alias; ++alias) aliases.emplace_back(*alias);
+  return choose_fqdn(hostname, std::string(result->h_name), aliases);
 }
 
 std::optional<std::map<std::string, std::string>> sentinel_master_info(RedisWorkload& workload,

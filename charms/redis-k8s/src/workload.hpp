@@ -95,6 +95,17 @@ class ProductionRedisWorkload : public RedisWorkload {
   std::function<WorkloadSettings()> settings_;
 };
 
+// This unit's fully qualified hostname, the way Python's socket.getfqdn()
+// finds it: the host name resolved, its address looked up in reverse, and
+// the first of (canonical name, aliases) containing a dot, else the
+// canonical name; the plain host name when a lookup fails.
+std::string local_fqdn();
+
+// The choice local_fqdn() makes, given the reverse lookup's result (nullopt
+// when the lookup failed).
+std::string choose_fqdn(const std::string& hostname, const std::optional<std::string>& canonical,
+                        const std::vector<std::string>& aliases);
+
 // ---- decisions over the answers (never throw RedisError) ----
 
 // `SENTINEL MASTER` at host, or nullopt when the sentinel cannot answer.
