@@ -496,11 +496,6 @@ void parse_actions(const Parser& p, const Field& actions, CharmMeta& meta) {
       if (p.optional_map(params)) action.parameters = p.to_json(params.node);
       action.required = p.string_list(p.child(f, "required"));
       action.additional_properties = p.optional_bool(f, "additionalProperties", true);
-      for (const std::string& r : action.required) {
-        if (!action.parameters.contains(r)) {
-          p.fail(p.child(f, "required"), "'" + r + "' is not one of the action's params");
-        }
-      }
     }
     meta.actions.emplace(name, std::move(action));
   });

@@ -475,11 +475,6 @@ TEST_F(CharmMetaTest, BadActions) {
   EXPECT_EQ(error_of([] { ops::CharmMeta::from_yaml("name: x\n", "go: [1]\n"); }),
             "actions.yaml:1: go: expected a mapping, got a list");
   EXPECT_EQ(error_of([] {
-              ops::CharmMeta::from_yaml("name: x\n",
-                                        "go:\n  params: {a: {type: string}}\n  required: [b]\n");
-            }),
-            "actions.yaml:3: go.required: 'b' is not one of the action's params");
-  EXPECT_EQ(error_of([] {
               ops::CharmMeta::from_yaml("name: x\n", "go:\n  additionalProperties: sometimes\n");
             }),
             "actions.yaml:2: go.additionalProperties: expected a boolean (true or false), got "
