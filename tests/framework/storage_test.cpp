@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -160,6 +162,35 @@ TEST_F(SQLiteStorageTest, ASecondProcessFailsClearlyAfterTheLockTimeout) {
             "state database " + file_.string() + " is locked by another process (waited 100 ms)");
   first->commit();
   EXPECT_EQ(first->load_snapshot("x"), nlohmann::json(1));  // the first is unharmed
+}
+
+// Runs body in a child process; returns its exit status.
+template <class F>
+int in_child_process(F&& body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(body());
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+TEST_F(SQLiteStorageTest, AnotherProcessIsLockedOutUntilClose) {
+  auto first = ops::open_sqlite_storage(file_);
+  first->save_snapshot("from-first", 1);
+  first->commit();
+  const std::string expected =
+      "state database " + file_.string() + " is locked by another process (waited 50 ms)";
+  const auto try_open = [&] {
+    try {
+      auto storage = ops::open_sqlite_storage(file_, {std::chrono::milliseconds(50)});
+      return storage->load_snapshot("from-first") == nlohmann::json(1) ? 0 : 3;
+    } catch (const ops::StorageError& e) {
+      return std::string(e.what()) == expected ? 1 : 2;
+    }
+  };
+  EXPECT_EQ(in_child_process(try_open), 1);  // locked out with a clear error
+  first->close();
+  EXPECT_EQ(in_child_process(try_open), 0);  // opens and reads after close
 }
 
 TEST_F(SQLiteStorageTest, ASecondProcessWaitsForTheFirstToClose) {
