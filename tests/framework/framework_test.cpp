@@ -560,7 +560,7 @@ TEST_F(FrameworkTest, ClosedFrameworkRefusesWork) {
 // ---- across processes, on the SQLite state file ------------------------------
 
 class FrameworkFileTest : public ::testing::Test {
- protected:
+ public:
   std::unique_ptr<ops::Framework> open() {
     return std::make_unique<ops::Framework>(ops::open_sqlite_storage(file_));
   }
@@ -596,6 +596,75 @@ TEST_F(FrameworkFileTest, EventKeysAndDeferredEventsSurviveARestart) {
     EXPECT_THAT(fw->storage().notices(), IsEmpty());
     EXPECT_THAT(fw->storage().list_snapshots(), ElementsAre("StoredStateData[_stored]"));
   }
+}
+
+// ops' test_defer_and_reemit again, but every reemit() is a new dispatch: a
+// new Framework (and new objects) on the state file, committed at the end.
+TEST_F(FrameworkFileTest, DeferAndReemitIsFifoAcrossDispatches) {
+  std::map<std::string, std::vector<std::string>> seen;  // observer key -> kinds
+  std::map<std::string, std::map<std::string, bool>> done;
+  struct Observer2 : ops::Object {
+    Observer2(ops::Framework& f, std::string_view key, std::vector<std::string>& s,
+              std::map<std::string, bool>& d)
+        : Object(f, "MyObserver", key), seen(s), done(d) {}
+    void on_any(ops::EventBase& event) {
+      const std::string kind(event.handle().kind());
+      seen.push_back(kind);
+      if (!done[kind]) event.defer();
+    }
+    std::vector<std::string>& seen;
+    std::map<std::string, bool>& done;
+  };
+  struct World {
+    explicit World(FrameworkFileTest& t, std::map<std::string, std::vector<std::string>>& s,
+                   std::map<std::string, std::map<std::string, bool>>& d)
+        : fw(ops::open_sqlite_storage(t.file_)),
+          pub1(fw, "MyNotifier1", "1"),
+          pub2(fw, "MyNotifier2", "1"),
+          a(pub1, "a"),
+          b(pub1, "b"),
+          c(pub2, "c"),
+          obs1(fw, "1", s["1"], d["1"]),
+          obs2(fw, "2", s["2"], d["2"]) {
+      fw.observe<&Observer2::on_any>(a, obs1);
+      fw.observe<&Observer2::on_any>(b, obs1);
+      fw.observe<&Observer2::on_any>(a, obs2);
+      fw.observe<&Observer2::on_any>(b, obs2);
+      fw.observe<&Observer2::on_any>(c, obs2);
+    }
+    ops::Framework fw;
+    ops::Object pub1, pub2;
+    ops::EventSource<MyEvent> a, b, c;
+    Observer2 obs1, obs2;
+  };
+  auto dispatch = [&](auto&& body) {
+    World world(*this, seen, done);
+    body(world);
+    world.fw.commit();
+  };
+
+  dispatch([](World& w) {
+    w.a.emit();
+    w.b.emit();
+    w.c.emit();
+  });
+  dispatch([](World& w) { w.fw.reemit(); });
+  done["1"]["a"] = true;
+  done["2"]["b"] = true;
+  dispatch([](World& w) { w.fw.reemit(); });
+  dispatch([](World& w) { w.fw.reemit(); });
+  done["1"]["b"] = true;
+  done["2"]["a"] = true;
+  dispatch([](World& w) { w.fw.reemit(); });
+  done["2"]["c"] = true;
+  dispatch([](World& w) { w.fw.reemit(); });
+  dispatch([](World& w) { w.fw.reemit(); });
+
+  EXPECT_EQ(join(seen["1"]), "a b a b a b b b");
+  EXPECT_EQ(join(seen["2"]), "a b c a b c a b c a c a c c");
+  auto storage = ops::open_sqlite_storage(file_);
+  EXPECT_THAT(storage->notices(), IsEmpty());
+  EXPECT_THAT(storage->list_snapshots(), ElementsAre("StoredStateData[_stored]"));
 }
 
 TEST_F(FrameworkFileTest, AnExceptionBeforeCommitLeavesTheFileAsItWas) {
