@@ -19,6 +19,13 @@
 
 #include <nlohmann/json.hpp>
 
+// For the charm and its events, below the metadata.
+#include <exception>
+#include <memory>
+
+#include "ops/framework.hpp"
+#include "ops/model.hpp"
+
 namespace ops {
 
 // Which section of metadata.yaml declared an endpoint.
@@ -118,5 +125,607 @@ struct CharmMeta {
   // CharmMetaError when neither exists or a file is malformed.
   static CharmMeta from_charm_dir(const std::filesystem::path& dir);
 };
+
+}  // namespace ops
+
+// ===========================================================================
+// The charm and its events (Python ops' CharmBase, CharmEvents and the event
+// classes of ops/charm.py).
+//
+// A charm is a subclass of CharmBase. Its constructor observes the events it
+// cares about on `on`, the CharmEvents object that holds one EventSource per
+// Juju event: the fixed ones (install, config_changed, collect_unit_status,
+// ...) as members, and the ones named after the charm's metadata (per
+// endpoint `db_relation_changed`, per storage `data_storage_attached`, per
+// action `get_password_action`, per container `redis_pebble_ready`) defined
+// at run time. The run-time ones are reached through an accessor per name:
+//
+//   fw.observe<&MyCharm::on_peers_changed>(on["redis-peers"].relation_changed, *this);
+//   fw.observe<&MyCharm::on_get_password>(on.action("get-password").action, *this);
+//   fw.observe<&MyCharm::on_ready>(on.container("redis").pebble_ready, *this);
+//
+// or by kind with on.get<RelationChangedEvent>("redis_peers_relation_changed").
+//
+// Every event carries what its Juju hook is about (relation, remote unit,
+// storage, container, secret, action) and round-trips through snapshot() /
+// restore() with Python ops' snapshot keys, so a deferred event finds the
+// same relation or secret in a later dispatch. Action events, stop, remove,
+// secret-rotate, secret-expired and the collect-status events cannot be
+// deferred (defer() throws FrameworkError).
+//
+// Errors: restore() throws FrameworkError when the snapshot is malformed;
+// accessors that reach the Model throw its ModelError subclasses.
+// ===========================================================================
+
+namespace ops {
+
+class CharmBase;
+
+// Thrown by charm code to end the dispatch at once with `exit_code` and
+// without committing anything (Python ops' internal _Abort): load_config()
+// and load_params() use it to stop after reporting invalid input.
+class AbortDispatch : public std::exception {
+ public:
+  explicit AbortDispatch(int exit_code = 0) : exit_code_(exit_code) {}
+  int exit_code() const noexcept { return exit_code_; }
+  const char* what() const noexcept override { return "dispatch aborted"; }
+
+ private:
+  int exit_code_;
+};
+
+// Input that does not fit the type a charm asked for (load_params(); config
+// errors are ModelError from Config::load). The message names what is wrong.
+class InvalidParamsError : public Error {
+ public:
+  using Error::Error;
+};
+
+namespace detail {
+// Remembers which delivered event a handler was running when it threw (see
+// failed_handler() in main.hpp's implementation). Called by the destructors
+// of the charm event classes; not for charm code.
+void note_event_done(const EventBase& event, bool unwinding) noexcept;
+// A copy of a JSON object with "-" in its top-level keys turned into "_".
+nlohmann::json underscore_keys(const nlohmann::json& object);
+}  // namespace detail
+
+// Base of the events Juju sends (hooks).
+class HookEvent : public EventBase {
+ public:
+  using EventBase::EventBase;
+  ~HookEvent() override;
+  HookEvent(const HookEvent&) = default;
+  HookEvent& operator=(const HookEvent&) = default;
+
+ private:
+  int uncaught_at_start_ = std::uncaught_exceptions();
+};
+
+// A hook event that must run now: defer() throws FrameworkError.
+class UndeferrableHookEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+  bool deferrable() const noexcept override { return false; }
+};
+
+class InstallEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+};
+class StartEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+};
+// The unit is shutting down; there is no later dispatch to defer to.
+class StopEvent : public UndeferrableHookEvent {
+ public:
+  using UndeferrableHookEvent::UndeferrableHookEvent;
+};
+// The unit is about to be removed; there is no later dispatch to defer to.
+class RemoveEvent : public UndeferrableHookEvent {
+ public:
+  using UndeferrableHookEvent::UndeferrableHookEvent;
+};
+class ConfigChangedEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+};
+class UpdateStatusEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+};
+class UpgradeCharmEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+};
+class PreSeriesUpgradeEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+};
+class PostSeriesUpgradeEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+};
+class LeaderElectedEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+};
+class LeaderSettingsChangedEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+};
+// Runs in Juju's restricted context: deferred events are not re-emitted and
+// collect-status does not run before or after it.
+class CollectMetricsEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+};
+
+// ------------------------------------------------------------ relation events
+
+// Base of the <endpoint>_relation_* events. Snapshot: {"relation_name",
+// "relation_id", "app_name" (when known), "unit_name" (when a unit triggered
+// the event)}.
+class RelationEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+  // An event about relation `relation_id` on `relation_name`, from remote
+  // application `app_name` and unit `unit_name` (either may be empty).
+  RelationEvent(Handle handle, std::string relation_name, int relation_id,
+                std::optional<std::string> app_name, std::optional<std::string> unit_name);
+
+  nlohmann::json snapshot() const override;
+  // Throws FrameworkError when relation_name or relation_id is missing.
+  void restore(const nlohmann::json& snapshot) override;
+
+  // The relation; during relation-broken it is inactive.
+  Relation& relation() const;
+  // The remote application, or null when Juju did not say (ops logs a warning).
+  Application* app() const;
+  // The remote unit that triggered the event; null for relation-created,
+  // relation-broken and application-level changes.
+  Unit* unit() const;
+
+  const std::string& relation_name() const noexcept { return relation_name_; }
+  int relation_id() const noexcept { return relation_id_; }
+  const std::optional<std::string>& app_name() const noexcept { return app_name_; }
+  const std::optional<std::string>& unit_name() const noexcept { return unit_name_; }
+
+ private:
+  std::string relation_name_;
+  int relation_id_ = -1;
+  std::optional<std::string> app_name_;
+  std::optional<std::string> unit_name_;
+};
+
+class RelationCreatedEvent : public RelationEvent {
+ public:
+  using RelationEvent::RelationEvent;
+};
+class RelationJoinedEvent : public RelationEvent {
+ public:
+  using RelationEvent::RelationEvent;
+};
+class RelationChangedEvent : public RelationEvent {
+ public:
+  using RelationEvent::RelationEvent;
+};
+// A unit leaves the relation; the snapshot adds "departing_unit".
+class RelationDepartedEvent : public RelationEvent {
+ public:
+  using RelationEvent::RelationEvent;
+  RelationDepartedEvent(Handle handle, std::string relation_name, int relation_id,
+                        std::optional<std::string> app_name, std::optional<std::string> unit_name,
+                        std::optional<std::string> departing_unit_name);
+  nlohmann::json snapshot() const override;
+  void restore(const nlohmann::json& snapshot) override;
+  // The unit that is leaving (maybe this one), or null when Juju did not say.
+  Unit* departing_unit() const;
+  const std::optional<std::string>& departing_unit_name() const noexcept { return departing_; }
+
+ private:
+  std::optional<std::string> departing_;
+};
+// The relation is gone: it is inactive and absent from Model::relations().
+class RelationBrokenEvent : public RelationEvent {
+ public:
+  using RelationEvent::RelationEvent;
+};
+
+// ------------------------------------------------------------- storage events
+
+// Base of <storage>_storage_attached/detaching. Snapshot: {"storage_name",
+// "storage_index", "storage_location"}.
+class StorageEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+  StorageEvent(Handle handle, std::string storage_name, int storage_index,
+               std::string storage_location);
+  nlohmann::json snapshot() const override;
+  void restore(const nlohmann::json& snapshot) override;
+
+  const std::string& storage_name() const noexcept { return name_; }
+  int storage_index() const noexcept { return index_; }
+  // Where the instance is mounted, as Juju said when the event was emitted.
+  const std::string& storage_location() const noexcept { return location_; }
+  // The attached instance from Model::storages() (storage-list); ModelError
+  // when it is no longer attached.
+  StorageInstance& storage() const;
+
+ private:
+  std::string name_;
+  int index_ = -1;
+  std::string location_;
+};
+class StorageAttachedEvent : public StorageEvent {
+ public:
+  using StorageEvent::StorageEvent;
+};
+class StorageDetachingEvent : public StorageEvent {
+ public:
+  using StorageEvent::StorageEvent;
+};
+
+// ------------------------------------------------------------ workload events
+
+// Base of the <container>_pebble_* events. Snapshot: {"container_name"}.
+class WorkloadEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+  WorkloadEvent(Handle handle, std::string container_name);
+  nlohmann::json snapshot() const override;
+  void restore(const nlohmann::json& snapshot) override;
+  // The container's name as declared in metadata.
+  const std::string& workload_name() const noexcept { return container_; }
+
+ private:
+  std::string container_;
+};
+// Pebble in the container answers.
+class PebbleReadyEvent : public WorkloadEvent {
+ public:
+  using WorkloadEvent::WorkloadEvent;
+};
+
+// The notice a Pebble notice event is about.
+struct PebbleNoticeRef {
+  std::string id;
+  std::string type;  // e.g. "custom"
+  std::string key;   // e.g. "example.com/reload"
+  bool operator==(const PebbleNoticeRef&) const = default;
+};
+
+// Snapshot adds {"notice_id", "notice_type", "notice_key"}.
+class PebbleNoticeEvent : public WorkloadEvent {
+ public:
+  using WorkloadEvent::WorkloadEvent;
+  PebbleNoticeEvent(Handle handle, std::string container_name, PebbleNoticeRef notice);
+  nlohmann::json snapshot() const override;
+  void restore(const nlohmann::json& snapshot) override;
+  const PebbleNoticeRef& notice() const noexcept { return notice_; }
+
+ private:
+  PebbleNoticeRef notice_;
+};
+class PebbleCustomNoticeEvent : public PebbleNoticeEvent {
+ public:
+  using PebbleNoticeEvent::PebbleNoticeEvent;
+};
+
+// Snapshot adds {"check_name"}.
+class PebbleCheckEvent : public WorkloadEvent {
+ public:
+  using WorkloadEvent::WorkloadEvent;
+  PebbleCheckEvent(Handle handle, std::string container_name, std::string check_name);
+  nlohmann::json snapshot() const override;
+  void restore(const nlohmann::json& snapshot) override;
+  // The check that failed or recovered.
+  const std::string& check_name() const noexcept { return check_; }
+
+ private:
+  std::string check_;
+};
+class PebbleCheckFailedEvent : public PebbleCheckEvent {
+ public:
+  using PebbleCheckEvent::PebbleCheckEvent;
+};
+class PebbleCheckRecoveredEvent : public PebbleCheckEvent {
+ public:
+  using PebbleCheckEvent::PebbleCheckEvent;
+};
+
+// -------------------------------------------------------------- secret events
+
+// Base of the secret_* events. Snapshot: {"id", "label"} (label null when
+// the secret has none).
+class SecretEvent : public HookEvent {
+ public:
+  using HookEvent::HookEvent;
+  SecretEvent(Handle handle, std::string id, std::optional<std::string> label);
+  nlohmann::json snapshot() const override;
+  void restore(const nlohmann::json& snapshot) override;
+  // The secret; its content is fetched only when asked for.
+  Secret secret() const;
+  const std::string& id() const noexcept { return id_; }
+  const std::optional<std::string>& label() const noexcept { return label_; }
+
+ private:
+  std::string id_;
+  std::optional<std::string> label_;
+};
+class SecretChangedEvent : public SecretEvent {
+ public:
+  using SecretEvent::SecretEvent;
+};
+// Juju fires it again until the owner makes a new revision: not deferrable.
+class SecretRotateEvent : public SecretEvent {
+ public:
+  using SecretEvent::SecretEvent;
+  bool deferrable() const noexcept override { return false; }
+};
+// A secret event about one revision; snapshot adds {"revision"}.
+class SecretRevisionEvent : public SecretEvent {
+ public:
+  using SecretEvent::SecretEvent;
+  SecretRevisionEvent(Handle handle, std::string id, std::optional<std::string> label,
+                      int revision);
+  nlohmann::json snapshot() const override;
+  void restore(const nlohmann::json& snapshot) override;
+  int revision() const noexcept { return revision_; }
+  // Removes the revision this event is about (secret-remove --revision).
+  void remove_revision() const;
+
+ private:
+  int revision_ = 0;
+};
+class SecretRemoveEvent : public SecretRevisionEvent {
+ public:
+  using SecretRevisionEvent::SecretRevisionEvent;
+};
+// Juju fires it again until the revision is removed: not deferrable.
+class SecretExpiredEvent : public SecretRevisionEvent {
+ public:
+  using SecretRevisionEvent::SecretRevisionEvent;
+  bool deferrable() const noexcept override { return false; }
+};
+
+// ------------------------------------------------------------- action events
+
+// What load_config() and load_params() do with input that does not fit.
+enum class OnInvalid {
+  kRaise,    // throw (ModelError / InvalidParamsError)
+  kBlocked,  // load_config: set the unit BlockedStatus("Invalid config: ...") and AbortDispatch(0)
+  kFail,     // load_params: action-fail "Error in action parameters: ..." and AbortDispatch(0)
+};
+
+// <action>_action: an administrator ran an action and waits for its result,
+// so it cannot be deferred. Snapshot: {"id"}; the parameters are read again
+// (action-get) when the event is restored.
+class ActionEvent : public EventBase {
+ public:
+  using EventBase::EventBase;
+  ActionEvent(Handle handle, std::string id);
+  ~ActionEvent() override;
+  ActionEvent(const ActionEvent&) = default;
+  ActionEvent& operator=(const ActionEvent&) = default;
+
+  bool deferrable() const noexcept override { return false; }
+  nlohmann::json snapshot() const override;
+  // Reads the parameters with action-get.
+  void restore(const nlohmann::json& snapshot) override;
+
+  // The action's invocation id (JUJU_ACTION_UUID).
+  const std::string& id() const noexcept { return id_; }
+  // The parameters, a JSON object as Juju passed them.
+  const nlohmann::json& params() const noexcept { return params_; }
+  // The parameters as T through nlohmann's from_json, with "-" in names
+  // turned into "_". Bad input: InvalidParamsError naming the problem, or
+  // with OnInvalid::kFail the action fails with that message and the
+  // dispatch ends (AbortDispatch(0)).
+  template <class T>
+  T load_params(OnInvalid on_invalid = OnInvalid::kRaise) const;
+
+  // Reports results (action-set); nested objects are flattened with dots.
+  // ModelError for a key Juju would refuse.
+  void set_results(const nlohmann::json& results) const;
+  // Shows a progress message to the user (action-log).
+  void log(const std::string& message) const;
+  // Marks the action failed (action-fail).
+  void fail(const std::string& message = {}) const;
+
+ private:
+  void invalid_params(const std::string& message, OnInvalid on_invalid) const;
+
+  std::string id_;
+  nlohmann::json params_ = nlohmann::json::object();
+  int uncaught_at_start_ = std::uncaught_exceptions();
+};
+
+// ------------------------------------------------------------ collect-status
+
+// collect_app_status / collect_unit_status: emitted at the end of every
+// dispatch (the app one on the leader only) so that each part of the charm
+// can add the status it wants; the framework then sets the most severe one:
+// blocked > maintenance > waiting > active, the first added on ties. Not
+// deferrable.
+class CollectStatusEvent : public LifecycleEvent {
+ public:
+  using LifecycleEvent::LifecycleEvent;
+  ~CollectStatusEvent() override;
+  CollectStatusEvent(const CollectStatusEvent&) = default;
+  CollectStatusEvent& operator=(const CollectStatusEvent&) = default;
+  // Adds a status for evaluation; InvalidStatusError for error/unknown.
+  void add_status(const StatusBase& status);
+
+ private:
+  int uncaught_at_start_ = std::uncaught_exceptions();
+};
+
+// --------------------------------------------------------------- CharmEvents
+
+// The five events of one relation endpoint: on["db"].relation_changed.
+struct RelationEndpointEvents {
+  EventSource<RelationCreatedEvent>& relation_created;
+  EventSource<RelationJoinedEvent>& relation_joined;
+  EventSource<RelationChangedEvent>& relation_changed;
+  EventSource<RelationDepartedEvent>& relation_departed;
+  EventSource<RelationBrokenEvent>& relation_broken;
+};
+// The events of one storage: on.storage("data").storage_attached.
+struct StorageNameEvents {
+  EventSource<StorageAttachedEvent>& storage_attached;
+  EventSource<StorageDetachingEvent>& storage_detaching;
+};
+// The event of one action: on.action("get-password").action.
+struct ActionNameEvents {
+  EventSource<ActionEvent>& action;
+};
+// The events of one container: on.container("redis").pebble_ready.
+struct ContainerEvents {
+  EventSource<PebbleReadyEvent>& pebble_ready;
+  EventSource<PebbleCustomNoticeEvent>& pebble_custom_notice;
+  EventSource<PebbleCheckFailedEvent>& pebble_check_failed;
+  EventSource<PebbleCheckRecoveredEvent>& pebble_check_recovered;
+};
+
+// A charm's `on`: the fixed Juju events as members and, defined from the
+// charm's metadata, the events of each endpoint, storage, action and
+// container (names with "-" become "_" in kinds: "redis-peers" ->
+// "redis_peers_relation_changed").
+class CharmEvents : public ObjectEvents {
+ public:
+  // Defines the metadata's events on charm's `on` ("<charm>/on").
+  CharmEvents(Object& charm, const CharmMeta& meta);
+  ~CharmEvents() override;
+
+  EventSource<InstallEvent> install{*this, "install"};
+  EventSource<StartEvent> start{*this, "start"};
+  EventSource<StopEvent> stop{*this, "stop"};
+  EventSource<RemoveEvent> remove{*this, "remove"};
+  EventSource<UpdateStatusEvent> update_status{*this, "update_status"};
+  EventSource<ConfigChangedEvent> config_changed{*this, "config_changed"};
+  EventSource<UpgradeCharmEvent> upgrade_charm{*this, "upgrade_charm"};
+  EventSource<PreSeriesUpgradeEvent> pre_series_upgrade{*this, "pre_series_upgrade"};
+  EventSource<PostSeriesUpgradeEvent> post_series_upgrade{*this, "post_series_upgrade"};
+  EventSource<LeaderElectedEvent> leader_elected{*this, "leader_elected"};
+  EventSource<LeaderSettingsChangedEvent> leader_settings_changed{*this, "leader_settings_changed"};
+  EventSource<CollectMetricsEvent> collect_metrics{*this, "collect_metrics"};
+  EventSource<SecretChangedEvent> secret_changed{*this, "secret_changed"};
+  EventSource<SecretExpiredEvent> secret_expired{*this, "secret_expired"};
+  EventSource<SecretRotateEvent> secret_rotate{*this, "secret_rotate"};
+  EventSource<SecretRemoveEvent> secret_remove{*this, "secret_remove"};
+  EventSource<CollectStatusEvent> collect_app_status{*this, "collect_app_status"};
+  EventSource<CollectStatusEvent> collect_unit_status{*this, "collect_unit_status"};
+
+  // The events of relation endpoint `endpoint` ("redis-peers"); throws
+  // FrameworkError when the metadata declares no such endpoint.
+  const RelationEndpointEvents& operator[](std::string_view endpoint) const;
+  // Same as operator[].
+  const RelationEndpointEvents& relation(std::string_view endpoint) const;
+  // The events of a storage, action or container declared in metadata;
+  // FrameworkError for an undeclared name.
+  const StorageNameEvents& storage(std::string_view name) const;
+  const ActionNameEvents& action(std::string_view name) const;
+  const ContainerEvents& container(std::string_view name) const;
+
+  // The source of an event kind ("install", "db_relation_changed"), or null.
+  using ObjectEvents::find;
+  using ObjectEvents::get;
+
+  // "redis-peers" -> "redis_peers".
+  static std::string kind_prefix(std::string_view name);
+
+ private:
+  template <class T>
+  using NameMap = std::map<std::string, std::unique_ptr<T>, std::less<>>;
+  NameMap<RelationEndpointEvents> relations_;
+  NameMap<StorageNameEvents> storages_;
+  NameMap<ActionNameEvents> actions_;
+  NameMap<ContainerEvents> containers_;
+};
+
+// ----------------------------------------------------------------- CharmBase
+
+// Base class of every charm. A charm's constructor takes the Framework (whose
+// Model must be set), passes a stable name to CharmBase (the root of every
+// handle path the charm stores, e.g. "RedisK8sCharm") and observes events:
+//
+//   class MyCharm : public ops::CharmBase {
+//    public:
+//     explicit MyCharm(ops::Framework& fw) : CharmBase(fw, "MyCharm") {
+//       fw.observe<&MyCharm::on_config_changed>(on.config_changed, *this);
+//     }
+//     void on_config_changed(ops::ConfigChangedEvent& event);
+//   };
+class CharmBase : public Object {
+ public:
+  // The charm "name" on framework; throws FrameworkError when the framework
+  // has no Model (the metadata comes from Model::meta()).
+  CharmBase(Framework& framework, std::string_view name);
+  ~CharmBase() override;
+
+  // This unit and its application.
+  Unit& unit() const;
+  Application& app() const;
+  // The charm's metadata.
+  const CharmMeta& meta() const;
+  // The charm's config (config-get on first use).
+  Config& config() const;
+
+  // The whole config as T through nlohmann's from_json, with "-" in option
+  // names turned into "_" (ops' load_config). Bad config: ModelError naming
+  // what does not fit, or with OnInvalid::kBlocked the unit is set
+  // BlockedStatus("Invalid config: ...") and the dispatch ends
+  // (AbortDispatch(0): no retry by Juju, nothing committed).
+  template <class T>
+  T load_config(OnInvalid on_invalid = OnInvalid::kRaise) const;
+
+  // Statuses added by collect-status handlers since evaluate_status() began.
+  const std::vector<StatusBase>& collected_app_statuses() const noexcept { return app_statuses_; }
+  const std::vector<StatusBase>& collected_unit_statuses() const noexcept { return unit_statuses_; }
+
+ private:
+  Model& model_;
+  void invalid_config(const std::string& message, OnInvalid on_invalid) const;
+
+ public:
+  // The charm's events (declared after model_ so the metadata is at hand).
+  CharmEvents on;
+
+ private:
+  friend class CollectStatusEvent;
+  friend void evaluate_status(CharmBase& charm);
+  std::vector<StatusBase> app_statuses_;
+  std::vector<StatusBase> unit_statuses_;
+};
+
+// Runs collect-status: on the leader collect_app_status, then
+// collect_unit_status, and sets the most severe status each collected (none
+// when nothing was added). Leadership (is-leader) is asked only when
+// collect_app_status is observed. ops::main calls this after the event.
+void evaluate_status(CharmBase& charm);
+
+// ---- template definitions --------------------------------------------------
+
+template <class T>
+T ActionEvent::load_params(OnInvalid on_invalid) const {
+  try {
+    return detail::underscore_keys(params_).template get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    invalid_params(e.what(), on_invalid);
+    throw;  // not reached: invalid_params always throws
+  }
+}
+
+template <class T>
+T CharmBase::load_config(OnInvalid on_invalid) const {
+  try {
+    return detail::underscore_keys(config().values()).template get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    invalid_config(e.what(), on_invalid);
+    throw;  // not reached: invalid_config always throws
+  }
+}
 
 }  // namespace ops

@@ -1,0 +1,272 @@
+// ops::main: one dispatch, from the Juju environment to the committed state.
+#include "ops/main.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <typeinfo>
+
+#include "ops/detail/charm_handler_tracking.hpp"
+#include "ops/hookcmds.hpp"
+#include "ops/juju_context.hpp"
+#include "ops/log.hpp"
+#include "ops/model.hpp"
+#include "ops/storage.hpp"
+
+namespace ops {
+namespace {
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// Events Juju runs in its restricted context: most hook tools are missing,
+// so deferred events are not re-emitted and collect-status does not run.
+bool is_restricted(std::string_view kind) {
+  return kind == "collect_metrics" || kind == "meter_status_changed";
+}
+
+// Forwards ops::log lines to juju-log; a line logged while juju-log itself
+// runs (or fails) is dropped rather than recursing.
+void install_juju_log_sink(const JujuContext& context) {
+  if (context.debug) log::set_level(log::Level::debug);
+  log::set_sink([](log::Level level, std::string_view message) {
+    static thread_local bool busy = false;
+    if (busy) return;
+    busy = true;
+    try {
+      hookcmds::juju_log(std::string(log::to_string(level)), std::string(message));
+    } catch (...) {
+      busy = false;
+      throw;  // the seam swallows it: logging never fails a hook
+    }
+    busy = false;
+  });
+}
+
+std::string type_name(const std::exception& e) {
+  const char* mangled = typeid(e).name();
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled != nullptr ? demangled : mangled;
+  std::free(demangled);  // NOLINT: __cxa_demangle allocates with malloc
+  return name;
+}
+
+// The snapshot a Juju event of `source`'s type carries, from the environment.
+nlohmann::json juju_event_snapshot(const EventSourceBase& source, const JujuContext& context,
+                                   Model& model) {
+  const std::type_info& type = source.event_type();
+  const bool created = type == typeid(RelationCreatedEvent);
+  const bool broken = type == typeid(RelationBrokenEvent);
+  const bool departed = type == typeid(RelationDepartedEvent);
+  if (created || broken || departed || type == typeid(RelationJoinedEvent) ||
+      type == typeid(RelationChangedEvent)) {
+    if (!context.relation_name || !context.relation_id) {
+      throw JujuContextError("relation event " + source.kind() +
+                             " needs JUJU_RELATION and JUJU_RELATION_ID");
+    }
+    nlohmann::json snapshot = {{"relation_name", *context.relation_name},
+                               {"relation_id", *context.relation_id}};
+    std::optional<std::string> app = context.remote_app_name;
+    if (!app && context.remote_unit_name) {
+      const std::string& unit = *context.remote_unit_name;
+      const auto slash = unit.find('/');
+      if (slash == std::string::npos || slash == 0) {
+        throw JujuContextError("JUJU_REMOTE_UNIT=\"" + unit +
+                               "\" is not valid: expected APP/NUMBER");
+      }
+      app = unit.substr(0, slash);
+    }
+    if (app) snapshot["app_name"] = *app;
+    if (context.remote_unit_name && !created && !broken) {
+      snapshot["unit_name"] = *context.remote_unit_name;
+    }
+    if (departed && context.relation_departing_unit_name) {
+      snapshot["departing_unit"] = *context.relation_departing_unit_name;
+    }
+    return snapshot;
+  }
+  if (type == typeid(StorageAttachedEvent) || type == typeid(StorageDetachingEvent)) {
+    if (!context.storage_name || !context.storage_index) {
+      throw JujuContextError("storage event " + source.kind() + " needs JUJU_STORAGE_ID");
+    }
+    const std::string id = *context.storage_name + "/" + std::to_string(*context.storage_index);
+    return {{"storage_name", *context.storage_name},
+            {"storage_index", *context.storage_index},
+            {"storage_location", model.backend().storage_get(id, "location")}};
+  }
+  if (type == typeid(PebbleReadyEvent) || type == typeid(PebbleCustomNoticeEvent) ||
+      type == typeid(PebbleCheckFailedEvent) || type == typeid(PebbleCheckRecoveredEvent)) {
+    if (!context.workload_name) {
+      throw JujuContextError("workload event " + source.kind() + " needs JUJU_WORKLOAD_NAME");
+    }
+    nlohmann::json snapshot = {{"container_name", *context.workload_name}};
+    if (type == typeid(PebbleCustomNoticeEvent)) {
+      snapshot["notice_id"] = context.notice_id.value_or("");
+      snapshot["notice_type"] = context.notice_type.value_or("");
+      snapshot["notice_key"] = context.notice_key.value_or("");
+    } else if (type != typeid(PebbleReadyEvent)) {
+      snapshot["check_name"] = context.pebble_check_name.value_or("");
+    }
+    return snapshot;
+  }
+  if (type == typeid(SecretChangedEvent) || type == typeid(SecretRotateEvent) ||
+      type == typeid(SecretRemoveEvent) || type == typeid(SecretExpiredEvent)) {
+    if (!context.secret_id) {
+      throw JujuContextError("secret event " + source.kind() + " needs JUJU_SECRET_ID");
+    }
+    nlohmann::json snapshot = {
+        {"id", *context.secret_id},
+        {"label", context.secret_label ? nlohmann::json(*context.secret_label) : nullptr}};
+    if (type == typeid(SecretRemoveEvent) || type == typeid(SecretExpiredEvent)) {
+      if (!context.secret_revision) {
+        throw JujuContextError("secret event " + source.kind() + " needs JUJU_SECRET_REVISION");
+      }
+      snapshot["revision"] = *context.secret_revision;
+    }
+    return snapshot;
+  }
+  if (type == typeid(ActionEvent)) {
+    if (!context.action_uuid) {
+      throw JujuContextError("action event " + source.kind() + " needs JUJU_ACTION_UUID");
+    }
+    return {{"id", *context.action_uuid}};
+  }
+  return nullptr;
+}
+
+// Sends the Model's pending relation writes when the framework commits,
+// after the charm's own pre_commit/commit handlers and before the state.
+class CommitFlusher final : public Object {
+ public:
+  CommitFlusher(Framework& framework, Model& model) : Object(framework, "ops_main"), model_(model) {
+    framework.observe<&CommitFlusher::on_commit>(framework.on().commit, *this);
+  }
+  void on_commit(CommitEvent& /*event*/) { model_.flush(); }
+
+ private:
+  Model& model_;
+};
+
+// "MyCharm.on_config_changed" for the handler the tracking saw fail, if any.
+std::optional<std::string> failed_handler_name(Framework* framework,
+                                               const detail::HandlerFailure& failure) {
+  if (framework == nullptr) return std::nullopt;
+  try {
+    const auto notices = framework->storage().notices(failure.event_path);
+    if (failure.notice_offset < notices.size()) {
+      const Notice& notice = notices[failure.notice_offset];
+      return notice.observer_path + "." + notice.method_name;
+    }
+  } catch (...) {
+    // The storage itself failed; the message will do without the handler.
+  }
+  return std::nullopt;
+}
+
+void report(const std::string& message) {
+  log::error(message);
+  std::fprintf(stderr, "%s\n", message.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+std::string event_kind_from_dispatch_path(std::string_view dispatch_path) {
+  const std::filesystem::path path(dispatch_path);
+  std::string kind = path.filename().string();
+  for (char& c : kind) {
+    if (c == '-') c = '_';
+  }
+  if (path.parent_path().filename() == "actions") kind += "_action";
+  return kind;
+}
+
+int run_dispatch(const CharmFactory& factory, int argc, char** argv) {
+  JujuContext context;
+  try {
+    context = JujuContext::from_map(JujuContext::environ_map());
+    context.validate();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ops: cannot dispatch: %s\n", e.what());
+    return 1;
+  }
+  install_juju_log_sink(context);
+  const std::string kind = event_kind_from_dispatch_path(context.dispatch_path);
+
+  // Declared in dependency order: destroyed charm first, metadata last.
+  std::optional<CharmMeta> meta;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Framework> framework;
+  std::unique_ptr<CharmBase> charm;
+  std::unique_ptr<CommitFlusher> flusher;
+  const char* stage = "setting up";
+  try {
+    std::filesystem::path charm_dir = context.charm_dir;
+    if (charm_dir.empty()) {
+      charm_dir = argc > 0 ? std::filesystem::absolute(argv[0]).parent_path()
+                           : std::filesystem::current_path();
+    }
+    meta = CharmMeta::from_charm_dir(charm_dir);
+    model = std::make_unique<Model>(*meta, std::make_unique<JujuBackend>(context));
+    if (ends_with(kind, "_relation_broken")) model->set_broken_relation_id(context.relation_id);
+    framework = std::make_unique<Framework>(open_sqlite_storage(default_state_file(charm_dir)),
+                                            model.get());
+    detail::reset_handler_tracking();
+
+    stage = "constructing the charm";
+    charm = factory(*framework);
+    if (!charm) throw FrameworkError("the charm factory returned no charm");
+    flusher = std::make_unique<CommitFlusher>(*framework, *model);
+
+    const bool restricted = is_restricted(kind);
+    stage = "re-emitting deferred events";
+    if (!restricted) framework->reemit();
+
+    stage = "emitting the event";
+    if (EventSourceBase* source = charm->on.find(kind)) {
+      const nlohmann::json snapshot = juju_event_snapshot(*source, context, *model);
+      if (log::enabled(log::Level::debug)) log::debug("Emitting Juju event " + kind + ".");
+      source->emit_snapshot(snapshot);
+    } else if (log::enabled(log::Level::debug)) {
+      log::debug("Event " + kind + " not defined for " + charm->handle().path() + ".");
+    }
+
+    stage = "collecting status";
+    if (!restricted) evaluate_status(*charm);
+
+    stage = "committing";
+    framework->commit();
+    framework->close();
+    return 0;
+  } catch (const AbortDispatch& abort) {
+    if (framework) framework->close();
+    return abort.exit_code();
+  } catch (const std::exception& e) {
+    std::string message;
+    const auto failure = detail::handler_failure();
+    if (failure) {
+      std::string event_kind = failure->event_path;
+      try {
+        event_kind = std::string(Handle::from_path(failure->event_path).kind());
+      } catch (const FrameworkError&) {
+      }
+      const auto handler = failed_handler_name(framework.get(), *failure);
+      message = "Uncaught exception in " + (handler ? *handler : std::string("a handler")) +
+                " while handling " + event_kind + " (" + failure->event_path +
+                "): " + type_name(e) + ": " + e.what();
+    } else {
+      message = std::string("Uncaught exception while ") + stage + " for " + kind + ": " +
+                type_name(e) + ": " + e.what();
+    }
+    report(message);
+    if (framework) framework->close();
+    return 1;
+  }
+}
+
+}  // namespace ops
