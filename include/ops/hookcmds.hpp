@@ -108,10 +108,10 @@ struct GoalState {
 
 // Optional attributes for secret-add / secret-set.
 struct SecretAttributes {
-  std::optional<std::string> label;
-  std::optional<std::string> description;
-  std::optional<std::chrono::system_clock::time_point> expire;
-  std::optional<SecretRotate> rotate;
+  std::optional<std::string> label = std::nullopt;
+  std::optional<std::string> description = std::nullopt;
+  std::optional<std::chrono::system_clock::time_point> expire = std::nullopt;
+  std::optional<SecretRotate> rotate = std::nullopt;
 };
 
 // The longest message juju-log is given in one call; longer ones are split.
@@ -162,6 +162,9 @@ void storage_add(const std::string& name, int count);
 Network network_get(const std::string& binding, std::optional<int> relation_id = std::nullopt);
 
 // --- ports, logging, reboot ----------------------------------------------------
+// Throws ModelError unless protocol is tcp/udp with a port in 1-65535, or
+// icmp without a port.
+void validate_port(const std::string& protocol, std::optional<int> port);
 // `open-port PORT/PROTOCOL` (or `open-port icmp`).
 void open_port(const std::string& protocol, std::optional<int> port);
 // `close-port PORT/PROTOCOL` (or `close-port icmp`).

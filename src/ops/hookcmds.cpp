@@ -349,20 +349,24 @@ Network network_get(const std::string& binding, std::optional<int> relation_id) 
   return Network::from_json(run_json(argv));
 }
 
-namespace {
-std::string port_arg(const std::string& protocol, std::optional<int> port) {
+void validate_port(const std::string& protocol, std::optional<int> port) {
   if (protocol != "tcp" && protocol != "udp" && protocol != "icmp") {
     throw ModelError("invalid protocol \"" + protocol + "\": must be tcp, udp or icmp");
   }
   if (protocol == "icmp") {
     if (port) throw ModelError("icmp takes no port number, got " + std::to_string(*port));
-    return protocol;
+    return;
   }
   if (!port) throw ModelError("a port number is required for " + protocol);
   if (*port < 1 || *port > 65535) {
     throw ModelError("invalid port " + std::to_string(*port) + ": must be 1 to 65535");
   }
-  return std::to_string(*port) + "/" + protocol;
+}
+
+namespace {
+std::string port_arg(const std::string& protocol, std::optional<int> port) {
+  validate_port(protocol, port);
+  return to_string(Port{protocol, port});
 }
 }  // namespace
 
