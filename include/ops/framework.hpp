@@ -380,6 +380,15 @@ concept HandlerMethodFor = std::is_base_of_v<Object, O> && detail::HandlerMethod
     std::is_lvalue_reference_v<typename detail::HandlerMethod<M>::Param> &&
     std::is_base_of_v<std::remove_cvref_t<typename detail::HandlerMethod<M>::Param>, E>;
 
+// One handler call: the event delivered and the observer method it ran.
+struct HandlerCall {
+  std::string event_path;     // "MyCharm/on/config_changed[3]"
+  std::string observer_path;  // "MyCharm"
+  std::string method_name;    // "on_config_changed"
+
+  friend bool operator==(const HandlerCall&, const HandlerCall&) = default;
+};
+
 // Runs the event loop of one dispatch over a Storage; see the top of the file.
 class Framework {
  public:
@@ -444,6 +453,9 @@ class Framework {
   // for an observer that already has a deferred notice of the same event kind
   // with an equal snapshot, and that observer is not called.
   void set_skip_duplicate_notices(bool skip) noexcept { skip_duplicate_notices_ = skip; }
+  // The first handler that an exception escaped from (the innermost, when
+  // custom events nest), for the dispatch's error report; nullopt if none.
+  const std::optional<HandlerCall>& failed_handler() const noexcept { return failed_handler_; }
 
   // The handle path under which the framework stores its event counter.
   static constexpr std::string_view kStatePath = "StoredStateData[_stored]";
@@ -473,6 +485,9 @@ class Framework {
                     const std::string& method_name, const nlohmann::json& snapshot,
                     const std::vector<Notice>& existing);
   void compact_observations() noexcept;
+  // Runs one observer, remembering it in failed_handler_ if it throws.
+  bool run(EventSourceBase& source, const Handle& handle, const nlohmann::json& snapshot,
+           const EventSourceBase::Observation& observation);
   struct DepthGuard;
 
   std::unique_ptr<Storage> owned_storage_;
@@ -487,6 +502,7 @@ class Framework {
   std::map<std::string, const Object*, std::less<>> objects_;
   std::map<std::string, EventSourceBase*, std::less<>> sources_;
   std::vector<StoredStateBase*> stored_states_;
+  std::optional<HandlerCall> failed_handler_;
   std::unique_ptr<Object> root_;         // "framework"
   std::unique_ptr<FrameworkEvents> on_;  // "framework/on"
 };

@@ -452,13 +452,26 @@ void Framework::emit_event(EventSourceBase& source, const Handle& handle,
       storage_->drop_notice(sequences[i]);
       continue;
     }
-    if (source.run_observer(handle, snapshot, observation)) {
+    if (run(source, handle, snapshot, observation)) {
       any_deferred = true;
     } else {
       storage_->drop_notice(sequences[i]);
     }
   }
   if (!any_deferred) storage_->drop_snapshot(handle.path());
+}
+
+bool Framework::run(EventSourceBase& source, const Handle& handle, const nlohmann::json& snapshot,
+                    const EventSourceBase::Observation& observation) {
+  try {
+    return source.run_observer(handle, snapshot, observation);
+  } catch (...) {
+    if (!failed_handler_) {
+      failed_handler_ =
+          HandlerCall{handle.path(), observation.observer_path, observation.method_name};
+    }
+    throw;
+  }
 }
 
 void Framework::reemit() {
@@ -525,7 +538,7 @@ void Framework::reemit() {
       log::debug("Re-emitting deferred event " + notice.event_path + " to " + notice.observer_path +
                  "." + notice.method_name);
     }
-    if (source->run_observer(*handle, *snapshot, *observation)) {
+    if (run(*source, *handle, *snapshot, *observation)) {
       group_deferred = true;
     } else {
       storage_->drop_notice(notice.sequence);

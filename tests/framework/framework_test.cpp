@@ -411,6 +411,33 @@ TEST_F(FrameworkTest, CustomEventsEmitSynchronouslyInsideTheHandler) {
   EXPECT_THAT(storage_.list_snapshots(), IsEmpty());
 }
 
+TEST_F(FrameworkTest, FailedHandlerNamesTheInnermostHandlerAnExceptionEscaped) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  struct Thrower : ops::Object {
+    Thrower(ops::Framework& f, Notifier& p) : Object(f, "Thrower"), pub(p) {}
+    void on_foo(MyEvent&) { pub.on.bar.emit(); }
+    void on_bar(MyEvent&) {
+      if (fail) throw std::runtime_error("bar failed");
+    }
+    Notifier& pub;
+    bool fail = false;
+  } obs(fw, pub);
+  Observer fine(fw, "1");
+  fine.done["foo"] = true;
+  fw.observe<&Observer::on_any>(pub.on.foo, fine);
+  fw.observe<&Thrower::on_foo>(pub.on.foo, obs);
+  fw.observe<&Thrower::on_bar>(pub.on.bar, obs);
+
+  EXPECT_EQ(fw.failed_handler(), std::nullopt);
+  pub.on.foo.emit();  // foo[1], bar[2]: no error
+  EXPECT_EQ(fw.failed_handler(), std::nullopt);
+  obs.fail = true;
+  EXPECT_THROW(pub.on.foo.emit(), std::runtime_error);
+  EXPECT_EQ(fw.failed_handler(),
+            (ops::HandlerCall{"MyNotifier[1]/on/bar[4]", "Thrower", "on_bar"}));
+}
+
 TEST_F(FrameworkTest, ExplicitNameAndCallableOverloadsRecordTheGivenName) {
   ops::Framework fw(storage_);
   Notifier pub(fw);
