@@ -14,8 +14,13 @@
 // hook tools (see hookcmds.hpp); the testing library implements the same
 // interface in memory.
 //
-// Ownership: the Model owns every Unit, Application, Relation, Binding and
-// databag it hands out, and returns references or pointers to them that stay
+// Workload containers (Kubernetes charms) are reached through Pebble:
+// Unit::get_container(name) returns a Container whose pebble::Client is made
+// on first use by the Model's client factory (by default a client on
+// pebble::socket_path(name); the testing library installs an in-memory one).
+//
+// Ownership: the Model owns every Unit, Application, Relation, Binding,
+// Container and databag it hands out, and returns references or pointers to them that stay
 // valid for the Model's lifetime. The CharmMeta passed to the constructor
 // must outlive the Model.
 //
@@ -47,6 +52,7 @@
 #include "ops/errors.hpp"
 #include "ops/hookcmds.hpp"
 #include "ops/juju_context.hpp"
+#include "ops/pebble.hpp"
 
 namespace ops {
 
@@ -472,6 +478,97 @@ class Secret {
   std::optional<std::map<std::string, std::string>> content_;
 };
 
+// ---------------------------------------------------------------- containers
+
+// Makes the Pebble client of a container, given the container's name.
+using PebbleClientFactory =
+    std::function<std::unique_ptr<pebble::Client>(const std::string& container_name)>;
+
+// A workload container and its Pebble. Methods mirror Python ops'
+// Container and throw pebble::Error subclasses (APIError, ConnectionError,
+// PathError, ChangeError, ExecError, TimeoutError) when Pebble fails, and
+// ModelError for what the Model itself checks (unknown service or check,
+// no service names given).
+class Container {
+ public:
+  Container(Model& model, std::string name);
+  Container(const Container&) = delete;
+  Container& operator=(const Container&) = delete;
+
+  const std::string& name() const noexcept { return name_; }
+  // The container's Pebble client, made on first use.
+  pebble::Client& pebble();
+
+  // Whether Pebble answers (system-info); any Pebble error means false.
+  bool can_connect();
+
+  // Adds a layer (or merges it into the layer with the same label).
+  void add_layer(const std::string& label, const pebble::Layer& layer, bool combine = false);
+  // Adds a layer given as YAML; pebble::ProtocolError for malformed YAML.
+  void add_layer(const std::string& label, const std::string& yaml, bool combine = false);
+  // The combined plan of all layers.
+  pebble::Plan get_plan();
+
+  // Starts the services marked `startup: enabled`.
+  void autostart();
+  // Starts/restarts services so they match the current plan.
+  void replan();
+  // Starts, stops or restarts the named services (at least one: ModelError).
+  void start(const std::vector<std::string>& services);
+  void stop(const std::vector<std::string>& services);
+  // Restarts; on an old Pebble without "restart" (HTTP 400) stops the
+  // running ones and starts them all.
+  void restart(const std::vector<std::string>& services);
+
+  // The named services (all when empty), by name.
+  std::map<std::string, pebble::ServiceInfo> get_services(
+      const std::vector<std::string>& names = {});
+  // One service; ModelError "service 'x' not found" when absent.
+  pebble::ServiceInfo get_service(const std::string& name);
+  // The named checks (all when empty), optionally of one level, by name.
+  std::map<std::string, pebble::CheckInfo> get_checks(
+      const std::vector<std::string>& names = {},
+      pebble::CheckLevel level = pebble::CheckLevel::kUnset);
+  // One check; ModelError "check 'x' not found" when absent.
+  pebble::CheckInfo get_check(const std::string& name);
+
+  // Reads a file from the container.
+  std::string pull(const std::string& path);
+  // Writes a file into the container.
+  void push(const std::string& path, std::string_view data,
+            const pebble::PushOptions& options = {});
+  // Copies local files or directories (recursively) into `dest_dir` in the
+  // container: "/a/b" lands at "<dest_dir>/b". Keeps permission bits.
+  // ModelError listing every path that failed.
+  void push_path(const std::vector<std::filesystem::path>& sources, const std::string& dest_dir);
+  // Copies container files or directories (recursively) into the local
+  // `dest_dir`, the same way. ModelError listing every path that failed.
+  void pull_path(const std::vector<std::string>& sources, const std::filesystem::path& dest_dir);
+  std::vector<pebble::FileInfo> list_files(const std::string& path,
+                                           const pebble::ListFilesOptions& options = {});
+  void make_dir(const std::string& path, const pebble::MakeDirOptions& options = {});
+  void remove_path(const std::string& path, bool recursive = false);
+  // Whether `path` exists in the container (Pebble's 404 means no).
+  bool exists(const std::string& path);
+  // Whether `path` is a directory in the container.
+  bool isdir(const std::string& path);
+
+  // Runs a command in the container.
+  std::unique_ptr<pebble::ExecProcess> exec(const std::vector<std::string>& command,
+                                            const pebble::ExecOptions& options = {});
+  // Sends a signal ("SIGHUP") to the named services (at least one).
+  void send_signal(const std::string& signal, const std::vector<std::string>& services);
+
+  // Pebble notices, filtered.
+  std::vector<pebble::Notice> get_notices(const pebble::NoticesFilter& filter = {});
+  pebble::Notice get_notice(const std::string& id);
+
+ private:
+  Model& model_;
+  std::string name_;
+  std::unique_ptr<pebble::Client> client_;
+};
+
 // ------------------------------------------------------- units, applications
 
 // A unit of an application. Only this charm's own unit (model.unit()) can
@@ -516,6 +613,12 @@ class Unit {
 
   // Asks Juju to reboot the machine after this hook (now: at once).
   void reboot(bool now = false);
+
+  // The workload container `name` declared in metadata (our unit only);
+  // ModelError for an undeclared name or another unit.
+  Container& get_container(const std::string& name);
+  // Every declared container, by name (our unit only).
+  std::map<std::string, Container*> containers();
 
  private:
   friend class Model;
@@ -743,11 +846,19 @@ class Model {
   // read asks the backend again. For testing backends between events.
   void invalidate_caches();
 
+  // Replaces how containers' Pebble clients are made (the testing library
+  // installs an in-memory Pebble). Clients already made are kept.
+  void set_pebble_client_factory(PebbleClientFactory factory);
+  // A new Pebble client for `container_name` from the current factory.
+  std::unique_ptr<pebble::Client> make_pebble_client(const std::string& container_name);
+
   const CharmMeta& meta() const noexcept { return meta_; }
   ModelBackend& backend() noexcept { return backend_; }
 
  private:
   friend class Relation;
+  friend class Unit;
+  Container& container_object(const std::string& name);
   Relation& relation_object(const std::string& endpoint, int id, bool active);
 
   const CharmMeta& meta_;
@@ -761,6 +872,8 @@ class Model {
   std::map<int, std::unique_ptr<Relation>> relations_by_id_;
   std::map<std::string, std::vector<Relation*>> relations_;  // endpoint -> listed relations
   std::map<std::pair<std::string, std::optional<int>>, std::unique_ptr<Binding>> bindings_;
+  std::map<std::string, std::unique_ptr<Container>> containers_;
+  PebbleClientFactory pebble_factory_;
   Config config_;
   Resources resources_;
   StorageMapping storages_;
