@@ -481,6 +481,8 @@ class Framework {
   Handle next_event_handle(const EventSourceBase& source);
   // Saves and delivers one event (the body of every emit).
   void emit_event(EventSourceBase& source, const Handle& handle, const nlohmann::json& snapshot);
+  // The snapshot of an event being delivered or stored, or nullopt.
+  std::optional<nlohmann::json> load_event_snapshot(std::string_view event_path);
   bool is_duplicate(const EventSourceBase& source, const std::string& observer_path,
                     const std::string& method_name, const nlohmann::json& snapshot,
                     const std::vector<Notice>& existing);
@@ -489,6 +491,7 @@ class Framework {
   bool run(EventSourceBase& source, const Handle& handle, const nlohmann::json& snapshot,
            const EventSourceBase::Observation& observation);
   struct DepthGuard;
+  struct InFlight;
 
   std::unique_ptr<Storage> owned_storage_;
   Storage* storage_ = nullptr;
@@ -503,6 +506,8 @@ class Framework {
   std::map<std::string, EventSourceBase*, std::less<>> sources_;
   std::vector<StoredStateBase*> stored_states_;
   std::optional<HandlerCall> failed_handler_;
+  // Events whose handlers are running, innermost last: path and snapshot.
+  std::vector<std::pair<std::string_view, const nlohmann::json*>> in_flight_;
   std::unique_ptr<Object> root_;         // "framework"
   std::unique_ptr<FrameworkEvents> on_;  // "framework/on"
 };

@@ -393,17 +393,38 @@ Handle Framework::next_event_handle(const EventSourceBase& source) {
   return Handle::unchecked(source.emitter().handle().path(), source.kind(), key);
 }
 
+std::optional<nlohmann::json> Framework::load_event_snapshot(std::string_view event_path) {
+  // Events being delivered keep their snapshot in memory until a handler defers.
+  for (const auto& [path, snapshot] : in_flight_) {
+    if (path == event_path) return *snapshot;
+  }
+  return storage_->load_snapshot(event_path);
+}
+
 bool Framework::is_duplicate(const EventSourceBase& source, const std::string& observer_path,
                              const std::string& method_name, const nlohmann::json& snapshot,
                              const std::vector<Notice>& existing) {
   for (const Notice& notice : existing) {
     if (notice.observer_path != observer_path || notice.method_name != method_name) continue;
     if (without_key(notice.event_path) != source.registry_key_) continue;
-    const auto stored = storage_->load_snapshot(notice.event_path);
+    const auto stored = load_event_snapshot(notice.event_path);
     if (stored && *stored == snapshot) return true;
   }
   return false;
 }
+
+// Keeps an event's snapshot reachable (load_event_snapshot) while its
+// handlers run, without writing it to the storage.
+struct Framework::InFlight {
+  InFlight(Framework& framework, const std::string& path, const nlohmann::json& snapshot)
+      : framework_(framework) {
+    framework_.in_flight_.emplace_back(path, &snapshot);
+  }
+  ~InFlight() { framework_.in_flight_.pop_back(); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  Framework& framework_;
+};
 
 void Framework::emit_event(EventSourceBase& source, const Handle& handle,
                            const nlohmann::json& snapshot) {
@@ -412,7 +433,11 @@ void Framework::emit_event(EventSourceBase& source, const Handle& handle,
   if (count == 0) return;  // unobserved: nothing is persisted
   DepthGuard guard(*this);
 
-  // Notices for every observer first, so that all of them or none see the event.
+  // A notice for every observer first (so the FIFO order is the emission
+  // order, nested events after their parent), then the handlers. The
+  // snapshot is written only once a handler defers (or throws): an event
+  // nobody defers costs no snapshot write. Until then it is in memory, so
+  // the storage reads as if it had been saved first, as in Python ops.
   std::array<std::int64_t, 8> inline_sequences{};
   std::vector<std::int64_t> heap_sequences;
   std::int64_t* sequences = inline_sequences.data();
@@ -422,7 +447,7 @@ void Framework::emit_event(EventSourceBase& source, const Handle& handle,
   }
   std::vector<Notice> existing;
   if (skip_duplicate_notices_ && storage_->has_notices()) existing = storage_->notices();
-  bool saved = false;
+  bool any_notice = false;
   for (std::size_t i = 0; i < count; ++i) {
     const auto& observation = *observations[i];
     sequences[i] = 0;
@@ -435,30 +460,37 @@ void Framework::emit_event(EventSourceBase& source, const Handle& handle,
       }
       continue;
     }
-    if (!saved) {
-      storage_->save_snapshot(handle.path(), snapshot);
-      saved = true;
-    }
     sequences[i] =
         storage_->save_notice(handle.path(), observation.observer_path, observation.method_name);
+    any_notice = true;
   }
-  if (!saved) return;
+  if (!any_notice) return;
 
-  bool any_deferred = false;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (sequences[i] == 0) continue;
-    const auto& observation = *observations[i];
-    if (observation.observer == nullptr) {  // destroyed by an earlier handler
-      storage_->drop_notice(sequences[i]);
-      continue;
+  bool saved = false;
+  auto save_snapshot = [&] {
+    if (!saved) storage_->save_snapshot(handle.path(), snapshot);
+    saved = true;
+  };
+  InFlight in_flight(*this, handle.path(), snapshot);
+  try {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (sequences[i] == 0) continue;
+      const auto& observation = *observations[i];
+      if (observation.observer == nullptr) {  // destroyed by an earlier handler
+        storage_->drop_notice(sequences[i]);
+        continue;
+      }
+      if (run(source, handle, snapshot, observation)) {
+        save_snapshot();
+      } else {
+        storage_->drop_notice(sequences[i]);
+      }
     }
-    if (run(source, handle, snapshot, observation)) {
-      any_deferred = true;
-    } else {
-      storage_->drop_notice(sequences[i]);
-    }
+  } catch (...) {
+    // The remaining notices stay (uncommitted, as in Python ops): keep them whole.
+    save_snapshot();
+    throw;
   }
-  if (!any_deferred) storage_->drop_snapshot(handle.path());
 }
 
 bool Framework::run(EventSourceBase& source, const Handle& handle, const nlohmann::json& snapshot,
@@ -507,7 +539,7 @@ void Framework::reemit() {
         }
       }
       if (source != nullptr) {
-        snapshot = storage_->load_snapshot(notice.event_path);
+        snapshot = load_event_snapshot(notice.event_path);
         if (!snapshot) {
           log::warning("Dropping deferred event " + notice.event_path + ": its snapshot is gone");
           source = nullptr;

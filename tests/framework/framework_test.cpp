@@ -290,6 +290,58 @@ TEST_F(FrameworkTest, DuplicateDeferredNoticeIsStoredOnce) {
               ElementsAre("MyNotifier[1]/on/counted[1]", "MyNotifier[1]/on/counted[3]"));
 }
 
+// The notice of an event being delivered is already queued: emitting an equal
+// event to the same observer from inside its handler is a duplicate.
+TEST_F(FrameworkTest, AnEventEqualToOneBeingDeliveredIsADuplicate) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  struct Reentrant : ops::Object {
+    Reentrant(ops::Framework& f, Notifier& p) : Object(f, "Reentrant"), pub(p) {}
+    void on_counted(CountedEvent& event) {
+      seen.push_back(event.handle().path());
+      if (seen.size() == 1) {
+        pub.on.counted.emit(1);  // equal to the one being delivered: skipped
+        pub.on.counted.emit(2);  // different: delivered at once
+      }
+    }
+    Notifier& pub;
+    std::vector<std::string> seen;
+  } obs(fw, pub);
+  fw.observe<&Reentrant::on_counted>(pub.on.counted, obs);
+
+  pub.on.counted.emit(1);
+
+  EXPECT_THAT(obs.seen, ElementsAre("MyNotifier[1]/on/counted[1]", "MyNotifier[1]/on/counted[3]"));
+  EXPECT_THAT(storage_.notices(), IsEmpty());
+  EXPECT_THAT(storage_.list_snapshots(), IsEmpty());
+}
+
+TEST_F(FrameworkTest, AFailingHandlerLeavesItsEventAndNoticesInTheTransaction) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  Observer first(fw, "1");
+  first.done["foo"] = true;
+  struct Failing : ops::Object {
+    explicit Failing(ops::Framework& f) : Object(f, "Failing") {}
+    void on_foo(MyEvent&) { throw std::runtime_error("no"); }
+  } failing(fw);
+  Observer last(fw, "3");
+  fw.observe<&Observer::on_any>(pub.on.foo, first);
+  fw.observe<&Failing::on_foo>(pub.on.foo, failing);
+  fw.observe<&Observer::on_any>(pub.on.foo, last);
+
+  EXPECT_THROW(pub.on.foo.emit(), std::runtime_error);
+
+  // As in Python ops: the notices not yet done stay with their snapshot;
+  // the dispatch fails and a rollback discards them.
+  EXPECT_THAT(event_paths(storage_.notices()),
+              ElementsAre("MyNotifier[1]/on/foo[1] Failing.on_foo",
+                          "MyNotifier[1]/on/foo[1] MyObserver[3].on_any"));
+  EXPECT_THAT(storage_.list_snapshots(), ElementsAre("MyNotifier[1]/on/foo[1]"));
+  storage_.rollback();
+  EXPECT_THAT(storage_.notices(), IsEmpty());
+}
+
 TEST_F(FrameworkTest, DuplicateSuppressionCanBeTurnedOff) {
   ops::Framework fw(storage_);
   fw.set_skip_duplicate_notices(false);
