@@ -5,12 +5,14 @@
 // "MyCharm/on/install[7]" that names it across processes. An Object emits
 // events through EventSource<E> members; another Object observes them with
 // Framework::observe, naming the handler method so that a deferred event can
-// find the same handler in the next dispatch. Emitting saves the event's
-// snapshot and one notice per observer in the Storage, runs the observers in
-// registration order (each with a freshly restored event), and keeps only
-// the notices of observers that called defer(). reemit() replays those in the
-// next dispatch, first in first out. commit() runs the pre_commit and commit
-// events, saves changed StoredState, and commits the storage transaction.
+// find the same handler in the next dispatch. Emitting takes the event's
+// snapshot, saves one notice per observer in the Storage, runs the observers
+// in registration order (each with a freshly restored event), and keeps only
+// the notices (and the snapshot) of observers that called defer(). reemit()
+// replays those in the next dispatch, first in first out. commit() runs the
+// pre_commit and commit events, saves changed StoredState and the event
+// counter, and commits the storage transaction. Nothing reaches the state
+// file without commit(): a dispatch that throws leaves it as it was.
 //
 // Writing an event class:
 //
