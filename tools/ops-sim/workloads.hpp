@@ -1,0 +1,58 @@
+// Workload containers: one Pebble daemon per unit container, and the service
+// manager that really runs the planned services.
+//
+// The daemon is ops-sim itself (hidden subcommand `pebble-daemon`), started
+// detached by start_pebble_daemons(). It enters the unit's pod, serves the
+// Pebble API (tools/pebble-server) on <unit dir>/pebble/<container>/
+// pebble.socket -- the path the charm finds through OPS_PEBBLE_SOCKET_DIR --
+// with files under <unit dir>/containers/<container>/rootfs.
+//
+// With --workloads=run each service is a process in the pod's network
+// namespace and a private mount namespace where the container's directories
+// (e.g. /etc/redis-server, /var/lib/redis) are bind-mounted from the rootfs,
+// running as the service's user when it exists, restarted on exit with
+// Pebble's backoff, and stopped with SIGTERM then SIGKILL after kill-delay.
+// With --workloads=simulate services are plan state only.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "model_db.hpp"
+
+namespace ops_sim {
+
+// Options of the pebble-daemon subcommand.
+struct PebbleDaemonOptions {
+  std::string socket;
+  std::string root;              // the container's rootfs
+  std::string mode;              // "run" or "simulate"
+  std::string netns;             // pod namespace, empty for none
+  std::string hosts;             // pod hosts file
+  std::string hostname;          // pod hostname
+  std::string log_dir;           // service output goes to <log_dir>/<service>.log
+  std::string mountpoints_file;  // records host mountpoint dirs created
+  std::string pid_file;          // written once the socket is served
+};
+
+// The rootfs of a unit's container.
+std::filesystem::path container_root(ModelDb& db, const std::string& unit,
+                                     const std::string& container);
+// Starts one Pebble daemon per container of the unit and waits for sockets.
+void start_pebble_daemons(ModelDb& db, const std::string& unit, const std::string& exe);
+// Stops the unit's Pebble daemons (which stop their services) and waits.
+void stop_pebble_daemons(ModelDb& db, const std::string& unit);
+// Removes the empty host directories created as mountpoints for the model.
+void remove_created_mountpoints(ModelDb& db);
+// Runs a Pebble daemon in the foreground until SIGTERM; returns exit code.
+int pebble_daemon_main(const PebbleDaemonOptions& options);
+// Whether this build includes the Pebble server.
+bool have_pebble_server();
+
+// Splits a command line the way Pebble does (shell-like quoting, no expansion).
+std::vector<std::string> split_command(const std::string& command);
+// Parses a Go duration ("500ms", "1m30s"); throws SimError.
+double parse_go_duration(const std::string& text);
+
+}  // namespace ops_sim
