@@ -342,6 +342,39 @@ TEST_F(FrameworkTest, AFailingHandlerLeavesItsEventAndNoticesInTheTransaction) {
   EXPECT_THAT(storage_.notices(), IsEmpty());
 }
 
+// Only the trailing [id] is ignored when comparing: keyed emitters and other
+// kinds are different events even with equal snapshots (ops issue #2683).
+TEST_F(FrameworkTest, DuplicatesAreOnlyOfTheSameEmitterAndKind) {
+  ops::Framework fw(storage_);
+  ops::Object charm(fw, "MyCharm");
+  struct Requirer : ops::Object {
+    Requirer(ops::Object& parent, std::string_view key) : Object(parent, "MyRequirer", key) {}
+    ops::ObjectEvents on{*this};
+    ops::EventSource<MyEvent>& ready = on.define_event<MyEvent>("ready");
+    ops::EventSource<MyEvent>& gone = on.define_event<MyEvent>("gone");
+  } db1(charm, "db1"), db2(charm, "db2");
+  Observer obs(fw, "1");
+  for (auto* source : {&db1.ready, &db1.gone, &db2.ready})
+    fw.observe<&Observer::on_path>(*source, obs);
+  fw.observe(db1.ready, obs, "defer_all", [](MyEvent& event) { event.defer(); });
+  fw.observe(db1.gone, obs, "defer_all", [](MyEvent& event) { event.defer(); });
+  fw.observe(db2.ready, obs, "defer_all", [](MyEvent& event) { event.defer(); });
+
+  db1.ready.emit();
+  db2.ready.emit();
+  db1.gone.emit();
+  db1.ready.emit();  // the only duplicate
+
+  EXPECT_THAT(
+      obs.seen,
+      ElementsAre("MyCharm/MyRequirer[db1]/on/ready[1]", "MyCharm/MyRequirer[db2]/on/ready[2]",
+                  "MyCharm/MyRequirer[db1]/on/gone[3]", "MyCharm/MyRequirer[db1]/on/ready[4]"));
+  EXPECT_THAT(event_paths(storage_.notices()),
+              ElementsAre("MyCharm/MyRequirer[db1]/on/ready[1] MyObserver[1].defer_all",
+                          "MyCharm/MyRequirer[db2]/on/ready[2] MyObserver[1].defer_all",
+                          "MyCharm/MyRequirer[db1]/on/gone[3] MyObserver[1].defer_all"));
+}
+
 TEST_F(FrameworkTest, DuplicateSuppressionCanBeTurnedOff) {
   ops::Framework fw(storage_);
   fw.set_skip_duplicate_notices(false);
