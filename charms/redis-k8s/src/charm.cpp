@@ -1,0 +1,701 @@
+// RedisK8sCharm's handlers and the workload plumbing behind them.
+#include "charm.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "ops/log.hpp"
+#include "ops/model.hpp"
+
+namespace redis_k8s {
+
+namespace {
+
+constexpr const char* kRedisContainer = "redis";
+constexpr const char* kSentinelContainer = "sentinel";
+constexpr const char* kLocalHost = "localhost";
+const std::vector<std::string> kRedisServices = {"redis", "redis_exporter"};
+const std::vector<std::string> kSentinelServices = {"sentinel"};
+const std::vector<std::string> kCertificateResources = {"cert-file", "key-file", "ca-cert-file"};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ops::Error("cannot read resource file " + path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The services of `plan` that `layer` defines, to compare like with like.
+std::map<std::string, ops::pebble::Service> planned(
+    const std::map<std::string, ops::pebble::Service>& plan, const ops::pebble::Layer& layer) {
+  std::map<std::string, ops::pebble::Service> out;
+  for (const auto& [name, _] : layer.services) {
+    if (auto it = plan.find(name); it != plan.end()) out.emplace(name, it->second);
+  }
+  return out;
+}
+
+// The master's address in a SENTINEL MASTER answer, if there is one.
+std::optional<std::string> master_ip(
+    const std::optional<std::map<std::string, std::string>>& info) {
+  if (!info) return std::nullopt;
+  auto ip = info->find("ip");
+  if (ip == info->end() || ip->second.empty()) return std::nullopt;
+  return ip->second;
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+}  // namespace
+
+// --------------------------------------------------------- WorkloadContainer
+
+bool WorkloadContainer::can_connect() {
+  try {
+    client_.get_system_info();
+    return true;
+  } catch (const ops::pebble::Error& e) {
+    ops::log::debug("Pebble in container " + name_ + " does not answer: " + e.what());
+    return false;
+  }
+}
+
+bool WorkloadContainer::exists(const std::string& path) {
+  try {
+    client_.list_files(path, ops::pebble::ListFilesOptions{.itself = true});
+    return true;
+  } catch (const ops::pebble::APIError& e) {
+    if (e.code() == 404) return false;
+    throw;
+  } catch (const ops::pebble::PathError& e) {
+    if (e.kind() == "not-found") return false;
+    throw;
+  }
+}
+
+void WorkloadContainer::make_dir(const std::string& path, int permissions,
+                                 const std::string& owner) {
+  client_.make_dir(
+      path, ops::pebble::MakeDirOptions{
+                .make_parents = true, .permissions = permissions, .user = owner, .group = owner});
+}
+
+std::map<std::string, ops::pebble::Service> WorkloadContainer::plan_services() {
+  return client_.get_plan().services;
+}
+
+void WorkloadContainer::add_layer(const std::string& label, const ops::pebble::Layer& layer) {
+  client_.add_layer(label, layer, /*combine=*/true);
+}
+
+void WorkloadContainer::restart(const std::vector<std::string>& services) {
+  try {
+    client_.restart_services(services);
+  } catch (const ops::pebble::APIError& e) {
+    if (e.code() != 400) throw;
+    // Older Pebble has no restart action: stop what runs, then start all.
+    std::vector<std::string> running;
+    for (const auto& info : client_.get_services(services)) {
+      if (info.is_running()) running.push_back(info.name);
+    }
+    if (!running.empty()) client_.stop_services(running);
+    client_.start_services(services);
+  }
+}
+
+std::vector<std::string> WorkloadContainer::ensure_running(
+    const std::vector<std::string>& services) {
+  std::vector<std::string> stopped;
+  for (const auto& info : client_.get_services(services)) {
+    if (!info.is_running()) stopped.push_back(info.name);
+  }
+  if (!stopped.empty()) client_.start_services(stopped);
+  return stopped;
+}
+
+void WorkloadContainer::push(const std::string& path, const std::string& data, int permissions,
+                             const std::string& owner) {
+  client_.push(path, data,
+               ops::pebble::PushOptions{
+                   .make_dirs = true, .permissions = permissions, .user = owner, .group = owner});
+}
+
+// ------------------------------------------------------------- RedisK8sCharm
+
+RedisK8sCharm::RedisK8sCharm(ops::Framework& framework)
+    : RedisK8sCharm(framework, RedisCharmCollaborators{}) {}
+
+RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators collaborators)
+    : CharmBase(framework, "RedisK8sCharm"),
+      collaborators_(std::move(collaborators)),
+      redis_provides_(
+          *this, kRedisPort,
+          [this]() -> std::optional<std::string> {
+            auto master = current_master();
+            if (!master) return std::nullopt;
+            return collaborators_.resolve(*master);
+          },
+          [this] { return redis_password(); }) {
+  if (!collaborators_.workload) {
+    owned_workload_ =
+        std::make_unique<ProductionRedisWorkload>([this] { return workload_settings(); });
+    collaborators_.workload = owned_workload_.get();
+  }
+  if (!collaborators_.pebble) {
+    collaborators_.pebble = [this](const std::string& name) -> ops::pebble::Client& {
+      auto& client = owned_clients_[name];
+      if (!client) client = ops::pebble::make_client(ops::pebble::socket_path(name));
+      return *client;
+    };
+  }
+  if (!collaborators_.fqdn) collaborators_.fqdn = local_fqdn;
+  if (!collaborators_.resolve) collaborators_.resolve = charms::redis_k8s::v0::resolve_ipv4;
+  if (!collaborators_.random) collaborators_.random = openssl_random_bytes;
+
+  ops::Framework& fw = framework;
+  fw.observe<&RedisK8sCharm::on_redis_pebble_ready>(on.container(kRedisContainer).pebble_ready,
+                                                    *this);
+  fw.observe<&RedisK8sCharm::on_sentinel_pebble_ready>(
+      on.container(kSentinelContainer).pebble_ready, *this);
+  fw.observe<&RedisK8sCharm::on_leader_elected>(on.leader_elected, *this);
+  fw.observe<&RedisK8sCharm::on_config_changed>(on.config_changed, *this);
+  fw.observe<&RedisK8sCharm::on_upgrade_charm>(on.upgrade_charm, *this);
+  fw.observe<&RedisK8sCharm::on_update_status>(on.update_status, *this);
+  fw.observe<&RedisK8sCharm::on_peer_relation_changed>(on[kPeerRelation].relation_changed, *this);
+  fw.observe<&RedisK8sCharm::on_peer_relation_departed>(on[kPeerRelation].relation_departed, *this);
+  fw.observe<&RedisK8sCharm::on_redis_relation_created>(on[kRedisRelation].relation_created, *this);
+  fw.observe<&RedisK8sCharm::on_check_service_action>(on.action("check-service").action, *this);
+  fw.observe<&RedisK8sCharm::on_get_initial_admin_password_action>(
+      on.action("get-initial-admin-password").action, *this);
+  fw.observe<&RedisK8sCharm::on_get_sentinel_password_action>(
+      on.action("get-sentinel-password").action, *this);
+}
+
+RedisK8sCharm::~RedisK8sCharm() = default;
+
+// ---- state ------------------------------------------------------------------
+
+ops::Relation* RedisK8sCharm::peers() { return model().get_relation(kPeerRelation); }
+
+std::optional<std::string> RedisK8sCharm::peer_app_value(const std::string& key) {
+  ops::Relation* relation = peers();
+  if (relation == nullptr) return std::nullopt;
+  auto value = relation->data(app()).get(key);
+  if (value && value->empty()) return std::nullopt;
+  return value;
+}
+
+std::optional<std::string> RedisK8sCharm::current_master() {
+  return peer_app_value(kLeaderHostKey);
+}
+
+bool RedisK8sCharm::legacy_mode() { return peer_app_value(kEnablePasswordKey) == "false"; }
+
+std::optional<std::string> RedisK8sCharm::redis_password() {
+  if (legacy_mode()) return std::nullopt;
+  return peer_app_value(kPeerPasswordKey);
+}
+
+std::optional<std::string> RedisK8sCharm::sentinel_password() {
+  return peer_app_value(kSentinelPasswordKey);
+}
+
+std::string RedisK8sCharm::unit_fqdn() {
+  if (!fqdn_) fqdn_ = collaborators_.fqdn();
+  return *fqdn_;
+}
+
+std::string RedisK8sCharm::unit_ip() {
+  if (!ip_) ip_ = collaborators_.resolve(unit_fqdn());
+  return *ip_;
+}
+
+std::string RedisK8sCharm::unit_k8s_hostname(const std::string& unit_name) {
+  return k8s_hostname(unit_name, model().name());
+}
+
+bool RedisK8sCharm::unit_is_active() { return unit().status().name() == "active"; }
+
+bool RedisK8sCharm::valid_app_databag() {
+  // In legacy mode Redis runs without a password, so none is needed.
+  bool password_ready = legacy_mode() || peer_app_value(kPeerPasswordKey).has_value();
+  return password_ready && current_master().has_value();
+}
+
+WorkloadSettings RedisK8sCharm::workload_settings() {
+  WorkloadSettings settings;
+  settings.redis_password = redis_password().value_or("");
+  settings.sentinel_password = sentinel_password().value_or("");
+  settings.tls = config().get_optional<bool>("enable-tls").value_or(false);
+  if (settings.tls) settings.ca_cert_file = resource_path("ca-cert-file");
+  return settings;
+}
+
+// ---- layers -------------------------------------------------------------------
+
+ops::pebble::Layer RedisK8sCharm::redis_layer() {
+  RedisServerSettings settings;
+  settings.fqdn = unit_fqdn();
+  settings.password = redis_password().value_or("");
+  settings.legacy = legacy_mode();
+  settings.tls = config().get_optional<bool>("enable-tls").value_or(false);
+  settings.current_master = current_master().value_or("");
+  ops::pebble::Layer layer;
+  layer.summary = "Redis layer";
+  layer.description = "Redis layer";
+  layer.services["redis"] = ops::pebble::Service{.summary = "Redis service",
+                                                 .override = "replace",
+                                                 .command = redis_server_command(settings),
+                                                 .startup = "enabled",
+                                                 .user = kRedisUser,
+                                                 .group = kRedisUser};
+  layer.services["redis_exporter"] =
+      ops::pebble::Service{.summary = "Redis metric exporter",
+                           .override = "replace",
+                           .command = "bin/redis_exporter",
+                           .startup = "enabled",
+                           .environment = {{"REDIS_PASSWORD", redis_password().value_or("")}},
+                           .user = kRedisUser,
+                           .group = kRedisUser};
+  return layer;
+}
+
+ops::pebble::Layer RedisK8sCharm::sentinel_layer() {
+  ops::pebble::Layer layer;
+  layer.summary = "Sentinel layer";
+  layer.description = "Sentinel layer";
+  layer.services["sentinel"] = ops::pebble::Service{
+      .summary = "Sentinel service",
+      .override = "replace",
+      .command = std::string("redis-server ") + kSentinelConfigPath + " --sentinel",
+      .startup = "enabled",
+      .user = kRedisUser,
+      .group = kRedisUser};
+  return layer;
+}
+
+std::string RedisK8sCharm::sentinel_config() {
+  SentinelSettings settings;
+  settings.app_name = app().name();
+  settings.current_master = current_master().value_or("");
+  settings.quorum = expected_quorum(app().planned_units());
+  settings.redis_password = redis_password();
+  settings.sentinel_password = sentinel_password().value_or("");
+  settings.fqdn = unit_fqdn();
+  return sentinel_conf(settings);
+}
+
+WorkloadContainer RedisK8sCharm::container(const std::string& name) {
+  return WorkloadContainer(name, collaborators_.pebble(name));
+}
+
+void RedisK8sCharm::update_layer() {
+  WorkloadContainer redis = container(kRedisContainer);
+  if (!redis.can_connect()) {
+    unit().set_status(ops::WaitingStatus("Waiting for Pebble in workload container"));
+    return;
+  }
+  for (const char* dir : {kLogDir, kWorkingDir}) {
+    if (!redis.exists(dir)) redis.make_dir(dir, 0770, kRedisUser);
+  }
+  if (!valid_app_databag()) {
+    unit().set_status(ops::WaitingStatus("Waiting for peer data to be updated"));
+    return;
+  }
+  ops::pebble::Layer layer = redis_layer();
+  if (planned(redis.plan_services(), layer) != layer.services) {
+    redis.add_layer("redis", layer);
+    ops::log::info("Added updated layer 'redis' to Pebble plan");
+    redis.restart(kRedisServices);
+    ops::log::info("Restarted redis and redis_exporter services");
+  } else if (auto started = redis.ensure_running(kRedisServices); !started.empty()) {
+    // The plan is current but a service is down: a dispatch killed between
+    // stopping and starting them, retried by Juju, must still end running.
+    ops::log::warning("Started stopped services with a current plan: " + join(started));
+  }
+  unit().set_status(ops::ActiveStatus());
+}
+
+bool RedisK8sCharm::update_sentinel_layer() {
+  WorkloadContainer sentinel = container(kSentinelContainer);
+  if (!sentinel.can_connect()) {
+    unit().set_status(ops::WaitingStatus("Waiting for Pebble in sentinel container"));
+    return false;
+  }
+  if (!valid_app_databag()) {
+    unit().set_status(ops::WaitingStatus("Databag has not been populated"));
+    return false;
+  }
+  if (!sentinel.exists(kConfigDir)) sentinel.make_dir(kConfigDir, 0750, kRedisUser);
+  sentinel.push(kSentinelConfigPath, sentinel_config(), 0660, kRedisUser);
+  ops::pebble::Layer layer = sentinel_layer();
+  if (planned(sentinel.plan_services(), layer) != layer.services) {
+    sentinel.add_layer("sentinel", layer);
+    ops::log::info("Added updated layer 'sentinel' to Pebble plan");
+    sentinel.restart(kSentinelServices);
+    ops::log::info("Restarted sentinel service");
+  } else if (auto started = sentinel.ensure_running(kSentinelServices); !started.empty()) {
+    ops::log::warning("Started stopped services with a current plan: " + join(started));
+  }
+  unit().set_status(ops::ActiveStatus());
+  return true;
+}
+
+// ---- certificates -----------------------------------------------------------
+
+std::optional<std::string> RedisK8sCharm::resource_path(const std::string& name) {
+  try {
+    return model().resources().fetch(name).string();
+  } catch (const ops::ModelError& e) {
+    ops::log::info("resource " + name + " is not available: " + e.what());
+    return std::nullopt;
+  }
+}
+
+std::vector<std::optional<std::string>> RedisK8sCharm::certificates() {
+  std::vector<std::optional<std::string>> out;
+  for (const auto& name : kCertificateResources) out.push_back(resource_path(name));
+  return out;
+}
+
+void RedisK8sCharm::store_certificates() {
+  std::vector<std::pair<std::string, std::string>> files;  // (container path, content)
+  for (const auto& name : kCertificateResources) {
+    auto path = resource_path(name);
+    if (!path) continue;
+    std::string filename = std::filesystem::path(*path).filename().string();
+    if (auto it = meta().resources.find(name);
+        it != meta().resources.end() && it->second.filename) {
+      filename = *it->second.filename;
+    }
+    files.emplace_back(std::string(kWorkingDir) + filename, read_file(*path));
+  }
+  if (files.empty()) return;
+  WorkloadContainer redis = container(kRedisContainer);
+  if (!redis.can_connect()) {
+    ops::log::warning("Cannot store the certificates yet: no Pebble in the redis container");
+    return;
+  }
+  for (const auto& [path, content] : files) redis.push(path, content, 0600, kRedisUser);
+}
+
+// ---- Redis and Sentinel -------------------------------------------------------
+
+bool RedisK8sCharm::redis_check() {
+  bool leader = unit().is_leader();
+  try {
+    auto info = collaborators_.workload->info_server(kLocalHost);
+    auto version = info.find("redis_version");
+    if (version == info.end()) throw RedisError("INFO server has no redis_version");
+    unit().set_status(ops::ActiveStatus());
+    unit().set_workload_version(version->second);
+    if (leader) app().set_status(ops::ActiveStatus());
+    return true;
+  } catch (const RedisError& e) {
+    ops::log::info(std::string("Redis is not answering: ") + e.what());
+    unit().set_status(ops::WaitingStatus(kWaitingMessage));
+    if (leader) app().set_status(ops::WaitingStatus(kWaitingMessage));
+    return false;
+  }
+}
+
+void RedisK8sCharm::publish_own_address() {
+  const auto& relations = model().relations(kRedisRelation);
+  if (relations.empty()) return;
+  const std::string ip = unit_ip();
+  for (ops::Relation* relation : relations) relation->data(unit()).set("hostname", ip);
+}
+
+void RedisK8sCharm::update_application_master() {
+  auto ip = master_ip(sentinel_master_info(*collaborators_.workload, kLocalHost, app().name()));
+  if (!ip) {
+    ops::log::warning("Could not update current master");
+    return;
+  }
+  ops::Relation* relation = peers();
+  if (relation == nullptr) return;
+  ops::log::info("Unit " + unit().name() + " updating master info to " + *ip);
+  relation->data(app()).set(kLeaderHostKey, *ip);
+}
+
+bool RedisK8sCharm::master_up_to_date() {
+  auto info = sentinel_master_info(*collaborators_.workload, kLocalHost, app().name());
+  return redis_k8s::master_up_to_date(info, current_master().value_or(""));
+}
+
+bool RedisK8sCharm::is_failover_finished(const std::string& host) {
+  auto info = sentinel_master_info(*collaborators_.workload, host, app().name());
+  if (!info) {
+    ops::log::warning("Could not check failover status");
+    return false;
+  }
+  if (!failover_finished(info)) {
+    auto state = info->find("failover-state");
+    ops::log::warning("Failover taking place. Current status: " +
+                      (state == info->end() ? std::string("unknown") : state->second));
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> RedisK8sCharm::sentinel_hosts() {
+  std::vector<std::string> hosts;
+  if (ops::Relation* relation = peers()) {
+    for (ops::Unit* peer : relation->units()) hosts.push_back(unit_k8s_hostname(peer->name()));
+  }
+  hosts.push_back(unit_fqdn());
+  return hosts;
+}
+
+void RedisK8sCharm::update_quorum() {
+  int quorum = expected_quorum(app().planned_units());
+  for (const auto& [host, error] : broadcast_sentinel_quorum(
+           *collaborators_.workload, sentinel_hosts(), app().name(), quorum)) {
+    ops::log::error("Error connecting to instance: " + host + " - " + error);
+  }
+}
+
+void RedisK8sCharm::reset_sentinel() {
+  for (const auto& [host, error] :
+       broadcast_sentinel_reset(*collaborators_.workload, sentinel_hosts(), app().name())) {
+    ops::log::error("Error connecting to instance: " + host + " - " + error);
+  }
+}
+
+// ---- handlers ---------------------------------------------------------------
+
+void RedisK8sCharm::on_redis_pebble_ready(ops::PebbleReadyEvent& event) {
+  store_certificates();
+  update_layer();
+  if (!unit_is_active()) {
+    event.defer();
+    return;
+  }
+  // A restarted pod may have a new IP and no upgrade-charm to tell clients.
+  publish_own_address();
+}
+
+void RedisK8sCharm::on_sentinel_pebble_ready(ops::PebbleReadyEvent& event) {
+  if (!update_sentinel_layer()) {
+    // Waiting for Pebble or for the leader's peer data: both come by themselves.
+    event.defer();
+    return;
+  }
+  // The layer is in place; the unit's status is what Redis says, not a
+  // blanket Active, and there is nothing left to retry here.
+  redis_check();
+}
+
+void RedisK8sCharm::on_leader_elected(ops::LeaderElectedEvent& event) {
+  ops::Relation* relation = peers();
+  if (relation == nullptr) {
+    ops::log::info("No peer relation yet; deferring leader setup");
+    event.defer();
+    return;
+  }
+  ops::RelationDataContent& bag = relation->data(app());
+  if (bag.get(kPeerPasswordKey).value_or("").empty()) {
+    ops::log::info("Creating password for application");
+    bag.set(kPeerPasswordKey, generate_password(collaborators_.random));
+  }
+  if (bag.get(kSentinelPasswordKey).value_or("").empty()) {
+    ops::log::info("Creating sentinel password");
+    bag.set(kSentinelPasswordKey, generate_password(collaborators_.random));
+  }
+  if (!current_master()) {
+    ops::log::info("Initial replication, setting leader-host to " + unit_fqdn());
+    bag.set(kLeaderHostKey, unit_fqdn());
+    return;
+  }
+  update_application_master();
+  update_quorum();
+  if (!is_failover_finished()) {
+    ops::log::info("Failover didn't finish, deferring");
+    event.defer();
+    return;
+  }
+  ops::log::info("Resetting sentinel");
+  reset_sentinel();
+}
+
+void RedisK8sCharm::on_config_changed(ops::ConfigChangedEvent& event) {
+  if (config().get_optional<bool>("enable-tls").value_or(false)) {
+    for (const auto& path : certificates()) {
+      if (!path) {
+        ops::log::warning("Not enough certificates found for TLS");
+        unit().set_status(ops::BlockedStatus("Not enough certificates found"));
+        return;
+      }
+    }
+  }
+  update_layer();
+  update_sentinel_layer();
+  if (!unit_is_active()) {
+    event.defer();
+    return;
+  }
+  redis_check();
+}
+
+void RedisK8sCharm::on_upgrade_charm(ops::UpgradeCharmEvent& event) {
+  store_certificates();
+  ops::Relation* relation = peers();
+  if (relation == nullptr) {
+    event.defer();
+    return;
+  }
+  if (relation->units().empty()) {
+    // A single unit: it is the master. A pod restart may have changed its IP
+    // without any relation event, so clients are told here.
+    if (unit().is_leader()) relation->data(app()).set(kLeaderHostKey, unit_fqdn());
+    publish_own_address();
+    return;
+  }
+  const std::string k8s_host = unit_k8s_hostname(relation->units().front()->name());
+  if (!is_failover_finished(k8s_host)) {
+    ops::log::info("Failover didn't finish, deferring");
+    event.defer();
+    return;
+  }
+  if (unit().is_leader()) {
+    auto ip = master_ip(sentinel_master_info(*collaborators_.workload, k8s_host, app().name()));
+    if (!ip) {
+      // The reference crashes here (a None subscript); a retry later can succeed.
+      ops::log::warning("Sentinel at " + k8s_host + " gave no master info; deferring");
+      event.defer();
+      return;
+    }
+    ops::log::info("Unit " + unit().name() + " updating master info to " + *ip);
+    relation->data(app()).set(kLeaderHostKey, *ip);
+  } else if (!model().relations(kRedisRelation).empty()) {
+    // Makes the leader's peer relation-changed run and refresh clients' data.
+    relation->data(unit()).set(kUpgradingKey, "true");
+  }
+}
+
+void RedisK8sCharm::on_update_status(ops::UpdateStatusEvent&) {
+  ops::log::info("Beginning update_status");
+  if (unit().is_leader()) update_application_master();
+  redis_check();
+}
+
+void RedisK8sCharm::on_peer_relation_changed(ops::RelationChangedEvent& event) {
+  if (!master_up_to_date()) {
+    ops::log::error("Unit " + unit().name() + " doesn't agree on tracked master");
+    if (!is_failover_finished()) {
+      ops::log::info("Failover didn't finish, deferring");
+      event.defer();
+      return;
+    }
+    if (unit().is_leader()) update_application_master();
+  }
+  // A legacy relation switches the password off: the layer must follow.
+  if (legacy_mode()) update_layer();
+
+  if (!model().relations(kRedisRelation).empty()) {
+    publish_own_address();
+    ops::RelationDataContent& own = event.relation().data(unit());
+    if (own.get(kUpgradingKey) == "true") own.set(kUpgradingKey, "");
+  }
+
+  if (!(unit().is_leader() && event.unit_name())) return;
+
+  if (!sentinel_in_majority(*collaborators_.workload, kLocalHost, app().name())) {
+    unit().set_status(ops::WaitingStatus("Waiting for majority"));
+    event.defer();
+    return;
+  }
+  update_quorum();
+  unit().set_status(ops::ActiveStatus());
+}
+
+void RedisK8sCharm::on_peer_relation_departed(ops::RelationDepartedEvent& event) {
+  if (!unit().is_leader()) return;
+  if (!master_up_to_date()) update_application_master();
+
+  // The quorum goes first: removing more units than the current majority
+  // could otherwise leave the cluster unable to ever reach it.
+  ops::log::info("Updating quorum");
+  update_quorum();
+
+  if (!is_failover_finished()) {
+    const std::string message = "Failover didn't finish, deferring";
+    ops::log::info(message);
+    unit().set_status(ops::WaitingStatus(message));
+    event.defer();
+    return;
+  }
+
+  const auto& departing = event.departing_unit_name();
+  if (departing && unit_k8s_hostname(*departing) == current_master().value_or("")) {
+    try {
+      collaborators_.workload->sentinel_failover(kLocalHost, app().name());
+    } catch (const RedisError& e) {
+      const std::string message = std::string("Error on failover: ") + e.what();
+      ops::log::error(message);
+      unit().set_status(ops::BlockedStatus(message));
+      return;
+    }
+  }
+
+  ops::log::info("Resetting sentinel");
+  reset_sentinel();
+  unit().set_status(ops::ActiveStatus());
+}
+
+void RedisK8sCharm::on_redis_relation_created(ops::RelationCreatedEvent& event) {
+  ops::log::warning("DEPRECATION WARNING - `redis` interface is a legacy interface.");
+  if (!unit().is_leader()) return;
+  ops::Relation* relation = peers();
+  if (relation == nullptr) {
+    event.defer();
+    return;
+  }
+  relation->data(app()).set(kEnablePasswordKey, "false");
+  if (auto master = current_master()) {
+    event.relation().data(app()).set(kLeaderHostKey, *master);
+  }
+  update_layer();
+  if (!unit_is_active()) event.defer();
+}
+
+void RedisK8sCharm::on_check_service_action(ops::ActionEvent& event) {
+  ops::log::info("Beginning check_service");
+  event.set_results({{"result", redis_check() ? "Service is running" : "Service is not running"}});
+}
+
+void RedisK8sCharm::on_get_initial_admin_password_action(ops::ActionEvent& event) {
+  if (legacy_mode()) {
+    event.fail("Redis runs without a password: a legacy `redis` relation switched it off");
+    return;
+  }
+  auto password = redis_password();
+  if (!password) {
+    event.fail("The Redis password has not been generated yet: wait for the leader to set it");
+    return;
+  }
+  event.set_results({{"redis-password", *password}});
+}
+
+void RedisK8sCharm::on_get_sentinel_password_action(ops::ActionEvent& event) {
+  auto password = sentinel_password();
+  if (!password) {
+    event.fail("The Sentinel password has not been generated yet: wait for the leader to set it");
+    return;
+  }
+  event.set_results({{"sentinel-password", *password}});
+}
+
+std::function<std::unique_ptr<ops::CharmBase>(ops::Framework&)> make_redis_charm_factory(
+    RedisCharmCollaborators collaborators) {
+  return [collaborators](ops::Framework& framework) -> std::unique_ptr<ops::CharmBase> {
+    return std::make_unique<RedisK8sCharm>(framework, collaborators);
+  };
+}
+
+}  // namespace redis_k8s

@@ -1,0 +1,174 @@
+// RedisK8sCharm: Redis with Sentinel high availability on Kubernetes.
+//
+// The charm runs two workload containers: `redis` (redis-server and the
+// metrics exporter) and `sentinel` (redis-server --sentinel). The leader
+// generates the Redis and Sentinel passwords into the peer application
+// databag and names the master (`leader-host`); every other unit replicates
+// from it (`--replicaof`). Sentinel promotes a replica when the master goes
+// away; the leader follows Sentinel's view of the master, keeps the Sentinel
+// quorum at a majority of the planned units, and forces a failover when the
+// departing unit is the master. /work/shared/spec/redis-k8s.md is the full
+// behaviour; the README lists where it deliberately differs from the Python
+// reference charm.
+//
+// Everything the charm talks to besides Juju is injectable through
+// RedisCharmCollaborators, so the unit tests run it against scripted
+// answers: Redis and Sentinel (RedisWorkload), the Pebble clients of the two
+// containers, this unit's FQDN, host name resolution, and the random source
+// of passwords. A default-constructed set means production: the real Redis
+// client, Pebble on /charm/containers/<name>/pebble.socket, local_fqdn(),
+// resolve_ipv4() and OpenSSL's RAND_bytes.
+//
+// Errors: handlers let ops::ModelError (Juju cannot answer) and
+// ops::pebble::Error (Pebble failed mid-way) escape, which fails the hook so
+// that Juju retries it; Redis and Sentinel errors are handled (statuses,
+// logs, deferral) and never escape.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "charms/redis_k8s/v0/redis.hpp"
+#include "ops/charm.hpp"
+#include "ops/pebble.hpp"
+#include "redis_config.hpp"
+#include "workload.hpp"
+
+namespace redis_k8s {
+
+// One workload container as the charm uses it, over that container's Pebble
+// client: the part of Python ops' Container the charm needs.
+class WorkloadContainer {
+ public:
+  WorkloadContainer(std::string name, ops::pebble::Client& client)
+      : name_(std::move(name)), client_(client) {}
+
+  const std::string& name() const noexcept { return name_; }
+  // Pebble answers (system-info); any Pebble error means no.
+  bool can_connect();
+  // Whether `path` exists in the container.
+  bool exists(const std::string& path);
+  // Creates a directory with its parents, mode and owner.
+  void make_dir(const std::string& path, int permissions, const std::string& owner);
+  // The services of the container's plan.
+  std::map<std::string, ops::pebble::Service> plan_services();
+  // Merges `layer` into the layer labelled `label`.
+  void add_layer(const std::string& label, const ops::pebble::Layer& layer);
+  // Restarts services (stop then start when Pebble refuses restart with HTTP 400).
+  void restart(const std::vector<std::string>& services);
+  // Starts those of `services` that are not running; returns their names.
+  std::vector<std::string> ensure_running(const std::vector<std::string>& services);
+  // Writes a file, creating its directory, with mode and owner (user and group).
+  void push(const std::string& path, const std::string& data, int permissions,
+            const std::string& owner);
+
+ private:
+  std::string name_;
+  ops::pebble::Client& client_;
+};
+
+// What the charm talks to besides Juju. Unset members take the production
+// default (see the top of this file).
+struct RedisCharmCollaborators {
+  // Redis and Sentinel; borrowed, must outlive the charm.
+  RedisWorkload* workload = nullptr;
+  // The Pebble client of a container ("redis", "sentinel"); borrowed.
+  std::function<ops::pebble::Client&(const std::string& container)> pebble;
+  // This unit's fully qualified host name.
+  std::function<std::string()> fqdn;
+  // A host name's IPv4 address (Python's socket.gethostbyname).
+  std::function<std::string(const std::string& hostname)> resolve;
+  // Cryptographically strong random bytes for passwords.
+  RandomBytes random;
+};
+
+// The redis-k8s charm. Handle root "RedisK8sCharm".
+class RedisK8sCharm : public ops::CharmBase {
+ public:
+  // The production charm (ops::main<RedisK8sCharm>).
+  explicit RedisK8sCharm(ops::Framework& framework);
+  // The charm with injected collaborators (tests, tools).
+  RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators collaborators);
+  ~RedisK8sCharm() override;
+
+  // ---- state read from the peer relation (empty when there is none yet) ----
+
+  // Peer app `leader-host`: the host of the Redis master, if known.
+  std::optional<std::string> current_master();
+  // The Redis password; nullopt in legacy mode (`enable-password` "false") or before it exists.
+  std::optional<std::string> redis_password();
+  // The Sentinel password, if generated.
+  std::optional<std::string> sentinel_password();
+  // Peer app `enable-password` == "false": a legacy `redis` relation wants no password.
+  bool legacy_mode();
+  // This unit's FQDN and its IPv4 address.
+  std::string unit_fqdn();
+  std::string unit_ip();
+  // The Kubernetes host name of a unit of this application.
+  std::string unit_k8s_hostname(const std::string& unit_name);
+
+  // ---- what the charm writes to the workload ----
+
+  // The `redis` Pebble layer for the current state.
+  ops::pebble::Layer redis_layer();
+  // The `sentinel` Pebble layer.
+  static ops::pebble::Layer sentinel_layer();
+  // The sentinel.conf text for the current state.
+  std::string sentinel_config();
+
+  // ---- handlers (named in deferred notices; keep the names stable) ----
+  void on_redis_pebble_ready(ops::PebbleReadyEvent& event);
+  void on_sentinel_pebble_ready(ops::PebbleReadyEvent& event);
+  void on_leader_elected(ops::LeaderElectedEvent& event);
+  void on_config_changed(ops::ConfigChangedEvent& event);
+  void on_upgrade_charm(ops::UpgradeCharmEvent& event);
+  void on_update_status(ops::UpdateStatusEvent& event);
+  void on_peer_relation_changed(ops::RelationChangedEvent& event);
+  void on_peer_relation_departed(ops::RelationDepartedEvent& event);
+  void on_redis_relation_created(ops::RelationCreatedEvent& event);
+  void on_check_service_action(ops::ActionEvent& event);
+  void on_get_initial_admin_password_action(ops::ActionEvent& event);
+  void on_get_sentinel_password_action(ops::ActionEvent& event);
+
+ private:
+  ops::Relation* peers();
+  std::optional<std::string> peer_app_value(const std::string& key);
+  WorkloadContainer container(const std::string& name);
+  bool unit_is_active();
+  bool valid_app_databag();
+  // The three TLS resources' paths (nullopt when not attached), in
+  // cert-file, key-file, ca-cert-file order.
+  std::vector<std::optional<std::string>> certificates();
+  std::optional<std::string> resource_path(const std::string& name);
+  void store_certificates();
+  void update_layer();
+  // True when the layer is in place (status Active).
+  bool update_sentinel_layer();
+  bool redis_check();
+  void publish_own_address();
+  void update_application_master();
+  bool master_up_to_date();
+  bool is_failover_finished(const std::string& host = "localhost");
+  std::vector<std::string> sentinel_hosts();
+  void update_quorum();
+  void reset_sentinel();
+  WorkloadSettings workload_settings();
+
+  RedisCharmCollaborators collaborators_;
+  std::unique_ptr<RedisWorkload> owned_workload_;
+  std::map<std::string, std::unique_ptr<ops::pebble::Client>> owned_clients_;
+  std::optional<std::string> fqdn_;
+  std::optional<std::string> ip_;
+  charms::redis_k8s::v0::RedisProvides redis_provides_;
+};
+
+// The factory ops::run_dispatch, the Harness and the Context take, building
+// the charm on `collaborators`.
+std::function<std::unique_ptr<ops::CharmBase>(ops::Framework&)> make_redis_charm_factory(
+    RedisCharmCollaborators collaborators);
+
+}  // namespace redis_k8s
