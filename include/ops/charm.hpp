@@ -182,10 +182,6 @@ class InvalidParamsError : public Error {
 };
 
 namespace detail {
-// Remembers which delivered event a handler was running when it threw (see
-// failed_handler() in main.hpp's implementation). Called by the destructors
-// of the charm event classes; not for charm code.
-void note_event_done(const EventBase& event, bool unwinding) noexcept;
 // A copy of a JSON object with "-" in its top-level keys turned into "_".
 nlohmann::json underscore_keys(const nlohmann::json& object);
 }  // namespace detail
@@ -194,12 +190,6 @@ nlohmann::json underscore_keys(const nlohmann::json& object);
 class HookEvent : public EventBase {
  public:
   using EventBase::EventBase;
-  ~HookEvent() override;
-  HookEvent(const HookEvent&) = default;
-  HookEvent& operator=(const HookEvent&) = default;
-
- private:
-  int uncaught_at_start_ = std::uncaught_exceptions();
 };
 
 // A hook event that must run now: defer() throws FrameworkError.
@@ -506,9 +496,6 @@ class ActionEvent : public EventBase {
  public:
   using EventBase::EventBase;
   ActionEvent(Handle handle, std::string id);
-  ~ActionEvent() override;
-  ActionEvent(const ActionEvent&) = default;
-  ActionEvent& operator=(const ActionEvent&) = default;
 
   bool deferrable() const noexcept override { return false; }
   nlohmann::json snapshot() const override;
@@ -539,7 +526,6 @@ class ActionEvent : public EventBase {
 
   std::string id_;
   nlohmann::json params_ = nlohmann::json::object();
-  int uncaught_at_start_ = std::uncaught_exceptions();
 };
 
 // ------------------------------------------------------------ collect-status
@@ -552,14 +538,8 @@ class ActionEvent : public EventBase {
 class CollectStatusEvent : public LifecycleEvent {
  public:
   using LifecycleEvent::LifecycleEvent;
-  ~CollectStatusEvent() override;
-  CollectStatusEvent(const CollectStatusEvent&) = default;
-  CollectStatusEvent& operator=(const CollectStatusEvent&) = default;
   // Adds a status for evaluation; InvalidStatusError for error/unknown.
   void add_status(const StatusBase& status);
-
- private:
-  int uncaught_at_start_ = std::uncaught_exceptions();
 };
 
 // --------------------------------------------------------------- CharmEvents

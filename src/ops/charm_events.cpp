@@ -3,47 +3,10 @@
 #include <map>
 
 #include "ops/charm.hpp"
-#include "ops/detail/charm_handler_tracking.hpp"
 
 namespace ops {
 
-// ---- handler tracking --------------------------------------------------------
-
 namespace detail {
-namespace {
-struct Tracking {
-  std::map<std::string, std::size_t, std::less<>> kept;  // event path -> deferring deliveries
-  std::optional<HandlerFailure> failure;
-};
-Tracking& tracking() {
-  static Tracking instance;
-  return instance;
-}
-}  // namespace
-
-void note_event_done(const EventBase& event, bool unwinding) noexcept {
-  try {
-    Tracking& t = tracking();
-    if (t.failure) return;  // the innermost failure is the one to report
-    const std::string& path = event.handle().path();
-    auto it = t.kept.find(path);
-    if (it == t.kept.end()) it = t.kept.emplace(path, 0).first;
-    if (unwinding) {
-      t.failure = HandlerFailure{path, it->second};
-    } else if (event.deferred()) {
-      ++it->second;
-    }
-  } catch (...) {
-    // Tracking only improves an error message; never let it throw.
-  }
-}
-
-void reset_handler_tracking() noexcept {
-  tracking().kept.clear();
-  tracking().failure.reset();
-}
-
-std::optional<HandlerFailure> handler_failure() noexcept { return tracking().failure; }
 
 nlohmann::json underscore_keys(const nlohmann::json& object) {
   if (!object.is_object()) return object;
@@ -93,10 +56,6 @@ std::optional<std::string> optional_string(const nlohmann::json& snapshot, const
 }
 
 }  // namespace
-
-HookEvent::~HookEvent() {
-  detail::note_event_done(*this, std::uncaught_exceptions() > uncaught_at_start_);
-}
 
 // ---- relations ---------------------------------------------------------------
 
@@ -274,10 +233,6 @@ void SecretRevisionEvent::remove_revision() const { secret().remove_revision(rev
 
 ActionEvent::ActionEvent(Handle handle, std::string id)
     : EventBase(std::move(handle)), id_(std::move(id)) {}
-
-ActionEvent::~ActionEvent() {
-  detail::note_event_done(*this, std::uncaught_exceptions() > uncaught_at_start_);
-}
 
 nlohmann::json ActionEvent::snapshot() const { return {{"id", id_}}; }
 

@@ -10,10 +10,6 @@ namespace detail {
 std::map<const Framework*, CharmBase*>& charms_by_framework();
 }  // namespace detail
 
-CollectStatusEvent::~CollectStatusEvent() {
-  detail::note_event_done(*this, std::uncaught_exceptions() > uncaught_at_start_);
-}
-
 void CollectStatusEvent::add_status(const StatusBase& status) {
   if (!status.is_settable()) {
     throw InvalidStatusError(

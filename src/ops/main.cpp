@@ -9,7 +9,6 @@
 #include <optional>
 #include <typeinfo>
 
-#include "ops/detail/charm_handler_tracking.hpp"
 #include "ops/hookcmds.hpp"
 #include "ops/juju_context.hpp"
 #include "ops/log.hpp"
@@ -152,22 +151,6 @@ class CommitFlusher final : public Object {
   Model& model_;
 };
 
-// "MyCharm.on_config_changed" for the handler the tracking saw fail, if any.
-std::optional<std::string> failed_handler_name(Framework* framework,
-                                               const detail::HandlerFailure& failure) {
-  if (framework == nullptr) return std::nullopt;
-  try {
-    const auto notices = framework->storage().notices(failure.event_path);
-    if (failure.notice_offset < notices.size()) {
-      const Notice& notice = notices[failure.notice_offset];
-      return notice.observer_path + "." + notice.method_name;
-    }
-  } catch (...) {
-    // The storage itself failed; the message will do without the handler.
-  }
-  return std::nullopt;
-}
-
 void report(const std::string& message) {
   log::error(message);
   std::fprintf(stderr, "%s\n", message.c_str());
@@ -216,7 +199,6 @@ int run_dispatch(const CharmFactory& factory, int argc, char** argv) {
     if (ends_with(kind, "_relation_broken")) model->set_broken_relation_id(context.relation_id);
     framework = std::make_unique<Framework>(open_sqlite_storage(default_state_file(charm_dir)),
                                             model.get());
-    detail::reset_handler_tracking();
 
     stage = "constructing the charm";
     charm = factory(*framework);
@@ -248,15 +230,15 @@ int run_dispatch(const CharmFactory& factory, int argc, char** argv) {
     return abort.exit_code();
   } catch (const std::exception& e) {
     std::string message;
-    const auto failure = detail::handler_failure();
+    const std::optional<HandlerCall> failure =
+        framework ? framework->failed_handler() : std::nullopt;
     if (failure) {
       std::string event_kind = failure->event_path;
       try {
         event_kind = std::string(Handle::from_path(failure->event_path).kind());
       } catch (const FrameworkError&) {
       }
-      const auto handler = failed_handler_name(framework.get(), *failure);
-      message = "Uncaught exception in " + (handler ? *handler : std::string("a handler")) +
+      message = "Uncaught exception in " + failure->observer_path + "." + failure->method_name +
                 " while handling " + event_kind + " (" + failure->event_path +
                 "): " + type_name(e) + ": " + e.what();
     } else {
