@@ -446,6 +446,7 @@ void goal_state(Ctx& c, const std::vector<std::string>& argv) {
   for (const auto& rel : c.db.relations()) {
     if (rel.broken || !rel.involves(c.app)) continue;
     auto& entry = relations[rel.endpoint_of(c.app)];
+    if (entry.is_null()) entry = json::object();
     const auto remote = rel.remote_app_of(c.app);
     if (!rel.peer) entry[remote] = goal("joined");
     for (const auto& u : c.db.units(remote)) {

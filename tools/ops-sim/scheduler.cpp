@@ -291,6 +291,13 @@ void Scheduler::after_commit(const HookSpec& hook, const ChangeEffects& effects)
              q.remote_unit == h.remote_unit && q.remote_app == h.remote_app;
     });
   };
+  auto pending_in_relation = [&](const std::string& unit, int relation_id) {
+    return std::any_of(queued.begin(), queued.end(), [&](const HookSpec& q) {
+      return q.unit == unit && q.relation_id == relation_id &&
+             (q.hook.ends_with("-relation-created") || q.hook.ends_with("-relation-joined") ||
+              q.hook.ends_with("-relation-changed"));
+    });
+  };
   for (const auto& bag : effects.changed_bags) {
     auto rel = db_.relation(bag.relation_id);
     if (!rel || rel->broken) continue;
@@ -304,6 +311,9 @@ void Scheduler::after_commit(const HookSpec& hook, const ChangeEffects& effects)
       }
       auto h = relation_hook(receiver, *rel, "changed", unit_bag ? bag.owner : "");
       h.remote_app = writer_app;
+      // A queued created/joined/changed of this relation will see the new
+      // application data anyway: coalesce, as Juju does.
+      if (!unit_bag && pending_in_relation(receiver.name, rel->id)) continue;
       if (!already_queued(h)) db_.enqueue(h);
     }
   }
