@@ -122,11 +122,14 @@ void BM_CommitChangedStoredStateToFile(benchmark::State& state) {
 }
 BENCHMARK(BM_CommitChangedStoredStateToFile)->Unit(benchmark::kMicrosecond);
 
+// Argument 1: commit waits for the disk (the default); 0: sync_to_disk off.
 void BM_WholeDispatchOnFile(benchmark::State& state) {
   const auto dir = temp_dir();
   const auto file = ops::default_state_file(dir);
+  ops::SQLiteStorageOptions options;
+  options.sync_to_disk = state.range(0) != 0;
   for (auto _ : state) {
-    ops::Framework fw(ops::open_sqlite_storage(file));
+    ops::Framework fw(ops::open_sqlite_storage(file, options));
     Charm charm(fw);
     charm.stored.set_default({{"counter", 0}});
     fw.reemit();
@@ -136,6 +139,6 @@ void BM_WholeDispatchOnFile(benchmark::State& state) {
   }
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_WholeDispatchOnFile)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WholeDispatchOnFile)->Arg(1)->Arg(0)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

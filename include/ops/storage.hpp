@@ -77,6 +77,11 @@ struct SQLiteStorageOptions {
   // How long opening waits for another process that holds the file before
   // failing with StorageError.
   std::chrono::milliseconds lock_timeout{5000};
+  // When true (the default), commit() returns once the data is on disk
+  // (SQLite synchronous=FULL). When false, the operating system writes it
+  // later (synchronous=OFF): still safe if the process dies, but a power loss
+  // may lose the last commits. For simulators and tests, not for units.
+  bool sync_to_disk = true;
 };
 
 // Opens (creating it with mode 0600 when missing) the SQLite state file at

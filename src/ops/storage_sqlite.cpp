@@ -40,6 +40,7 @@ class SQLiteStorage final : public Storage {
                                                SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
                                                static_cast<int>(options.lock_timeout.count()));
       db_->exec("PRAGMA locking_mode=EXCLUSIVE");
+      db_->exec(options.sync_to_disk ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
       begin(options);
       check_or_create_schema();
       prepare_statements();

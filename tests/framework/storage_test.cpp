@@ -130,6 +130,17 @@ TEST_F(SQLiteStorageTest, CreatesTheOpsSchemaWithMode0600) {
                                   "sqlite_sequence: CREATE TABLE sqlite_sequence(name,seq)"));
 }
 
+TEST_F(SQLiteStorageTest, CommitsAreReadableWithoutSyncToDisk) {
+  ops::SQLiteStorageOptions options;
+  options.sync_to_disk = false;
+  {
+    auto storage = ops::open_sqlite_storage(file_, options);
+    storage->save_snapshot("a", 1);
+    storage->commit();
+  }
+  EXPECT_EQ(ops::open_sqlite_storage(file_)->load_snapshot("a"), nlohmann::json(1));
+}
+
 TEST_F(SQLiteStorageTest, StoresSnapshotsAsJsonText) {
   {
     auto storage = ops::open_sqlite_storage(file_);
