@@ -83,10 +83,10 @@ class APIError : public Error {
   const std::string& message() const noexcept { return message_; }
 
  private:
-  nlohmann::json body_;
-  int code_;
-  std::string status_;
-  std::string message_;
+  nlohmann::json body_{};
+  int code_{};
+  std::string status_{};
+  std::string message_{};
 };
 
 // A file operation failed on one path; kind() is Pebble's error kind
@@ -99,8 +99,8 @@ class PathError : public Error {
   const std::string& message() const noexcept { return message_; }
 
  private:
-  std::string kind_;
-  std::string message_;
+  std::string kind_{};
+  std::string message_{};
 };
 
 struct Change;
@@ -114,7 +114,7 @@ class ChangeError : public Error {
   const Change& change() const noexcept { return *change_; }
 
  private:
-  std::string err_;
+  std::string err_{};
   std::shared_ptr<const Change> change_;  // shared: exceptions are copyable
 };
 
@@ -130,10 +130,10 @@ class ExecError : public Error {
   const std::optional<std::string>& stderr() const noexcept { return stderr_; }
 
  private:
-  std::vector<std::string> command_;
-  int exit_code_;
-  std::optional<std::string> stdout_;
-  std::optional<std::string> stderr_;
+  std::vector<std::string> command_{};
+  int exit_code_{};
+  std::optional<std::string> stdout_{};
+  std::optional<std::string> stderr_{};
 };
 
 // ---------------------------------------------------------- configuration
@@ -148,27 +148,27 @@ class ExecError : public Error {
 
 // One service of a layer. The name is the key of Layer::services.
 struct Service {
-  std::optional<std::string> summary;
-  std::optional<std::string> description;
-  std::optional<std::string> override;  // "merge" or "replace"
-  std::optional<std::string> command;
-  std::optional<std::string> startup;  // "enabled" or "disabled"
-  std::vector<std::string> after;
-  std::vector<std::string> before;
-  std::vector<std::string> requires_;  // YAML "requires" (a C++ keyword)
-  std::map<std::string, std::string> environment;
-  std::optional<std::string> user;
-  std::optional<std::int64_t> user_id;
-  std::optional<std::string> group;
-  std::optional<std::int64_t> group_id;
-  std::optional<std::string> working_dir;
-  std::optional<std::string> on_success;  // "restart", "shutdown", "ignore"
-  std::optional<std::string> on_failure;
-  std::map<std::string, std::string> on_check_failure;  // check name -> action
-  std::optional<std::string> backoff_delay;             // Go duration, "500ms"
-  std::optional<double> backoff_factor;
-  std::optional<std::string> backoff_limit;
-  std::optional<std::string> kill_delay;
+  std::optional<std::string> summary{};
+  std::optional<std::string> description{};
+  std::optional<std::string> override{};  // "merge" or "replace"
+  std::optional<std::string> command{};
+  std::optional<std::string> startup{};  // "enabled" or "disabled"
+  std::vector<std::string> after{};
+  std::vector<std::string> before{};
+  std::vector<std::string> requires_{};  // YAML "requires" (a C++ keyword)
+  std::map<std::string, std::string> environment{};
+  std::optional<std::string> user{};
+  std::optional<std::int64_t> user_id{};
+  std::optional<std::string> group{};
+  std::optional<std::int64_t> group_id{};
+  std::optional<std::string> working_dir{};
+  std::optional<std::string> on_success{};  // "restart", "shutdown", "ignore"
+  std::optional<std::string> on_failure{};
+  std::map<std::string, std::string> on_check_failure{};  // check name -> action
+  std::optional<std::string> backoff_delay{};             // Go duration, "500ms"
+  std::optional<double> backoff_factor{};
+  std::optional<std::string> backoff_limit{};
+  std::optional<std::string> kill_delay{};
 
   // Applies `other` on top of this service by Pebble's rules: with
   // override "replace" the result is `other`; otherwise scalars set in
@@ -178,40 +178,40 @@ struct Service {
 };
 
 struct HttpCheck {
-  std::optional<std::string> url;
-  std::map<std::string, std::string> headers;
+  std::optional<std::string> url{};
+  std::map<std::string, std::string> headers{};
   bool operator==(const HttpCheck&) const = default;
 };
 
 struct TcpCheck {
-  std::optional<std::int64_t> port;
-  std::optional<std::string> host;
+  std::optional<std::int64_t> port{};
+  std::optional<std::string> host{};
   bool operator==(const TcpCheck&) const = default;
 };
 
 struct ExecCheck {
-  std::optional<std::string> command;
-  std::optional<std::string> service_context;
-  std::map<std::string, std::string> environment;
-  std::optional<std::string> user;
-  std::optional<std::int64_t> user_id;
-  std::optional<std::string> group;
-  std::optional<std::int64_t> group_id;
-  std::optional<std::string> working_dir;
+  std::optional<std::string> command{};
+  std::optional<std::string> service_context{};
+  std::map<std::string, std::string> environment{};
+  std::optional<std::string> user{};
+  std::optional<std::int64_t> user_id{};
+  std::optional<std::string> group{};
+  std::optional<std::int64_t> group_id{};
+  std::optional<std::string> working_dir{};
   bool operator==(const ExecCheck&) const = default;
 };
 
 // One health check of a layer. The name is the key of Layer::checks.
 struct Check {
-  std::optional<std::string> override;
-  std::optional<std::string> level;    // "alive", "ready" or unset
-  std::optional<std::string> startup;  // "enabled" or "disabled"
-  std::optional<std::string> period;   // Go duration, "10s"
-  std::optional<std::string> timeout;
-  std::optional<std::int64_t> threshold;
-  std::optional<HttpCheck> http;
-  std::optional<TcpCheck> tcp;
-  std::optional<ExecCheck> exec;
+  std::optional<std::string> override{};
+  std::optional<std::string> level{};    // "alive", "ready" or unset
+  std::optional<std::string> startup{};  // "enabled" or "disabled"
+  std::optional<std::string> period{};   // Go duration, "10s"
+  std::optional<std::string> timeout{};
+  std::optional<std::int64_t> threshold{};
+  std::optional<HttpCheck> http{};
+  std::optional<TcpCheck> tcp{};
+  std::optional<ExecCheck> exec{};
 
   // Applies `other` as Service::combine does; http/tcp/exec merge field-wise.
   void combine(const Check& other);
@@ -221,11 +221,11 @@ struct Check {
 // One log forwarding target of a layer. The name is the key of
 // Layer::log_targets.
 struct LogTarget {
-  std::optional<std::string> override;
-  std::optional<std::string> type;  // "loki", "syslog"
-  std::optional<std::string> location;
-  std::vector<std::string> services;
-  std::map<std::string, std::string> labels;
+  std::optional<std::string> override{};
+  std::optional<std::string> type{};  // "loki", "syslog"
+  std::optional<std::string> location{};
+  std::vector<std::string> services{};
+  std::map<std::string, std::string> labels{};
 
   void combine(const LogTarget& other);
   bool operator==(const LogTarget&) const = default;
@@ -233,11 +233,11 @@ struct LogTarget {
 
 // A Pebble configuration layer.
 struct Layer {
-  std::optional<std::string> summary;
-  std::optional<std::string> description;
-  std::map<std::string, Service> services;
-  std::map<std::string, Check> checks;
-  std::map<std::string, LogTarget> log_targets;
+  std::optional<std::string> summary{};
+  std::optional<std::string> description{};
+  std::map<std::string, Service> services{};
+  std::map<std::string, Check> checks{};
+  std::map<std::string, LogTarget> log_targets{};
 
   // Parses layer YAML; throws ProtocolError naming the bad field.
   static Layer from_yaml(std::string_view yaml);
@@ -250,9 +250,9 @@ struct Layer {
 
 // The effective configuration: every layer combined in order.
 struct Plan {
-  std::map<std::string, Service> services;
-  std::map<std::string, Check> checks;
-  std::map<std::string, LogTarget> log_targets;
+  std::map<std::string, Service> services{};
+  std::map<std::string, Check> checks{};
+  std::map<std::string, LogTarget> log_targets{};
 
   // Parses plan YAML (as GET /v1/plan?format=yaml returns it).
   static Plan from_yaml(std::string_view yaml);
@@ -274,7 +274,7 @@ void from_json(const nlohmann::json& j, Plan& v);
 // ------------------------------------------------------------ information
 
 struct SystemInfo {
-  std::string version;
+  std::string version{};
   bool operator==(const SystemInfo&) const = default;
 };
 
@@ -287,7 +287,7 @@ ServiceStartup service_startup_from_string(std::string_view s);
 ServiceStatus service_status_from_string(std::string_view s);
 
 struct ServiceInfo {
-  std::string name;
+  std::string name{};
   ServiceStartup startup = ServiceStartup::kUnknown;
   ServiceStatus current = ServiceStatus::kUnknown;
   bool is_running() const noexcept { return current == ServiceStatus::kActive; }
@@ -301,18 +301,18 @@ std::string to_string(CheckLevel v);
 std::string to_string(CheckStatus v);
 
 struct CheckInfo {
-  std::string name;
+  std::string name{};
   CheckLevel level = CheckLevel::kUnset;
-  std::string startup;  // "enabled" or "disabled"
+  std::string startup{};  // "enabled" or "disabled"
   CheckStatus status = CheckStatus::kUnknown;
   int failures = 0;
   int threshold = 0;
-  std::optional<std::string> change_id;
+  std::optional<std::string> change_id{};
   bool operator==(const CheckInfo&) const = default;
 };
 
 struct TaskProgress {
-  std::string label;
+  std::string label{};
   std::int64_t done = 0;
   std::int64_t total = 0;
   bool operator==(const TaskProgress&) const = default;
@@ -320,28 +320,28 @@ struct TaskProgress {
 
 // Timestamps are kept as Pebble's RFC 3339 text.
 struct Task {
-  std::string id;
-  std::string kind;
-  std::string summary;
-  std::string status;
-  std::vector<std::string> log;
-  TaskProgress progress;
-  std::string spawn_time;
-  std::optional<std::string> ready_time;
+  std::string id{};
+  std::string kind{};
+  std::string summary{};
+  std::string status{};
+  std::vector<std::string> log{};
+  TaskProgress progress{};
+  std::string spawn_time{};
+  std::optional<std::string> ready_time{};
   nlohmann::json data = nlohmann::json::object();
   bool operator==(const Task&) const = default;
 };
 
 struct Change {
-  std::string id;
-  std::string kind;
-  std::string summary;
-  std::string status;
-  std::vector<Task> tasks;
+  std::string id{};
+  std::string kind{};
+  std::string summary{};
+  std::string status{};
+  std::vector<Task> tasks{};
   bool ready = false;
-  std::optional<std::string> err;
-  std::string spawn_time;
-  std::optional<std::string> ready_time;
+  std::optional<std::string> err{};
+  std::string spawn_time{};
+  std::optional<std::string> ready_time{};
   nlohmann::json data = nlohmann::json::object();
   bool operator==(const Change&) const = default;
 };
@@ -351,41 +351,41 @@ std::string to_string(FileType v);
 FileType file_type_from_string(std::string_view s);
 
 struct FileInfo {
-  std::string path;
-  std::string name;
+  std::string path{};
+  std::string name{};
   FileType type = FileType::kUnknown;
-  std::optional<std::int64_t> size;  // only for regular files
-  int permissions = 0;               // mode bits, e.g. 0644
-  std::string last_modified;
-  std::optional<std::int64_t> user_id;
-  std::optional<std::string> user;
-  std::optional<std::int64_t> group_id;
-  std::optional<std::string> group;
+  std::optional<std::int64_t> size{};  // only for regular files
+  int permissions = 0;                 // mode bits, e.g. 0644
+  std::string last_modified{};
+  std::optional<std::int64_t> user_id{};
+  std::optional<std::string> user{};
+  std::optional<std::int64_t> group_id{};
+  std::optional<std::string> group{};
   bool operator==(const FileInfo&) const = default;
 };
 
 struct Notice {
-  std::string id;
-  std::optional<std::int64_t> user_id;
-  std::string type;  // "custom", "change-update", "warning"
-  std::string key;
-  std::string first_occurred;
-  std::string last_occurred;
-  std::string last_repeated;
+  std::string id{};
+  std::optional<std::int64_t> user_id{};
+  std::string type{};  // "custom", "change-update", "warning"
+  std::string key{};
+  std::string first_occurred{};
+  std::string last_occurred{};
+  std::string last_repeated{};
   std::int64_t occurrences = 0;
-  std::map<std::string, std::string> last_data;
-  std::optional<std::string> repeat_after;
-  std::optional<std::string> expire_after;
+  std::map<std::string, std::string> last_data{};
+  std::optional<std::string> repeat_after{};
+  std::optional<std::string> expire_after{};
   bool operator==(const Notice&) const = default;
 };
 
 struct Warning {
-  std::string message;
-  std::string first_added;
-  std::string last_added;
-  std::optional<std::string> last_shown;
-  std::string expire_after;
-  std::string repeat_after;
+  std::string message{};
+  std::string first_added{};
+  std::string last_added{};
+  std::optional<std::string> last_shown{};
+  std::string expire_after{};
+  std::string repeat_after{};
   bool operator==(const Warning&) const = default;
 };
 
@@ -420,37 +420,37 @@ enum class ChangeState { kAll, kInProgress, kReady };
 // Ownership and mode of pushed files and created directories.
 struct PushOptions {
   bool make_dirs = false;
-  std::optional<int> permissions;  // e.g. 0600; Pebble defaults to 0644
-  std::optional<std::int64_t> user_id;
-  std::optional<std::string> user;
-  std::optional<std::int64_t> group_id;
-  std::optional<std::string> group;
+  std::optional<int> permissions{};  // e.g. 0600; Pebble defaults to 0644
+  std::optional<std::int64_t> user_id{};
+  std::optional<std::string> user{};
+  std::optional<std::int64_t> group_id{};
+  std::optional<std::string> group{};
 };
 
 struct MakeDirOptions {
   bool make_parents = false;
-  std::optional<int> permissions;  // Pebble defaults to 0755
-  std::optional<std::int64_t> user_id;
-  std::optional<std::string> user;
-  std::optional<std::int64_t> group_id;
-  std::optional<std::string> group;
+  std::optional<int> permissions{};  // Pebble defaults to 0755
+  std::optional<std::int64_t> user_id{};
+  std::optional<std::string> user{};
+  std::optional<std::int64_t> group_id{};
+  std::optional<std::string> group{};
 };
 
 struct ListFilesOptions {
-  std::optional<std::string> pattern;  // glob on the names, e.g. "*.conf"
-  bool itself = false;                 // describe the directory, not its entries
+  std::optional<std::string> pattern{};  // glob on the names, e.g. "*.conf"
+  bool itself = false;                   // describe the directory, not its entries
 };
 
 struct ExecOptions {
-  std::map<std::string, std::string> environment;
-  std::optional<std::string> working_dir;
-  std::optional<Duration> timeout;  // the process is killed after it
-  std::optional<std::int64_t> user_id;
-  std::optional<std::string> user;
-  std::optional<std::int64_t> group_id;
-  std::optional<std::string> group;
-  std::optional<std::string> service_context;
-  std::string stdin_data;  // sent to the process's standard input, then EOF
+  std::map<std::string, std::string> environment{};
+  std::optional<std::string> working_dir{};
+  std::optional<Duration> timeout{};  // the process is killed after it
+  std::optional<std::int64_t> user_id{};
+  std::optional<std::string> user{};
+  std::optional<std::int64_t> group_id{};
+  std::optional<std::string> group{};
+  std::optional<std::string> service_context{};
+  std::string stdin_data{};  // sent to the process's standard input, then EOF
   // When set, output is streamed to these instead of being captured.
   std::ostream* stdout_stream = nullptr;
   std::ostream* stderr_stream = nullptr;
@@ -458,16 +458,16 @@ struct ExecOptions {
 };
 
 struct ExecOutput {
-  std::string stdout;
-  std::optional<std::string> stderr;  // absent with combine_stderr
+  std::string stdout{};
+  std::optional<std::string> stderr{};  // absent with combine_stderr
 };
 
 struct NoticesFilter {
-  std::optional<std::int64_t> user_id;
+  std::optional<std::int64_t> user_id{};
   bool all_users = false;
-  std::vector<std::string> types;
-  std::vector<std::string> keys;
-  std::optional<std::string> after;  // RFC 3339 timestamp
+  std::vector<std::string> types{};
+  std::vector<std::string> keys{};
+  std::optional<std::string> after{};  // RFC 3339 timestamp
 };
 
 // A command started by Client::exec. Its output is read by a background

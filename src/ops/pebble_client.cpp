@@ -72,7 +72,7 @@ T decode(const json& j, const char* what) {
   }
 }
 
-const json& field(const json& envelope, const char* key) {
+json field(const json& envelope, const char* key) {
   if (!envelope.is_object() || !envelope.contains(key)) {
     throw ProtocolError(std::string("Pebble response lacks \"") + key + "\": " + envelope.dump());
   }
@@ -212,7 +212,7 @@ class HttpClient final : public Client {
                               Duration timeout) {
     auto envelope =
         request("POST", "/v1/services", {}, json{{"action", action}, {"services", services}});
-    const json& change_id = field(envelope, "change");
+    const json change_id = field(envelope, "change");
     if (!change_id.is_string()) throw ProtocolError("change id is not a string");
     const std::string id = change_id.get<std::string>();
     if (timeout.count() > 0) {
@@ -231,7 +231,7 @@ class HttpClient final : public Client {
   std::vector<Warning> get_warnings(WarningState select) override {
     auto envelope = request("GET", "/v1/warnings",
                             {{"select", select == WarningState::kAll ? "all" : "pending"}});
-    const json& result = field(envelope, "result");
+    const json result = field(envelope, "result");
     if (result.is_null()) return {};
     return decode<std::vector<Warning>>(result, "warnings");
   }
@@ -249,7 +249,7 @@ class HttpClient final : public Client {
                            : select == ChangeState::kReady ? "ready"
                                                            : "in-progress"}};
     if (!service.empty()) query.emplace_back("for", service);
-    const json& result = field(request("GET", "/v1/changes", query), "result");
+    const json result = field(request("GET", "/v1/changes", query), "result");
     if (result.is_null()) return {};
     return decode<std::vector<Change>>(result, "changes");
   }
@@ -307,7 +307,7 @@ class HttpClient final : public Client {
   std::vector<ServiceInfo> get_services(const std::vector<std::string>& names) override {
     Query query;
     if (!names.empty()) query.emplace_back("names", join(names, ","));
-    const json& result = field(request("GET", "/v1/services", query), "result");
+    const json result = field(request("GET", "/v1/services", query), "result");
     if (result.is_null()) return {};
     return decode<std::vector<ServiceInfo>>(result, "services");
   }
@@ -322,7 +322,7 @@ class HttpClient final : public Client {
   }
 
   Plan get_plan() override {
-    const json& result = field(request("GET", "/v1/plan", {{"format", "yaml"}}), "result");
+    const json result = field(request("GET", "/v1/plan", {{"format", "yaml"}}), "result");
     if (!result.is_string()) throw ProtocolError("plan result is not YAML text");
     return Plan::from_yaml(result.get<std::string>());
   }
@@ -380,7 +380,7 @@ class HttpClient final : public Client {
     Query query{{"action", "list"}, {"path", path}};
     if (options.pattern) query.emplace_back("pattern", *options.pattern);
     if (options.itself) query.emplace_back("itself", "true");
-    const json& result = field(request("GET", "/v1/files", query), "result");
+    const json result = field(request("GET", "/v1/files", query), "result");
     if (result.is_null()) return {};
     return decode<std::vector<FileInfo>>(result, "file list");
   }
@@ -422,8 +422,8 @@ class HttpClient final : public Client {
     if (options.group) body["group"] = *options.group;
     if (options.service_context) body["service-context"] = *options.service_context;
     auto envelope = request("POST", "/v1/exec", {}, body);
-    const json& change = field(envelope, "change");
-    const json& result = field(envelope, "result");
+    const json change = field(envelope, "change");
+    const json result = field(envelope, "result");
     if (!change.is_string() || !result.is_object() || !result.contains("task-id") ||
         !result["task-id"].is_string()) {
       throw ProtocolError("unexpected exec response: " + envelope.dump());
@@ -455,7 +455,7 @@ class HttpClient final : public Client {
     Query query;
     if (level != CheckLevel::kUnset) query.emplace_back("level", to_string(level));
     if (!names.empty()) query.emplace_back("names", join(names, ","));
-    const json& result = field(request("GET", "/v1/checks", query), "result");
+    const json result = field(request("GET", "/v1/checks", query), "result");
     if (result.is_null()) return {};
     return decode<std::vector<CheckInfo>>(result, "checks");
   }
@@ -463,7 +463,7 @@ class HttpClient final : public Client {
   std::vector<std::string> checks_action(const std::string& action,
                                          const std::vector<std::string>& names) {
     auto envelope = request("POST", "/v1/checks", {}, json{{"action", action}, {"checks", names}});
-    const json& result = field(envelope, "result");
+    const json result = field(envelope, "result");
     if (!result.is_object() || !result.contains("changed")) {
       throw ProtocolError("unexpected checks response: " + envelope.dump());
     }
@@ -486,7 +486,7 @@ class HttpClient final : public Client {
     json body{{"action", "add"}, {"type", type}, {"key", key}};
     if (!data.empty()) body["data"] = data;
     if (repeat_after) body["repeat-after"] = format_duration(*repeat_after);
-    const json& result = field(request("POST", "/v1/notices", {}, body), "result");
+    const json result = field(request("POST", "/v1/notices", {}, body), "result");
     if (!result.is_object() || !result.contains("id") || !result["id"].is_string()) {
       throw ProtocolError("unexpected notify response: " + result.dump());
     }
@@ -505,7 +505,7 @@ class HttpClient final : public Client {
     if (!filter.types.empty()) query.emplace_back("types", join(filter.types, ","));
     if (!filter.keys.empty()) query.emplace_back("keys", join(filter.keys, ","));
     if (filter.after) query.emplace_back("after", *filter.after);
-    const json& result = field(request("GET", "/v1/notices", query), "result");
+    const json result = field(request("GET", "/v1/notices", query), "result");
     if (result.is_null()) return {};
     return decode<std::vector<Notice>>(result, "notices");
   }

@@ -22,6 +22,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -41,6 +42,10 @@ namespace websocket = beast::websocket;
 using stream_protocol = net::local::stream_protocol;
 using WebSocket = websocket::stream<stream_protocol::socket>;
 using net::use_awaitable;
+
+// Largest HTTP body accepted. (Boost 1.74's parser treats an unset limit as
+// zero, so a limit is always set.)
+constexpr std::uint64_t kBodyLimit = std::uint64_t{1} << 32;
 using nlohmann::json;
 
 // How long an exec waits for its websockets before failing.
@@ -222,7 +227,7 @@ struct Server::Impl {
     try {
       for (;;) {
         http::request_parser<http::string_body> parser;
-        parser.body_limit(boost::none);
+        parser.body_limit(kBodyLimit);
         co_await http::async_read(socket, buffer, parser, use_awaitable);
         auto request = parser.release();
         if (websocket::is_upgrade(request)) {
@@ -243,8 +248,15 @@ struct Server::Impl {
         co_await http::async_write(socket, response, use_awaitable);
         if (!request.keep_alive()) break;
       }
-    } catch (const boost::system::system_error&) {
+    } catch (const boost::system::system_error& e) {
       // The client went away or sent garbage: drop the connection.
+      const auto& ec = e.code();
+      if (ec != http::error::end_of_stream && ec != net::error::eof &&
+          ec != net::error::connection_reset && ec != net::error::broken_pipe) {
+        std::fprintf(stderr, "pebble-server: dropping a connection: %s\n", ec.message().c_str());
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "pebble-server: dropping a connection: %s\n", e.what());
     }
     boost::system::error_code ignored;
     socket.shutdown(stream_protocol::socket::shutdown_both, ignored);

@@ -71,10 +71,10 @@ class SimulatedServiceManager : public ServiceManager {
 };
 
 struct ServerOptions {
-  std::string socket_path;  // created (a stale socket file is replaced)
-  std::string root_dir;     // must exist; file paths are resolved under it
+  std::string socket_path{};  // created (a stale socket file is replaced)
+  std::string root_dir{};     // must exist; file paths are resolved under it
   // Services; a SimulatedServiceManager when null.
-  std::unique_ptr<ServiceManager> services;
+  std::unique_ptr<ServiceManager> services{};
   std::string version = "1.10.0";  // reported by system-info
 };
 

@@ -30,6 +30,10 @@ namespace websocket = beast::websocket;
 using stream_protocol = net::local::stream_protocol;
 using WebSocket = websocket::stream<stream_protocol::socket>;
 
+// Largest HTTP body accepted. (Boost 1.74's parser treats an unset limit as
+// zero, so a limit is always set.)
+constexpr std::uint64_t kBodyLimit = std::uint64_t{1} << 32;
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -91,7 +95,7 @@ net::awaitable<void> exchange(const std::string& socket_path, const HttpRequest&
 
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(kBodyLimit);
     parser.header_limit(64 * 1024);
     co_await http::async_read(socket, buffer, parser, net::use_awaitable);
     auto& response = parser.get();
