@@ -25,6 +25,7 @@
 
 #include "ops/framework.hpp"
 #include "ops/model.hpp"
+#include "ops/pebble.hpp"
 
 namespace ops {
 
@@ -368,6 +369,9 @@ class WorkloadEvent : public HookEvent {
   void restore(const nlohmann::json& snapshot) override;
   // The container's name as declared in metadata.
   const std::string& workload_name() const noexcept { return container_; }
+  // The container (Model::unit().get_container()); its Pebble client is
+  // made on first use.
+  Container& workload() const;
 
  private:
   std::string container_;
@@ -394,6 +398,8 @@ class PebbleNoticeEvent : public WorkloadEvent {
   nlohmann::json snapshot() const override;
   void restore(const nlohmann::json& snapshot) override;
   const PebbleNoticeRef& notice() const noexcept { return notice_; }
+  // The notice's current details from Pebble (a request to the container).
+  pebble::Notice fetch_notice() const;
 
  private:
   PebbleNoticeRef notice_;
@@ -412,6 +418,8 @@ class PebbleCheckEvent : public WorkloadEvent {
   void restore(const nlohmann::json& snapshot) override;
   // The check that failed or recovered.
   const std::string& check_name() const noexcept { return check_; }
+  // The check's current state from Pebble (a request to the container).
+  pebble::CheckInfo info() const;
 
  private:
   std::string check_;

@@ -162,6 +162,10 @@ void WorkloadEvent::restore(const nlohmann::json& snapshot) {
   container_ = required_as<std::string>(snapshot, "container_name", *this);
 }
 
+Container& WorkloadEvent::workload() const {
+  return framework().model().unit().get_container(container_);
+}
+
 PebbleNoticeEvent::PebbleNoticeEvent(Handle handle, std::string container_name,
                                      PebbleNoticeRef notice)
     : WorkloadEvent(std::move(handle), std::move(container_name)), notice_(std::move(notice)) {}
@@ -181,6 +185,10 @@ void PebbleNoticeEvent::restore(const nlohmann::json& snapshot) {
   notice_.key = required_as<std::string>(snapshot, "notice_key", *this);
 }
 
+pebble::Notice PebbleNoticeEvent::fetch_notice() const {
+  return workload().pebble().get_notice(notice_.id);
+}
+
 PebbleCheckEvent::PebbleCheckEvent(Handle handle, std::string container_name,
                                    std::string check_name)
     : WorkloadEvent(std::move(handle), std::move(container_name)), check_(std::move(check_name)) {}
@@ -195,6 +203,8 @@ void PebbleCheckEvent::restore(const nlohmann::json& snapshot) {
   WorkloadEvent::restore(snapshot);
   check_ = required_as<std::string>(snapshot, "check_name", *this);
 }
+
+pebble::CheckInfo PebbleCheckEvent::info() const { return workload().get_check(check_); }
 
 // ---- secrets -----------------------------------------------------------------
 

@@ -175,6 +175,27 @@ TEST_F(DispatchTest, RelationChangedReadsRemoteDataAndWritesAtCommit) {
             nlohmann::json({{"greeting", "hello db.local"}}));
 }
 
+TEST_F(DispatchTest, DepartedTakesTheRemoteAppFromTheRemoteUnit) {
+  RunResult result = run("hooks/db-relation-departed", {{"JUJU_RELATION", "db"},
+                                                        {"JUJU_RELATION_ID", "db:3"},
+                                                        {"JUJU_REMOTE_UNIT", "pg/1"},
+                                                        {"JUJU_DEPARTING_UNIT", "pg/1"}});
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_THAT(tools_.argvs(),
+              ElementsAre(info("departed: app=pg unit=pg/1 departing=pg/1"), kStatusInstalls0));
+}
+
+TEST_F(DispatchTest, BrokenRelationIsInactiveAndNotListed) {
+  tools_.tool("relation-ids", R"(["db:3", "db:4"])");
+  RunResult result =
+      run("hooks/db-relation-broken",
+          {{"JUJU_RELATION", "db"}, {"JUJU_RELATION_ID", "db:3"}, {"JUJU_REMOTE_APP", "pg"}});
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_THAT(tools_.argvs(), ElementsAre(Argv{"relation-ids", "db", "--format=json"},
+                                          info("broken: app=pg unit=none active=false listed=4"),
+                                          kStatusInstalls0));
+}
+
 TEST_F(DispatchTest, ActionResultsAreSentWithActionSet) {
   tools_.tool("action-get", R"({"name": "bob"})");
   RunResult result =

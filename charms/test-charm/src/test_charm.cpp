@@ -4,6 +4,7 @@
 //   config-changed   logs the greeting option
 //   db-relation-changed  writes "greeting" into its unit bag from the remote
 //                    unit's "host"; throws when host is "explode"
+//   db-relation-departed / -broken  log what the event and the Model say
 //   greet action     answers message and the install count
 //   collect-status   ActiveStatus("installs: N")
 #include <stdexcept>
@@ -18,6 +19,8 @@ class TestCharm : public ops::CharmBase {
     framework.observe<&TestCharm::on_start>(on.start, *this);
     framework.observe<&TestCharm::on_config_changed>(on.config_changed, *this);
     framework.observe<&TestCharm::on_db_relation_changed>(on["db"].relation_changed, *this);
+    framework.observe<&TestCharm::on_db_relation_departed>(on["db"].relation_departed, *this);
+    framework.observe<&TestCharm::on_db_relation_broken>(on["db"].relation_broken, *this);
     framework.observe<&TestCharm::on_greet_action>(on.action("greet").action, *this);
     framework.observe<&TestCharm::on_collect_unit_status>(on.collect_unit_status, *this);
   }
@@ -46,6 +49,21 @@ class TestCharm : public ops::CharmBase {
     if (host == "explode") throw std::runtime_error("boom");
   }
 
+  void on_db_relation_departed(ops::RelationDepartedEvent& event) {
+    ops::log::info("departed: app=" + name_of(event.app()) + " unit=" + name_of(event.unit()) +
+                   " departing=" + name_of(event.departing_unit()));
+  }
+
+  void on_db_relation_broken(ops::RelationBrokenEvent& event) {
+    std::string listed;
+    for (ops::Relation* relation : model().relations("db")) {
+      listed += (listed.empty() ? "" : ",") + std::to_string(relation->id());
+    }
+    ops::log::info("broken: app=" + name_of(event.app()) + " unit=" + name_of(event.unit()) +
+                   " active=" + (event.relation().active() ? "true" : "false") +
+                   " listed=" + listed);
+  }
+
   void on_greet_action(ops::ActionEvent& event) {
     event.set_results({{"message", "hello " + event.params().value("name", std::string("world"))},
                        {"count", {{"installs", stored_.get<int>("installs")}}}});
@@ -57,6 +75,11 @@ class TestCharm : public ops::CharmBase {
   }
 
  private:
+  template <class T>
+  static std::string name_of(const T* entity) {
+    return entity == nullptr ? "none" : entity->name();
+  }
+
   ops::StoredState stored_{*this};
 };
 
