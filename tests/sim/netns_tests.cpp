@@ -4,8 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
+#include "ops/pebble.hpp"
 #include "pods.hpp"
 #include "sim_fixture.hpp"
 
@@ -84,6 +88,50 @@ TEST_F(SimPods, DispatchRunsInTheUnitsPod) {
   ok({"destroy"});
   EXPECT_TRUE(model_namespaces(uuid).empty());
   EXPECT_FALSE(fs::exists(model_));
+}
+
+TEST_F(SimPods, RunModeRunsServicesInThePodWithTheContainersFiles) {
+  const fs::path host_etc = "/etc/ops-sim-test-conf";
+  const fs::path host_lib = "/var/lib/ops-sim-test-data";
+  if (fs::exists(host_etc) || fs::exists(host_lib)) GTEST_SKIP() << "leftovers of another run";
+  const auto charm = write_charm("app", "name: app\ncontainers:\n  app: {}\n", "", "", "");
+  auto r = sim({"deploy", charm.string(), "--workloads", "run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto status = nlohmann::json::parse(ok({"status", "--format=json"}));
+  const std::string address = status["applications"]["app"]["units"]["app/0"]["address"];
+  const auto rootfs = model_ / "units" / "app-0" / "containers" / "app" / "rootfs";
+  auto client = ops::pebble::make_client(
+      (model_ / "units" / "app-0" / "pebble" / "app" / "pebble.socket").string());
+  client->push("/etc/ops-sim-test-conf/conf", "hello\n", {.make_dirs = true});
+  client->make_dir("/var/lib/ops-sim-test-data", {.make_parents = true});
+  // Reads its config and writes its data through the container's paths, from
+  // inside the pod; exits after a while so that Pebble restarts it.
+  ops::pebble::Service service;
+  service.override = "replace";
+  service.command =
+      "sh -c 'cat /etc/ops-sim-test-conf/conf > /var/lib/ops-sim-test-data/out; "
+      "ip -4 -o addr show dev eth0 | tr -s \" \" | cut -d\" \" -f4 >> "
+      "/var/lib/ops-sim-test-data/out; echo run >> /var/lib/ops-sim-test-data/runs; "
+      "sleep 1.2; exit 3'";
+  service.startup = "enabled";
+  service.backoff_delay = "100ms";
+  client->add_layer("app", ops::pebble::Layer{.services = {{"writer", service}}});
+  client->replan_services();
+  const auto runs = rootfs / "var" / "lib" / "ops-sim-test-data" / "runs";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (read(runs) != "run\nrun\n" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(read(runs), "run\nrun\n");
+  EXPECT_EQ(read(rootfs / "var" / "lib" / "ops-sim-test-data" / "out"),
+            "hello\n" + address + "/24\n");
+  // The host only got empty mountpoints, which destroy removes.
+  EXPECT_TRUE(fs::is_empty(host_etc));
+  client->stop_services({"writer"});
+  EXPECT_FALSE(client->get_services()[0].is_running());
+  ok({"destroy"});
+  EXPECT_FALSE(fs::exists(host_etc));
+  EXPECT_FALSE(fs::exists(host_lib));
 }
 
 }  // namespace

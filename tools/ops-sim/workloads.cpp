@@ -527,6 +527,9 @@ class RunServiceManager : public ops::pebble_server::ServiceManager {
     }
     if (pid == 0) {
       ::setpgid(0, 0);
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
       if (::unshare(CLONE_NEWNS) != 0) _exit(126);
       if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(126);
       for (const auto& [src, dst] : mounts) {
@@ -554,6 +557,15 @@ class RunServiceManager : public ops::pebble_server::ServiceManager {
   std::map<std::string, std::unique_ptr<Proc>> procs_;
 };
 
+int g_signal_pipe[2] = {-1, -1};
+
+void on_stop_signal(int) {
+  const char byte = 1;
+  (void)!::write(g_signal_pipe[1], &byte, 1);
+}
+
+void on_sigpipe(int) {}
+
 }  // namespace
 
 int pebble_daemon_main(const PebbleDaemonOptions& options) {
@@ -565,13 +577,17 @@ int pebble_daemon_main(const PebbleDaemonOptions& options) {
       return 1;
     }
   }
-  // Signals are taken with sigwait on this thread only.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  // SIGTERM/SIGINT wake the main thread through a pipe. Handlers (not a
+  // blocked mask or SIG_IGN) so that the processes the daemon starts get
+  // default signal handling back when they exec.
+  if (::pipe2(g_signal_pipe, O_CLOEXEC) != 0) return 1;
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+  action.sa_handler = on_sigpipe;
+  ::sigaction(SIGPIPE, &action, nullptr);
   ops::pebble_server::ServerOptions server_options;
   server_options.socket_path = options.socket;
   server_options.root_dir = options.root;
@@ -586,8 +602,9 @@ int pebble_daemon_main(const PebbleDaemonOptions& options) {
     ops::pebble_server::Server server(std::move(server_options));
     server.start();
     if (!options.pid_file.empty()) write_file(options.pid_file, std::to_string(::getpid()) + "\n");
-    int sig = 0;
-    sigwait(&set, &sig);
+    char byte = 0;
+    while (::read(g_signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+    }
     if (runner) runner->stop_all();
     server.stop();
   } catch (const std::exception& e) {
