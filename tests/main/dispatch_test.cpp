@@ -152,6 +152,24 @@ TEST_F(DispatchTest, ConfigChangedReadsConfigOnce) {
                                           info("config-changed: greeting=hi"), kStatusInstalls0));
 }
 
+TEST_F(DispatchTest, InvalidConfigBlocksAndEndsTheDispatchWithoutCommitting) {
+  ASSERT_EQ(run("hooks/install").exit_code, 0);
+  const std::string state_before = read_file(state_file());
+  tools_.clear_calls();
+
+  set_config(R"({"greeting": "hi", "defer-start": false, "port": "high"})");
+  RunResult result = run("hooks/config-changed");
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_EQ(result.stderr_text, "");
+  EXPECT_THAT(tools_.argvs(),
+              ElementsAre(Argv{"config-get", "--format=json"},
+                          Argv{"status-set", "--application=False", "blocked", "--",
+                               "Invalid config: [json.exception.type_error.302] type must be "
+                               "number, but is string"}));
+  // Not even the event counter was saved.
+  EXPECT_EQ(read_file(state_file()), state_before);
+}
+
 TEST_F(DispatchTest, StoredStateSurvivesBetweenProcesses) {
   ASSERT_EQ(run("hooks/install").exit_code, 0);
   ASSERT_EQ(run("hooks/install").exit_code, 0);

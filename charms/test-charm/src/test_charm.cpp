@@ -1,7 +1,8 @@
 // test-charm: what the dispatch tests need to see from a real process.
 //   install          counts installs in stored state, logs "installed"
 //   start            defers while config defer-start is true
-//   config-changed   logs the greeting option
+//   config-changed   loads the config into TestConfig (blocked and aborted when
+//                    it does not fit) and logs the greeting option
 //   db-relation-changed  writes "greeting" into its unit bag from the remote
 //                    unit's "host"; throws when host is "explode"
 //   db-relation-departed / -broken  log what the event and the Model say
@@ -10,6 +11,13 @@
 #include <stdexcept>
 
 #include "ops/ops.hpp"
+
+struct TestConfig {
+  std::string greeting;
+  bool defer_start = false;
+  int port = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TestConfig, greeting, defer_start, port)
 
 class TestCharm : public ops::CharmBase {
  public:
@@ -40,7 +48,8 @@ class TestCharm : public ops::CharmBase {
   }
 
   void on_config_changed(ops::ConfigChangedEvent& /*event*/) {
-    ops::log::info("config-changed: greeting=" + config().get<std::string>("greeting"));
+    const auto loaded = load_config<TestConfig>(ops::OnInvalid::kBlocked);
+    ops::log::info("config-changed: greeting=" + loaded.greeting);
   }
 
   void on_db_relation_changed(ops::RelationChangedEvent& event) {
