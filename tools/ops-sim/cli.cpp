@@ -3,6 +3,10 @@
 #include <SQLiteCpp/Exception.h>
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -23,6 +27,37 @@ std::string self_exe() {
   if (ec) throw SimError("cannot find the ops-sim executable: " + ec.message());
   return p.string();
 }
+
+// An exclusive flock on <model dir>/.lock, held while a command changes the
+// model (so that two commands never run hooks at once).
+class ModelLock {
+ public:
+  ModelLock(const fs::path& dir, bool create) {
+    if (!fs::exists(dir)) {
+      if (!create) return;  // the command reports the missing model itself
+      fs::create_directories(dir);
+      created_ = dir;
+    }
+    fd_ = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
+      throw SimError("cannot lock the model in " + dir.string());
+    }
+  }
+  ~ModelLock() {
+    if (fd_ >= 0) ::close(fd_);
+    // A deploy that failed on a new model leaves no directory behind.
+    std::error_code ec;
+    if (!created_.empty() && fs::exists(created_) && !fs::exists(created_ / "model.db")) {
+      fs::remove_all(created_, ec);
+    }
+  }
+  ModelLock(const ModelLock&) = delete;
+  ModelLock& operator=(const ModelLock&) = delete;
+
+ private:
+  int fd_ = -1;
+  fs::path created_;
+};
 
 // Reports hooks left in error by a command (it still succeeded).
 void report_errors(Simulator& sim) {
@@ -125,6 +160,12 @@ int cli_main(int argc, char** argv) {
   try {
     if (daemon_cmd->parsed()) return pebble_daemon_main(daemon);
     Simulator sim({fs::absolute(model_dir), model_name, workloads, self_exe()});
+    // Commands that change the model run one at a time per model.
+    std::unique_ptr<ModelLock> lock;
+    if (!status->parsed() && !show_unit_cmd->parsed() && !debug_log_cmd->parsed() &&
+        !(config->parsed() && config_values.empty() && resets.empty())) {
+      lock = std::make_unique<ModelLock>(fs::absolute(model_dir), deploy->parsed());
+    }
     if (deploy->parsed()) {
       sim.deploy(charm, app_name, units, config_values, resources);
       report_errors(sim);
