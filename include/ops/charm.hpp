@@ -146,6 +146,8 @@ struct CharmMeta {
 //   fw.observe<&MyCharm::on_ready>(on.container("redis").pebble_ready, *this);
 //
 // or by kind with on.get<RelationChangedEvent>("redis_peers_relation_changed").
+// (Unlike Python, on[name] is for relation endpoints only: observe() needs
+// the event source's static type, so each kind of name has its accessor.)
 //
 // Every event carries what its Juju hook is about (relation, remote unit,
 // storage, container, secret, action) and round-trips through snapshot() /
