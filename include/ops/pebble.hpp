@@ -471,7 +471,8 @@ struct NoticesFilter {
 };
 
 // A command started by Client::exec. Its output is read by a background
-// thread; call wait() or wait_output() exactly once.
+// thread; call wait() or wait_output() exactly once. It must not outlive the
+// Client that started it.
 class ExecProcess {
  public:
   virtual ~ExecProcess() = default;
@@ -524,6 +525,7 @@ class Client {
   // Writes a file; throws PathError.
   virtual void push(const std::string& path, std::string_view data,
                     const PushOptions& options = {}) = 0;
+  // Reads `data` to its end, then pushes it.
   virtual void push(const std::string& path, std::istream& data,
                     const PushOptions& options = {}) = 0;
   virtual std::vector<FileInfo> list_files(const std::string& path,

@@ -353,12 +353,14 @@ struct Server::Impl {
 
   std::string socket_path;
   detail::State state;
-  net::io_context ioc;
-  stream_protocol::acceptor acceptor;
-  std::thread thread;
+  // Declared before ioc: the coroutines ioc destroys at the end still refer
+  // to these. ~Server empties execs first, while ioc is alive.
   std::set<net::steady_timer*> waiters;                       // I/O thread only
   std::map<std::string, std::shared_ptr<ExecSession>> execs;  // by task id; I/O thread only
   std::set<pid_t> children;                                   // not yet reaped
+  net::io_context ioc;
+  stream_protocol::acceptor acceptor;
+  std::thread thread;
 };
 
 // ---------------------------------------------------------------- ExecSession
@@ -409,6 +411,8 @@ void ExecSession::launch() {
   posix_spawn_file_actions_adddup2(&actions, out.write, 1);
   posix_spawn_file_actions_adddup2(&actions, spec_.split_stderr ? err.write : out.write, 2);
   posix_spawn_file_actions_addchdir_np(&actions, spec_.working_dir.c_str());
+  // Only the standard streams: not the server's sockets or other pipes.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_init(&attr);
   sigset_t defaults;
   sigemptyset(&defaults);

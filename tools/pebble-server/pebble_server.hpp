@@ -19,7 +19,10 @@
 // status() may also be called from the server's I/O thread.
 //
 // Errors: the constructor throws std::runtime_error when the socket cannot
-// be bound or the root directory does not exist.
+// be bound or the root directory does not exist. Constructing a Server sets
+// SIGPIPE to ignored for the whole process (a closed pipe or socket must be
+// an error code, not the server's death); exec'd commands get the default
+// SIGPIPE back.
 #pragma once
 
 #include <map>
