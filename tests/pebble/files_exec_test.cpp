@@ -241,3 +241,53 @@ TEST_F(PebbleExecTest, UnknownExecutableIsAnApiError) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(PebbleExecTest, ServiceContextSuppliesEnvironmentAndWorkingDir) {
+  const std::string workdir = (dir_.path() / "svc").string();
+  std::filesystem::create_directories(workdir);
+  client_->add_layer(
+      "svc", ops::pebble::Layer{
+                 .services = {{"redis", ops::pebble::Service{.override = "replace",
+                                                             .command = "redis-server",
+                                                             .environment = {{"A", "from-service"},
+                                                                             {"B", "from-service"}},
+                                                             .working_dir = workdir}}}});
+  auto process = client_->exec({"sh", "-c", "echo $A $B; pwd"},
+                               {.environment = {{"B", "from-exec"}}, .service_context = "redis"});
+  EXPECT_EQ(process->wait_output().stdout, "from-service from-exec\n" + workdir + "\n");
+  try {
+    client_->exec({"true"}, {.service_context = "nope"});
+    FAIL() << "expected APIError";
+  } catch (const ops::pebble::APIError& e) {
+    EXPECT_EQ(e.message(), "cannot find service \"nope\" for service context");
+  }
+}
+
+TEST_F(PebbleExecTest, AbortAndListChanges) {
+  auto process = client_->exec({"sleep", "30"});
+  auto running = client_->get_changes(ops::pebble::ChangeState::kInProgress);
+  ASSERT_EQ(running.size(), 1u);
+  const auto aborted = client_->abort_change(running[0].id);
+  EXPECT_EQ(aborted.status, "Abort");
+  try {
+    process->wait();  // the abort killed the command
+    FAIL() << "expected ChangeError";
+  } catch (const ops::pebble::ChangeError& e) {
+    EXPECT_EQ(e.err(),
+              "cannot perform the following tasks:\n- Execute command \"sleep\" (task aborted)");
+  }
+  const auto all = client_->get_changes(ops::pebble::ChangeState::kAll);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_TRUE(all[0].ready);
+  EXPECT_TRUE(client_->get_changes(ops::pebble::ChangeState::kInProgress).empty());
+  try {
+    client_->abort_change(all[0].id);
+    FAIL() << "expected APIError";
+  } catch (const ops::pebble::APIError& e) {
+    EXPECT_EQ(e.message(), "cannot abort change " + all[0].id + " with nothing pending");
+  }
+}
+
+}  // namespace

@@ -139,6 +139,7 @@ class ExecSession : public std::enable_shared_from_this<ExecSession> {
   net::awaitable<void> attach(const std::string& name, std::unique_ptr<WebSocket> ws);
   void kill_now();
   pid_t pid() const { return pid_; }
+  const std::string& change_id() const { return spec_.change_id; }
 
  private:
   bool all_connected() const { return control_ && stdio_ && (!spec_.split_stderr || stderr_ws_); }
@@ -193,11 +194,19 @@ struct Server::Impl {
                                e.code().message());
     }
     state.set_on_change_ready([this] { net::post(ioc, [this] { wake_waiters(); }); });
+    state.set_on_abort([this](const std::string& change_id) {
+      net::post(ioc, [this, change_id] {
+        for (auto& [task_id, session] : execs) {
+          if (session->change_id() == change_id) session->kill_now();
+        }
+      });
+    });
     net::co_spawn(ioc, accept_loop(), net::detached);
   }
 
   ~Impl() {
     state.set_on_change_ready(nullptr);
+    state.set_on_abort(nullptr);
     for (auto& [task_id, session] : execs) session->kill_now();
     for (pid_t pid : children) {
       ::kill(pid, SIGKILL);

@@ -236,6 +236,11 @@ void State::set_on_change_ready(std::function<void()> callback) {
   on_change_ready_ = std::move(callback);
 }
 
+void State::set_on_abort(std::function<void(const std::string&)> callback) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  on_abort_ = std::move(callback);
+}
+
 Response State::handle(const Request& request, std::optional<ExecSpec>& exec) {
   try {
     std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
@@ -288,6 +293,7 @@ Response State::handle_locked(const Request& request, std::optional<ExecSpec>& e
         throw BadRequest{"cannot abort change " + id + " with nothing pending"};
       }
       it->second.change.status = "Abort";
+      if (it->second.change.kind == "exec" && on_abort_) on_abort_(id);
       return sync_response(it->second.change);
     }
   }
@@ -926,6 +932,17 @@ Response State::post_exec(const Request& request, std::optional<ExecSpec>& exec)
     const auto eq = entry.find('=');
     if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
+  // With a service context, the service's environment and working directory
+  // are the defaults; the request's own values win.
+  std::optional<std::string> context_dir;
+  if (auto context = optional_string(body, "service-context")) {
+    auto service = plan_.services.find(*context);
+    if (service == plan_.services.end()) {
+      throw BadRequest{"cannot find service " + qstr(*context) + " for service context"};
+    }
+    for (const auto& [key, value] : service->second.environment) env[key] = value;
+    context_dir = service->second.working_dir;
+  }
   if (auto it = body.find("environment"); it != body.end() && it->is_object()) {
     for (const auto& [key, value] : it->items()) {
       if (!value.is_string()) throw BadRequest{"environment values must be strings"};
@@ -934,7 +951,7 @@ Response State::post_exec(const Request& request, std::optional<ExecSpec>& exec)
   }
   for (const auto& [key, value] : env) spec.environment.push_back(key + "=" + value);
   const auto working_dir = optional_string(body, "working-dir");
-  spec.working_dir = working_dir.value_or(root_);
+  spec.working_dir = working_dir ? *working_dir : context_dir.value_or(root_);
   if (!fs::is_directory(spec.working_dir)) {
     throw BadRequest{"cannot find working directory " + qstr(spec.working_dir)};
   }
@@ -972,9 +989,14 @@ void State::exec_finished(const std::string& change_id, int exit_code) {
   auto it = changes_.find(change_id);
   if (it == changes_.end() || it->second.change.ready) return;
   auto& task = it->second.change.tasks.front();
-  task.status = "Done";
   task.progress.done = 1;
   task.data = {{"exit-code", exit_code}};
+  if (it->second.change.status == "Abort") {
+    task.status = "Error";
+    task.log.push_back(now_rfc3339() + " ERROR task aborted");
+  } else {
+    task.status = "Done";
+  }
   make_ready(it->second.change);
 }
 

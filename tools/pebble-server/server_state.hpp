@@ -70,6 +70,9 @@ class State {
   std::optional<nlohmann::json> change_json(const std::string& id, bool& ready);
   // Called (from any thread) whenever a change becomes ready.
   void set_on_change_ready(std::function<void()> callback);
+  // Called, under the state's lock, when a client aborts an exec change; the
+  // I/O side kills the command (the change then fails with "task aborted").
+  void set_on_abort(std::function<void(const std::string& change_id)> callback);
 
   // Exec bookkeeping, called by the I/O side.
   void exec_started(const std::string& change_id);
@@ -146,6 +149,7 @@ class State {
   std::vector<pebble::Notice> notices_;
   std::vector<WarningRecord> warnings_;
   std::function<void()> on_change_ready_;
+  std::function<void(const std::string&)> on_abort_;
 
   // The worker runs service changes one at a time, off the I/O thread.
   std::deque<std::pair<std::string, std::vector<ServiceOp>>> queue_;
