@@ -152,9 +152,7 @@ TEST_F(PebbleTransportTest, MalformedMultipartPullIsProtocolError) {
 
 // The executable serves the same API; SIGTERM stops it cleanly.
 TEST_F(PebbleTransportTest, PebbleServerExecutable) {
-  const char* binary_dir = std::getenv("OPS_BINARY_DIR");
-  ASSERT_NE(binary_dir, nullptr) << "OPS_BINARY_DIR is set by ctest";
-  const std::string binary = std::string(binary_dir) + "/tools/pebble-server/pebble-server";
+  const std::string binary = OPS_PEBBLE_SERVER_EXE;
   const auto root = dir_.path() / "root";
   std::filesystem::create_directories(root);
   const std::string socket = socket_path();
