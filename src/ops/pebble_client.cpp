@@ -1,6 +1,7 @@
 // The Pebble client over HTTP: request paths, JSON bodies, response
 // envelopes, change waiting, multipart files and exec. Boost-free: the
 // transport (detail/pebble_transport.cpp) does the socket work.
+#include <exception>
 #include <istream>
 #include <iterator>
 #include <ostream>
@@ -516,12 +517,19 @@ class HttpClient final : public Client {
 };
 
 int HttpExecProcess::finish() {
-  channels_->join();
+  // A broken stream may mean Pebble failed the command: the change says so.
+  std::exception_ptr stream_error;
+  try {
+    channels_->join();
+  } catch (const Error&) {
+    stream_error = std::current_exception();
+  }
   // Without a command timeout the wait is unbounded, as in Python ops; with
   // one, Pebble kills the command then, so allow a second for that.
   const Duration wait = timeout_ ? *timeout_ + Duration(1) : Duration(365.0 * 24 * 3600);
   Change change = client_.wait_change(change_id_, wait);
   if (change.err) throw ChangeError(*change.err, change);
+  if (stream_error) std::rethrow_exception(stream_error);
   if (change.tasks.empty()) return -1;
   const json& data = change.tasks.front().data;
   auto it = data.find("exit-code");
