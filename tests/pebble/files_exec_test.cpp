@@ -291,3 +291,15 @@ TEST_F(PebbleExecTest, AbortAndListChanges) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(PebbleExecTest, InputIgnoredByTheCommandDoesNotHang) {
+  // `true` exits without reading: the server must drop the rest of stdin.
+  auto process = client_->exec({"true"}, {.stdin_data = random_bytes(4 * 1024 * 1024, 3)});
+  const auto output = process->wait_output();
+  EXPECT_EQ(output.stdout, "");
+  EXPECT_EQ(output.stderr, "");
+}
+
+}  // namespace
