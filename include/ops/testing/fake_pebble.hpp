@@ -54,8 +54,8 @@ struct ExecArgs {
 // The canned outcome of a command.
 struct ExecResult {
   int exit_code = 0;
-  std::string stdout_text;
-  std::string stderr_text;
+  std::string stdout_text = {};
+  std::string stderr_text = {};
 
   bool operator==(const ExecResult&) const = default;
 };
@@ -84,6 +84,8 @@ class FakePebble {
   // directory made on first call (removed by the destructor) unless
   // set_filesystem_root() chose one.
   const std::filesystem::path& filesystem_root();
+  // Whether the filesystem root exists yet (a file operation made it).
+  bool has_filesystem_root() const noexcept { return root_.has_value(); }
   // Uses `root` (which must exist) as the container's "/"; it is not removed.
   void set_filesystem_root(std::filesystem::path root);
   // The host path of an absolute container path; HarnessError if relative.

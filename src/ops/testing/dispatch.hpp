@@ -46,6 +46,13 @@ void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view
 // collect-status): collect_metrics and meter_status_changed.
 bool is_restricted_event(std::string_view kind);
 
+// The parameters an action runs with: `params` plus the defaults of
+// actions.yaml. HarnessError for an undeclared action, a missing required
+// parameter, an unknown one when additionalProperties is false, or a value
+// of the wrong JSON-schema type.
+nlohmann::json validated_action_params(const CharmMeta& meta, const std::string& action,
+                                       const nlohmann::json& params);
+
 // The C++ type name of e ("std::runtime_error").
 std::string type_name(const std::exception& e);
 

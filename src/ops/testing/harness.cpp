@@ -41,24 +41,6 @@ bool config_type_fits(const std::string& type, const nlohmann::json& value) {
   return false;
 }
 
-// Whether `value` fits a JSON-schema "type" (a name or a list of names).
-bool schema_type_fits(const nlohmann::json& type, const nlohmann::json& value) {
-  if (type.is_array()) {
-    return std::any_of(type.begin(), type.end(),
-                       [&](const nlohmann::json& t) { return schema_type_fits(t, value); });
-  }
-  if (!type.is_string()) return true;
-  const std::string name = type.get<std::string>();
-  if (name == "string") return value.is_string();
-  if (name == "integer") return value.is_number_integer();
-  if (name == "number") return value.is_number();
-  if (name == "boolean") return value.is_boolean();
-  if (name == "array") return value.is_array();
-  if (name == "object") return value.is_object();
-  if (name == "null") return value.is_null();
-  return true;
-}
-
 std::string default_cidr(const std::string& address) {
   const auto dot = address.rfind('.');
   if (dot == std::string::npos || address.find(':') != std::string::npos) return address + "/64";
@@ -670,36 +652,7 @@ void HarnessBase::handle_exec(const std::string& container, std::vector<std::str
 
 ActionOutput HarnessBase::run_action(const std::string& action, const nlohmann::json& params) {
   require_begun("run an action");
-  auto it = meta_.actions.find(action);
-  if (it == meta_.actions.end()) {
-    throw HarnessError("action '" + action + "' is not declared in actions.yaml");
-  }
-  if (!params.is_object()) throw HarnessError("action parameters must be a JSON object");
-  const ActionMeta& meta = it->second;
-  nlohmann::json full = params;
-  for (const auto& [name, schema] : meta.parameters.items()) {
-    if (!full.contains(name) && schema.is_object() && schema.contains("default")) {
-      full[name] = schema["default"];
-    }
-  }
-  for (const auto& name : meta.required) {
-    if (!full.contains(name)) {
-      throw HarnessError("action '" + action + "' requires parameter '" + name + "'");
-    }
-  }
-  for (const auto& [name, value] : full.items()) {
-    if (!meta.parameters.contains(name)) {
-      if (!meta.additional_properties) {
-        throw HarnessError("action '" + action + "' has no parameter '" + name + "'");
-      }
-      continue;
-    }
-    const nlohmann::json& schema = meta.parameters[name];
-    if (schema.is_object() && schema.contains("type") && !schema_type_fits(schema["type"], value)) {
-      throw HarnessError("parameter '" + name + "' of action '" + action + "' must be of type " +
-                         schema["type"].dump() + ", not " + value.dump());
-    }
-  }
+  nlohmann::json full = detail::validated_action_params(meta_, action, params);
 
   ActionRecord record;
   record.name = action;

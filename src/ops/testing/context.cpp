@@ -1,0 +1,735 @@
+// Context: one dispatch from a State to the next State.
+#include "ops/testing/context.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include "dispatch.hpp"
+#include "ops/log.hpp"
+
+namespace ops::testing {
+namespace fs = std::filesystem;
+
+int next_relation_id() {
+  static std::atomic<int> counter{0};
+  return counter++;
+}
+
+Relation peer_relation(std::string endpoint, std::map<int, Databag> peers_data, Databag app_data) {
+  Relation relation;
+  relation.endpoint = std::move(endpoint);
+  relation.remote_units_data = std::move(peers_data);
+  relation.local_app_data = std::move(app_data);
+  return relation;
+}
+
+pebble::Plan Container::plan() const {
+  pebble::Layer combined;
+  for (const auto& [label, layer] : layers) combined.combine(layer);
+  return {std::move(combined.services), std::move(combined.checks),
+          std::move(combined.log_targets)};
+}
+
+// -------------------------------------------------------------------- State
+
+const Relation& State::get_relation(int id) const {
+  for (const auto& relation : relations) {
+    if (relation.id == id) return relation;
+  }
+  throw HarnessError("the state has no relation with id " + std::to_string(id));
+}
+
+const Container& State::get_container(const std::string& name) const {
+  for (const auto& container : containers) {
+    if (container.name == name) return container;
+  }
+  throw HarnessError("the state has no container '" + name + "'");
+}
+
+const Secret& State::get_secret(const std::string& id_or_label) const {
+  for (const auto& secret : secrets) {
+    if (secret.id == id_or_label || secret.label == id_or_label) return secret;
+  }
+  throw HarnessError("the state has no secret with id or label '" + id_or_label + "'");
+}
+
+const StoredStateValue& State::get_stored_state(const std::string& owner_path,
+                                                const std::string& name) const {
+  for (const auto& value : stored_states) {
+    if (value.owner_path == owner_path && value.name == name) return value;
+  }
+  throw HarnessError("the state has no stored state " + owner_path + "/StoredStateData[" + name +
+                     "]");
+}
+
+// -------------------------------------------------------------------- Events
+
+DeferredEvent Event::deferred(const std::string& observer_path, const std::string& method_name,
+                              int key) const {
+  std::string emitter = observer_path.substr(0, observer_path.find('/'));
+  return {emitter + "/on/" + kind + "[" + std::to_string(key) + "]", observer_path, method_name,
+          snapshot};
+}
+
+Event EventFactory::relation_event(const std::string& suffix, const Relation& relation,
+                                   std::optional<int> unit) const {
+  Event event;
+  event.kind = CharmEvents::kind_prefix(relation.endpoint) + "_" + suffix;
+  event.relation_id = relation.id;
+  event.endpoint = relation.endpoint;
+  event.remote_unit = unit;
+  // The remote app of a peer relation is this app; Context::run fixes that
+  // up when it knows the metadata (the snapshot's app_name is set there).
+  event.snapshot = {{"relation_name", relation.endpoint}, {"relation_id", relation.id}};
+  return event;
+}
+
+namespace {
+std::optional<int> first_unit(const Relation& relation) {
+  if (relation.remote_units_data.empty()) return std::nullopt;
+  return relation.remote_units_data.begin()->first;
+}
+}  // namespace
+
+Event EventFactory::relation_created(const Relation& relation) const {
+  return relation_event("relation_created", relation, std::nullopt);
+}
+
+Event EventFactory::relation_joined(const Relation& relation,
+                                    std::optional<int> remote_unit) const {
+  return relation_event("relation_joined", relation,
+                        remote_unit ? remote_unit : first_unit(relation));
+}
+
+Event EventFactory::relation_changed(const Relation& relation, std::optional<int> remote_unit,
+                                     bool app_level) const {
+  return relation_event(
+      "relation_changed", relation,
+      app_level ? std::nullopt : (remote_unit ? remote_unit : first_unit(relation)));
+}
+
+Event EventFactory::relation_departed(const Relation& relation, std::optional<int> remote_unit,
+                                      std::optional<int> departing_unit) const {
+  Event event = relation_event("relation_departed", relation,
+                               remote_unit ? remote_unit : first_unit(relation));
+  event.departing_unit = departing_unit ? departing_unit : event.remote_unit;
+  return event;
+}
+
+Event EventFactory::relation_broken(const Relation& relation) const {
+  return relation_event("relation_broken", relation, std::nullopt);
+}
+
+Event EventFactory::pebble_ready(const Container& container) const {
+  return {.kind = CharmEvents::kind_prefix(container.name) + "_pebble_ready",
+          .snapshot = {{"container_name", container.name}},
+          .container = container.name};
+}
+
+Event EventFactory::pebble_custom_notice(const Container& container,
+                                         const pebble::Notice& notice) const {
+  return {.kind = CharmEvents::kind_prefix(container.name) + "_pebble_custom_notice",
+          .snapshot = {{"container_name", container.name},
+                       {"notice_id", notice.id},
+                       {"notice_type", notice.type},
+                       {"notice_key", notice.key}},
+          .container = container.name,
+          .notice_id = notice.id};
+}
+
+Event EventFactory::pebble_check_failed(const Container& container,
+                                        const std::string& check) const {
+  return {.kind = CharmEvents::kind_prefix(container.name) + "_pebble_check_failed",
+          .snapshot = {{"container_name", container.name}, {"check_name", check}},
+          .container = container.name,
+          .check = check};
+}
+
+Event EventFactory::pebble_check_recovered(const Container& container,
+                                           const std::string& check) const {
+  return {.kind = CharmEvents::kind_prefix(container.name) + "_pebble_check_recovered",
+          .snapshot = {{"container_name", container.name}, {"check_name", check}},
+          .container = container.name,
+          .check = check};
+}
+
+namespace {
+std::string storage_location(const Storage& storage) {
+  if (!storage.location.empty()) return storage.location;
+  return "/var/lib/juju/storage/" + storage.name + "/" + std::to_string(storage.index);
+}
+}  // namespace
+
+Event EventFactory::storage_attached(const Storage& storage) const {
+  return {.kind = CharmEvents::kind_prefix(storage.name) + "_storage_attached",
+          .snapshot = {{"storage_name", storage.name},
+                       {"storage_index", storage.index},
+                       {"storage_location", storage_location(storage)}},
+          .storage = storage};
+}
+
+Event EventFactory::storage_detaching(const Storage& storage) const {
+  Event event = storage_attached(storage);
+  event.kind = CharmEvents::kind_prefix(storage.name) + "_storage_detaching";
+  return event;
+}
+
+namespace {
+Event secret_event(const std::string& kind, const Secret& secret, std::optional<int> revision) {
+  Event event{.kind = kind,
+              .snapshot = {{"id", secret.id},
+                           {"label", secret.label ? nlohmann::json(*secret.label) : nullptr}},
+              .secret_id = secret.id};
+  if (revision) event.snapshot["revision"] = *revision;
+  return event;
+}
+}  // namespace
+
+Event EventFactory::secret_changed(const Secret& secret) const {
+  return secret_event("secret_changed", secret, std::nullopt);
+}
+Event EventFactory::secret_rotate(const Secret& secret) const {
+  return secret_event("secret_rotate", secret, std::nullopt);
+}
+Event EventFactory::secret_remove(const Secret& secret, int revision) const {
+  return secret_event("secret_remove", secret, revision);
+}
+Event EventFactory::secret_expired(const Secret& secret, int revision) const {
+  return secret_event("secret_expired", secret, revision);
+}
+
+Event EventFactory::action(const std::string& name, nlohmann::json params, std::string id) const {
+  return {.kind = CharmEvents::kind_prefix(name) + "_action",
+          .snapshot = {{"id", id}},
+          .action = name,
+          .action_params = std::move(params),
+          .action_id = std::move(id)};
+}
+
+// -------------------------------------------------------------- ContextBase
+
+namespace {
+
+bool config_type_fits(const std::string& type, const nlohmann::json& value) {
+  if (type == "string" || type == "secret") return value.is_string();
+  if (type == "int") return value.is_number_integer();
+  if (type == "float") return value.is_number();
+  if (type == "boolean") return value.is_boolean();
+  return false;
+}
+
+std::string join_ints(const std::map<int, Databag>& units) {
+  std::string out;
+  for (const auto& [id, bag] : units) out += (out.empty() ? "" : ", ") + std::to_string(id);
+  return out.empty() ? "none" : out;
+}
+
+// Every event kind's C++ type, to observe any source with one recorder.
+template <class... Events>
+struct EventTypes {
+  template <class F>
+  static bool observe(Framework& framework, EventSourceBase& source, Object& observer, F handler) {
+    return (try_one<Events>(framework, source, observer, handler) || ...);
+  }
+  template <class E, class F>
+  static bool try_one(Framework& framework, EventSourceBase& source, Object& observer, F handler) {
+    auto* typed = dynamic_cast<EventSource<E>*>(&source);
+    if (typed == nullptr) return false;
+    framework.observe(*typed, observer, "record_event",
+                      [handler, kind = &source.kind()](E& event) { handler(*kind, event); });
+    return true;
+  }
+};
+using KnownEvents =
+    EventTypes<InstallEvent, StartEvent, StopEvent, RemoveEvent, UpdateStatusEvent,
+               ConfigChangedEvent, UpgradeCharmEvent, PreSeriesUpgradeEvent, PostSeriesUpgradeEvent,
+               LeaderElectedEvent, LeaderSettingsChangedEvent, CollectMetricsEvent,
+               SecretChangedEvent, SecretExpiredEvent, SecretRotateEvent, SecretRemoveEvent,
+               RelationCreatedEvent, RelationJoinedEvent, RelationChangedEvent,
+               RelationDepartedEvent, RelationBrokenEvent, StorageAttachedEvent,
+               StorageDetachingEvent, PebbleReadyEvent, PebbleCustomNoticeEvent,
+               PebbleCheckFailedEvent, PebbleCheckRecoveredEvent, ActionEvent>;
+
+// Observes every event of charm.on (but collect-status) and records it.
+class EmittedRecorder final : public Object {
+ public:
+  EmittedRecorder(Framework& framework, CharmBase& charm, std::vector<EmittedEvent>& out)
+      : Object(framework, "ops_testing_recorder") {
+    for (const auto& kind : charm.on.event_kinds()) {
+      if (kind == "collect_app_status" || kind == "collect_unit_status") continue;
+      KnownEvents::observe(framework, *charm.on.find(kind), *this,
+                           [&out](const std::string& event_kind, EventBase& event) {
+                             out.push_back({event_kind, event.snapshot()});
+                           });
+    }
+  }
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+ContextBase::ContextBase(CharmFactory factory, std::string_view metadata, std::string_view config,
+                         std::string_view actions, int unit_id)
+    : factory_(std::move(factory)),
+      meta_(CharmMeta::from_yaml(metadata, actions, config)),
+      unit_name_(meta_.name + "/" + std::to_string(unit_id)),
+      app_name_(meta_.name) {}
+
+ContextBase::ContextBase(CharmFactory factory, const CharmDir& dir, int unit_id)
+    : factory_(std::move(factory)),
+      meta_(CharmMeta::from_charm_dir(dir.path)),
+      unit_name_(meta_.name + "/" + std::to_string(unit_id)),
+      app_name_(meta_.name) {}
+
+ContextBase::~ContextBase() = default;
+
+void ContextBase::reset_outputs() {
+  juju_log.clear();
+  unit_status_history.clear();
+  app_status_history.clear();
+  emitted_events.clear();
+  action_results.reset();
+  action_logs.clear();
+  action_failure.reset();
+  exec_history.clear();
+  requested_storages.clear();
+  reboot_count = 0;
+}
+
+void ContextBase::check_consistency(const Event& event, const State& state) const {
+  std::vector<std::string> problems;
+  const std::string our_unit_number = unit_name_.substr(unit_name_.find('/') + 1);
+
+  if (!state.config.is_object()) problems.push_back("config must be a JSON object");
+  for (const auto& [key, value] : state.config.items()) {
+    auto it = meta_.config.find(key);
+    if (it == meta_.config.end()) {
+      problems.push_back("config option '" + key + "' is not declared in config.yaml");
+    } else if (!config_type_fits(it->second.type, value)) {
+      problems.push_back("config option '" + key + "' is of type " + it->second.type + ", not " +
+                         value.dump());
+    }
+  }
+
+  std::set<int> relation_ids;
+  for (const auto& relation : state.relations) {
+    const std::string what = "relation " + std::to_string(relation.id);
+    if (!relation_ids.insert(relation.id).second) {
+      problems.push_back("two relations have the id " + std::to_string(relation.id));
+    }
+    auto it = meta_.relations.find(relation.endpoint);
+    if (it == meta_.relations.end()) {
+      problems.push_back(what + " is on endpoint '" + relation.endpoint +
+                         "', which the metadata does not declare");
+      continue;
+    }
+    if (it->second.role == RelationRole::kPeer) {
+      if (!relation.remote_app_data.empty()) {
+        problems.push_back(what + " on peer endpoint '" + relation.endpoint +
+                           "' has remote_app_data; a peer relation shares local_app_data");
+      }
+      for (const auto& [unit, bag] : relation.remote_units_data) {
+        if (std::to_string(unit) == our_unit_number) {
+          problems.push_back(what + " on peer endpoint '" + relation.endpoint +
+                             "' lists this unit (" + unit_name_ + ") as a peer");
+        }
+      }
+    } else if (relation.remote_app_name == app_name_ || relation.remote_app_name.empty() ||
+               relation.remote_app_name.find('/') != std::string::npos) {
+      problems.push_back(what + " has an invalid remote application name \"" +
+                         relation.remote_app_name + "\"");
+    }
+  }
+  std::set<std::string> container_names;
+  for (const auto& container : state.containers) {
+    if (!meta_.containers.count(container.name)) {
+      problems.push_back("container '" + container.name + "' is not declared in the metadata");
+    }
+    container_names.insert(container.name);
+    for (const auto& [path, content] : container.files) {
+      if (path.empty() || path.front() != '/') {
+        problems.push_back("file \"" + path + "\" of container '" + container.name +
+                           "' is not an absolute path");
+      }
+    }
+  }
+  for (const auto& storage : state.storages) {
+    if (!meta_.storages.count(storage.name)) {
+      problems.push_back("storage '" + storage.name + "' is not declared in the metadata");
+    }
+  }
+  for (const auto& resource : state.resources) {
+    auto it = meta_.resources.find(resource.name);
+    if (it == meta_.resources.end()) {
+      problems.push_back("resource '" + resource.name + "' is not declared in the metadata");
+    }
+  }
+  for (const auto& [binding, network] : state.networks) {
+    const bool declared = meta_.relations.count(binding) != 0 ||
+                          std::find(meta_.extra_bindings.begin(), meta_.extra_bindings.end(),
+                                    binding) != meta_.extra_bindings.end();
+    if (!declared) {
+      problems.push_back("network binding '" + binding + "' is not an endpoint or extra-binding");
+    }
+  }
+  for (const auto& secret : state.secrets) {
+    if (secret.owner != "" && secret.owner != "app" && secret.owner != "unit") {
+      problems.push_back("secret " + secret.id + " has owner \"" + secret.owner +
+                         "\" (expected \"app\", \"unit\" or \"\")");
+    }
+  }
+
+  // The event against the state.
+  if (event.relation_id) {
+    const Relation* relation = nullptr;
+    for (const auto& r : state.relations) {
+      if (r.id == *event.relation_id) relation = &r;
+    }
+    if (relation == nullptr) {
+      problems.push_back("the event's relation " + std::to_string(*event.relation_id) +
+                         " is not in the state");
+    } else {
+      for (const auto& unit : {event.remote_unit, event.departing_unit}) {
+        if (unit && !relation->remote_units_data.count(*unit)) {
+          problems.push_back("remote unit " + std::to_string(*unit) + " is not in relation " +
+                             std::to_string(relation->id) +
+                             " (its remote units: " + join_ints(relation->remote_units_data) + ")");
+        }
+      }
+    }
+  }
+  if (event.container) {
+    if (!meta_.containers.count(*event.container)) {
+      problems.push_back("the event's container '" + *event.container +
+                         "' is not declared in the metadata");
+    } else if (!container_names.count(*event.container)) {
+      problems.push_back("the event's container '" + *event.container + "' is not in the state");
+    }
+  }
+  if (event.storage) {
+    const bool present =
+        std::any_of(state.storages.begin(), state.storages.end(), [&](const Storage& s) {
+          return s.name == event.storage->name && s.index == event.storage->index;
+        });
+    if (!present) {
+      problems.push_back("the event's storage " + event.storage->name + "/" +
+                         std::to_string(event.storage->index) + " is not in the state");
+    }
+  }
+  if (event.secret_id) {
+    const Secret* secret = nullptr;
+    for (const auto& s : state.secrets) {
+      if (s.id == *event.secret_id) secret = &s;
+    }
+    if (secret == nullptr) {
+      problems.push_back("the event's secret " + *event.secret_id + " is not in the state");
+    } else if (event.kind != "secret_changed" && secret->owner.empty()) {
+      problems.push_back(event.kind + " goes to the secret's owner, but this charm does not own " +
+                         secret->id);
+    } else if (event.kind == "secret_changed" && !secret->owner.empty()) {
+      problems.push_back("secret_changed goes to observers, but this charm owns " + secret->id);
+    }
+  }
+  if (event.action) {
+    try {
+      detail::validated_action_params(meta_, *event.action, event.action_params);
+    } catch (const HarnessError& e) {
+      problems.push_back(e.what());
+    }
+  } else if (!event.kind.empty()) {
+    // Hook kinds must be ones the charm's events can have.
+    static const std::set<std::string> kFixed = {"install",
+                                                 "start",
+                                                 "stop",
+                                                 "remove",
+                                                 "update_status",
+                                                 "config_changed",
+                                                 "upgrade_charm",
+                                                 "pre_series_upgrade",
+                                                 "post_series_upgrade",
+                                                 "leader_elected",
+                                                 "leader_settings_changed",
+                                                 "collect_metrics",
+                                                 "secret_changed",
+                                                 "secret_expired",
+                                                 "secret_rotate",
+                                                 "secret_remove"};
+    if (!kFixed.count(event.kind) && !event.relation_id && !event.container && !event.storage) {
+      problems.push_back("unknown event kind '" + event.kind + "'");
+    }
+  }
+
+  if (problems.empty()) return;
+  std::string message = "inconsistent state for event " + event.kind + ":";
+  for (const auto& problem : problems) message += "\n  - " + problem;
+  throw InconsistentStateError(message);
+}
+
+State ContextBase::run(const Event& input_event, const State& state) {
+  check_consistency(input_event, state);
+  reset_outputs();
+
+  // ---- the world, from the state
+  FakeBackend backend(meta_, unit_name_);
+  FakeBackend::Data& data = backend.data();
+  data.model_name = state.model.name;
+  data.model_uuid = state.model.uuid;
+  data.leader = state.leader;
+  data.config = state.config;
+  data.unit_status = state.unit_status;
+  data.app_status = state.app_status;
+  data.workload_version = state.workload_version;
+  data.planned_units = state.planned_units;
+  data.opened_ports = state.opened_ports;
+  Event event = input_event;
+  for (const auto& relation : state.relations) {
+    const bool peer = meta_.peer_relations.count(relation.endpoint) != 0;
+    RelationRecord record;
+    record.endpoint = relation.endpoint;
+    record.id = relation.id;
+    record.remote_app = peer ? app_name_ : relation.remote_app_name;
+    record.unit_data[unit_name_] = relation.local_unit_data;
+    record.app_data[app_name_] = relation.local_app_data;
+    if (!peer) record.app_data[record.remote_app] = relation.remote_app_data;
+    for (const auto& [number, bag] : relation.remote_units_data) {
+      const std::string unit = record.remote_app + "/" + std::to_string(number);
+      record.unit_data[unit] = bag;
+      // During relation-departed the departing unit is no longer listed.
+      const bool departing = event.relation_id == relation.id && event.departing_unit == number;
+      if (!departing) record.remote_units.push_back(unit);
+    }
+    if (event.relation_id == relation.id) {
+      event.snapshot["app_name"] = record.remote_app;
+      if (event.remote_unit) {
+        event.snapshot["unit_name"] = record.remote_app + "/" + std::to_string(*event.remote_unit);
+      }
+      if (event.departing_unit) {
+        event.snapshot["departing_unit"] =
+            record.remote_app + "/" + std::to_string(*event.departing_unit);
+      }
+    }
+    data.relations.emplace(relation.id, std::move(record));
+  }
+  for (const auto& storage : state.storages) {
+    data.storages[storage.name][storage.index] = StorageRecord{storage_location(storage), true};
+  }
+  for (const auto& resource : state.resources) data.resources[resource.name] = resource.path;
+  for (const auto& [binding, network] : state.networks) {
+    data.networks[{binding, std::nullopt}] = network;
+  }
+  for (const auto& secret : state.secrets) {
+    SecretRecord record;
+    record.id =
+        secret.id.empty() ? backend.new_secret_id() : ops::Secret::canonicalize_id(secret.id);
+    record.owner = secret.owner;
+    record.owner_name = secret.owner == "app"    ? app_name_
+                        : secret.owner == "unit" ? unit_name_
+                                                 : std::string("remote");
+    record.revisions[secret.tracked_revision] = secret.tracked_content;
+    record.tracked_revision = secret.tracked_revision;
+    record.latest_revision = secret.tracked_revision;
+    if (secret.latest_content) {
+      record.latest_revision = secret.tracked_revision + 1;
+      record.revisions[record.latest_revision] = *secret.latest_content;
+    }
+    if (secret.owner.empty()) {
+      record.consumer_label = secret.label;
+      record.grants[-1].insert(app_name_);  // in the state: visible to this unit
+    } else {
+      record.label = secret.label;
+      for (const auto& [relation_id, grantees] : secret.remote_grants) {
+        record.grants[relation_id] = grantees;
+      }
+    }
+    record.description = secret.description;
+    record.expire = secret.expire;
+    record.rotate = secret.rotate;
+    data.secrets.push_back(std::move(record));
+  }
+  for (const auto& container : state.containers) {
+    FakePebble& pebble = backend.pebble(container.name);
+    pebble.set_can_connect(container.can_connect);
+    for (const auto& [label, layer] : container.layers) pebble.add_layer(label, layer, false);
+    for (const auto& [service, status] : container.service_statuses) {
+      pebble.set_service_status(service, status);
+    }
+    for (const auto& [path, content] : container.files) {
+      const fs::path host = pebble.host_path(path);
+      fs::create_directories(host.parent_path());
+      std::ofstream(host, std::ios::binary) << content;
+    }
+    for (const auto& [prefix, result] : container.execs) pebble.handle_exec(prefix, result);
+    for (const auto& notice : container.notices) pebble.add_notice(notice);
+    for (const auto& info : container.check_infos) pebble.set_check_info(info);
+  }
+  if (event.action) {
+    ActionRecord action;
+    action.name = *event.action;
+    action.id = event.action_id;
+    action.params = detail::validated_action_params(meta_, *event.action, event.action_params);
+    data.action = std::move(action);
+  }
+
+  // ---- the framework's state
+  MemoryStorage storage;
+  std::int64_t last_key = 0;
+  for (const auto& deferred : state.deferred) {
+    storage.save_snapshot(deferred.handle_path, deferred.snapshot);
+    storage.save_notice(deferred.handle_path, deferred.observer_path, deferred.method_name);
+    try {
+      const auto key = Handle::from_path(deferred.handle_path).key();
+      if (key) last_key = std::max<std::int64_t>(last_key, std::stoll(std::string(*key)));
+    } catch (const std::exception&) {
+      throw InconsistentStateError("deferred event handle \"" + deferred.handle_path +
+                                   "\" is not of the form Emitter/on/kind[number]");
+    }
+  }
+  if (last_key > 0) {
+    storage.save_snapshot(Framework::kStatePath, {{"event_count", last_key}});
+  }
+  for (const auto& value : state.stored_states) {
+    storage.save_snapshot(value.owner_path + "/StoredStateData[" + value.name + "]", value.content);
+  }
+  storage.commit();
+
+  // ---- one dispatch
+  log::set_sink([&backend](log::Level level, std::string_view message) {
+    backend.juju_log(std::string(log::to_string(level)), std::string(message));
+  });
+  struct RestoreLog {
+    ~RestoreLog() { log::set_sink({}); }
+  } restore_log;
+  bool aborted = false;
+  {
+    Model model(meta_, backend);
+    model.set_pebble_client_factory(
+        [&backend](const std::string& container) { return backend.pebble(container).client(); });
+    if (event.kind.size() > 16 &&
+        event.kind.compare(event.kind.size() - 16, 16, "_relation_broken") == 0) {
+      model.set_broken_relation_id(event.relation_id);
+    }
+    Framework framework(storage, &model);
+    std::unique_ptr<CharmBase> charm = factory_(framework);
+    if (!charm) throw HarnessError("the charm factory returned no charm");
+    detail::CommitFlusher flusher(framework, model);
+    EmittedRecorder recorder(framework, *charm, emitted_events);
+    data.hook_running = true;
+    auto capture = [&] {
+      juju_log = data.juju_log;
+      unit_status_history = data.unit_status_history;
+      app_status_history = data.app_status_history;
+      if (data.action) {
+        action_results = data.action->results;
+        action_logs = data.action->logs;
+        action_failure = data.action->failure;
+      }
+      for (const auto& container : state.containers) {
+        const auto& history = backend.pebble(container.name).exec_history();
+        exec_history.insert(exec_history.end(), history.begin(), history.end());
+      }
+      requested_storages = data.storage_requests;
+      reboot_count = data.reboot_count;
+    };
+    try {
+      detail::run_dispatch_steps(framework, *charm, event.kind, event.snapshot, {});
+    } catch (const AbortDispatch&) {
+      aborted = true;
+    } catch (...) {
+      capture();
+      throw;
+    }
+    if (after_event_) after_event_(*charm);
+    capture();
+  }
+  if (aborted) storage.rollback();
+
+  // ---- the state after
+  State out = state;
+  out.leader = data.leader;
+  out.unit_status = data.unit_status;
+  out.app_status = data.app_status;
+  out.workload_version = data.workload_version;
+  out.opened_ports = data.opened_ports;
+  for (auto& relation : out.relations) {
+    auto it = data.relations.find(relation.id);
+    if (it == data.relations.end()) continue;
+    relation.local_unit_data = it->second.unit_data[unit_name_];
+    relation.local_app_data = it->second.app_data[app_name_];
+  }
+  out.secrets.clear();
+  for (const auto& record : data.secrets) {
+    Secret secret;
+    secret.id = record.id;
+    secret.owner = record.owner;
+    secret.tracked_revision = record.tracked_revision.value_or(record.latest_revision);
+    if (auto it = record.revisions.find(secret.tracked_revision); it != record.revisions.end()) {
+      secret.tracked_content = it->second;
+    }
+    if (record.latest_revision != secret.tracked_revision) {
+      if (auto it = record.revisions.find(record.latest_revision); it != record.revisions.end()) {
+        secret.latest_content = it->second;
+      }
+    }
+    secret.label = record.owner.empty() ? record.consumer_label : record.label;
+    secret.description = record.description;
+    secret.expire = record.expire;
+    secret.rotate = record.rotate;
+    if (!record.owner.empty()) {
+      for (const auto& [relation_id, grantees] : record.grants) {
+        secret.remote_grants[relation_id] = grantees;
+      }
+    }
+    out.secrets.push_back(std::move(secret));
+  }
+  for (auto& container : out.containers) {
+    FakePebble& pebble = backend.pebble(container.name);
+    container.layers = pebble.layers();
+    container.service_statuses = pebble.service_statuses();
+    container.notices = pebble.notices();
+    std::vector<pebble::CheckInfo> checks;
+    for (const auto& [name, info] : pebble.explicit_check_infos()) checks.push_back(info);
+    container.check_infos = std::move(checks);
+    if (!pebble.has_filesystem_root()) continue;
+    container.files.clear();
+    const fs::path& root = pebble.filesystem_root();
+    for (const auto& entry : fs::recursive_directory_iterator(root)) {
+      if (!entry.is_regular_file()) continue;
+      container.files["/" + fs::relative(entry.path(), root).generic_string()] =
+          read_text(entry.path());
+    }
+  }
+  out.deferred.clear();
+  for (const auto& notice : storage.notices()) {
+    out.deferred.push_back({notice.event_path, notice.observer_path, notice.method_name,
+                            storage.load_snapshot(notice.event_path).value_or(nullptr)});
+  }
+  out.stored_states.clear();
+  static constexpr std::string_view kMarker = "StoredStateData[";
+  for (const auto& path : storage.list_snapshots()) {
+    if (path == Framework::kStatePath) continue;
+    const auto at = path.rfind(kMarker);
+    if (at == std::string::npos || path.back() != ']') continue;
+    if (at != 0 && path[at - 1] != '/') continue;
+    StoredStateValue value;
+    value.owner_path = at == 0 ? std::string() : path.substr(0, at - 1);
+    value.name = path.substr(at + kMarker.size(), path.size() - at - kMarker.size() - 1);
+    value.content = storage.load_snapshot(path).value_or(nlohmann::json::object());
+    out.stored_states.push_back(std::move(value));
+  }
+  if (action_failure) {
+    throw ActionFailed(
+        *action_failure,
+        ActionOutput{action_results.value_or(nlohmann::json::object()), action_logs});
+  }
+  return out;
+}
+
+}  // namespace ops::testing
