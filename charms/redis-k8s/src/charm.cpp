@@ -147,10 +147,10 @@ RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators 
     collaborators_.workload = owned_workload_.get();
   }
   if (!collaborators_.pebble) {
+    // The Model's container, whose client the Model's factory makes (the
+    // real socket in production, the Harness's in-memory Pebble in tests).
     collaborators_.pebble = [this](const std::string& name) -> ops::pebble::Client& {
-      auto& client = owned_clients_[name];
-      if (!client) client = ops::pebble::make_client(ops::pebble::socket_path(name));
-      return *client;
+      return unit().get_container(name).pebble();
     };
   }
   if (!collaborators_.fqdn) collaborators_.fqdn = local_fqdn;

@@ -16,7 +16,8 @@
 // answers: Redis and Sentinel (RedisWorkload), the Pebble clients of the two
 // containers, this unit's FQDN, host name resolution, and the random source
 // of passwords. A default-constructed set means production: the real Redis
-// client, Pebble on /charm/containers/<name>/pebble.socket, local_fqdn(),
+// client, the Model's containers (Pebble on
+// /charm/containers/<name>/pebble.socket, or the Harness's), local_fqdn(),
 // resolve_ipv4() and OpenSSL's RAND_bytes.
 //
 // Errors: handlers let ops::ModelError (Juju cannot answer) and
@@ -77,6 +78,7 @@ struct RedisCharmCollaborators {
   // Redis and Sentinel; borrowed, must outlive the charm.
   RedisWorkload* workload = nullptr;
   // The Pebble client of a container ("redis", "sentinel"); borrowed.
+  // Default: the Model's Container (unit().get_container(name).pebble()).
   std::function<ops::pebble::Client&(const std::string& container)> pebble;
   // This unit's fully qualified host name.
   std::function<std::string()> fqdn;
@@ -160,7 +162,6 @@ class RedisK8sCharm : public ops::CharmBase {
 
   RedisCharmCollaborators collaborators_;
   std::unique_ptr<RedisWorkload> owned_workload_;
-  std::map<std::string, std::unique_ptr<ops::pebble::Client>> owned_clients_;
   std::optional<std::string> fqdn_;
   std::optional<std::string> ip_;
   charms::redis_k8s::v0::RedisProvides redis_provides_;
