@@ -1,0 +1,179 @@
+// `cmake --build build --target charm`: build/<name>.charm and
+// build/charm/<name>/, checked from the outside as Juju would see them.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+namespace {
+
+fs::path binary_dir() {
+  const char* dir = std::getenv("OPS_BINARY_DIR");
+  return dir ? fs::path(dir) : fs::current_path();
+}
+fs::path source_dir() {
+  const char* dir = std::getenv("OPS_SOURCE_DIR");
+  return dir ? fs::path(dir) : fs::current_path();
+}
+
+std::string read(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::uint32_t le32(const std::string& s, std::size_t at) {
+  return std::uint32_t(std::uint8_t(s[at])) | std::uint32_t(std::uint8_t(s[at + 1])) << 8 |
+         std::uint32_t(std::uint8_t(s[at + 2])) << 16 |
+         std::uint32_t(std::uint8_t(s[at + 3])) << 24;
+}
+std::uint16_t le16(const std::string& s, std::size_t at) {
+  return std::uint16_t(std::uint8_t(s[at]) | std::uint8_t(s[at + 1]) << 8);
+}
+
+// The entries of a zip file, name -> unix mode, from its central directory.
+std::map<std::string, unsigned> zip_entries(const fs::path& path) {
+  std::string zip = read(path);
+  std::size_t eocd = zip.rfind(std::string("PK\x05\x06", 4));
+  if (eocd == std::string::npos) throw std::runtime_error(path.string() + " is not a zip file");
+  std::uint16_t count = le16(zip, eocd + 10);
+  std::size_t at = le32(zip, eocd + 16);
+  std::map<std::string, unsigned> entries;
+  for (int i = 0; i < count; ++i) {
+    if (zip.compare(at, 4, std::string("PK\x01\x02", 4)) != 0) {
+      throw std::runtime_error("bad central directory entry in " + path.string());
+    }
+    std::uint16_t name_len = le16(zip, at + 28), extra_len = le16(zip, at + 30),
+                  comment_len = le16(zip, at + 32);
+    std::uint32_t external = le32(zip, at + 38);
+    entries[zip.substr(at + 46, name_len)] = external >> 16;
+    at += 46 + name_len + extra_len + comment_len;
+  }
+  return entries;
+}
+
+struct RunResult {
+  int status;
+  std::string output;
+};
+
+// Runs `command` with /bin/sh, stdout and stderr together.
+RunResult run(const std::string& command) {
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(Packaging, RedisK8sArchiveHoldsTheCharm) {
+  auto entries = zip_entries(binary_dir() / "redis-k8s.charm");
+  for (const char* name :
+       {"dispatch", "metadata.yaml", "config.yaml", "actions.yaml", "manifest.yaml"}) {
+    EXPECT_TRUE(entries.count(name)) << name;
+  }
+  EXPECT_EQ(entries.at("dispatch") & 0777, 0755u);
+  EXPECT_EQ(entries.at("metadata.yaml") & 0777, 0644u);
+}
+
+TEST(Packaging, RedisClientArchiveHoldsTheCharm) {
+  auto entries = zip_entries(binary_dir() / "redis-client.charm");
+  EXPECT_TRUE(entries.count("dispatch"));
+  EXPECT_TRUE(entries.count("metadata.yaml"));
+  EXPECT_TRUE(entries.count("manifest.yaml"));
+  EXPECT_EQ(entries.at("dispatch") & 0111, 0111u);
+}
+
+TEST(Packaging, CharmDirectoryCopiesTheMetadataAndWritesTheManifest) {
+  fs::path dir = binary_dir() / "charm" / "redis-k8s";
+  for (const char* name : {"metadata.yaml", "config.yaml", "actions.yaml"}) {
+    EXPECT_EQ(read(dir / name), read(source_dir() / name)) << name;
+  }
+  std::string manifest = read(dir / "manifest.yaml");
+  EXPECT_THAT(manifest, HasSubstr("bases:\n- architectures:\n  - "));
+  EXPECT_THAT(manifest, HasSubstr("\n  channel: '24.04'\n  name: ubuntu\n"));
+  EXPECT_THAT(manifest,
+              ::testing::ContainsRegex("charmcraft-started-at: '[0-9]{4}-[0-9]{2}-[0-9]{2}T"));
+  EXPECT_EQ(read(binary_dir() / "charm" / "redis-client" / "metadata.yaml"),
+            read(source_dir() / "charms" / "redis-client" / "metadata.yaml"));
+}
+
+TEST(Packaging, PackagedDispatchIsStrippedAndTheBuildCopyIsNot) {
+  std::string packaged = read(binary_dir() / "charm" / "redis-k8s" / "dispatch");
+  std::string built = read(binary_dir() / "charms" / "redis-k8s" / "redis-k8s-dispatch");
+  EXPECT_EQ(packaged.compare(0, 4,
+                             "\x7f"
+                             "ELF"),
+            0);
+  EXPECT_EQ(packaged.find(".symtab"), std::string::npos);
+  EXPECT_NE(built.find(".symtab"), std::string::npos);
+  EXPECT_LT(packaged.size(), built.size());
+}
+
+TEST(Packaging, DispatchWithoutJujuEnvironmentFailsClearly) {
+  fs::path dispatch = binary_dir() / "charm" / "redis-k8s" / "dispatch";
+  struct stat st {};
+  ASSERT_EQ(::stat(dispatch.c_str(), &st), 0);
+  EXPECT_TRUE(st.st_mode & S_IXUSR);
+  RunResult result = run("env -i '" + dispatch.string() + "'");
+  EXPECT_NE(result.status, 0);
+  EXPECT_THAT(result.output, HasSubstr("missing required environment variable JUJU_DISPATCH_PATH"));
+}
+
+// The packaged charm run as Juju runs it: update-status on a non-leader,
+// with hook tools that record their argv and Redis unreachable.
+TEST(Packaging, PackagedDispatchRunsUpdateStatusWithFakeHookTools) {
+  fs::path charm = fs::temp_directory_path() / ("packaging-charm-" + std::to_string(::getpid()));
+  fs::path tools = charm.string() + "-tools";
+  fs::remove_all(charm);
+  fs::remove_all(tools);
+  fs::copy(binary_dir() / "charm" / "redis-k8s", charm, fs::copy_options::recursive);
+  fs::create_directories(tools);
+  fs::path calls = tools / "calls.log";
+  {
+    std::ofstream tool(tools / "hook-tool");
+    tool << "#!/bin/sh\n"
+            "name=$(basename \"$0\")\n"
+            "echo \"$name $*\" >> '"
+         << calls.string()
+         << "'\n"
+            "case \"$name\" in\n"
+            "  is-leader) echo false ;;\n"
+            "  relation-ids) echo '[]' ;;\n"
+            "  config-get) echo '{\"enable-tls\": false}' ;;\n"
+            "  goal-state) echo '{\"units\": {}, \"relations\": {}}' ;;\n"
+            "  resource-get) echo 'no resource' >&2; exit 1 ;;\n"
+            "esac\n";
+  }
+  fs::permissions(tools / "hook-tool", fs::perms::owner_all);
+  for (const char* name : {"is-leader", "relation-ids", "relation-list", "relation-get",
+                           "relation-set", "config-get", "goal-state", "status-get", "status-set",
+                           "application-version-set", "juju-log", "resource-get", "network-get"}) {
+    fs::create_symlink(tools / "hook-tool", tools / name);
+  }
+  RunResult result = run("env -i PATH='" + tools.string() +
+                         ":/usr/bin:/bin' JUJU_DISPATCH_PATH=hooks/update-status "
+                         "JUJU_UNIT_NAME=redis-k8s/0 JUJU_MODEL_NAME=test JUJU_VERSION=3.5.0 "
+                         "JUJU_CHARM_DIR='" +
+                         charm.string() + "' '" + (charm / "dispatch").string() + "'");
+  EXPECT_EQ(result.status, 0) << result.output;
+  std::string log = read(calls);
+  EXPECT_THAT(log, HasSubstr("status-set --application=False waiting -- Waiting for Redis...\n"));
+  EXPECT_TRUE(fs::exists(charm / ".unit-state.db"));
+  fs::remove_all(charm);
+  fs::remove_all(tools);
+}
+
+}  // namespace
