@@ -3,6 +3,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "testing/demo_charm.hpp"
 
@@ -284,6 +288,57 @@ TEST_F(ContextTest, InconsistentInputIsRefusedWithEveryProblem) {
   }
   EXPECT_THROW(ctx.run(ctx.on.relation_changed(db), {}), InconsistentStateError);
   EXPECT_THROW(ctx.run(ctx.on.action("backup"), {}), InconsistentStateError);
+}
+
+}  // namespace
+
+namespace {
+
+// A charm directory in a fresh temporary directory, removed afterwards.
+class CharmDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ops-charm-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    std::ofstream(dir_ / "metadata.yaml") << demo::kMetadata;
+    std::ofstream(dir_ / "config.yaml") << demo::kConfig;
+    std::ofstream(dir_ / "actions.yaml") << demo::kActions;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CharmDirTest, HarnessAndContextReadACharmDirectory) {
+  ops::testing::Harness<demo::DemoCharm> harness{ops::testing::CharmDir{dir_}};
+  harness.begin();
+  harness.update_config({{"greeting", "from dir"}});
+  EXPECT_EQ(harness.unit_status(), ops::ActiveStatus("greeting: from dir"));
+  EXPECT_EQ(harness.run_action("greet").results, (nlohmann::json{{"message", "hello world"}}));
+
+  Context<demo::DemoCharm> ctx{ops::testing::CharmDir{dir_}, 3};
+  EXPECT_EQ(ctx.unit_name(), "demo/3");
+  const State out = ctx.run(ctx.on.install(), {});
+  EXPECT_EQ(out.get_stored_state("DemoCharm").content["installs"], 1);
+}
+
+TEST_F(CharmDirTest, AMissingCharmDirectoryIsACharmMetaError) {
+  using H = ops::testing::Harness<demo::DemoCharm>;
+  EXPECT_THROW(H(ops::testing::CharmDir{dir_ / "nope"}), ops::CharmMetaError);
+}
+
+TEST(HarnessRepeatedFailures, EveryCharmExceptionSurfaces) {
+  ops::testing::Harness<demo::DemoCharm> harness{demo::kMetadata, demo::kConfig, demo::kActions};
+  harness.begin();
+  for (int i = 0; i < 2; ++i) {
+    try {
+      harness.update_config({{"explode", true}, {"port", 8000 + i}});
+      FAIL() << "expected UncaughtCharmError";
+    } catch (const ops::testing::UncaughtCharmError& e) {
+      EXPECT_EQ(e.event_kind(), "config_changed");
+      EXPECT_THAT(e.what(), ::testing::EndsWith("std::runtime_error: boom"));
+    }
+  }
 }
 
 }  // namespace
