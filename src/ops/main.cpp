@@ -248,6 +248,11 @@ int run_dispatch(const CharmFactory& factory, int argc, char** argv) {
     report(message);
     if (framework) framework->close();
     return 1;
+  } catch (...) {
+    report(std::string("Uncaught exception (not a std::exception) while ") + stage + " for " +
+           kind);
+    if (framework) framework->close();
+    return 1;
   }
 }
 
