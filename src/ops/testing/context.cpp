@@ -585,7 +585,8 @@ State ContextBase::run(const Event& input_event, const State& state) {
     storage.save_snapshot(deferred.handle_path, deferred.snapshot);
     storage.save_notice(deferred.handle_path, deferred.observer_path, deferred.method_name);
     try {
-      const auto key = Handle::from_path(deferred.handle_path).key();
+      const Handle handle = Handle::from_path(deferred.handle_path);
+      const auto key = handle.key();
       if (key) last_key = std::max<std::int64_t>(last_key, std::stoll(std::string(*key)));
     } catch (const std::exception&) {
       throw InconsistentStateError("deferred event handle \"" + deferred.handle_path +
