@@ -6,9 +6,10 @@
 // (start/stop/restart/replan/autostart) as changes with ids that can be
 // waited on; files under a root directory that stands for the container's
 // filesystem (push/pull/list/make-dir/remove with permissions; user and group
-// are recorded, not applied, unless the server runs as root); exec, which
-// REALLY runs the command on the host (posix_spawn) with its standard streams
-// on the websockets, its environment, working directory and timeout;
+// are recorded, not applied); exec, which REALLY runs the command on the
+// host (posix_spawn) with its standard streams on the websockets, its
+// environment, working directory (default: the root directory) and timeout,
+// as the server's own user (user/group are accepted and ignored);
 // signals; checks (state only: they are "up" unless a test sets them);
 // notices; warnings.
 //
@@ -16,7 +17,9 @@
 // only (and can be told to make a start fail); another implementation can
 // really run the service commands (ops-sim does) without touching the
 // server. The manager is called from one worker thread, one call at a time;
-// status() may also be called from the server's I/O thread.
+// status() may also be called from the server's I/O thread. A manager that
+// runs processes must reap only its own (waitpid on their pids, never -1):
+// the server reaps the commands exec runs.
 //
 // Errors: the constructor throws std::runtime_error when the socket cannot
 // be bound or the root directory does not exist. Constructing a Server sets
