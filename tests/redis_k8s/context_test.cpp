@@ -1,0 +1,187 @@
+// RedisK8sCharm through ops::testing::Context/State, following the
+// reference charm's Scenario tests: each test is one dispatch from a State
+// to the State after it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "charm.hpp"
+#include "fake_workload.hpp"
+#include "ops/testing/context.hpp"
+#include "redis_k8s/fixture.hpp"
+
+namespace {
+
+using ops::testing::Container;
+using ops::testing::Relation;
+using ops::testing::State;
+using redis_k8s::FakeRedisWorkload;
+using redis_k8s::Service;
+
+constexpr const char* kFqdn = "redis-k8s-0.redis-k8s-endpoints.test-model.svc.cluster.local";
+const std::string kApp = "redis-k8s";
+
+class RedisContextTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    redis_k8s::RedisCharmCollaborators c;
+    c.workload = &redis;
+    c.fqdn = [] { return std::string(kFqdn); };
+    c.resolve = [](const std::string& host) {
+      if (host == kFqdn) return std::string("10.1.0.10");
+      if (host == "leader-host") return std::string("10.2.1.5");
+      throw ops::Error("cannot resolve host '" + host + "'");
+    };
+    ctx = std::make_unique<ops::testing::ContextBase>(
+        redis_k8s::make_redis_charm_factory(c), redis_test::source_file("metadata.yaml"),
+        redis_test::source_file("config.yaml"), redis_test::source_file("actions.yaml"));
+  }
+  static std::string flags(const std::string& password) {
+    return "--requirepass " + password + " --bind 0.0.0.0 --masterauth " + password +
+           " --replica-announce-ip " + kFqdn +
+           " --logfile /var/log/redis/redis-server.log --appendonly yes --dir /var/lib/redis/";
+  }
+  static Relation peers(ops::testing::Databag app_data = {}) {
+    return ops::testing::peer_relation("redis-peers", {}, std::move(app_data));
+  }
+  static std::vector<Container> containers(bool can_connect = true) {
+    return {Container{.name = "redis", .can_connect = can_connect},
+            Container{.name = "sentinel", .can_connect = can_connect}};
+  }
+
+  FakeRedisWorkload redis;
+  std::unique_ptr<ops::testing::ContextBase> ctx;
+};
+
+TEST_F(RedisContextTest, UpdateStatusSuccessLeader) {
+  redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
+  State out = ctx->run(ctx->on.update_status(), State{.leader = true, .relations = {peers()}});
+  EXPECT_EQ(out.unit_status, ops::ActiveStatus());
+  EXPECT_EQ(out.app_status, ops::ActiveStatus());
+  EXPECT_EQ(out.workload_version, "6.0.11");
+}
+
+TEST_F(RedisContextTest, UpdateStatusFailureLeader) {
+  State out = ctx->run(ctx->on.update_status(), State{.leader = true, .relations = {peers()}});
+  EXPECT_EQ(out.unit_status, ops::WaitingStatus("Waiting for Redis..."));
+  EXPECT_EQ(out.app_status, ops::WaitingStatus("Waiting for Redis..."));
+  EXPECT_EQ(out.workload_version, std::nullopt);
+}
+
+TEST_F(RedisContextTest, UpdateStatusNotLeader) {
+  redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
+  State out = ctx->run(ctx->on.update_status(), State{.relations = {peers()}});
+  EXPECT_EQ(out.unit_status, ops::ActiveStatus());
+  EXPECT_EQ(out.app_status, ops::UnknownStatus());
+  EXPECT_EQ(out.workload_version, "6.0.11");
+}
+
+TEST_F(RedisContextTest, ConfigChangedLeaderSuccess) {
+  redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
+  State out = ctx->run(
+      ctx->on.config_changed(),
+      State{.config = {{"enable-tls", false}},
+            .leader = true,
+            .relations = {peers({{"redis-password", "test-password"}, {"leader-host", kFqdn}})},
+            .containers = containers()});
+  ops::pebble::Plan plan = out.get_container("redis").plan();
+  EXPECT_EQ(plan.services.at("redis").command, "redis-server " + flags("test-password"));
+  EXPECT_EQ(out.get_container("redis").service_statuses.at("redis"),
+            ops::pebble::ServiceStatus::kActive);
+  EXPECT_EQ(out.get_container("sentinel").files.count("/etc/redis-server/sentinel.conf"), 1u);
+  EXPECT_EQ(out.unit_status, ops::ActiveStatus());
+  EXPECT_EQ(out.app_status, ops::ActiveStatus());
+  EXPECT_EQ(out.workload_version, "6.0.11");
+}
+
+TEST_F(RedisContextTest, ConfigChangedPebbleErrorDefers) {
+  State out =
+      ctx->run(ctx->on.config_changed(),
+               State{.leader = true, .relations = {peers()}, .containers = containers(false)});
+  EXPECT_TRUE(out.get_container("redis").plan().services.empty());
+  EXPECT_EQ(out.unit_status, ops::WaitingStatus("Waiting for Pebble in sentinel container"));
+  EXPECT_EQ(out.app_status, ops::UnknownStatus());
+  ASSERT_EQ(out.deferred.size(), 1u);
+  EXPECT_EQ(out.deferred[0].method_name, "on_config_changed");
+}
+
+TEST_F(RedisContextTest, FixServicesStoppedWithACurrentPlanAreStarted) {
+  // The state a kill between stop and start leaves: current layer, services inactive.
+  State in{.leader = true,
+           .relations = {peers({{"redis-password", "pw"}, {"leader-host", kFqdn}})},
+           .containers = containers()};
+  redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
+  State first = ctx->run(ctx->on.config_changed(), in);
+  State killed = first;
+  for (auto& c : killed.containers) {
+    for (auto& [name, status] : c.service_statuses) status = ops::pebble::ServiceStatus::kInactive;
+  }
+  State out = ctx->run(ctx->on.config_changed(), killed);
+  EXPECT_EQ(out.get_container("redis").plan(), first.get_container("redis").plan());
+  EXPECT_EQ(out.get_container("redis").service_statuses.at("redis"),
+            ops::pebble::ServiceStatus::kActive);
+  EXPECT_EQ(out.get_container("redis").service_statuses.at("redis_exporter"),
+            ops::pebble::ServiceStatus::kActive);
+  EXPECT_EQ(out.get_container("sentinel").service_statuses.at("sentinel"),
+            ops::pebble::ServiceStatus::kActive);
+}
+
+TEST_F(RedisContextTest, PasswordOnLeaderElected) {
+  Relation peer = peers();
+  State out = ctx->run(ctx->on.leader_elected(), State{.leader = true, .relations = {peer}});
+  const std::string password = out.get_relation(peer.id).local_app_data.at("redis-password");
+  EXPECT_THAT(password, ::testing::MatchesRegex("[A-Za-z0-9]{16}"));
+  EXPECT_EQ(out.get_relation(peer.id).local_app_data.at("leader-host"), kFqdn);
+  redis.set_sentinel_master("localhost", kApp, {{"ip", kFqdn}, {"flags", "master"}});
+  State again = ctx->run(ctx->on.leader_elected(), out);
+  EXPECT_EQ(again.get_relation(peer.id).local_app_data.at("redis-password"), password);
+}
+
+TEST_F(RedisContextTest, RelationChangedWritesMasterIpAndPort) {
+  Relation peer = peers({{"leader-host", "leader-host"}});
+  Relation wordpress{.endpoint = "redis", .remote_app_name = "wordpress"};
+  State out = ctx->run(ctx->on.relation_changed(wordpress, 0),
+                       State{.leader = true, .relations = {peer, wordpress}});
+  const auto& bag = out.get_relation(wordpress.id).local_unit_data;
+  EXPECT_EQ(bag.at("hostname"), "10.2.1.5");
+  EXPECT_EQ(bag.at("port"), "6379");
+}
+
+TEST_F(RedisContextTest, PebbleLayerOnRelationCreatedHasNoPassword) {
+  Relation peer = peers({{"leader-host", kFqdn}});
+  Relation wordpress{.endpoint = "redis", .remote_app_name = "wordpress"};
+  State out = ctx->run(ctx->on.relation_created(wordpress),
+                       State{.leader = true,
+                             .relations = {peer, wordpress},
+                             .containers = {Container{.name = "redis", .can_connect = true},
+                                            Container{.name = "sentinel"}}});
+  EXPECT_EQ(out.get_container("redis").plan().services.at("redis").command,
+            std::string("redis-server --bind 0.0.0.0 --replica-announce-ip ") + kFqdn +
+                " --protected-mode no --logfile /var/log/redis/redis-server.log --appendonly yes "
+                "--dir /var/lib/redis/");
+  EXPECT_EQ(out.get_relation(peer.id).local_app_data.at("enable-password"), "false");
+  EXPECT_EQ(out.get_relation(wordpress.id).local_app_data.at("leader-host"), kFqdn);
+}
+
+TEST_F(RedisContextTest, ForcedFailoverWhenUnitDepartedIsMaster) {
+  const std::string departing = "redis-k8s-1.redis-k8s-endpoints.test-model.svc.cluster.local";
+  redis.set_sentinel_master("localhost", kApp, {{"ip", departing}, {"flags", "master"}});
+  redis.accept_sentinel_writes("localhost", kApp, 1);
+  redis.accept_sentinel_writes(kFqdn, kApp, 1);
+  Relation peer = ops::testing::peer_relation(
+      "redis-peers", {{1, {}}}, {{"leader-host", "leader-host"}, {"redis-password", "password"}});
+  State out = ctx->run(ctx->on.relation_departed(peer, 1, 1),
+                       State{.leader = true, .relations = {peer}, .planned_units = 1});
+  using Cmd = FakeRedisWorkload::SentCommand;
+  EXPECT_THAT(redis.sent(),
+              ::testing::ElementsAre(
+                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
+                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
+                  Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"}},
+                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
+                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}},
+                  Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
+  EXPECT_EQ(out.get_relation(peer.id).local_app_data.at("leader-host"), departing);
+  EXPECT_EQ(out.unit_status, ops::ActiveStatus());
+}
+
+}  // namespace
