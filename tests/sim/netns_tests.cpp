@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <chrono>
 #include <thread>
 
@@ -132,6 +134,36 @@ TEST_F(SimPods, RunModeRunsServicesInThePodWithTheContainersFiles) {
   ok({"destroy"});
   EXPECT_FALSE(fs::exists(host_etc));
   EXPECT_FALSE(fs::exists(host_lib));
+}
+
+TEST_F(SimPods, DestroyLeftoversCleansUpAModelWhoseDirWasDeleted) {
+  const auto charm = write_charm("gone", "name: gone\ncontainers:\n  app: {}\n", "", "", "");
+  auto r = sim({"deploy", charm.string(), "--workloads", "run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto status = nlohmann::json::parse(ok({"status", "--format=json"}));
+  const std::string uuid = status["model"]["uuid"];
+  const auto pid_text = read(model_ / "units" / "gone-0" / "pebble" / "app" / "pebble.pid");
+  const pid_t daemon = std::stoi(pid_text);
+  ASSERT_EQ(::kill(daemon, 0), 0);
+  fs::remove_all(model_);  // forgotten without destroy
+  EXPECT_EQ(model_namespaces(uuid).size(), 2u);
+
+  r = sim({"destroy", "--leftovers"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("stopped Pebble daemon " + std::to_string(daemon) + "\n"));
+  EXPECT_THAT(r.out, HasSubstr("removed opssim-" + uuid.substr(0, 8) + "-*\n"));
+  EXPECT_TRUE(model_namespaces(uuid).empty());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto alive = [&] {
+    std::ifstream stat("/proc/" + std::to_string(daemon) + "/stat");
+    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto pos = content.rfind(')');
+    return !content.empty() && pos != std::string::npos && content[pos + 2] != 'Z';
+  };
+  while (alive() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(alive());
 }
 
 }  // namespace

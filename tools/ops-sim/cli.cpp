@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "output.hpp"
+#include "pods.hpp"
 #include "sim.hpp"
 #include "util.hpp"
 #include "workloads.hpp"
@@ -138,6 +139,10 @@ int cli_main(int argc, char** argv) {
   resolve->add_flag("--no-retry", no_retry, "Skip the failed hook instead of retrying it");
 
   auto* destroy = app.add_subcommand("destroy", "Remove the model and everything it created");
+  bool leftovers = false;
+  destroy->add_flag("--leftovers", leftovers,
+                    "Instead: remove the namespaces and Pebble daemons of every ops-sim model "
+                    "whose model dir is gone");
 
   auto* daemon_cmd = app.add_subcommand("pebble-daemon", "");
   daemon_cmd->group("");  // hidden: started by ops-sim itself
@@ -163,7 +168,8 @@ int cli_main(int argc, char** argv) {
     // Commands that change the model run one at a time per model.
     std::unique_ptr<ModelLock> lock;
     if (!status->parsed() && !show_unit_cmd->parsed() && !debug_log_cmd->parsed() &&
-        !(config->parsed() && config_values.empty() && resets.empty())) {
+        !(config->parsed() && config_values.empty() && resets.empty()) &&
+        !(destroy->parsed() && leftovers)) {
       lock = std::make_unique<ModelLock>(fs::absolute(model_dir), deploy->parsed());
     }
     if (deploy->parsed()) {
@@ -217,6 +223,11 @@ int cli_main(int argc, char** argv) {
     } else if (resolve->parsed()) {
       sim.resolve(unit, no_retry);
       report_errors(sim);
+    } else if (destroy->parsed() && leftovers) {
+      for (int pid : stop_orphan_pebble_daemons()) {
+        std::cout << "stopped Pebble daemon " << pid << "\n";
+      }
+      for (const auto& ns : sweep_leftover_networks()) std::cout << "removed " << ns << "\n";
     } else if (destroy->parsed()) {
       sim.destroy();
     }

@@ -92,10 +92,10 @@ int create_model_network(ModelDb& db) {
       const auto entry = kRegistryDir / std::to_string(x);
       if (fs::exists(entry)) {
         // Reuse a slot whose namespace no longer exists (a crashed model).
-        std::string owner = trim(read_file(entry));
+        const std::string owner = split(read_file(entry), '\n')[0];
         if (live.count(owner)) continue;
       }
-      write_file(entry, ns + "\n");
+      write_file(entry, ns + "\n" + db.dir().string() + "\n");
       index = x;
       break;
     }
@@ -168,8 +168,51 @@ void delete_network(const std::string& model_uuid, const std::string& subnet_ind
     RegistryLock lock;
     const auto entry = kRegistryDir / subnet_index;
     std::error_code ec;
-    if (fs::exists(entry) && trim(read_file(entry)) == prefix + "net") fs::remove(entry, ec);
+    if (fs::exists(entry) && split(read_file(entry), '\n')[0] == prefix + "net") {
+      fs::remove(entry, ec);
+    }
   }
+}
+
+std::vector<std::string> sweep_leftover_networks() {
+  std::vector<std::string> removed;
+  // Models whose registry entry points at a model dir that is gone.
+  std::set<std::string> live_prefixes;
+  if (fs::exists(kRegistryDir)) {
+    std::vector<std::pair<std::string, std::string>> dead;  // prefix, index
+    {
+      RegistryLock lock;
+      for (const auto& e : fs::directory_iterator(kRegistryDir)) {
+        if (e.path().filename() == ".lock") continue;
+        const auto lines = split(read_file(e.path()), '\n');
+        const std::string bridge = lines[0];
+        const std::string prefix = bridge.substr(0, bridge.size() - 3);  // "opssim-<id>-"
+        bool alive = false;
+        if (lines.size() > 1 && !lines[1].empty() && fs::exists(fs::path(lines[1]) / "model.db")) {
+          ModelDb db(fs::path(lines[1]) / "model.db");
+          alive = db.meta("bridge-netns").value_or("") == bridge;
+        }
+        if (alive) {
+          live_prefixes.insert(prefix);
+        } else {
+          dead.emplace_back(prefix, e.path().filename().string());
+        }
+      }
+    }
+    for (const auto& [prefix, index] : dead) {
+      delete_network(prefix.substr(7, 8), index);
+      removed.push_back(prefix + "*");
+    }
+  }
+  // Namespaces of models that never made it into the registry.
+  for (const auto& ns : existing_netns()) {
+    if (ns.rfind("opssim-", 0) != 0 || ns.size() < 16) continue;
+    const auto prefix = ns.substr(0, 16);  // "opssim-" + 8 + "-"
+    if (live_prefixes.count(prefix)) continue;
+    run_command({"ip", "netns", "delete", ns});
+    removed.push_back(ns);
+  }
+  return removed;
 }
 
 void delete_model_network(ModelDb& db) {

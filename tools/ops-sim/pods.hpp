@@ -46,6 +46,9 @@ void delete_netns(const std::string& name);
 void delete_network(const std::string& model_uuid, const std::string& subnet_index);
 // Deletes every namespace of the model and releases its subnet.
 void delete_model_network(ModelDb& db);
+// Deletes the namespaces and subnet registrations of models whose model
+// dir no longer exists (e.g. removed without destroy); returns what went.
+std::vector<std::string> sweep_leftover_networks();
 
 // The FQDN Kubernetes gives a unit's pod.
 std::string unit_fqdn(const std::string& unit_name, const std::string& model_name);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -220,6 +221,28 @@ void stop_pebble_daemons(ModelDb& db, const std::string& unit) {
     }
     if (process_alive(pid)) ::kill(pid, SIGKILL);
   }
+}
+
+std::vector<int> stop_orphan_pebble_daemons() {
+  std::vector<int> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    auto pid = parse_int(e.path().filename().string());
+    if (!pid || *pid == ::getpid()) continue;
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto args = split(cmd, '\0');
+    if (args.size() < 4 || args[1] != "pebble-daemon" ||
+        fs::path(args[0]).filename() != "ops-sim") {
+      continue;
+    }
+    for (size_t i = 2; i + 1 < args.size(); ++i) {
+      if (args[i] == "--socket" && !fs::exists(fs::path(args[i + 1]).parent_path())) {
+        ::kill(static_cast<pid_t>(*pid), SIGTERM);
+        out.push_back(static_cast<int>(*pid));
+      }
+    }
+  }
+  return out;
 }
 
 void remove_created_mountpoints(ModelDb& db) {

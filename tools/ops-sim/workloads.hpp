@@ -45,6 +45,9 @@ void start_pebble_daemons(ModelDb& db, const std::string& unit, const std::strin
 void stop_pebble_daemons(ModelDb& db, const std::string& unit);
 // Removes the empty host directories created as mountpoints for the model.
 void remove_created_mountpoints(ModelDb& db);
+// Stops Pebble daemons whose socket no longer exists (their model dir was
+// removed without destroy); returns their pids.
+std::vector<int> stop_orphan_pebble_daemons();
 // Runs a Pebble daemon in the foreground until SIGTERM; returns exit code.
 int pebble_daemon_main(const PebbleDaemonOptions& options);
 // Whether this build includes the Pebble server.
