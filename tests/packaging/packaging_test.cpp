@@ -20,7 +20,7 @@ namespace {
 
 fs::path binary_dir() {
   const char* dir = std::getenv("OPS_BINARY_DIR");
-  return dir ? fs::path(dir) : fs::current_path();
+  return dir ? fs::path(dir) : fs::path(OPS_PACKAGING_BINARY_DIR);
 }
 fs::path source_dir() {
   const char* dir = std::getenv("OPS_SOURCE_DIR");
