@@ -110,6 +110,14 @@ int cli_main(int argc, char** argv) {
   remove_relation->add_option("a", a, "APP[:ENDPOINT] or relation id")->required();
   remove_relation->add_option("b", b, "APP[:ENDPOINT]");
 
+  auto* refresh = app.add_subcommand("refresh", "Replace an application's charm (upgrade-charm)");
+  refresh->add_option("app", app_name)->required();
+  refresh->add_option("--path", charm, "Charm directory or .charm file")->required();
+
+  auto* attach = app.add_subcommand("attach-resource", "Replace resources (upgrade-charm)");
+  attach->add_option("app", app_name)->required();
+  attach->add_option("resources", resources, "NAME=PATH ...")->required();
+
   auto* config = app.add_subcommand("config", "Show or set an application's config");
   config->add_option("app", app_name)->required();
   config->add_option("values", config_values, "key=value ...");
@@ -187,6 +195,12 @@ int cli_main(int argc, char** argv) {
       report_errors(sim);
     } else if (remove_relation->parsed()) {
       sim.remove_relation(a, b);
+      report_errors(sim);
+    } else if (refresh->parsed()) {
+      sim.refresh(app_name, charm);
+      report_errors(sim);
+    } else if (attach->parsed()) {
+      sim.attach_resource(app_name, resources);
       report_errors(sim);
     } else if (config->parsed()) {
       if (config_values.empty() && resets.empty()) {

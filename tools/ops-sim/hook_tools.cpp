@@ -991,7 +991,8 @@ void credential_get(Ctx&, const std::vector<std::string>&) {
   throw ToolError("cannot access cloud credentials: ops-sim has no cloud");
 }
 
-void juju_reboot(Ctx&, const std::vector<std::string>&) {
+void juju_reboot(Ctx&, const std::vector<std::string>& argv) {
+  parse_args(argv, {{{"now", false}}});
   throw ToolError("juju-reboot is not supported on Kubernetes models");
 }
 

@@ -84,6 +84,71 @@ bool json_type_matches(const nlohmann::json& v, const std::string& type) {
   return true;
 }
 
+// Unpacks a charm dir or .charm into `staging` and reads its metadata.
+CharmInfo unpack_charm(const fs::path& source, const std::string& shown, const fs::path& staging) {
+  if (fs::is_directory(source)) {
+    copy_tree(source, staging);
+  } else {
+    fs::create_directories(staging);
+    auto r = run_command({"unzip", "-qq", "-o", source.string(), "-d", staging.string()});
+    if (r.exit_code != 0) {
+      throw SimError("invalid charm archive \"" + shown +
+                     "\": " + (trim(r.err).empty() ? "unzip failed" : trim(r.err)));
+    }
+  }
+  CharmInfo info;
+  try {
+    info = CharmInfo::load(staging);
+  } catch (const SimError& e) {
+    throw SimError("invalid charm \"" + shown + "\": " + e.what());
+  }
+  const auto dispatch = staging / "dispatch";
+  if (!(fs::exists(dispatch) && ::access(dispatch.c_str(), X_OK) == 0) &&
+      !fs::is_directory(staging / "hooks")) {
+    throw SimError("invalid charm \"" + shown + "\": no executable dispatch");
+  }
+  return info;
+}
+
+// Checks "NAME=PATH" resource arguments against the charm.
+std::map<std::string, fs::path> check_resources(const CharmInfo& info,
+                                                const std::vector<std::string>& resources) {
+  std::map<std::string, fs::path> out;
+  for (const auto& kv : resources) {
+    auto [k, v] = parse_key_value(kv, "resource");
+    const auto* meta = info.resource(k);
+    if (!meta) throw SimError("charm \"" + info.name + "\" has no resource \"" + k + "\"");
+    if (!fs::exists(v)) throw SimError("resource \"" + k + "\": " + v + " not found");
+    if (meta->type == "oci-image" && !fs::is_directory(v)) {
+      throw SimError("resource \"" + k +
+                     "\" is an oci-image: give a directory to lay over the "
+                     "container's filesystem");
+    }
+    if (meta->type == "file" && !fs::is_regular_file(v)) {
+      throw SimError("resource \"" + k + "\" is a file resource: " + v + " is not a file");
+    }
+    out[k] = fs::absolute(v);
+  }
+  return out;
+}
+
+// Copies file resources under resource_dir and records every resource's path.
+void store_resources(const CharmInfo& info, const std::map<std::string, fs::path>& paths,
+                     const fs::path& resource_dir, AppRow& app) {
+  for (const auto& [name, path] : paths) {
+    const auto* meta = info.resource(name);
+    if (meta->type == "file") {
+      const auto target = resource_dir / name /
+                          (meta->filename.empty() ? path.filename().string() : meta->filename);
+      fs::create_directories(target.parent_path());
+      fs::copy_file(path, target, fs::copy_options::overwrite_existing);
+      app.resources[name] = target.string();
+    } else {
+      app.resources[name] = path.string();
+    }
+  }
+}
+
 }  // namespace
 
 Simulator::Simulator(SimOptions options) : options_(std::move(options)) {}
@@ -210,27 +275,7 @@ void Simulator::deploy(const std::string& charm, std::string app_name, int units
     std::error_code ec;
     fs::remove_all(staging, ec);
   });
-  if (fs::is_directory(source)) {
-    copy_tree(source, staging);
-  } else {
-    fs::create_directories(staging);
-    auto r = run_command({"unzip", "-qq", "-o", source.string(), "-d", staging.string()});
-    if (r.exit_code != 0) {
-      throw SimError("invalid charm archive \"" + charm +
-                     "\": " + (trim(r.err).empty() ? "unzip failed" : trim(r.err)));
-    }
-  }
-  CharmInfo info;
-  try {
-    info = CharmInfo::load(staging);
-  } catch (const SimError& e) {
-    throw SimError("invalid charm \"" + charm + "\": " + e.what());
-  }
-  const auto dispatch = staging / "dispatch";
-  if (!(fs::exists(dispatch) && ::access(dispatch.c_str(), X_OK) == 0) &&
-      !fs::is_directory(staging / "hooks")) {
-    throw SimError("invalid charm \"" + charm + "\": no executable dispatch");
-  }
+  const CharmInfo info = unpack_charm(source, charm, staging);
   if (app_name.empty()) app_name = info.name;
   if (!std::regex_match(app_name, kAppName)) {
     throw SimError("invalid application name \"" + app_name + "\"");
@@ -242,22 +287,7 @@ void Simulator::deploy(const std::string& charm, std::string app_name, int units
     auto [k, v] = parse_key_value(kv, "config value");
     app.config[k] = info.convert_config_value(k, v);
   }
-  std::map<std::string, fs::path> resource_paths;
-  for (const auto& kv : resources) {
-    auto [k, v] = parse_key_value(kv, "resource");
-    const auto* meta = info.resource(k);
-    if (!meta) throw SimError("charm \"" + info.name + "\" has no resource \"" + k + "\"");
-    if (!fs::exists(v)) throw SimError("resource \"" + k + "\": " + v + " not found");
-    if (meta->type == "oci-image" && !fs::is_directory(v)) {
-      throw SimError("resource \"" + k +
-                     "\" is an oci-image: give a directory to lay over the "
-                     "container's filesystem");
-    }
-    if (meta->type == "file" && !fs::is_regular_file(v)) {
-      throw SimError("resource \"" + k + "\" is a file resource: " + v + " is not a file");
-    }
-    resource_paths[k] = fs::absolute(v);
-  }
+  const auto resource_paths = check_resources(info, resources);
 
   if (!db_) db_ = ModelDb::open(dir, true);
   auto& db = *db_;
@@ -299,18 +329,7 @@ void Simulator::deploy(const std::string& charm, std::string app_name, int units
     std::error_code ec;
     fs::remove_all(resource_dir, ec);
   });
-  for (const auto& [name, path] : resource_paths) {
-    const auto* meta = info.resource(name);
-    if (meta->type == "file") {
-      const auto target = resource_dir / name /
-                          (meta->filename.empty() ? path.filename().string() : meta->filename);
-      fs::create_directories(target.parent_path());
-      fs::copy_file(path, target, fs::copy_options::overwrite_existing);
-      app.resources[name] = target.string();
-    } else {
-      app.resources[name] = path.string();
-    }
-  }
+  store_resources(info, resource_paths, resource_dir, app);
 
   std::vector<std::string> unit_names;
   {
@@ -622,6 +641,84 @@ void Simulator::resolve(const std::string& unit_name, bool no_retry) {
     unit.agent_status = "idle";
     unit.error_hook.clear();
     db.update_unit(unit);
+    tx.commit();
+  }
+  run_queue();
+}
+
+void Simulator::refresh(const std::string& app_name, const std::string& charm) {
+  auto& db = open_existing();
+  auto app = db.require_app(app_name);
+  const fs::path source = fs::absolute(charm);
+  if (!fs::exists(source)) throw SimError("charm \"" + charm + "\" not found");
+  const auto staging = db.dir() / "charms" / (".staging-" + random_hex(8));
+  ProvisionGuard guard;
+  guard.undo.push_back([staging] {
+    std::error_code ec;
+    fs::remove_all(staging, ec);
+  });
+  const CharmInfo info = unpack_charm(source, charm, staging);
+  if (info.name != app.charm.name) {
+    throw SimError("cannot refresh \"" + app_name + "\" (charm \"" + app.charm.name +
+                   "\") with charm \"" + info.name + "\"");
+  }
+  for (const auto& [key, value] : app.config.items()) {
+    if (!info.option(key)) {
+      throw SimError("the new charm has no option \"" + key + "\", which is set; reset it first");
+    }
+  }
+  // Each unit gets the new files; its .unit-state.db (the charm's state) stays.
+  for (const auto& u : db.units(app_name)) {
+    for (const auto& entry : fs::directory_iterator(u.charm_dir)) {
+      if (entry.path().filename() != ".unit-state.db") fs::remove_all(entry.path());
+    }
+    fs::copy(staging, u.charm_dir,
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks |
+                 fs::copy_options::overwrite_existing);
+  }
+  fs::remove_all(app.charm_dir);
+  fs::rename(staging, app.charm_dir);
+  guard.dismissed = true;
+  app.charm = info;
+  {
+    SQLite::Transaction tx(db.sql());
+    db.update_app(app);
+    for (const auto& u : db.units(app_name)) {
+      if (u.dying) continue;
+      for (const char* hook : {"upgrade-charm", "config-changed"}) {
+        HookSpec h;
+        h.unit = u.name;
+        h.hook = hook;
+        db.enqueue(h);
+      }
+    }
+    tx.commit();
+  }
+  run_queue();
+}
+
+void Simulator::attach_resource(const std::string& app_name,
+                                const std::vector<std::string>& resources) {
+  auto& db = open_existing();
+  auto app = db.require_app(app_name);
+  if (resources.empty()) throw SimError("no resource given (NAME=PATH)");
+  const auto paths = check_resources(app.charm, resources);
+  store_resources(app.charm, paths, db.dir() / "resources" / app_name, app);
+  for (const auto& c : app.charm.containers) {
+    if (c.resource.empty() || !paths.count(c.resource)) continue;
+    for (const auto& u : db.units(app_name))
+      copy_tree(paths.at(c.resource), container_root(db, u.name, c.name));
+  }
+  {
+    SQLite::Transaction tx(db.sql());
+    db.update_app(app);
+    for (const auto& u : db.units(app_name)) {
+      if (u.dying) continue;
+      HookSpec h;
+      h.unit = u.name;
+      h.hook = "upgrade-charm";
+      db.enqueue(h);
+    }
     tx.commit();
   }
   run_queue();

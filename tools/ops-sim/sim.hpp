@@ -49,6 +49,11 @@ class Simulator {
                        const std::vector<std::string>& params);
   void trigger(const std::string& unit, const std::string& hook);
   void resolve(const std::string& unit, bool no_retry);
+  // Replaces an app's charm (same charm name) in every unit, keeping each
+  // unit's state, and queues upgrade-charm and config-changed.
+  void refresh(const std::string& app, const std::string& charm);
+  // Replaces resources ("NAME=PATH") and queues upgrade-charm, as Juju does.
+  void attach_resource(const std::string& app, const std::vector<std::string>& resources);
   // Removes every namespace, process, mount and file of the model.
   void destroy();
   // Runs whatever is queued; returns the number of failed hooks.
