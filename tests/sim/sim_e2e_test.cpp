@@ -380,7 +380,8 @@ requires:
   upstream:
     interface: up
 )",
-                  "options:\n  size:\n    type: int\n    default: 3\n  name:\n    type: string\n",
+                  "options:\n  size:\n    type: int\n    default: 3\n  name:\n    type: string\n"
+                  "  label:\n    type: string\n",
                   "", "OUT='" + (root_ / "probe.out").string() + "'\n" + R"SH(
 [ "$JUJU_DISPATCH_PATH" = hooks/update-status ] || exit 0
 {
@@ -418,14 +419,14 @@ EOT
   relation-ids ring --bogus; echo "rc=$?"
 } > "$OUT" 2>&1
 )SH");
-  ok({"deploy", charm.string(), "--workloads", "simulate"});
+  ok({"deploy", charm.string(), "--workloads", "simulate", "--config", "size=5", "label=x y"});
   ok({"trigger", "probe/0", "update-status"});
   EXPECT_EQ(
       read(root_ / "probe.out"),
       "env: sim 3.6.0 update-status\n"
-      "{\"size\":3}\n"
-      "{\"name\":null,\"size\":3}\n"
-      "3\n"
+      "{\"label\":\"x y\",\"size\":5}\n"
+      "{\"label\":\"x y\",\"name\":null,\"size\":5}\n"
+      "5\n"
       "true\n"
       "[\"ring:0\"]\n"
       "[]\n"

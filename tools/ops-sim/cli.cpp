@@ -92,8 +92,8 @@ int cli_main(int argc, char** argv) {
   deploy->add_option("charm", charm, "Charm directory or .charm file")->required();
   deploy->add_option("--app", app_name, "Application name (default: the charm's name)");
   deploy->add_option("-n,--num-units", units, "Number of units");
-  deploy->add_option("--config", config_values, "Config value key=value")->allow_extra_args(false);
-  deploy->add_option("--resource", resources, "Resource NAME=PATH")->allow_extra_args(false);
+  deploy->add_option("--config", config_values, "Config values key=value ...");
+  deploy->add_option("--resource", resources, "Resources NAME=PATH ...");
 
   auto* add_unit = app.add_subcommand("add-unit", "Add units to an application");
   add_unit->add_option("app", app_name)->required();

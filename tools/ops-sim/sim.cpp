@@ -227,6 +227,8 @@ void Simulator::provision_unit(const AppRow& app, int number, ProvisionGuard& gu
       }
     }
     fs::create_directories(location);
+    // Like a Kubernetes volume, writable by the workload's user whoever it is.
+    fs::permissions(location, fs::perms::all);
     SQLite::Statement ins(db.sql(), "INSERT INTO storage VALUES (?, ?, ?, ?)");
     ins.bind(1, s.name + "/" + std::to_string(next));
     ins.bind(2, name);

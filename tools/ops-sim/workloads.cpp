@@ -562,10 +562,11 @@ class RunServiceManager : public ops::pebble_server::ServiceManager {
       ::dup2(null_fd, 0);
       ::dup2(log_fd, 1);
       ::dup2(log_fd, 2);
+      // chdir first: the service user may not be able to reach the rootfs path.
+      if (::chdir(cwd.c_str()) != 0) _exit(126);
       if (as_user) {
         if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) _exit(126);
       }
-      if (::chdir(cwd.c_str()) != 0) _exit(126);
       ::execve(program.c_str(), argv.data(), envp.data());
       _exit(127);
     }
