@@ -63,7 +63,8 @@ case "$JUJU_DISPATCH_PATH" in
     status-set maintenance installing
     application-version-set 1.0 ;;
   hooks/leader-elected)
-    relation-set -r "$(peer)" --app "leader=$JUJU_UNIT_NAME" ;;
+    relation-set -r "$(peer)" --app "leader=$JUJU_UNIT_NAME"
+    refresh ;;
   hooks/config-changed)
     status-set maintenance configuring
     relation-set -r "$(peer)" "mode=$(config-get mode)"
@@ -238,8 +239,8 @@ TEST_F(SimE2E, RemovingTheLeaderMovesLeadership) {
   ok({"remove-unit", "kv/0"});
   EXPECT_THAT(
       take_hooks(),
-      ElementsAre("kv/1 hooks/leader-elected", "kv/1 hooks/cluster-relation-departed kv/0",
-                  "kv/2 hooks/cluster-relation-departed kv/0",
+      ElementsAre("kv/1 hooks/cluster-relation-departed kv/0",
+                  "kv/2 hooks/cluster-relation-departed kv/0", "kv/1 hooks/leader-elected",
                   "kv/0 hooks/cluster-relation-departed kv/1",
                   "kv/0 hooks/cluster-relation-departed kv/2", "kv/0 hooks/cluster-relation-broken",
                   "kv/0 hooks/stop", "kv/0 hooks/remove", "kv/2 hooks/cluster-relation-changed"));

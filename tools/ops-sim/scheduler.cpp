@@ -155,12 +155,19 @@ void enqueue_unit_removal(ModelDb& db, const std::string& unit_name) {
   auto unit = db.require_unit(unit_name);
   unit.dying = true;
   db.update_unit(unit);
-  const auto app = db.require_app(unit.app);
+  // Leadership moves at once (the dying unit is no longer leader, the new
+  // one is, for is-leader); leader-elected runs after the remaining units
+  // have seen the leader depart, as when Juju's lease runs out.
+  auto app = db.require_app(unit.app);
+  std::string new_leader;
   if (app.leader == unit_name) {
     auto others = live_units(db, unit.app);
-    elect_leader(db, unit.app, others.empty() ? "" : others.front().name);
+    new_leader = others.empty() ? "" : others.front().name;
+    app.leader = new_leader;
+    db.update_app(app);
   }
-  for (const auto& rel : db.relations()) {
+  const auto relations = db.relations();
+  for (const auto& rel : relations) {
     if (rel.broken || !rel.involves(unit.app)) continue;
     for (const auto& other : live_units(db, rel.remote_app_of(unit.app))) {
       const auto seen = db.members(rel.id, other.name);
@@ -168,6 +175,10 @@ void enqueue_unit_removal(ModelDb& db, const std::string& unit_name) {
         db.enqueue(relation_hook(other, rel, "departed", unit_name, unit_name));
       }
     }
+  }
+  if (!new_leader.empty()) db.enqueue(simple_hook(new_leader, "leader-elected"));
+  for (const auto& rel : relations) {
+    if (rel.broken || !rel.involves(unit.app)) continue;
     for (const auto& m : db.members(rel.id, unit_name)) {
       db.enqueue(relation_hook(unit, rel, "departed", m, unit_name));
     }

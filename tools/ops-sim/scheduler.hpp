@@ -29,7 +29,8 @@ void enqueue_unit_start(ModelDb& db, const std::string& unit_name);
 void enqueue_relation_added(ModelDb& db, int relation_id);
 // departed and broken on both sides, then the relation's removal.
 void enqueue_relation_removed(ModelDb& db, int relation_id);
-// Departed on the unit's peers and remote units, departed/broken/stop/remove
+// Departed on the unit's peers and remote units, leader-elected on the new
+// leader when the unit led, departed/broken/stop/remove
 // on the unit itself, then its removal; moves leadership when needed.
 void enqueue_unit_removal(ModelDb& db, const std::string& unit_name);
 // Makes `unit_name` the leader of its app and queues leader-elected on it.

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -313,14 +314,43 @@ std::vector<std::pair<std::string, std::string>> container_mounts(const fs::path
   return mounts;
 }
 
+// The Pebble server records the owner a charm asks for on make-dir and push
+// but creates files as root; a service that runs as a user gets the
+// root-owned files of the container's mounted directories, as the charm's
+// chown would have given them in a real container.
+void give_to_user(const std::vector<std::pair<std::string, std::string>>& mounts, uid_t uid,
+                  gid_t gid) {
+  auto adopt = [&](const fs::path& p) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) == 0 && st.st_uid == 0) (void)!::lchown(p.c_str(), uid, gid);
+  };
+  for (const auto& [src, dst] : mounts) {
+    adopt(src);
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(src, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      adopt(it->path());
+    }
+  }
+}
+
 // Runs services as processes (see workloads.hpp).
 class RunServiceManager : public ops::pebble_server::ServiceManager {
  public:
   RunServiceManager(std::string root, std::string log_dir, std::string mountpoints_file)
       : root_(std::move(root)),
         log_dir_(std::move(log_dir)),
-        mountpoints_file_(std::move(mountpoints_file)) {}
-  ~RunServiceManager() override { stop_all(); }
+        mountpoints_file_(std::move(mountpoints_file)),
+        owner_sync_([this] { sync_owners(); }) {}
+  ~RunServiceManager() override {
+    stop_all();
+    {
+      std::lock_guard lock(owner_mu_);
+      closing_ = true;
+    }
+    owner_cv_.notify_all();
+    owner_sync_.join();
+  }
 
   void start(const std::string& name, const pebble::Service& service) override {
     std::unique_lock lock(mu_);
@@ -539,6 +569,11 @@ class RunServiceManager : public ops::pebble_server::ServiceManager {
     }
     const auto cwd = service.working_dir.value_or(root_);
     const auto mounts = container_mounts(root_, mountpoints_file_);
+    if (as_user) {
+      give_to_user(mounts, uid, gid);
+      std::lock_guard lock(owner_mu_);
+      owners_[name] = {uid, gid};
+    }
     const auto log = (fs::path(log_dir_) / (name + ".log")).string();
     int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) throw std::runtime_error("cannot open " + log + ": " + std::strerror(errno));
@@ -574,11 +609,31 @@ class RunServiceManager : public ops::pebble_server::ServiceManager {
     return pid;
   }
 
+  // Files the charm pushes later (e.g. a rewritten sentinel.conf) are root's
+  // again: hand them to the users of the services every 200 ms.
+  void sync_owners() {
+    std::unique_lock lock(owner_mu_);
+    while (!closing_) {
+      owner_cv_.wait_for(lock, std::chrono::milliseconds(200));
+      if (closing_ || owners_.empty()) continue;
+      const auto owners = owners_;
+      lock.unlock();
+      const auto mounts = container_mounts(root_, mountpoints_file_);
+      for (const auto& [name, ids] : owners) give_to_user(mounts, ids.first, ids.second);
+      lock.lock();
+    }
+  }
+
   std::string root_;
   std::string log_dir_;
   std::string mountpoints_file_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Proc>> procs_;
+  std::mutex owner_mu_;
+  std::condition_variable owner_cv_;
+  bool closing_ = false;
+  std::map<std::string, std::pair<uid_t, gid_t>> owners_;  // service -> its user
+  std::thread owner_sync_;                                 // last: starts after the members it uses
 };
 
 int g_signal_pipe[2] = {-1, -1};
