@@ -245,6 +245,9 @@ TEST_F(SimE2E, RemovingTheLeaderMovesLeadership) {
                   "kv/0 hooks/cluster-relation-departed kv/2", "kv/0 hooks/cluster-relation-broken",
                   "kv/0 hooks/stop", "kv/0 hooks/remove", "kv/2 hooks/cluster-relation-changed"));
   EXPECT_EQ(ok({"run", "kv/2", "get-leader"}), "leader: kv/1\n");
+  ok({"trigger", "kv", "update-status"});
+  EXPECT_THAT(take_hooks(), ElementsAre("kv/2 actions/get-leader", "kv/1 hooks/update-status",
+                                        "kv/2 hooks/update-status"));
   const auto status = nlohmann::json::parse(ok({"status", "--format=json"}));
   const auto& units = status["applications"]["kv"]["units"];
   ASSERT_EQ(units.size(), 2u);

@@ -138,8 +138,8 @@ int cli_main(int argc, char** argv) {
   debug_log_cmd->add_option("--include", include, "Only this unit or application");
   debug_log_cmd->add_option("--level", level, "Minimum level (DEBUG, INFO, WARNING, ERROR)");
 
-  auto* trigger = app.add_subcommand("trigger", "Run a hook on a unit (e.g. update-status)");
-  trigger->add_option("unit", unit, "APP/N")->required();
+  auto* trigger = app.add_subcommand("trigger", "Run a hook on a unit or every unit of an app");
+  trigger->add_option("unit", unit, "APP/N or APP")->required();
   trigger->add_option("hook", hook)->required();
 
   auto* resolve = app.add_subcommand("resolve", "Retry the failed hook of a unit in error");

@@ -603,28 +603,42 @@ ActionRow Simulator::run_action(const std::string& unit_name, const std::string&
   return scheduler.run_action(unit_name, action, values);
 }
 
-void Simulator::trigger(const std::string& unit_name, const std::string& hook) {
+void Simulator::trigger(const std::string& target, const std::string& hook) {
   auto& db = open_existing();
-  const auto unit = db.require_unit(unit_name);
-  const auto app = db.require_app(unit.app);
-  std::set<std::string> allowed = {
-      "install",        "start",         "stop",           "config-changed",
-      "update-status",  "upgrade-charm", "leader-elected", "leader-settings-changed",
-      "collect-metrics"};
-  for (const auto& c : app.charm.containers) allowed.insert(c.name + "-pebble-ready");
-  if (!allowed.count(hook)) {
-    std::vector<std::string> names(allowed.begin(), allowed.end());
-    throw SimError("cannot trigger \"" + hook + "\" on " + unit_name + ": expected one of " +
-                   join(names, ", "));
+  // "app/N" is one unit; "app" is every live unit of the app.
+  std::vector<UnitRow> units;
+  if (target.find('/') != std::string::npos) {
+    units.push_back(db.require_unit(target));
+  } else {
+    for (auto& u : db.units(db.require_app(target).name)) {
+      if (!u.dying) units.push_back(u);
+    }
   }
-  if (hook == "leader-elected" && app.leader != unit_name) {
-    throw SimError("cannot trigger leader-elected on " + unit_name + ": it is not the leader");
+  for (const auto& unit : units) {
+    const auto app = db.require_app(unit.app);
+    std::set<std::string> allowed = {
+        "install",        "start",         "stop",           "config-changed",
+        "update-status",  "upgrade-charm", "leader-elected", "leader-settings-changed",
+        "collect-metrics"};
+    for (const auto& c : app.charm.containers) allowed.insert(c.name + "-pebble-ready");
+    if (!allowed.count(hook)) {
+      std::vector<std::string> names(allowed.begin(), allowed.end());
+      throw SimError("cannot trigger \"" + hook + "\" on " + target + ": expected one of " +
+                     join(names, ", "));
+    }
+    if (hook == "leader-elected" && app.leader != unit.name) {
+      throw SimError("cannot trigger leader-elected on " + unit.name + ": it is not the leader");
+    }
   }
-  HookSpec h;
-  h.unit = unit_name;
-  h.hook = hook;
-  if (hook.ends_with("-pebble-ready")) h.workload = hook.substr(0, hook.size() - 13);
-  db.enqueue(h);
+  SQLite::Transaction tx(db.sql());
+  for (const auto& unit : units) {
+    HookSpec h;
+    h.unit = unit.name;
+    h.hook = hook;
+    if (hook.ends_with("-pebble-ready")) h.workload = hook.substr(0, hook.size() - 13);
+    db.enqueue(h);
+  }
+  tx.commit();
   run_queue();
 }
 

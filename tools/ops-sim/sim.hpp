@@ -47,7 +47,9 @@ class Simulator {
   // Runs an action; params are "k=v" with YAML-typed values.
   ActionRow run_action(const std::string& unit, const std::string& action,
                        const std::vector<std::string>& params);
-  void trigger(const std::string& unit, const std::string& hook);
+  // Runs a hook (update-status, config-changed, ...) on "app/N" or on every
+  // unit of "app".
+  void trigger(const std::string& target, const std::string& hook);
   void resolve(const std::string& unit, bool no_retry);
   // Replaces an app's charm (same charm name) in every unit, keeping each
   // unit's state, and queues upgrade-charm and config-changed.
