@@ -136,6 +136,36 @@ TEST_F(SimPods, RunModeRunsServicesInThePodWithTheContainersFiles) {
   EXPECT_FALSE(fs::exists(host_lib));
 }
 
+TEST_F(SimPods, AFailedDeployRemovesItsNamespacesAndFiles) {
+  auto registry = [] {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/run/ops-sim/subnets", ec)) {
+      out.push_back(e.path().filename().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto all_namespaces = [] { return ops_sim::run_command({"ip", "netns", "list"}).out; };
+  const auto namespaces_before = all_namespaces();
+  const auto registry_before = registry();
+  const auto charm = write_charm("long", "name: long\ncontainers:\n  app: {}\n", "", "", "");
+  // A model dir so deep that the Pebble socket path cannot be bound: the
+  // failure comes after the pods were made.
+  const auto normal_model = model_;
+  model_ = root_ / std::string(100, 'm');
+  auto r = sim({"deploy", charm.string(), "-n", "2", "--workloads", "run"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, ::testing::MatchesRegex("ERROR the Pebble socket path of long/0 container "
+                                             "\"app\" is [0-9]+ characters, more than a unix "
+                                             "socket allows \\(107\\): use a shorter "
+                                             "--model-dir\n"));
+  EXPECT_FALSE(fs::exists(model_));
+  model_ = normal_model;
+  EXPECT_EQ(all_namespaces(), namespaces_before);
+  EXPECT_EQ(registry(), registry_before);
+}
+
 TEST_F(SimPods, DestroyLeftoversCleansUpAModelWhoseDirWasDeleted) {
   const auto charm = write_charm("gone", "name: gone\ncontainers:\n  app: {}\n", "", "", "");
   auto r = sim({"deploy", charm.string(), "--workloads", "run"});

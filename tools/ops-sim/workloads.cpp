@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,6 +138,12 @@ void start_pebble_daemons(ModelDb& db, const std::string& unit, const std::strin
     fs::create_directories(dir);
     const auto socket = (dir / "pebble.socket").string();
     const auto pid_file = (dir / "pebble.pid").string();
+    if (socket.size() >= sizeof(sockaddr_un{}.sun_path)) {
+      throw SimError(
+          "the Pebble socket path of " + unit + " container \"" + c.name + "\" is " +
+          std::to_string(socket.size()) + " characters, more than a unix socket allows (" +
+          std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + "): use a shorter --model-dir");
+    }
     std::error_code ec;
     fs::remove(socket, ec);
     fs::remove(pid_file, ec);
@@ -164,6 +171,7 @@ void start_pebble_daemons(ModelDb& db, const std::string& unit, const std::strin
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     const auto log = (dir / "pebble.log").string();
+    fs::remove(log, ec);
     pid_t child = ::fork();
     if (child < 0) throw SimError(std::string("fork: ") + std::strerror(errno));
     if (child == 0) {
@@ -183,6 +191,18 @@ void start_pebble_daemons(ModelDb& db, const std::string& unit, const std::strin
     ::waitpid(child, &status, 0);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (!fs::exists(socket) || !fs::exists(pid_file)) {
+      // A daemon that failed says so in its log and exits: do not wait it out.
+      std::string early;
+      if (fs::exists(log) && fs::file_size(log) > 0) {
+        try {
+          early = read_file(log);
+        } catch (const SimError&) {
+        }
+      }
+      if (early.rfind("ERROR", 0) == 0) {
+        throw SimError("the Pebble daemon of " + unit + " container \"" + c.name +
+                       "\" did not start: " + trim(early));
+      }
       if (std::chrono::steady_clock::now() > deadline) {
         std::string output;
         try {
