@@ -37,6 +37,9 @@ storage:
     location: /srv/data
 )",
                                  "", "", "OUT='" + (root_ / "ready.out").string() + "'\n" + R"SH(
+if [ "$JUJU_DISPATCH_PATH" = hooks/web-pebble-custom-notice ]; then
+  echo "notice: $JUJU_WORKLOAD_NAME $JUJU_NOTICE_TYPE $JUJU_NOTICE_KEY $JUJU_NOTICE_ID" >> "$OUT.notices"
+fi
 if [ "$JUJU_DISPATCH_PATH" = hooks/web-pebble-ready ]; then
   {
     echo "workload: $JUJU_WORKLOAD_NAME"
@@ -82,6 +85,17 @@ fi
   EXPECT_TRUE(services[0].is_running());
   client->push("/etc/web/site.conf", "listen 80\n", {.make_dirs = true});
   EXPECT_EQ(read(rootfs / "etc" / "web" / "site.conf"), "listen 80\n");
+
+  // A custom notice becomes a pebble-custom-notice hook, once.
+  const auto notice_id = client->notify("custom", "example.com/reload");
+  take_hooks();
+  ok({"trigger", "web/0", "update-status"});
+  ok({"trigger", "web/0", "update-status"});
+  EXPECT_THAT(take_hooks(),
+              ElementsAre("web/0 hooks/update-status", "web/0 hooks/web-pebble-custom-notice",
+                          "web/0 hooks/update-status"));
+  EXPECT_EQ(read(root_ / "ready.out.notices"),
+            "notice: web custom example.com/reload " + notice_id + "\n");
 
   // A new unit gets its own server; removing a unit stops it.
   ok({"add-unit", "web"});

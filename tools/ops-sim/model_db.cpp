@@ -77,6 +77,9 @@ nlohmann::json hook_to_json(const HookSpec& h) {
           {"secret_label", h.secret_label},
           {"secret_revision", h.secret_revision},
           {"storage_id", h.storage_id},
+          {"notice_id", h.notice_id},
+          {"notice_type", h.notice_type},
+          {"notice_key", h.notice_key},
           {"internal", h.internal}};
 }
 
@@ -97,6 +100,9 @@ HookSpec hook_from_json(long long id, const nlohmann::json& j) {
   h.secret_label = j.value("secret_label", "");
   h.secret_revision = j.value("secret_revision", 0);
   h.storage_id = j.value("storage_id", "");
+  h.notice_id = j.value("notice_id", "");
+  h.notice_type = j.value("notice_type", "");
+  h.notice_key = j.value("notice_key", "");
   h.internal = j.value("internal", false);
   return h;
 }

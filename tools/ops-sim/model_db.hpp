@@ -82,7 +82,10 @@ struct HookSpec {
   std::string secret_label;
   int secret_revision = 0;
   std::string storage_id;  // "name/N", for storage hooks
-  bool internal = false;   // ops-sim's own step (e.g. removing a unit), not a dispatch
+  std::string notice_id;   // for <container>-pebble-custom-notice
+  std::string notice_type;
+  std::string notice_key;
+  bool internal = false;  // ops-sim's own step (e.g. removing a unit), not a dispatch
 };
 
 // A log line written by juju-log.

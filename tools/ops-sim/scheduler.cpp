@@ -206,8 +206,12 @@ std::string ensure_tool_links(ModelDb& db, const std::string& exe) {
   return bin.string();
 }
 
-Scheduler::Scheduler(ModelDb& db, std::string exe, UnitCleanup on_unit_removed)
-    : db_(db), exe_(std::move(exe)), on_unit_removed_(std::move(on_unit_removed)) {}
+Scheduler::Scheduler(ModelDb& db, std::string exe, UnitCleanup on_unit_removed,
+                     std::function<bool()> on_idle)
+    : db_(db),
+      exe_(std::move(exe)),
+      on_unit_removed_(std::move(on_unit_removed)),
+      on_idle_(std::move(on_idle)) {}
 
 int Scheduler::run_queue() {
   int failures = 0;
@@ -231,7 +235,11 @@ int Scheduler::run_queue() {
       picked = &e;
       break;
     }
-    if (!picked) return failures;
+    if (!picked) {
+      // Idle: anything new from the workloads (Pebble notices)?
+      if (on_idle_ && on_idle_()) continue;
+      return failures;
+    }
     if (!run_one(*picked)) ++failures;
   }
 }
@@ -403,6 +411,11 @@ int Scheduler::spawn_dispatch(const HookSpec& hook, const std::string& run_id) {
     env["JUJU_SECRET_REVISION"] = std::to_string(hook.secret_revision);
   }
   if (!hook.storage_id.empty()) env["JUJU_STORAGE_ID"] = hook.storage_id;
+  if (!hook.notice_id.empty()) {
+    env["JUJU_NOTICE_ID"] = hook.notice_id;
+    env["JUJU_NOTICE_TYPE"] = hook.notice_type;
+    env["JUJU_NOTICE_KEY"] = hook.notice_key;
+  }
 
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);

@@ -43,7 +43,10 @@ void elect_leader(ModelDb& db, const std::string& app, const std::string& unit_n
 class Scheduler {
  public:
   using UnitCleanup = std::function<void(const std::string& unit_name)>;
-  Scheduler(ModelDb& db, std::string ops_sim_exe, UnitCleanup on_unit_removed);
+  // on_idle runs when nothing is runnable; it returns true when it queued
+  // more hooks (e.g. for new Pebble notices).
+  Scheduler(ModelDb& db, std::string ops_sim_exe, UnitCleanup on_unit_removed,
+            std::function<bool()> on_idle = {});
 
   // Runs queued hooks; returns the number of hooks that failed.
   int run_queue();
@@ -60,6 +63,7 @@ class Scheduler {
   ModelDb& db_;
   std::string exe_;
   UnitCleanup on_unit_removed_;
+  std::function<bool()> on_idle_;
 };
 
 // The bin dir of hook-tool links for a model (created on demand).

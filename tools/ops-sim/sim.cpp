@@ -163,8 +163,19 @@ ModelDb& Simulator::db() { return open_existing(); }
 
 int Simulator::run_queue() {
   auto& db = open_existing();
-  Scheduler scheduler(db, options_.exe, [this](const std::string& unit) { cleanup_unit(unit); });
+  Scheduler scheduler(
+      db, options_.exe, [this](const std::string& unit) { cleanup_unit(unit); },
+      [this] { return poll_workloads(); });
   return scheduler.run_queue();
+}
+
+bool Simulator::poll_workloads() {
+  auto& db = open_existing();
+  int queued = 0;
+  for (const auto& u : db.units()) {
+    if (!u.dying && u.agent_status != "error") queued += queue_pebble_notices(db, u.name);
+  }
+  return queued > 0;
 }
 
 void Simulator::cleanup_unit(const std::string& unit) {
@@ -599,7 +610,9 @@ ActionRow Simulator::run_action(const std::string& unit_name, const std::string&
       throw SimError("action \"" + action + "\" needs parameter \"" + r + "\"");
     }
   }
-  Scheduler scheduler(db, options_.exe, [this](const std::string& u) { cleanup_unit(u); });
+  Scheduler scheduler(
+      db, options_.exe, [this](const std::string& u) { cleanup_unit(u); },
+      [this] { return poll_workloads(); });
   return scheduler.run_action(unit_name, action, values);
 }
 

@@ -69,6 +69,8 @@ class Simulator {
   ModelDb& open_existing();
   void provision_unit(const AppRow& app, int number, struct ProvisionGuard& guard);
   void cleanup_unit(const std::string& unit);
+  // Queues hooks for what the workloads reported (Pebble custom notices).
+  bool poll_workloads();
 
   SimOptions options_;
   std::unique_ptr<ModelDb> db_;

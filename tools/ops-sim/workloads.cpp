@@ -28,6 +28,7 @@
 #include "util.hpp"
 
 #ifdef OPS_SIM_HAVE_PEBBLE_SERVER
+#include "ops/pebble.hpp"
 #include "pebble_server.hpp"
 #endif
 
@@ -283,6 +284,42 @@ void remove_created_mountpoints(ModelDb& db) {
 }
 
 #ifdef OPS_SIM_HAVE_PEBBLE_SERVER
+
+int queue_pebble_notices(ModelDb& db, const std::string& unit) {
+  const auto app = db.require_app(unit_app(unit));
+  int queued = 0;
+  for (const auto& c : app.charm.containers) {
+    const auto socket = unit_dir(db, unit) / "pebble" / c.name / "pebble.socket";
+    if (!fs::exists(socket)) continue;
+    const std::string seen_key = "notices-seen-" + unit + "-" + c.name;
+    std::vector<ops::pebble::Notice> notices;
+    try {
+      ops::pebble::NoticesFilter filter;
+      filter.types = {"custom"};
+      filter.after = db.meta(seen_key);
+      notices =
+          ops::pebble::make_client(socket.string(), ops::pebble::Duration(2))->get_notices(filter);
+    } catch (const std::exception&) {
+      continue;  // a daemon that is not answering has nothing to report
+    }
+    std::sort(notices.begin(), notices.end(),
+              [](const auto& a, const auto& b) { return a.last_repeated < b.last_repeated; });
+    for (const auto& n : notices) {
+      if (db.meta(seen_key) && n.last_repeated <= *db.meta(seen_key)) continue;
+      HookSpec h;
+      h.unit = unit;
+      h.hook = c.name + "-pebble-custom-notice";
+      h.workload = c.name;
+      h.notice_id = n.id;
+      h.notice_type = n.type;
+      h.notice_key = n.key;
+      db.enqueue(h);
+      db.set_meta(seen_key, n.last_repeated);
+      ++queued;
+    }
+  }
+  return queued;
+}
 
 namespace {
 
@@ -714,6 +751,8 @@ int pebble_daemon_main(const PebbleDaemonOptions& options) {
 }
 
 #else
+
+int queue_pebble_notices(ModelDb&, const std::string&) { return 0; }
 
 int pebble_daemon_main(const PebbleDaemonOptions&) {
   std::cerr << "ERROR this ops-sim was built without tools/pebble-server\n";

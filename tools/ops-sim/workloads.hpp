@@ -45,6 +45,9 @@ void start_pebble_daemons(ModelDb& db, const std::string& unit, const std::strin
 void stop_pebble_daemons(ModelDb& db, const std::string& unit);
 // Removes the empty host directories created as mountpoints for the model.
 void remove_created_mountpoints(ModelDb& db);
+// Queues <container>-pebble-custom-notice for custom notices recorded in the
+// unit's Pebble servers since the last call; returns how many were queued.
+int queue_pebble_notices(ModelDb& db, const std::string& unit);
 // Stops Pebble daemons whose socket no longer exists (their model dir was
 // removed without destroy); returns their pids.
 std::vector<int> stop_orphan_pebble_daemons();
