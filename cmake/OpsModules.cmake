@@ -53,5 +53,5 @@ function(ops_add_test_area area)
   target_include_directories(${exe} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${exe} PRIVATE ${ARG_LINK} GTest::gmock GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${exe} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "OPS_SOURCE_DIR=${PROJECT_SOURCE_DIR};OPS_BINARY_DIR=${PROJECT_BINARY_DIR}")
+    PROPERTIES ENVIRONMENT "OPS_SOURCE_DIR=${PROJECT_SOURCE_DIR}\\;OPS_BINARY_DIR=${PROJECT_BINARY_DIR}")
 endfunction()
