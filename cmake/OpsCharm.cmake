@@ -1,6 +1,7 @@
-# Packaging a charm built with ops-cpp.
+# Packaging a charm built with ops-cpp, and linking its dispatch lean.
 #
-# ops_add_charm(<name> DISPATCH <executable target> FILES <files...> [BASE <channel>])
+# ops_add_charm(<name> DISPATCH <executable target> FILES <files...>
+#               [BASE <channel>] [SHARED_DEPS])
 #
 # adds a target `charm-<name>` (and makes the umbrella target `charm` depend
 # on it) that assembles the deployable charm:
@@ -14,10 +15,50 @@
 # The executable gets the run path $ORIGIN/lib so that the bundled libraries
 # are found in the charm container, which has none of them installed. BASE
 # is the Ubuntu channel the charm runs on (default 24.04: the build machine's
-# glibc must not be newer than the base's).
+# glibc must not be newer than the base's). Unless SHARED_DEPS is given, the
+# DISPATCH target is linked with ops_lean_link() (below).
+#
+# ops_lean_link(<executable target>)
+#
+# links one executable for a short-lived process such as `dispatch`, where the
+# dynamic loader's work (mapping and relocating libraries, resolving their
+# symbols) is most of the process's cost: libstdc++ and libgcc static, the
+# yaml-cpp and SQLite archives (libyaml-cpp.a, libsqlite3.a) in place of the
+# shared libraries the ops modules name, the target's own code compiled with
+# -ffunction-sections/-fdata-sections, and the link with --as-needed,
+# --gc-sections and -O1. spdlog and fmt are compiled into ops header-only
+# already, so what stays dynamic is glibc and the C libraries a charm adds
+# (hiredis, OpenSSL ...). When an archive is missing its shared library is
+# linked instead (configure says so); without libyaml-cpp.a libstdc++ stays
+# shared too, because yaml-cpp's exceptions must meet the same C++ runtime as
+# the code catching them. For the same reason, a charm that links a C++ shared
+# library of its own must not be linked lean (ops_add_charm ... SHARED_DEPS):
+# a build step after the link fails the build when the result would load
+# libstdc++.so, libyaml-cpp.so or libsqlite3.so after all.
 #
 # The same file is also the packing script: run with -P, it does the work of
-# one charm-<name> target (the variables are passed with -D).
+# one charm-<name> target (the variables are passed with -D), or, with
+# -DOPS_LEAN_CHECK=<executable>, the check after a lean link.
+
+if(CMAKE_SCRIPT_MODE_FILE AND DEFINED OPS_LEAN_CHECK)
+  # ---- lean link check: OPS_LEAN_CHECK (the executable), OPS_LEAN_UNWANTED ----
+  string(REPLACE "|" ";" unwanted "${OPS_LEAN_UNWANTED}")
+  execute_process(COMMAND ldd "${OPS_LEAN_CHECK}" OUTPUT_VARIABLE ldd_out
+                  ERROR_VARIABLE ldd_err RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "ops_lean_link: ldd ${OPS_LEAN_CHECK} failed: ${ldd_err}")
+  endif()
+  foreach(lib IN LISTS unwanted)
+    string(REPLACE "+" "\\+" pattern "${lib}")
+    if(ldd_out MATCHES "(^|[ \t\n/])${pattern}\\.so")
+      message(FATAL_ERROR "ops_lean_link: ${OPS_LEAN_CHECK} loads ${lib}.so, which a lean "
+              "link puts in statically. Something linked a shared ${lib} (or a C++ shared "
+              "library) after the static archives; link this target with SHARED_DEPS "
+              "(ops_add_charm) or without ops_lean_link.\nldd says:\n${ldd_out}")
+    endif()
+  endforeach()
+  return()
+endif()
 
 if(CMAKE_SCRIPT_MODE_FILE)
   # ---- packing script: CHARM_DIR ARCHIVE DISPATCH FILES STRIP ARCH BASE VERSION ----
@@ -104,16 +145,99 @@ charmcraft-version: ops-cpp-${VERSION}
   return()
 endif()
 
-# ---- configure time: the ops_add_charm() function ----
-set(OPS_CHARM_SCRIPT "${CMAKE_CURRENT_LIST_FILE}")
+# ---- configure time ----
+include_guard(GLOBAL)
+
+if(NOT DEFINED OPS_VERSION)
+  set(OPS_VERSION "${PROJECT_VERSION}")
+endif()
+set_property(GLOBAL PROPERTY OPS_CHARM_VERSION "${OPS_VERSION}")
+
+# The static archives a lean link uses, as imported targets that the ops
+# modules name in place of yaml-cpp and SQLiteCpp (so that they come right
+# after the modules on the link line, before any shared library), or the
+# shared libraries when Debian's archives are not installed.
+find_library(OPS_YAML_CPP_ARCHIVE NAMES libyaml-cpp.a)
+find_library(OPS_SQLITE3_ARCHIVE NAMES libsqlite3.a)
+if(NOT TARGET ops::lean_yaml_cpp)
+  if(OPS_YAML_CPP_ARCHIVE)
+    add_library(ops::lean_yaml_cpp STATIC IMPORTED GLOBAL)
+    set_target_properties(ops::lean_yaml_cpp PROPERTIES IMPORTED_LOCATION "${OPS_YAML_CPP_ARCHIVE}")
+    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_CXX TRUE)
+  else()
+    message(STATUS "ops-cpp: no libyaml-cpp.a; lean links use the shared yaml-cpp and libstdc++")
+    add_library(ops::lean_yaml_cpp INTERFACE IMPORTED GLOBAL)
+    set_target_properties(ops::lean_yaml_cpp PROPERTIES INTERFACE_LINK_LIBRARIES yaml-cpp)
+    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_CXX FALSE)
+  endif()
+endif()
+if(NOT TARGET ops::lean_sqlite)
+  if(OPS_SQLITE3_ARCHIVE)
+    # SQLiteCpp's own archive, without its link interface (the shared SQLite),
+    # followed by SQLite's archive.
+    get_target_property(sqlitecpp_archive SQLiteCpp LOCATION)
+    add_library(ops::lean_sqlite STATIC IMPORTED GLOBAL)
+    set_target_properties(ops::lean_sqlite PROPERTIES
+      IMPORTED_LOCATION "${sqlitecpp_archive}"
+      INTERFACE_LINK_LIBRARIES "${OPS_SQLITE3_ARCHIVE};Threads::Threads;${CMAKE_DL_LIBS};m")
+    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE TRUE)
+  else()
+    message(STATUS "ops-cpp: no libsqlite3.a; lean links use the shared SQLite")
+    add_library(ops::lean_sqlite INTERFACE IMPORTED GLOBAL)
+    set_target_properties(ops::lean_sqlite PROPERTIES INTERFACE_LINK_LIBRARIES SQLiteCpp)
+    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE FALSE)
+  endif()
+endif()
+# What the ops modules link: $<TARGET_PROPERTY:OPS_LEAN_LINK> is read on the
+# executable being linked.
+set(OPS_YAML_CPP_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_yaml_cpp,yaml-cpp>")
+set(OPS_SQLITE_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_sqlite,SQLiteCpp>")
+
+# Links <target> lean (see the top of this file).
+function(ops_lean_link target)
+  if(NOT TARGET ${target})
+    message(FATAL_ERROR "ops_lean_link(${target}): no such target")
+  endif()
+  get_target_property(type ${target} TYPE)
+  if(NOT type STREQUAL "EXECUTABLE")
+    message(FATAL_ERROR "ops_lean_link(${target}): ${target} is a ${type}, not an executable")
+  endif()
+  set_property(TARGET ${target} PROPERTY OPS_LEAN_LINK ON)
+  target_compile_options(${target} PRIVATE -ffunction-sections -fdata-sections)
+  set(unwanted "")
+  get_property(static_cxx GLOBAL PROPERTY OPS_LEAN_STATIC_CXX)
+  # The sanitizers' runtimes want the shared C++ runtime.
+  if(static_cxx AND NOT OPS_SANITIZE AND NOT CMAKE_CXX_FLAGS MATCHES "-fsanitize")
+    target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
+    list(APPEND unwanted libstdc++ libyaml-cpp)
+  endif()
+  get_property(static_sqlite GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE)
+  if(static_sqlite)
+    list(APPEND unwanted libsqlite3)
+  endif()
+  target_link_options(${target} PRIVATE LINKER:--as-needed LINKER:--gc-sections LINKER:-O1)
+  if(unwanted AND NOT CMAKE_CROSSCOMPILING)
+    string(REPLACE ";" "|" unwanted "${unwanted}")
+    add_custom_command(TARGET ${target} POST_BUILD
+      COMMAND "${CMAKE_COMMAND}" "-DOPS_LEAN_CHECK=$<TARGET_FILE:${target}>"
+              "-DOPS_LEAN_UNWANTED=${unwanted}" -P "${CMAKE_CURRENT_FUNCTION_LIST_FILE}"
+      VERBATIM)
+  endif()
+endfunction()
 
 function(ops_add_charm name)
-  cmake_parse_arguments(ARG "" "DISPATCH;BASE" "FILES" ${ARGN})
+  cmake_parse_arguments(ARG "SHARED_DEPS" "DISPATCH;BASE" "FILES" ${ARGN})
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "ops_add_charm(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
   if(NOT ARG_DISPATCH OR NOT TARGET ${ARG_DISPATCH})
     message(FATAL_ERROR "ops_add_charm(${name}): DISPATCH must name an executable target")
   endif()
   if(NOT ARG_BASE)
     set(ARG_BASE "24.04")
+  endif()
+  if(NOT ARG_SHARED_DEPS)
+    ops_lean_link(${ARG_DISPATCH})
   endif()
   set(arch "${CMAKE_SYSTEM_PROCESSOR}")
   if(arch MATCHES "^(x86_64|AMD64|amd64)$")
@@ -121,7 +245,7 @@ function(ops_add_charm name)
   elseif(arch MATCHES "^(aarch64|arm64)$")
     set(arch arm64)
   endif()
-  set(files "")
+  set(abs_files "")
   foreach(f IN LISTS ARG_FILES)
     get_filename_component(abs "${f}" ABSOLUTE)
     list(APPEND abs_files "${abs}")
@@ -131,6 +255,8 @@ function(ops_add_charm name)
   # The packaged copy finds its bundled libraries next to it.
   set_property(TARGET ${ARG_DISPATCH} APPEND PROPERTY BUILD_RPATH "\$ORIGIN/lib")
 
+  get_property(version GLOBAL PROPERTY OPS_CHARM_VERSION)
+  set(script "${CMAKE_CURRENT_FUNCTION_LIST_FILE}")
   set(dir "${PROJECT_BINARY_DIR}/charm/${name}")
   set(archive "${PROJECT_BINARY_DIR}/${name}.charm")
   add_custom_command(
@@ -138,8 +264,8 @@ function(ops_add_charm name)
     COMMAND "${CMAKE_COMMAND}" "-DCHARM_DIR=${dir}" "-DARCHIVE=${archive}"
             "-DDISPATCH=$<TARGET_FILE:${ARG_DISPATCH}>" "-DFILES=${files}"
             "-DSTRIP=${CMAKE_STRIP}" "-DARCH=${arch}" "-DBASE=${ARG_BASE}"
-            "-DVERSION=${PROJECT_VERSION}" -P "${OPS_CHARM_SCRIPT}"
-    DEPENDS ${ARG_DISPATCH} ${abs_files} "${OPS_CHARM_SCRIPT}"
+            "-DVERSION=${version}" -P "${script}"
+    DEPENDS ${ARG_DISPATCH} ${abs_files} "${script}"
     COMMENT "Packing charm ${name} into ${archive}"
     VERBATIM)
   add_custom_target(charm-${name} DEPENDS "${archive}")

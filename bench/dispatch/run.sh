@@ -1,15 +1,15 @@
 #!/bin/sh
 # Times the bench charm's whole `dispatch` process on config-changed, with
 # fake hook tools (tiny shell scripts that log their argv), and counts the
-# hook tools one dispatch runs. Times the default build of the charm
-# (charm/dispatch) and, when built, the lean one (charm-lean/dispatch: see
-# CMakeLists.txt).
+# hook tools one dispatch runs. Times the charm as ops_add_charm links a
+# dispatch (charm/dispatch, ops_lean_link) and, when built, the same charm
+# linked against the shared libraries (charm-shared/dispatch, SHARED_DEPS).
 #   bench/dispatch/run.sh [BUILD_DIR] [RUNS]     (defaults: build, 50)
 # On a busy machine the wall time mostly measures the run queue; as root,
 # `chrt -f 50 bench/dispatch/run.sh ...` gives the dispatch (and its hook
 # tools) a real-time priority, which is what an idle machine would show.
 # Build first: cmake --build BUILD_DIR --target bench-dispatch-charm
-#   bench-dispatch-charm-lean dispatch-bench-driver
+#   dispatch-bench-driver [bench-dispatch-charm-shared]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-"$here/../../build"}
@@ -42,8 +42,8 @@ export JUJU_CHARM_DIR="$work/charm"
 "$dispatch"  # warm-up, and the one run whose hook-tool calls are shown
 echo "hook tools per dispatch:"
 sed 's/^/  /' "$log"
-lean="$build/bench/dispatch/charm-lean/dispatch"
-for program in "$dispatch" "$lean"; do
+shared="$build/bench/dispatch/charm-shared/dispatch"
+for program in "$dispatch" "$shared"; do
   [ -x "$program" ] || continue
   echo "== $program"
   : > "$log"

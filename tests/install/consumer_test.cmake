@@ -1,4 +1,7 @@
-# Script mode: install, configure the consumer against the install, build, run.
+# Script mode: install, configure the consumer against the install, build, run
+# its program, then check the charm ops_add_charm packed: the .charm archive,
+# a dispatch that loads none of the libraries a lean link makes static, and
+# that dispatch run twice as Juju runs it (install hook, fake hook tools).
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 function(run)
@@ -8,12 +11,53 @@ function(run)
   endif()
   set(last_output "${out}" PARENT_SCOPE)
 endfunction()
-run(${CMAKE_COMMAND} --install "${OPS_BINARY_DIR}" --prefix "${prefix}")
+run(${CMAKE_COMMAND} --install "${OPS_BINARY_DIR}" --prefix "${prefix}" --component ops)
 run(${CMAKE_COMMAND} -S "${CONSUMER_SOURCE_DIR}" -B "${WORK_DIR}/build"
     "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_BUILD_TYPE=Release)
-run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
+run(${CMAKE_COMMAND} --build "${WORK_DIR}/build" --target consumer charm)
 run("${WORK_DIR}/build/consumer")
 if(NOT last_output MATCHES "consumer: ok")
   message(FATAL_ERROR "consumer printed: ${last_output}")
 endif()
 message(STATUS "${last_output}")
+
+# The packed charm.
+set(charm "${WORK_DIR}/build/charm/consumer")
+foreach(f "${WORK_DIR}/build/consumer.charm" "${charm}/dispatch" "${charm}/metadata.yaml"
+          "${charm}/manifest.yaml")
+  if(NOT EXISTS "${f}")
+    message(FATAL_ERROR "ops_add_charm did not write ${f}")
+  endif()
+endforeach()
+file(READ "${charm}/manifest.yaml" manifest)
+if(NOT manifest MATCHES "\ncharmcraft-version: ops-cpp-[0-9]+\\.[0-9]+\\.[0-9]+\n")
+  message(FATAL_ERROR "manifest.yaml does not name the ops-cpp version:\n${manifest}")
+endif()
+run(ldd "${charm}/dispatch")
+foreach(lib libstdc\\+\\+ libyaml-cpp libsqlite3 libspdlog libfmt)
+  if(last_output MATCHES "${lib}\\.so")
+    message(FATAL_ERROR "the packed dispatch loads ${lib}.so:\n${last_output}")
+  endif()
+endforeach()
+
+# The packed dispatch, run as Juju runs it: hook tools that record their argv.
+set(unit "${WORK_DIR}/unit")
+file(COPY "${charm}/" DESTINATION "${unit}/charm")
+file(MAKE_DIRECTORY "${unit}/tools")
+foreach(tool status-set juju-log is-leader config-get)
+  file(WRITE "${unit}/tools/${tool}"
+       "#!/bin/sh\necho \"${tool} $*\" >> '${unit}/calls.log'\n"
+       "case ${tool} in is-leader) echo false ;; config-get) echo '{}' ;; esac\n")
+  file(CHMOD "${unit}/tools/${tool}" PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
+endforeach()
+foreach(n 1 2)
+  file(REMOVE "${unit}/calls.log")
+  run(${CMAKE_COMMAND} -E env "PATH=${unit}/tools:/usr/bin:/bin"
+      JUJU_DISPATCH_PATH=hooks/install JUJU_UNIT_NAME=consumer/0 JUJU_MODEL_NAME=test
+      JUJU_VERSION=3.5.0 "JUJU_CHARM_DIR=${unit}/charm" "${unit}/charm/dispatch")
+  file(READ "${unit}/calls.log" calls)
+  if(NOT calls STREQUAL "status-set --application=False active -- consumer: installs ${n}\n")
+    message(FATAL_ERROR "dispatch run ${n} called the hook tools:\n${calls}")
+  endif()
+endforeach()
+message(STATUS "packed consumer.charm; its dispatch counted installs 1 and 2")

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
 #include <string>
 
 namespace fs = std::filesystem;
@@ -120,6 +122,59 @@ TEST(Packaging, PackagedDispatchIsStrippedAndTheBuildCopyIsNot) {
   EXPECT_EQ(packaged.find(".symtab"), std::string::npos);
   EXPECT_NE(built.find(".symtab"), std::string::npos);
   EXPECT_LT(packaged.size(), built.size());
+}
+
+// What ldd says a binary loads: soname -> resolved path.
+std::map<std::string, std::string> loaded_libraries(const fs::path& binary) {
+  RunResult result = run("ldd '" + binary.string() + "'");
+  if (result.status != 0) throw std::runtime_error("ldd failed: " + result.output);
+  std::map<std::string, std::string> libraries;
+  std::istringstream lines(result.output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::size_t arrow = line.find(" => ");
+    if (arrow == std::string::npos) continue;  // the vdso and the dynamic loader
+    std::size_t start = line.find_first_not_of(" \t");
+    std::size_t end = line.find(" (", arrow);
+    libraries[line.substr(start, arrow - start)] = line.substr(arrow + 4, end - arrow - 4);
+  }
+  return libraries;
+}
+
+// "libssl.so.3" -> "libssl"
+std::string stem(const std::string& soname) { return soname.substr(0, soname.find(".so")); }
+
+// ops_add_charm links dispatch lean (ops_lean_link): libstdc++, yaml-cpp,
+// SQLite, spdlog and fmt are in the executable, so the charm bundles only the
+// C libraries redis-k8s itself uses, and the container needs nothing else
+// than glibc.
+TEST(Packaging, LeanDispatchBundlesOnlyTheCLibrariesItUses) {
+  std::set<std::string> bundled;
+  for (const auto& [name, mode] : zip_entries(binary_dir() / "redis-k8s.charm")) {
+    if (name.rfind("lib/", 0) == 0 && name != "lib/") bundled.insert(stem(name.substr(4)));
+  }
+  EXPECT_EQ(bundled, (std::set<std::string>{"libcrypto", "libhiredis", "libssl"}));
+  for (const auto& [name, mode] : zip_entries(binary_dir() / "redis-client.charm")) {
+    EXPECT_NE(name.rfind("lib/", 0), 0u) << "redis-client bundles " << name;
+  }
+}
+
+TEST(Packaging, PackagedDispatchLoadsGlibcAndItsBundledLibrariesOnly) {
+  fs::path charm = binary_dir() / "charm" / "redis-k8s";
+  std::set<std::string> stems;
+  for (const auto& [soname, path] : loaded_libraries(charm / "dispatch")) {
+    stems.insert(stem(soname));
+    if (soname.rfind("libc.", 0) != 0 && soname.rfind("libm.", 0) != 0) {
+      EXPECT_EQ(fs::path(path).parent_path(), charm / "lib") << soname;
+    }
+  }
+  EXPECT_EQ(stems, (std::set<std::string>{"libc", "libcrypto", "libhiredis", "libm", "libssl"}));
+  std::set<std::string> client_stems;
+  for (const auto& [soname, path] :
+       loaded_libraries(binary_dir() / "charm" / "redis-client" / "dispatch")) {
+    client_stems.insert(stem(soname));
+  }
+  EXPECT_EQ(client_stems, (std::set<std::string>{"libc", "libm"}));
 }
 
 TEST(Packaging, DispatchWithoutJujuEnvironmentFailsClearly) {
