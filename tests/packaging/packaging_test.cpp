@@ -177,6 +177,27 @@ TEST(Packaging, PackagedDispatchLoadsGlibcAndItsBundledLibrariesOnly) {
   EXPECT_EQ(client_stems, (std::set<std::string>{"libc", "libm"}));
 }
 
+// In a lean dispatch yaml-cpp and libstdc++ are both static: an exception
+// yaml-cpp throws is still caught and translated by ops (CharmMetaError).
+TEST(Packaging, LeanDispatchCatchesYamlErrorsFromTheStaticYamlCpp) {
+  fs::path charm =
+      fs::temp_directory_path() / ("packaging-test-charm-" + std::to_string(::getpid()));
+  fs::remove_all(charm);
+  fs::copy(binary_dir() / "charm" / "test-charm", charm, fs::copy_options::recursive);
+  EXPECT_EQ(loaded_libraries(charm / "dispatch").count("libstdc++.so.6"), 0u);
+  std::ofstream(charm / "metadata.yaml") << "name: [unclosed\n";
+  RunResult result =
+      run("env -i PATH=/usr/bin:/bin JUJU_DISPATCH_PATH=hooks/install "
+          "JUJU_UNIT_NAME=test-charm/0 JUJU_MODEL_NAME=test JUJU_VERSION=3.5.0 "
+          "JUJU_CHARM_DIR='" +
+          charm.string() + "' '" + (charm / "dispatch").string() + "'");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_THAT(result.output,
+              HasSubstr("Uncaught exception while setting up for install: ops::CharmMetaError: "
+                        "metadata.yaml:2: invalid YAML: end of sequence flow not found"));
+  fs::remove_all(charm);
+}
+
 TEST(Packaging, DispatchWithoutJujuEnvironmentFailsClearly) {
   fs::path dispatch = binary_dir() / "charm" / "redis-k8s" / "dispatch";
   struct stat st {};
