@@ -196,5 +196,67 @@ TEST_F(SimPods, DestroyLeftoversCleansUpAModelWhoseDirWasDeleted) {
   EXPECT_FALSE(alive());
 }
 
+TEST_F(SimPods, SshRunsACommandInTheUnitsPodOrContainer) {
+  const fs::path host_etc = "/etc/ops-sim-ssh-test";
+  if (fs::exists(host_etc)) GTEST_SKIP() << "leftovers of another run";
+  const auto charm = write_charm("box", "name: box\ncontainers:\n  web: {}\n", "", "", "");
+  auto r = sim({"deploy", charm.string(), "-n", "2", "--workloads", "run", "--model", "demo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto status = nlohmann::json::parse(ok({"status", "--format=json"}));
+  const std::string addr0 = status["applications"]["box"]["units"]["box/0"]["address"];
+  const std::string addr1 = status["applications"]["box"]["units"]["box/1"]["address"];
+
+  // The pod's network, hostname and hosts file; stdin, stdout, stderr and
+  // the exit code are the command's.
+  r = [&] {
+    auto res =
+        run_command({OPS_SIM_EXE, "--model-dir", model_.string(), "ssh", "box/0", "--", "sh", "-c",
+                     "hostname; ip -4 -o addr show dev eth0 | awk '{print $4}'; "
+                     "getent hosts box-1.box-endpoints.demo.svc.cluster.local | "
+                     "awk '{print $1}'; cat; echo oops >&2; exit 3"},
+                    "from stdin\n");
+    return SimResult{res.exit_code, res.out, res.err};
+  }();
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "box-0\n" + addr0 + "/24\n" + addr1 + "\nfrom stdin\n");
+  EXPECT_EQ(r.err, "oops\n");
+
+  // --container: the container's paths over the host's, its root as the
+  // working directory, as root.
+  auto client = ops::pebble::make_client(
+      (model_ / "units" / "box-0" / "pebble" / "web" / "pebble.socket").string());
+  client->push("/etc/ops-sim-ssh-test/site.conf", "listen 80\n", {.make_dirs = true});
+  r = sim({"ssh", "box/0", "--container", "web", "--", "sh", "-c",
+           "pwd; id -u; cat /etc/ops-sim-ssh-test/site.conf"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, (model_ / "units" / "box-0" / "containers" / "web" / "rootfs").string() +
+                       "\n0\nlisten 80\n");
+  // The host itself only got an empty mountpoint.
+  EXPECT_TRUE(fs::is_empty(host_etc));
+
+  r = sim({"ssh", "box/0", "--container", "db", "--", "true"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ERROR unit box/0 has no container \"db\" (containers: web)\n");
+  r = sim({"ssh", "box/7", "--", "true"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ERROR unit \"box/7\" not found\n");
+  r = sim({"ssh", "box/0", "--", "no-such-command"});
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_EQ(r.err, "ERROR ops-sim ssh: no-such-command: No such file or directory\n");
+  ok({"destroy"});
+  EXPECT_FALSE(fs::exists(host_etc));
+}
+
+TEST_F(SimPods, SshNeedsPods) {
+  const auto charm = write_charm("flat", "name: flat\n", "", "", "");
+  auto r = sim({"deploy", charm.string(), "--workloads", "simulate"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = sim({"ssh", "flat/0", "--", "true"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "ERROR ssh needs pods, and this model runs without them (--workloads=simulate): "
+            "flat/0 has no network namespace to run in\n");
+}
+
 }  // namespace
 }  // namespace ops_sim::testing

@@ -14,6 +14,7 @@
 #include "output.hpp"
 #include "pods.hpp"
 #include "sim.hpp"
+#include "ssh.hpp"
 #include "util.hpp"
 #include "workloads.hpp"
 
@@ -146,6 +147,14 @@ int cli_main(int argc, char** argv) {
   resolve->add_option("unit", unit, "APP/N")->required();
   resolve->add_flag("--no-retry", no_retry, "Skip the failed hook instead of retrying it");
 
+  auto* ssh = app.add_subcommand("ssh", "Run a command in a unit's pod, like juju ssh");
+  std::string container;
+  std::vector<std::string> command;
+  ssh->add_option("unit", unit, "APP/N")->required();
+  ssh->add_option("--container", container,
+                  "Run in this workload container's filesystem and root (as Pebble exec does)");
+  ssh->add_option("command", command, "-- CMD ARGS...")->required();
+
   auto* destroy = app.add_subcommand("destroy", "Remove the model and everything it created");
   bool leftovers = false;
   destroy->add_flag("--leftovers", leftovers,
@@ -175,6 +184,7 @@ int cli_main(int argc, char** argv) {
     Simulator sim({fs::absolute(model_dir), model_name, workloads, self_exe()});
     // Commands that change the model run one at a time per model.
     std::unique_ptr<ModelLock> lock;
+    if (ssh->parsed()) return ssh_unit(sim.db(), unit, container, command);
     if (!status->parsed() && !show_unit_cmd->parsed() && !debug_log_cmd->parsed() &&
         !(config->parsed() && config_values.empty() && resets.empty()) &&
         !(destroy->parsed() && leftovers)) {

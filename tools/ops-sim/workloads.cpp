@@ -267,6 +267,56 @@ std::vector<int> stop_orphan_pebble_daemons() {
   return out;
 }
 
+namespace {
+
+// Top-level rootfs dirs whose grandchildren (not children) are mounted, so
+// that /var/lib/redis is mounted and /var/lib is not.
+const std::set<std::string> kDeepDirs = {"var", "usr"};
+const std::set<std::string> kNeverMounted = {"proc", "sys", "dev"};
+
+}  // namespace
+
+// Bind mounts that lay a container's directories over the host's.
+std::vector<std::pair<std::string, std::string>> container_mounts(const fs::path& root,
+                                                                  const std::string& record) {
+  std::vector<std::pair<std::string, std::string>> mounts;
+  auto subdirs = [](const fs::path& p) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(p, ec)) {
+      if (e.is_directory() && !e.is_symlink()) out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto add = [&](const fs::path& src) {
+    const auto dst = fs::path("/") / fs::relative(src, root);
+    std::error_code ec;
+    if (!fs::exists(dst, ec)) {
+      // Create the mountpoint (and remember it for destroy).
+      std::vector<fs::path> created;
+      for (auto p = dst; !fs::exists(p, ec); p = p.parent_path()) created.push_back(p);
+      fs::create_directories(dst, ec);
+      if (ec) return;
+      std::ofstream out(record, std::ios::app);
+      for (const auto& p : created) out << p.string() << "\n";
+    }
+    if (fs::is_directory(dst, ec)) mounts.emplace_back(src.string(), dst.string());
+  };
+  for (const auto& top : subdirs(root)) {
+    const auto name = top.filename().string();
+    if (kNeverMounted.count(name)) continue;
+    for (const auto& child : subdirs(top)) {
+      if (kDeepDirs.count(name)) {
+        for (const auto& grandchild : subdirs(child)) add(grandchild);
+      } else {
+        add(child);
+      }
+    }
+  }
+  return mounts;
+}
+
 void remove_created_mountpoints(ModelDb& db) {
   const auto file = db.dir() / "mountpoints";
   if (!fs::exists(file)) return;
@@ -324,52 +374,6 @@ int queue_pebble_notices(ModelDb& db, const std::string& unit) {
 namespace {
 
 namespace pebble = ops::pebble;
-
-// Top-level rootfs dirs whose grandchildren (not children) are mounted, so
-// that /var/lib/redis is mounted and /var/lib is not.
-const std::set<std::string> kDeepDirs = {"var", "usr"};
-const std::set<std::string> kNeverMounted = {"proc", "sys", "dev"};
-
-// Bind mounts that lay a container's directories over the host's.
-std::vector<std::pair<std::string, std::string>> container_mounts(const fs::path& root,
-                                                                  const std::string& record) {
-  std::vector<std::pair<std::string, std::string>> mounts;
-  auto subdirs = [](const fs::path& p) {
-    std::vector<fs::path> out;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(p, ec)) {
-      if (e.is_directory() && !e.is_symlink()) out.push_back(e.path());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  auto add = [&](const fs::path& src) {
-    const auto dst = fs::path("/") / fs::relative(src, root);
-    std::error_code ec;
-    if (!fs::exists(dst, ec)) {
-      // Create the mountpoint (and remember it for destroy).
-      std::vector<fs::path> created;
-      for (auto p = dst; !fs::exists(p, ec); p = p.parent_path()) created.push_back(p);
-      fs::create_directories(dst, ec);
-      if (ec) return;
-      std::ofstream out(record, std::ios::app);
-      for (const auto& p : created) out << p.string() << "\n";
-    }
-    if (fs::is_directory(dst, ec)) mounts.emplace_back(src.string(), dst.string());
-  };
-  for (const auto& top : subdirs(root)) {
-    const auto name = top.filename().string();
-    if (kNeverMounted.count(name)) continue;
-    for (const auto& child : subdirs(top)) {
-      if (kDeepDirs.count(name)) {
-        for (const auto& grandchild : subdirs(child)) add(grandchild);
-      } else {
-        add(child);
-      }
-    }
-  }
-  return mounts;
-}
 
 // The Pebble server records the owner a charm asks for on make-dir and push
 // but creates files as root; a service that runs as a user gets the

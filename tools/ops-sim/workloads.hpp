@@ -43,6 +43,11 @@ std::filesystem::path container_root(ModelDb& db, const std::string& unit,
 void start_pebble_daemons(ModelDb& db, const std::string& unit, const std::string& exe);
 // Stops the unit's Pebble daemons (which stop their services) and waits.
 void stop_pebble_daemons(ModelDb& db, const std::string& unit);
+// The bind mounts (rootfs dir, host path) that lay a container's directories
+// over the host's, e.g. <rootfs>/var/lib/redis on /var/lib/redis; creates
+// missing host mountpoints and appends them to `record` for destroy.
+std::vector<std::pair<std::string, std::string>> container_mounts(const std::filesystem::path& root,
+                                                                  const std::string& record);
 // Removes the empty host directories created as mountpoints for the model.
 void remove_created_mountpoints(ModelDb& db);
 // Queues <container>-pebble-custom-notice for custom notices recorded in the

@@ -1,0 +1,236 @@
+// The demo's flow (scripts/demo.sh), asserted step by step: three redis-k8s
+// units with real redis-server and redis-sentinel in their pods, and
+// redis-client, under ops-sim. Needs network namespaces (root, iproute2),
+// redis-server, redis-sentinel and prometheus-redis-exporter; skips itself
+// when one is missing. Labelled "netns".
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "pods.hpp"
+#include "sim_fixture.hpp"
+
+namespace ops_sim::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+const std::string kExporter = "/usr/bin/prometheus-redis-exporter";
+
+std::string fqdn(int n) {
+  return "redis-k8s-" + std::to_string(n) + ".redis-k8s-endpoints.demo.svc.cluster.local";
+}
+
+// The value of the first "key: value" line of YAML-ish output.
+std::string yaml_value(const std::string& text, const std::string& key) {
+  for (const auto& line : split(text, '\n')) {
+    const auto t = trim(line);
+    if (t.rfind(key + ": ", 0) == 0) return t.substr(key.size() + 2);
+  }
+  return "";
+}
+
+class SimDemo : public SimTest {
+ protected:
+  void SetUp() override {
+    SimTest::SetUp();
+    std::string why;
+    if (!pods_supported(&why)) GTEST_SKIP() << why;
+    for (const char* exe : {"/usr/bin/redis-server", "/usr/bin/redis-sentinel",
+                            "/usr/bin/redis-cli", kExporter.c_str()}) {
+      if (!fs::exists(exe)) GTEST_SKIP() << exe << " is missing: run scripts/install-deps.sh";
+    }
+    image_ = root_ / "image";
+    fs::create_directories(image_ / "bin");
+    fs::create_symlink(kExporter, image_ / "bin" / "redis_exporter");
+  }
+
+  nlohmann::json status() { return nlohmann::json::parse(ok({"status", "--format=json"})); }
+
+  // Units of the model not yet active/idle, as "unit workload/agent" strings.
+  std::vector<std::string> unsettled() {
+    std::vector<std::string> out;
+    const auto s = status();
+    for (const auto& [app, a] : s["applications"].items()) {
+      for (const auto& [unit, u] : a["units"].items()) {
+        const std::string workload = u["workload-status"]["current"];
+        const std::string agent = u["juju-status"]["current"];
+        if (workload != "active" || agent != "idle") {
+          out.push_back(unit + " " + workload + "/" + agent);
+        }
+      }
+    }
+    return out;
+  }
+
+  // Polls `done` every 100 ms for at most `limit`; true when it held.
+  static bool eventually(const std::function<bool()>& done, std::chrono::seconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (!done()) {
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return true;
+  }
+
+  // redis-cli run in the client's pod through `ops-sim ssh`.
+  SimResult cli(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"ssh", "redis-client/0", "--", "redis-cli"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return sim(argv);
+  }
+
+  std::string cli_out(const std::vector<std::string>& args) {
+    auto r = cli(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return trim(r.out);
+  }
+
+  // Pids of the processes in the model's pods (Pebble daemons, services).
+  std::vector<int> pod_pids(const std::string& uuid) {
+    std::vector<int> out;
+    for (const auto& unit : {"redis-k8s/0", "redis-k8s/1", "redis-k8s/2", "redis-client/0"}) {
+      const auto r = run_command({"ip", "netns", "pids", pod_netns_name(uuid, unit)});
+      for (const auto& line : split(r.out, '\n')) {
+        if (auto pid = parse_int(trim(line))) out.push_back(static_cast<int>(*pid));
+      }
+    }
+    return out;
+  }
+
+  static bool alive(int pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto pos = content.rfind(')');
+    return !content.empty() && pos != std::string::npos && content[pos + 2] != 'Z';
+  }
+
+  fs::path image_;
+};
+
+TEST_F(SimDemo, RedisWithSentinelReplicatesAndServesTheClient) {
+  const auto build = fs::path(OPS_SIM_BINARY_DIR);
+  // 1. Three redis-k8s units, really running Redis and Sentinel.
+  auto r =
+      sim({"--workloads", "run", "--model", "demo", "deploy", (build / "redis-k8s.charm").string(),
+           "-n", "3", "--resource", "redis-image=" + image_.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = sim({"deploy", (build / "redis-client.charm").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto s = status();
+  const std::string uuid = s["model"]["uuid"];
+  EXPECT_EQ(s["applications"]["redis-client"]["units"]["redis-client/0"]["workload-status"],
+            (nlohmann::json{{"current", "blocked"}, {"message", "Needs a redis relation"}}));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto u = unsettled();
+        return u.size() == 1 && u[0] == "redis-client/0 blocked/idle";
+      },
+      std::chrono::seconds(20)))
+      << ok({"status"}) << ok({"debug-log"});
+  EXPECT_EQ(s["applications"]["redis-k8s"]["units"]["redis-k8s/0"]["leader"], true);
+
+  // 2. The admin password from the action is the one in the peer bag, and
+  // Redis wants it.
+  const auto bag = ok({"show-unit", "redis-k8s/0"});
+  const auto password = yaml_value(bag, "redis-password");
+  ASSERT_EQ(password.size(), 16u) << bag;
+  EXPECT_EQ(yaml_value(bag, "leader-host"), fqdn(0));
+  EXPECT_EQ(ok({"run", "redis-k8s/0", "get-initial-admin-password"}),
+            "redis-password: " + password + "\n");
+  const auto sentinel_password =
+      yaml_value(ok({"run", "redis-k8s/0", "get-sentinel-password"}), "sentinel-password");
+  EXPECT_EQ(sentinel_password, yaml_value(bag, "sentinel-password"));
+  EXPECT_THAT(cli_out({"-h", fqdn(0), "GET", "demo-key"}), HasSubstr("NOAUTH"));
+  EXPECT_EQ(cli_out({"-h", fqdn(0), "-a", password, "--no-auth-warning", "SET", "demo-key",
+                     "with-password"}),
+            "OK");
+
+  // 3. Integrate: the client gets the master's URL; everything settles.
+  r = sim({"integrate", "redis-k8s", "redis-client"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(eventually([&] { return unsettled().empty(); }, std::chrono::seconds(20)))
+      << ok({"status"}) << ok({"debug-log"});
+  s = status();
+  const std::string url = s["applications"]["redis-client"]["application-status"]["message"];
+  EXPECT_EQ(url, "redis://" + fqdn(0) + ":6379");
+  EXPECT_EQ(s["applications"]["redis-k8s"]["application-status"]["current"], "active");
+  // The redis interface is the legacy one: relating it switches the
+  // password off, and the action says so.
+  r = sim({"run", "redis-k8s/0", "get-initial-admin-password"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("Redis runs without a password: a legacy `redis` relation "
+                               "switched it off"));
+
+  // 4. SET through the URL, from the client's pod; the data written with
+  // the password survived the restart without it.
+  const auto hostport = url.substr(std::string("redis://").size());
+  const auto host = hostport.substr(0, hostport.rfind(':'));
+  const auto port = hostport.substr(hostport.rfind(':') + 1);
+  EXPECT_EQ(cli_out({"-h", host, "-p", port, "GET", "demo-key"}), "with-password");
+  EXPECT_EQ(cli_out({"-h", host, "-p", port, "SET", "demo-key", "hello-from-ops-cpp"}), "OK");
+
+  // 5. Replication: the leader-host unit is the one master, the others are
+  // its replicas with the link up, and they serve the key.
+  const auto leader_host = yaml_value(ok({"show-unit", "redis-k8s/0"}), "leader-host");
+  EXPECT_EQ(leader_host, fqdn(0));
+  for (int n = 0; n < 3; ++n) {
+    const bool master = fqdn(n) == leader_host;
+    const auto role = split(cli_out({"-h", fqdn(n), "ROLE"}), '\n');
+    ASSERT_FALSE(role.empty());
+    EXPECT_EQ(role[0], master ? "master" : "slave") << fqdn(n);
+    if (master) continue;
+    EXPECT_EQ(role[1], leader_host);
+    EXPECT_TRUE(eventually(
+        [&] {
+          return cli_out({"-h", fqdn(n), "INFO", "replication"}).find("master_link_status:up") !=
+                 std::string::npos;
+        },
+        std::chrono::seconds(20)))
+        << fqdn(n);
+    EXPECT_TRUE(eventually(
+        [&] {
+          return cli_out({"-h", fqdn(n), "GET", "demo-key"}) == "hello-from-ops-cpp";
+        },
+        std::chrono::seconds(10)))
+        << fqdn(n);
+    r = cli({"-h", fqdn(n), "SET", "other", "x"});
+    EXPECT_THAT(r.out, HasSubstr("READONLY")) << fqdn(n);
+  }
+
+  // 6. Every sentinel names the leader-host unit as the master.
+  for (int n = 0; n < 3; ++n) {
+    const auto master = split(cli_out({"-h", fqdn(n), "-p", "26379", "-a", sentinel_password,
+                                       "--no-auth-warning", "SENTINEL", "MASTER", "redis-k8s"}),
+                              '\n');
+    ASSERT_GE(master.size(), 6u);
+    EXPECT_EQ(master[0], "name");
+    EXPECT_EQ(master[1], "redis-k8s");
+    EXPECT_EQ(master[2], "ip");
+    EXPECT_EQ(master[3], leader_host) << "sentinel of " << fqdn(n);
+    EXPECT_EQ(master[5], "6379");
+  }
+
+  // 7. destroy leaves no namespace and no process of the model.
+  const auto pids = pod_pids(uuid);
+  // 6 Pebble daemons (2 containers x 3 units), then redis-server,
+  // redis_exporter and the sentinel in each unit.
+  EXPECT_GE(pids.size(), 15u);
+  ok({"destroy"});
+  auto namespaces = run_command({"ip", "netns", "list"}).out;
+  EXPECT_THAT(namespaces, ::testing::Not(HasSubstr("opssim-" + uuid.substr(0, 8))));
+  EXPECT_TRUE(eventually(
+      [&] { return std::none_of(pids.begin(), pids.end(), [](int p) { return alive(p); }); },
+      std::chrono::seconds(10)));
+  EXPECT_FALSE(fs::exists(model_));
+}
+
+}  // namespace
+}  // namespace ops_sim::testing
