@@ -455,8 +455,9 @@ class Framework {
   // for an observer that already has a deferred notice of the same event kind
   // with an equal snapshot, and that observer is not called.
   void set_skip_duplicate_notices(bool skip) noexcept { skip_duplicate_notices_ = skip; }
-  // The first handler that an exception escaped from (the innermost, when
-  // custom events nest), for the dispatch's error report; nullopt if none.
+  // The first handler that an exception escaped from in the latest
+  // top-level emit or reemit (the innermost, when custom events nest), for
+  // the dispatch's error report; nullopt if none.
   const std::optional<HandlerCall>& failed_handler() const noexcept { return failed_handler_; }
 
   // The handle path under which the framework stores its event counter.

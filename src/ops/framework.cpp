@@ -377,7 +377,12 @@ void Framework::add_observation(EventSourceBase& source, Object& observer,
 // Counts nested emissions; observations whose observer died while handlers
 // ran are removed when the outermost emission ends.
 struct Framework::DepthGuard {
-  explicit DepthGuard(Framework& framework) : framework_(framework) { ++framework_.emit_depth_; }
+  // A top-level emission starts a new report: failed_handler() describes
+  // only the handler that failed in it, not one from an earlier emission of
+  // a long-lived framework (the Harness keeps one across events).
+  explicit DepthGuard(Framework& framework) : framework_(framework) {
+    if (framework_.emit_depth_++ == 0) framework_.failed_handler_.reset();
+  }
   ~DepthGuard() {
     if (--framework_.emit_depth_ == 0) framework_.compact_observations();
   }

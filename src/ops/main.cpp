@@ -1,14 +1,13 @@
 // ops::main: one dispatch, from the Juju environment to the committed state.
 #include "ops/main.hpp"
 
-#include <cxxabi.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <typeinfo>
 
+#include "ops/detail/main_dispatch.hpp"
 #include "ops/hookcmds.hpp"
 #include "ops/juju_context.hpp"
 #include "ops/log.hpp"
@@ -20,12 +19,6 @@ namespace {
 
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-// Events Juju runs in its restricted context: most hook tools are missing,
-// so deferred events are not re-emitted and collect-status does not run.
-bool is_restricted(std::string_view kind) {
-  return kind == "collect_metrics" || kind == "meter_status_changed";
 }
 
 // Forwards ops::log lines to juju-log; a line logged while juju-log itself
@@ -44,15 +37,6 @@ void install_juju_log_sink(const JujuContext& context) {
     }
     busy = false;
   });
-}
-
-std::string type_name(const std::exception& e) {
-  const char* mangled = typeid(e).name();
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
-  std::string name = status == 0 && demangled != nullptr ? demangled : mangled;
-  std::free(demangled);  // NOLINT: __cxa_demangle allocates with malloc
-  return name;
 }
 
 // The snapshot a Juju event of `source`'s type carries, from the environment.
@@ -138,19 +122,6 @@ nlohmann::json juju_event_snapshot(const EventSourceBase& source, const JujuCont
   return nullptr;
 }
 
-// Sends the Model's pending relation writes when the framework commits,
-// after the charm's own pre_commit/commit handlers and before the state.
-class CommitFlusher final : public Object {
- public:
-  CommitFlusher(Framework& framework, Model& model) : Object(framework, "ops_main"), model_(model) {
-    framework.observe<&CommitFlusher::on_commit>(framework.on().commit, *this);
-  }
-  void on_commit(CommitEvent& /*event*/) { model_.flush(); }
-
- private:
-  Model& model_;
-};
-
 void report(const std::string& message) {
   log::error(message);
   std::fprintf(stderr, "%s\n", message.c_str());
@@ -186,7 +157,7 @@ int run_dispatch(const CharmFactory& factory, int argc, char** argv) {
   std::unique_ptr<Model> model;
   std::unique_ptr<Framework> framework;
   std::unique_ptr<CharmBase> charm;
-  std::unique_ptr<CommitFlusher> flusher;
+  std::unique_ptr<detail::CommitFlusher> flusher;
   const char* stage = "setting up";
   try {
     std::filesystem::path charm_dir = context.charm_dir;
@@ -203,57 +174,26 @@ int run_dispatch(const CharmFactory& factory, int argc, char** argv) {
     stage = "constructing the charm";
     charm = factory(*framework);
     if (!charm) throw FrameworkError("the charm factory returned no charm");
-    flusher = std::make_unique<CommitFlusher>(*framework, *model);
+    flusher = std::make_unique<detail::CommitFlusher>(*framework, *model, "ops_main");
 
-    const bool restricted = is_restricted(kind);
-    stage = "re-emitting deferred events";
-    if (!restricted) framework->reemit();
-
-    stage = "emitting the event";
-    if (EventSourceBase* source = charm->on.find(kind)) {
-      const nlohmann::json snapshot = juju_event_snapshot(*source, context, *model);
-      if (log::enabled(log::Level::debug)) log::debug("Emitting Juju event " + kind + ".");
-      source->emit_snapshot(snapshot);
-    } else if (log::enabled(log::Level::debug)) {
-      log::debug("Event " + kind + " not defined for " + charm->handle().path() + ".");
-    }
-
-    stage = "collecting status";
-    if (!restricted) evaluate_status(*charm);
-
-    stage = "committing";
-    framework->commit();
+    detail::run_dispatch_steps(*framework, *charm, kind, [&](const EventSourceBase& source) {
+      return juju_event_snapshot(source, context, *model);
+    });
     framework->close();
     return 0;
   } catch (const AbortDispatch& abort) {
     if (framework) framework->close();
     return abort.exit_code();
+  } catch (const detail::DispatchFailure& failure) {
+    report(failure.what());
   } catch (const std::exception& e) {
-    std::string message;
-    const std::optional<HandlerCall> failure =
-        framework ? framework->failed_handler() : std::nullopt;
-    if (failure) {
-      std::string event_kind = failure->event_path;
-      try {
-        event_kind = std::string(Handle::from_path(failure->event_path).kind());
-      } catch (const FrameworkError&) {
-      }
-      message = "Uncaught exception in " + failure->observer_path + "." + failure->method_name +
-                " while handling " + event_kind + " (" + failure->event_path +
-                "): " + type_name(e) + ": " + e.what();
-    } else {
-      message = std::string("Uncaught exception while ") + stage + " for " + kind + ": " +
-                type_name(e) + ": " + e.what();
-    }
-    report(message);
-    if (framework) framework->close();
-    return 1;
+    report(detail::describe_uncaught(stage, kind, e));
   } catch (...) {
     report(std::string("Uncaught exception (not a std::exception) while ") + stage + " for " +
            kind);
-    if (framework) framework->close();
-    return 1;
   }
+  if (framework) framework->close();
+  return 1;
 }
 
 }  // namespace ops

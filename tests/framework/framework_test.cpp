@@ -521,6 +521,11 @@ TEST_F(FrameworkTest, FailedHandlerNamesTheInnermostHandlerAnExceptionEscaped) {
   EXPECT_THROW(pub.on.foo.emit(), std::runtime_error);
   EXPECT_EQ(fw.failed_handler(),
             (ops::HandlerCall{"MyNotifier[1]/on/bar[4]", "Thrower", "on_bar"}));
+
+  // The next top-level emission starts a new report.
+  obs.fail = false;
+  pub.on.foo.emit();
+  EXPECT_EQ(fw.failed_handler(), std::nullopt);
 }
 
 TEST_F(FrameworkTest, ExplicitNameAndCallableOverloadsRecordTheGivenName) {

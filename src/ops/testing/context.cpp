@@ -620,7 +620,7 @@ State ContextBase::run(const Event& input_event, const State& state) {
     Framework framework(storage, &model);
     std::unique_ptr<CharmBase> charm = factory_(framework);
     if (!charm) throw HarnessError("the charm factory returned no charm");
-    detail::CommitFlusher flusher(framework, model);
+    detail::CommitFlusher flusher(framework, model, "ops_testing");
     EmittedRecorder recorder(framework, *charm, emitted_events);
     data.hook_running = true;
     auto capture = [&] {

@@ -142,7 +142,7 @@ void HarnessBase::begin() {
   changed();
   charm_ = factory_(*framework_);
   if (!charm_) throw HarnessError("the charm factory returned no charm");
-  flusher_ = std::make_unique<detail::CommitFlusher>(*framework_, *model_);
+  flusher_ = std::make_unique<detail::CommitFlusher>(*framework_, *model_, "ops_testing");
 }
 
 void HarnessBase::fire(std::string_view kind, const nlohmann::json& snapshot,

@@ -1,0 +1,92 @@
+// The dispatch steps shared by ops::main and ops::testing.
+#include "ops/detail/main_dispatch.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <typeinfo>
+
+#include "ops/log.hpp"
+
+namespace ops::detail {
+namespace {
+
+DispatchFailure failure_of(Framework& framework, std::string_view kind, const char* stage,
+                           const std::exception* e) {
+  const std::string type = e != nullptr ? type_name(*e) : "unknown exception";
+  const std::string what = e != nullptr ? std::string(": ") + e->what() : "";
+  if (const std::optional<HandlerCall>& failed = framework.failed_handler()) {
+    std::string event_kind = failed->event_path;
+    try {
+      event_kind = std::string(Handle::from_path(failed->event_path).kind());
+    } catch (const FrameworkError&) {
+    }
+    std::string handler = failed->observer_path + "." + failed->method_name;
+    const std::string report = "Uncaught exception in " + handler + " while handling " +
+                               event_kind + " (" + failed->event_path + "): " + type + what;
+    return DispatchFailure(report, std::move(handler), std::move(event_kind),
+                           std::current_exception());
+  }
+  const std::string report = std::string("Uncaught exception while ") + stage + " for " +
+                             std::string(kind) + ": " + type + what;
+  return DispatchFailure(report, std::nullopt, std::string(kind), std::current_exception());
+}
+
+}  // namespace
+
+CommitFlusher::CommitFlusher(Framework& framework, Model& model, std::string_view name)
+    : Object(framework, std::string(name)), model_(model) {
+  framework.observe<&CommitFlusher::on_commit>(framework.on().commit, *this);
+}
+
+void CommitFlusher::on_commit(CommitEvent& /*event*/) { model_.flush(); }
+
+void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view kind,
+                        const SnapshotMaker& make_snapshot, const DispatchSteps& steps) {
+  const bool restricted = is_restricted_event(kind);
+  const char* stage = "re-emitting deferred events";
+  try {
+    if (steps.reemit && !restricted) framework.reemit();
+    stage = "emitting the event";
+    if (EventSourceBase* source = charm.on.find(kind)) {
+      const nlohmann::json snapshot = make_snapshot ? make_snapshot(*source) : nullptr;
+      if (log::enabled(log::Level::debug)) {
+        log::debug("Emitting Juju event " + std::string(kind) + ".");
+      }
+      source->emit_snapshot(snapshot);
+    } else if (log::enabled(log::Level::debug)) {
+      log::debug("Event " + std::string(kind) + " not defined for " + charm.handle().path() + ".");
+    }
+    stage = "collecting status";
+    if (steps.collect_status && !restricted) evaluate_status(charm);
+    stage = "committing";
+    if (steps.commit) framework.commit();
+  } catch (const AbortDispatch&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw failure_of(framework, kind, stage, &e);
+  } catch (...) {
+    throw failure_of(framework, kind, stage, nullptr);
+  }
+}
+
+std::string describe_uncaught(std::string_view stage, std::string_view kind,
+                              const std::exception& e) {
+  return "Uncaught exception while " + std::string(stage) + " for " + std::string(kind) + ": " +
+         type_name(e) + ": " + e.what();
+}
+
+bool is_restricted_event(std::string_view kind) {
+  return kind == "collect_metrics" || kind == "meter_status_changed";
+}
+
+std::string type_name(const std::exception& e) {
+  const char* mangled = typeid(e).name();
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled != nullptr ? demangled : mangled;
+  std::free(demangled);  // NOLINT: __cxa_demangle allocates with malloc
+  return name;
+}
+
+}  // namespace ops::detail

@@ -1,0 +1,94 @@
+// The steps of one dispatch after the charm is constructed, shared by
+// ops::main (production) and ops::testing's Harness and Context, so that
+// tests run exactly the sequence Juju's dispatch runs: re-emit the deferred
+// events (not for restricted events), emit the event, collect status,
+// commit (the Model's relation writes are sent during commit).
+//
+// A failure is reported once, in one format: "Uncaught exception in
+// <observer>.<method> while handling <kind> (<event path>): <type>: <what>"
+// when a handler threw, else "Uncaught exception while <stage> for <kind>:
+// <type>: <what>". AbortDispatch passes through untouched.
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "ops/charm.hpp"
+#include "ops/framework.hpp"
+#include "ops/model.hpp"
+
+namespace ops::detail {
+
+// Sends the Model's pending relation writes when the framework commits,
+// after the charm's own pre_commit/commit handlers and before the state.
+class CommitFlusher final : public Object {
+ public:
+  // `name` is the object's handle kind ("ops_main", "ops_testing").
+  CommitFlusher(Framework& framework, Model& model, std::string_view name);
+  void on_commit(CommitEvent& event);
+
+ private:
+  Model& model_;
+};
+
+// What a dispatch does besides emitting the event (the Harness turns some
+// off, e.g. collect-status alone).
+struct DispatchSteps {
+  bool reemit = true;          // re-emit deferred events first
+  bool collect_status = true;  // run evaluate_status() after the event
+  bool commit = true;          // Framework::commit() at the end
+};
+
+// The snapshot of the event to emit, made only when the charm defines it.
+using SnapshotMaker = std::function<nlohmann::json(const EventSourceBase& source)>;
+
+// A dispatch step failed: what() is the report line (see above); the
+// handler ("Observer.method") when a handler threw; the original exception.
+class DispatchFailure : public std::runtime_error {
+ public:
+  DispatchFailure(const std::string& report, std::optional<std::string> handler,
+                  std::string event_kind, std::exception_ptr original)
+      : std::runtime_error(report),
+        handler_(std::move(handler)),
+        event_kind_(std::move(event_kind)),
+        original_(std::move(original)) {}
+
+  const std::optional<std::string>& handler() const noexcept { return handler_; }
+  // The kind of the event being handled ("config_changed"); the dispatched
+  // kind when no handler threw.
+  const std::string& event_kind() const noexcept { return event_kind_; }
+  const std::exception_ptr& original() const noexcept { return original_; }
+
+ private:
+  std::optional<std::string> handler_;
+  std::string event_kind_;
+  std::exception_ptr original_;
+};
+
+// Runs one event on `charm` in ops::main's order. A kind the charm does not
+// define is not emitted (the other steps still run), as in production.
+// Throws DispatchFailure for any exception but AbortDispatch. Nothing is
+// rolled back here: the caller owns the storage.
+void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view kind,
+                        const SnapshotMaker& make_snapshot, const DispatchSteps& steps = {});
+
+// The report line for an exception escaping `stage` of dispatching `kind`
+// (no handler involved, e.g. while setting up).
+std::string describe_uncaught(std::string_view stage, std::string_view kind,
+                              const std::exception& e);
+
+// True for events Juju runs in its restricted context (most hook tools are
+// missing: no re-emit, no collect-status): collect_metrics and
+// meter_status_changed.
+bool is_restricted_event(std::string_view kind);
+
+// The C++ type name of e ("std::runtime_error").
+std::string type_name(const std::exception& e);
+
+}  // namespace ops::detail
