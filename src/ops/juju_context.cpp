@@ -152,8 +152,9 @@ void JujuContext::validate() const {
       ends_with(event, "-relation-broken")) {
     require(relation_name.has_value(), "JUJU_RELATION");
     require(relation_id.has_value(), "JUJU_RELATION_ID");
-    if (ends_with(event, "-relation-joined") || ends_with(event, "-relation-changed") ||
-        ends_with(event, "-relation-departed")) {
+    // relation-changed for the remote application's data has no remote unit
+    // (Juju sets JUJU_REMOTE_UNIT empty), so only joined and departed need one.
+    if (ends_with(event, "-relation-joined") || ends_with(event, "-relation-departed")) {
       require(remote_unit_name.has_value(), "JUJU_REMOTE_UNIT");
     }
     if (ends_with(event, "-relation-departed")) {

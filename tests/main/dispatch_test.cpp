@@ -278,7 +278,7 @@ TEST_F(DispatchTest, MissingEnvironmentVariableIsAClearError) {
   EXPECT_TRUE(tools_.argvs().empty());
   EXPECT_FALSE(fs::exists(state_file()));
 
-  result = run("hooks/db-relation-changed", {{"JUJU_RELATION", "db"}, {"JUJU_RELATION_ID", "3"}});
+  result = run("hooks/db-relation-joined", {{"JUJU_RELATION", "db"}, {"JUJU_RELATION_ID", "3"}});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.stderr_text,
             "ops: cannot dispatch: missing required environment variable JUJU_REMOTE_UNIT\n");

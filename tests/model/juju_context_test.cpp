@@ -146,7 +146,7 @@ TEST(JujuContextTest, ValidateNamesTheFirstMissingVariable) {
 }
 
 TEST(JujuContextTest, ValidateChecksWhatEachEventNeeds) {
-  Env env = base_env("hooks/db-relation-changed");
+  Env env = base_env("hooks/db-relation-joined");
   EXPECT_EQ(missing_variable(env), "missing required environment variable JUJU_RELATION");
   env["JUJU_RELATION"] = "db";
   EXPECT_EQ(missing_variable(env), "missing required environment variable JUJU_RELATION_ID");
@@ -154,6 +154,12 @@ TEST(JujuContextTest, ValidateChecksWhatEachEventNeeds) {
   EXPECT_EQ(missing_variable(env), "missing required environment variable JUJU_REMOTE_UNIT");
   env["JUJU_REMOTE_UNIT"] = "pg/0";
   EXPECT_EQ(missing_variable(env), "");
+
+  // A change of the remote application's data comes with no remote unit.
+  env["JUJU_DISPATCH_PATH"] = "hooks/db-relation-changed";
+  env.erase("JUJU_REMOTE_UNIT");
+  EXPECT_EQ(missing_variable(env), "");
+  env["JUJU_REMOTE_UNIT"] = "pg/0";
 
   env["JUJU_DISPATCH_PATH"] = "hooks/db-relation-departed";
   EXPECT_EQ(missing_variable(env), "missing required environment variable JUJU_DEPARTING_UNIT");
