@@ -49,6 +49,8 @@ class RedisCharmTest : public ::testing::Test {
     c.random = [this](unsigned char* out, std::size_t size) {
       for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<unsigned char>(random_seed++);
     };
+    c.now = [this] { return clock.now(); };
+    c.sleep = [this](std::chrono::milliseconds d) { clock.sleep(d); };
     dispatcher = std::make_unique<redis_test::Dispatcher>(
         ops::CharmMeta::from_yaml(redis_test::source_file("metadata.yaml"),
                                   redis_test::source_file("actions.yaml"),
@@ -91,6 +93,7 @@ class RedisCharmTest : public ::testing::Test {
 
   redis_test::MemoryJuju juju;
   FakeRedisWorkload redis;
+  redis_k8s::FakeClock clock;
   redis_test::FakePebble redis_pebble;
   redis_test::FakePebble sentinel_pebble;
   std::map<std::string, std::string> addresses{
@@ -373,7 +376,17 @@ TEST_F(RedisCharmTest, ApplicationMasterFollowsSentinelAfterAFailover) {
 TEST_F(RedisCharmTest, DepartingMasterIsFailedOverWithTheExactSentinelCommands) {
   juju.leader = true;
   app_bag() = {{"leader-host", "leader-host"}, {"redis-password", "password"}};
-  redis.set_sentinel_master("localhost", kApp, {{"ip", kPeerFqdn}, {"flags", "master"}});
+  const std::map<std::string, std::string> before{{"ip", kPeerFqdn}, {"flags", "master"}};
+  // Three answers before the FAILOVER (up to date?, update, finished?), then
+  // one poll during the promotion and one after it: this unit is the master.
+  redis.set_sentinel_master_sequence("localhost", kApp,
+                                     {before,
+                                      before,
+                                      before,
+                                      {{"ip", kPeerFqdn},
+                                       {"flags", "master,failover_in_progress"},
+                                       {"failover-state", "wait_promotion"}},
+                                      {{"ip", kFqdn}, {"flags", "master"}}});
   redis.accept_sentinel_writes("localhost", kApp, 1);
   redis.accept_sentinel_writes(kFqdn, kApp, 1);
   nlohmann::json snapshot = peer_snapshot("redis-k8s/1");
@@ -381,15 +394,17 @@ TEST_F(RedisCharmTest, DepartingMasterIsFailedOverWithTheExactSentinelCommands) 
   run("redis_peers_relation_departed", snapshot);
 
   using Cmd = FakeRedisWorkload::SentCommand;
-  EXPECT_THAT(redis.sent(),
-              ElementsAre(Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
-                          Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
-                          Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"}},
-                          Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
-                          Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}},
-                          Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
-  EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
+  const Cmd master{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
+  EXPECT_THAT(
+      redis.sent(),
+      ElementsAre(master, master,
+                  Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"}}, master,
+                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}, master,
+                  master, Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
+  EXPECT_EQ(app_bag().at("leader-host"), kFqdn);
+  EXPECT_THAT(clock.sleeps(), ElementsAre(std::chrono::milliseconds(250)));
   EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
+  EXPECT_TRUE(dispatcher->deferred().empty());
 }
 
 TEST_F(RedisCharmTest, DepartingReplicaNeedsNoFailover) {
@@ -495,7 +510,210 @@ TEST_F(RedisCharmTest, FixFailoverErrorBlocksInsteadOfBeingLost) {
             ops::BlockedStatus("Error on failover: NOGOODSLAVE No suitable replica to promote"));
   EXPECT_THAT(redis.sent_to(Service::kSentinel, kFqdn),
               ElementsAre(std::vector<std::string>{"SENTINEL", "SET", kApp, "quorum", "1"}));
+  // Nothing to wait for: no poll after the refused FAILOVER, no sleep.
+  EXPECT_EQ(redis.sent().back(),
+            (FakeRedisWorkload::SentCommand{
+                Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}));
+  EXPECT_TRUE(clock.sleeps().empty());
+  EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
   EXPECT_TRUE(dispatcher->deferred().empty());
+}
+
+// ---- fix: wait for the forced failover before resetting the Sentinels -------------
+
+// Three units; redis-k8s/1, the master, departs; redis-k8s/2 stays. The
+// Sentinel answers before the FAILOVER (up to date?, finished?) and the
+// answers during the failover are scripted by each test.
+class ForcedFailoverTest : public RedisCharmTest {
+ protected:
+  static constexpr const char* kThirdFqdn =
+      "redis-k8s-2.redis-k8s-endpoints.test-model.svc.cluster.local";
+  using Cmd = FakeRedisWorkload::SentCommand;
+  using Info = std::map<std::string, std::string>;
+
+  void SetUp() override {
+    RedisCharmTest::SetUp();
+    juju.leader = true;
+    juju.planned = 2;
+    juju.relation_units[peer_id] = {"redis-k8s/2"};
+    app_bag() = {{"leader-host", kPeerFqdn}, {"redis-password", "password"}};
+    for (const char* host : {kFqdn, kThirdFqdn, "localhost"}) {
+      redis.accept_sentinel_writes(host, kApp, 2);
+    }
+  }
+  // Scripts the local Sentinel: the master before the FAILOVER (leader-host
+  // is up to date, no failover running), then `during`.
+  void script_failover(std::vector<Info> during) {
+    std::vector<Info> answers{kBefore, kBefore};
+    answers.insert(answers.end(), during.begin(), during.end());
+    redis.set_sentinel_master_sequence("localhost", kApp, answers);
+  }
+  void depart_master() {
+    nlohmann::json snapshot = peer_snapshot("redis-k8s/1");
+    snapshot["departing_unit"] = "redis-k8s/1";
+    run("redis_peers_relation_departed", snapshot);
+  }
+  // The commands of the departure up to and including the FAILOVER.
+  std::vector<Cmd> up_to_failover() const {
+    return {kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster,
+            Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}};
+  }
+  static Cmd set_quorum_cmd(const std::string& host) {
+    return Cmd{Service::kSentinel, host, {"SENTINEL", "SET", kApp, "quorum", "2"}};
+  }
+  static Cmd reset_cmd(const std::string& host) {
+    return Cmd{Service::kSentinel, host, {"SENTINEL", "RESET", kApp}};
+  }
+  static std::vector<Cmd> joined(std::vector<Cmd> a, const std::vector<Cmd>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
+
+  const Info kBefore{{"ip", kPeerFqdn}, {"flags", "master"}};
+  const Info kPromoting{{"ip", kPeerFqdn},
+                        {"flags", "master,failover_in_progress"},
+                        {"failover-state", "wait_promotion"}};
+  const Info kReconfiguring{{"ip", kPeerFqdn},
+                            {"flags", "master,failover_in_progress"},
+                            {"failover-state", "reconf_slaves"}};
+  const Info kPromoted{{"ip", kThirdFqdn}, {"flags", "master"}};
+  const Cmd kMaster{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
+};
+
+TEST_F(ForcedFailoverTest, FinishedAfterFourPollsNamesTheNewMasterThenResets) {
+  // The third poll sees no failover flag but still the old master, as
+  // between an aborted failover and a new one: not finished.
+  script_failover(
+      {kPromoting, kReconfiguring, {{"ip", kPeerFqdn}, {"flags", "master"}}, kPromoted});
+  depart_master();
+  EXPECT_EQ(redis.sent(), joined(up_to_failover(), {kMaster, kMaster, kMaster, kMaster,
+                                                    reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+  const std::chrono::milliseconds interval(250);
+  EXPECT_THAT(clock.sleeps(), ElementsAre(interval, interval, interval));
+  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
+  EXPECT_TRUE(dispatcher->deferred().empty());
+  EXPECT_THAT(log_lines, ::testing::Contains("INFO: Unit redis-k8s/0 updating master info to " +
+                                             std::string(kThirdFqdn)));
+}
+
+TEST_F(ForcedFailoverTest, NeverFinishingWaitsTenSecondsThenDefersWithoutReset) {
+  script_failover({kPromoting});
+  depart_master();
+  // 250 ms apart for 10 s: polls at 0, 0.25, ..., 10 s.
+  std::vector<Cmd> expected = up_to_failover();
+  for (int i = 0; i < 41; ++i) expected.push_back(kMaster);
+  EXPECT_EQ(redis.sent(), expected);
+  EXPECT_EQ(clock.sleeps(),
+            std::vector<std::chrono::milliseconds>(40, std::chrono::milliseconds(250)));
+  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Failover didn't finish, deferring"));
+  EXPECT_THAT(dispatcher->deferred(),
+              ElementsAre("RedisK8sCharm/on/redis_peers_relation_departed[1] "
+                          "on_peer_relation_departed"));
+  // leader-host still names the departed master until the promotion is seen.
+  EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
+  EXPECT_THAT(
+      log_lines,
+      ::testing::Contains("WARNING: Failover away from " + std::string(kPeerFqdn) +
+                          " not finished after 10000 ms (master " + kPeerFqdn +
+                          ", flags master,failover_in_progress, failover-state wait_promotion)"));
+}
+
+TEST_F(ForcedFailoverTest, PollIntervalAndBoundAreInjectable) {
+  redis_k8s::RedisCharmCollaborators c;
+  c.workload = &redis;
+  c.pebble = [this](const std::string& name) -> ops::pebble::Client& {
+    return name == "redis" ? static_cast<ops::pebble::Client&>(redis_pebble) : sentinel_pebble;
+  };
+  c.fqdn = [] { return std::string(kFqdn); };
+  c.resolve = [](const std::string& host) -> std::string { return "10.9.9.9 for " + host; };
+  c.now = [this] { return clock.now(); };
+  c.sleep = [this](std::chrono::milliseconds d) { clock.sleep(d); };
+  c.failover_poll_interval = std::chrono::milliseconds(100);
+  c.failover_timeout = std::chrono::milliseconds(300);
+  dispatcher = std::make_unique<redis_test::Dispatcher>(
+      ops::CharmMeta::from_yaml(redis_test::source_file("metadata.yaml"),
+                                redis_test::source_file("actions.yaml"),
+                                redis_test::source_file("config.yaml")),
+      juju, redis_k8s::make_redis_charm_factory(c));
+  script_failover({kPromoting});
+  depart_master();
+  EXPECT_EQ(redis.sent(), joined(up_to_failover(), {kMaster, kMaster, kMaster, kMaster}));
+  const std::chrono::milliseconds interval(100);
+  EXPECT_THAT(clock.sleeps(), ElementsAre(interval, interval, interval));
+  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Failover didn't finish, deferring"));
+}
+
+TEST_F(ForcedFailoverTest, RetriesAfterDeferralFollowTheFailoverWithoutASecondOne) {
+  script_failover({kPromoting});
+  depart_master();
+  ASSERT_EQ(dispatcher->deferred().size(), 1u);
+  redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
+
+  // First retry (before update-status): the failover still runs. No FAILOVER,
+  // no RESET, no polling loop: defer again.
+  redis.clear_sent();
+  run("update_status");
+  EXPECT_EQ(redis.sent(),
+            (std::vector<Cmd>{kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster,
+                              // update-status
+                              kMaster, Cmd{Service::kRedis, "localhost", {"INFO", "server"}}}));
+  EXPECT_EQ(dispatcher->deferred().size(), 1u);
+  EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
+
+  // Second retry: the Sentinel has promoted redis-k8s/2. leader-host follows
+  // it, the departed unit is no longer the master, so no FAILOVER: RESET.
+  redis.set_sentinel_master("localhost", kApp, kPromoted);
+  redis.clear_sent();
+  run("update_status");
+  EXPECT_EQ(redis.sent(),
+            (std::vector<Cmd>{kMaster, kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn),
+                              kMaster, reset_cmd(kThirdFqdn), reset_cmd(kFqdn),
+                              // update-status
+                              kMaster, Cmd{Service::kRedis, "localhost", {"INFO", "server"}}}));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
+  EXPECT_TRUE(dispatcher->deferred().empty());
+  EXPECT_EQ(clock.sleeps().size(), 40u);  // only the first dispatch waited
+
+  // Converged: the next hook has nothing left to retry.
+  redis.clear_sent();
+  run("update_status");
+  EXPECT_EQ(redis.sent(),
+            (std::vector<Cmd>{kMaster, Cmd{Service::kRedis, "localhost", {"INFO", "server"}}}));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+}
+
+TEST(FailoverCompleted, NeedsNoFailoverFlagNoFailoverStateAndAnotherMaster) {
+  using redis_k8s::failover_completed_away_from;
+  const std::string old_master = "old";
+  EXPECT_TRUE(failover_completed_away_from(
+      std::map<std::string, std::string>{{"ip", "new"}, {"flags", "master"}}, old_master));
+  EXPECT_FALSE(failover_completed_away_from(std::nullopt, old_master));
+  EXPECT_FALSE(failover_completed_away_from(
+      std::map<std::string, std::string>{{"ip", "old"}, {"flags", "master"}}, old_master));
+  EXPECT_FALSE(failover_completed_away_from(
+      std::map<std::string, std::string>{{"ip", ""}, {"flags", "master"}}, old_master));
+  EXPECT_FALSE(failover_completed_away_from(std::map<std::string, std::string>{{"flags", "master"}},
+                                            old_master));
+  EXPECT_FALSE(failover_completed_away_from(
+      std::map<std::string, std::string>{{"ip", "new"}, {"flags", "master,failover_in_progress"}},
+      old_master));
+  EXPECT_FALSE(failover_completed_away_from(
+      std::map<std::string, std::string>{
+          {"ip", "new"}, {"flags", "master"}, {"failover-state", "reconf_slaves"}},
+      old_master));
+}
+
+TEST(FakeRedisWorkloadSequence, AnswersInTurnThenRepeatsTheLast) {
+  FakeRedisWorkload fake;
+  fake.set_sentinel_master_sequence("h", "app", {{{"ip", "a"}}, {{"ip", "b"}}});
+  EXPECT_EQ(fake.sentinel_master("h", "app").at("ip"), "a");
+  EXPECT_EQ(fake.sentinel_master("h", "app").at("ip"), "b");
+  EXPECT_EQ(fake.sentinel_master("h", "app").at("ip"), "b");
+  fake.set_sentinel_master("h", "app", {{"ip", "c"}});  // a single reply replaces the sequence
+  EXPECT_EQ(fake.sentinel_master("h", "app").at("ip"), "c");
+  EXPECT_THROW(fake.set_replies(Service::kSentinel, "h", {"PING"}, {}), std::invalid_argument);
 }
 
 TEST_F(RedisCharmTest, FixUpgradeWithoutMasterInfoDefersInsteadOfCrashing) {

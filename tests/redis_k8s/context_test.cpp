@@ -31,6 +31,8 @@ class RedisContextTest : public ::testing::Test {
       if (host == "leader-host") return std::string("10.2.1.5");
       throw ops::Error("cannot resolve host '" + host + "'");
     };
+    c.now = [this] { return clock.now(); };
+    c.sleep = [this](std::chrono::milliseconds d) { clock.sleep(d); };
     ctx = std::make_unique<ops::testing::ContextBase>(
         redis_k8s::make_redis_charm_factory(c), redis_test::source_file("metadata.yaml"),
         redis_test::source_file("config.yaml"), redis_test::source_file("actions.yaml"));
@@ -49,6 +51,7 @@ class RedisContextTest : public ::testing::Test {
   }
 
   FakeRedisWorkload redis;
+  redis_k8s::FakeClock clock;
   std::unique_ptr<ops::testing::ContextBase> ctx;
 };
 
@@ -164,7 +167,16 @@ TEST_F(RedisContextTest, PebbleLayerOnRelationCreatedHasNoPassword) {
 
 TEST_F(RedisContextTest, ForcedFailoverWhenUnitDepartedIsMaster) {
   const std::string departing = "redis-k8s-1.redis-k8s-endpoints.test-model.svc.cluster.local";
-  redis.set_sentinel_master("localhost", kApp, {{"ip", departing}, {"flags", "master"}});
+  const std::map<std::string, std::string> before{{"ip", departing}, {"flags", "master"}};
+  // Up to date?, update, finished?; FAILOVER; promoting, then this unit promoted.
+  redis.set_sentinel_master_sequence("localhost", kApp,
+                                     {before,
+                                      before,
+                                      before,
+                                      {{"ip", departing},
+                                       {"flags", "master,failover_in_progress"},
+                                       {"failover-state", "wait_promotion"}},
+                                      {{"ip", kFqdn}, {"flags", "master"}}});
   redis.accept_sentinel_writes("localhost", kApp, 1);
   redis.accept_sentinel_writes(kFqdn, kApp, 1);
   Relation peer = ops::testing::peer_relation(
@@ -179,8 +191,13 @@ TEST_F(RedisContextTest, ForcedFailoverWhenUnitDepartedIsMaster) {
                   Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"}},
                   Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
                   Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}},
+                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
+                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
                   Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
-  EXPECT_EQ(out.get_relation(peer.id).local_app_data.at("leader-host"), departing);
+  // Fix: leader-host names the promoted master, not the departed one.
+  EXPECT_EQ(out.get_relation(peer.id).local_app_data.at("leader-host"), kFqdn);
+  EXPECT_EQ(clock.sleeps(), std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(250)});
+  EXPECT_TRUE(out.deferred.empty());
   EXPECT_EQ(out.unit_status, ops::ActiveStatus());
 }
 

@@ -33,6 +33,8 @@ class RedisHarnessTest : public ::testing::Test {
       if (it == addresses.end()) throw ops::Error("cannot resolve host '" + host + "'");
       return it->second;
     };
+    c.now = [this] { return clock.now(); };
+    c.sleep = [this](std::chrono::milliseconds d) { clock.sleep(d); };
     harness = std::make_unique<ops::testing::HarnessBase>(
         redis_k8s::make_redis_charm_factory(c), redis_test::source_file("metadata.yaml"),
         redis_test::source_file("config.yaml"), redis_test::source_file("actions.yaml"));
@@ -61,6 +63,7 @@ class RedisHarnessTest : public ::testing::Test {
   }
 
   FakeRedisWorkload redis;
+  redis_k8s::FakeClock clock;
   std::unique_ptr<ops::testing::HarnessBase> harness;
   int peer_id = -1;
 };
@@ -259,13 +262,28 @@ TEST_F(RedisHarnessTest, ForcedFailoverWhenUnitDepartedIsMaster) {
   harness->set_leader(true);
   harness->update_relation_data(peer_id, kApp, kApplicationData);
   harness->add_relation_unit(peer_id, "redis-k8s/1");
+  // The join already made leader-host the departing master. The departure:
+  // up to date?, finished?; FAILOVER; one poll sees the promotion running,
+  // the next this unit promoted.
+  const std::map<std::string, std::string> before{{"ip", departing}, {"flags", "master"}};
+  redis.set_sentinel_master_sequence("localhost", kApp,
+                                     {before,
+                                      before,
+                                      {{"ip", departing},
+                                       {"flags", "master,failover_in_progress"},
+                                       {"failover-state", "wait_promotion"}},
+                                      {{"ip", kFqdn}, {"flags", "master"}}});
   redis.clear_sent();
   harness->remove_relation_unit(peer_id, "redis-k8s/1");
   ASSERT_FALSE(redis.sent().empty());
   EXPECT_EQ(redis.sent().back(), (FakeRedisWorkload::SentCommand{
                                      Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
+  const std::vector<std::string> master{"SENTINEL", "MASTER", kApp};
   EXPECT_THAT(redis.sent_to(Service::kSentinel, "localhost"),
-              ::testing::Contains(std::vector<std::string>{"SENTINEL", "FAILOVER", kApp}));
+              ElementsAre(master, master, std::vector<std::string>{"SENTINEL", "FAILOVER", kApp},
+                          master, master));
+  EXPECT_EQ(harness->get_relation_data(peer_id, kApp).at("leader-host"), kFqdn);
+  EXPECT_EQ(clock.sleeps(), std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(250)});
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "ops/log.hpp"
 #include "ops/model.hpp"
@@ -156,6 +157,10 @@ RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators 
   if (!collaborators_.fqdn) collaborators_.fqdn = local_fqdn;
   if (!collaborators_.resolve) collaborators_.resolve = charms::redis_k8s::v0::resolve_ipv4;
   if (!collaborators_.random) collaborators_.random = openssl_random_bytes;
+  if (!collaborators_.now) collaborators_.now = [] { return std::chrono::steady_clock::now(); };
+  if (!collaborators_.sleep) {
+    collaborators_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  }
 
   ops::Framework& fw = framework;
   fw.observe<&RedisK8sCharm::on_redis_pebble_ready>(on.container(kRedisContainer).pebble_ready,
@@ -417,10 +422,39 @@ void RedisK8sCharm::update_application_master() {
     ops::log::warning("Could not update current master");
     return;
   }
+  set_application_master(*ip);
+}
+
+void RedisK8sCharm::set_application_master(const std::string& host) {
   ops::Relation* relation = peers();
   if (relation == nullptr) return;
-  ops::log::info("Unit " + unit().name() + " updating master info to " + *ip);
-  relation->data(app()).set(kLeaderHostKey, *ip);
+  ops::log::info("Unit " + unit().name() + " updating master info to " + host);
+  relation->data(app()).set(kLeaderHostKey, host);
+}
+
+std::optional<std::string> RedisK8sCharm::wait_for_failover(const std::string& old_master) {
+  const auto interval = collaborators_.failover_poll_interval;
+  const auto deadline = collaborators_.now() + collaborators_.failover_timeout;
+  for (;;) {
+    auto info = sentinel_master_info(*collaborators_.workload, kLocalHost, app().name());
+    if (failover_completed_away_from(info, old_master)) return master_ip(info);
+    if (collaborators_.now() + interval > deadline) {
+      std::string state = "no answer from the local Sentinel";
+      if (info) {
+        auto flags = info->find("flags");
+        auto failover_state = info->find("failover-state");
+        auto ip = info->find("ip");
+        state = "master " + (ip == info->end() ? std::string("unknown") : ip->second) + ", flags " +
+                (flags == info->end() ? std::string("none") : flags->second) + ", failover-state " +
+                (failover_state == info->end() ? std::string("none") : failover_state->second);
+      }
+      ops::log::warning("Failover away from " + old_master + " not finished after " +
+                        std::to_string(collaborators_.failover_timeout.count()) + " ms (" + state +
+                        ")");
+      return std::nullopt;
+    }
+    collaborators_.sleep(interval);
+  }
 }
 
 bool RedisK8sCharm::master_up_to_date() {
@@ -632,7 +666,8 @@ void RedisK8sCharm::on_peer_relation_departed(ops::RelationDepartedEvent& event)
   }
 
   const auto& departing = event.departing_unit_name();
-  if (departing && unit_k8s_hostname(*departing) == current_master().value_or("")) {
+  const std::string departing_host = departing ? unit_k8s_hostname(*departing) : "";
+  if (departing && departing_host == current_master().value_or("")) {
     try {
       collaborators_.workload->sentinel_failover(kLocalHost, app().name());
     } catch (const RedisError& e) {
@@ -641,6 +676,21 @@ void RedisK8sCharm::on_peer_relation_departed(ops::RelationDepartedEvent& event)
       unit().set_status(ops::BlockedStatus(message));
       return;
     }
+    // Fix: a RESET now would wipe the failover just started. Wait for the
+    // promotion, name the new master, and only then reset.
+    auto new_master = wait_for_failover(departing_host);
+    if (!new_master) {
+      // No RESET. The retry sees the failover still running (and defers
+      // again) or finished (and takes the new master as leader-host above,
+      // so the departed unit is no longer the master): no second FAILOVER.
+      // Only one Sentinel gave up on (flags clear, same master) is asked again.
+      const std::string message = "Failover didn't finish, deferring";
+      ops::log::info(message);
+      unit().set_status(ops::WaitingStatus(message));
+      event.defer();
+      return;
+    }
+    set_application_master(*new_master);
   }
 
   ops::log::info("Resetting sentinel");

@@ -14,11 +14,21 @@
 // Everything the charm talks to besides Juju is injectable through
 // RedisCharmCollaborators, so the unit tests run it against scripted
 // answers: Redis and Sentinel (RedisWorkload), the Pebble clients of the two
-// containers, this unit's FQDN, host name resolution, and the random source
-// of passwords. A default-constructed set means production: the real Redis
-// client, the Model's containers (Pebble on
-// /charm/containers/<name>/pebble.socket, or the Harness's), local_fqdn(),
-// resolve_ipv4() and OpenSSL's RAND_bytes.
+// containers, this unit's FQDN, host name resolution, the random source of
+// passwords, and the clock and sleep of the wait for a forced failover. A
+// default-constructed set means production: the real Redis client, the
+// Model's containers (Pebble on /charm/containers/<name>/pebble.socket, or
+// the Harness's), local_fqdn(), resolve_ipv4(), OpenSSL's RAND_bytes,
+// std::chrono::steady_clock and std::this_thread::sleep_for.
+//
+// Forced failover (a fix of the reference, which sends SENTINEL RESET right
+// after SENTINEL FAILOVER and so wipes the failover it just started): when
+// the departing unit is the master, the leader asks for the failover, then
+// polls its own Sentinel every failover_poll_interval for at most
+// failover_timeout until the failover is over and the master is another
+// host; only then does it name the new master (`leader-host`) and reset the
+// Sentinels. Past the bound it defers without resetting, and the retry
+// follows the finished failover instead of starting a second one.
 //
 // Errors: handlers let ops::ModelError (Juju cannot answer) and
 // ops::pebble::Error (Pebble failed mid-way) escape, which fails the hook so
@@ -26,6 +36,7 @@
 // logs, deferral) and never escape.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -86,6 +97,12 @@ struct RedisCharmCollaborators {
   std::function<std::string(const std::string& hostname)> resolve;
   // Cryptographically strong random bytes for passwords.
   RandomBytes random;
+  // The clock and the sleep of the wait for a forced failover.
+  std::function<std::chrono::steady_clock::time_point()> now;
+  std::function<void(std::chrono::milliseconds)> sleep;
+  // How often that wait asks the local Sentinel, and for how long at most.
+  std::chrono::milliseconds failover_poll_interval{kFailoverPollIntervalMs};
+  std::chrono::milliseconds failover_timeout{kFailoverWaitMs};
 };
 
 // The redis-k8s charm. Handle root "RedisK8sCharm".
@@ -153,6 +170,11 @@ class RedisK8sCharm : public ops::CharmBase {
   bool redis_check();
   void publish_own_address();
   void update_application_master();
+  // Sets peer app `leader-host` to `host`.
+  void set_application_master(const std::string& host);
+  // Polls the local Sentinel until a failover away from `old_master` is over
+  // (bounded by failover_timeout); returns the new master, nullopt past the bound.
+  std::optional<std::string> wait_for_failover(const std::string& old_master);
   bool master_up_to_date();
   bool is_failover_finished(const std::string& host = "localhost");
   std::vector<std::string> sentinel_hosts();

@@ -1,17 +1,29 @@
 // FakeRedisWorkload: scripted answers, recorded commands.
 #include "fake_workload.hpp"
 
+#include <iterator>
+#include <stdexcept>
+
 namespace redis_k8s {
 
 void FakeRedisWorkload::set_reply(Service service, const std::string& host,
                                   const std::vector<std::string>& argv, RedisReply reply) {
-  exact_[{service, host, argv}] = std::move(reply);
+  exact_[{service, host, argv}] = {std::move(reply)};
+}
+
+void FakeRedisWorkload::set_replies(Service service, const std::string& host,
+                                    const std::vector<std::string>& argv,
+                                    std::vector<RedisReply> replies) {
+  if (replies.empty()) throw std::invalid_argument("set_replies needs at least one reply");
+  std::vector<Answer> answers(std::make_move_iterator(replies.begin()),
+                              std::make_move_iterator(replies.end()));
+  exact_[{service, host, argv}] = std::move(answers);
 }
 
 void FakeRedisWorkload::set_error(Service service, const std::string& host,
                                   const std::vector<std::string>& argv, ErrorKind kind,
                                   std::string message) {
-  exact_[{service, host, argv}] = Failure{kind, std::move(message)};
+  exact_[{service, host, argv}] = {Failure{kind, std::move(message)}};
 }
 
 void FakeRedisWorkload::set_default_reply(Service service, const std::string& host,
@@ -45,6 +57,14 @@ void FakeRedisWorkload::set_info_server(const std::string& host,
 void FakeRedisWorkload::set_sentinel_master(const std::string& host, const std::string& app,
                                             const std::map<std::string, std::string>& fields) {
   set_reply(Service::kSentinel, host, {"SENTINEL", "MASTER", app}, RedisReply::flat_map(fields));
+}
+
+void FakeRedisWorkload::set_sentinel_master_sequence(
+    const std::string& host, const std::string& app,
+    const std::vector<std::map<std::string, std::string>>& answers) {
+  std::vector<RedisReply> replies;
+  for (const auto& fields : answers) replies.push_back(RedisReply::flat_map(fields));
+  set_replies(Service::kSentinel, host, {"SENTINEL", "MASTER", app}, std::move(replies));
 }
 
 void FakeRedisWorkload::set_ckquorum(const std::string& host, const std::string& app, bool ok,
@@ -97,7 +117,12 @@ RedisReply FakeRedisWorkload::answer(const Answer& a) {
 RedisReply FakeRedisWorkload::execute(Service service, const std::string& host,
                                       const std::vector<std::string>& argv) {
   sent_.push_back({service, host, argv});
-  if (auto it = exact_.find({service, host, argv}); it != exact_.end()) return answer(it->second);
+  if (auto it = exact_.find({service, host, argv}); it != exact_.end()) {
+    std::vector<Answer>& answers = it->second;
+    Answer next = answers.front();
+    if (answers.size() > 1) answers.erase(answers.begin());
+    return answer(next);
+  }
   if (auto it = defaults_.find({service, host}); it != defaults_.end()) return answer(it->second);
   throw RedisConnectionError(
       "Error 111 connecting to " + host + ":" +

@@ -2,12 +2,16 @@
 //
 // Answers are scripted per (service, host, exact argv), per (service, host)
 // for any command, or globally; an answer is a reply or an error to throw.
+// An exact argv may have a sequence of answers, one per command in order,
+// the last repeating, so a test can play a Sentinel whose view changes
+// (a failover in progress, then finished).
 // A command with no scripted answer fails with RedisConnectionError, as a
 // host with nothing listening would. Every command is recorded, in order,
 // with the service and host it went to, so a test can assert exactly what
 // the charm sent where.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +40,11 @@ class FakeRedisWorkload : public RedisWorkload {
   // Answers `argv` sent to `service` at `host` with `reply` (replaces an earlier script).
   void set_reply(Service service, const std::string& host, const std::vector<std::string>& argv,
                  RedisReply reply);
+  // Answers `argv` sent to `service` at `host` with `replies[0]` the first time,
+  // `replies[1]` the second, ...; the last answers every later time. Throws
+  // std::invalid_argument for an empty list.
+  void set_replies(Service service, const std::string& host, const std::vector<std::string>& argv,
+                   std::vector<RedisReply> replies);
   // Makes `argv` sent to `service` at `host` throw the error kind with `message`.
   void set_error(Service service, const std::string& host, const std::vector<std::string>& argv,
                  ErrorKind kind, std::string message);
@@ -51,6 +60,9 @@ class FakeRedisWorkload : public RedisWorkload {
   void set_info_server(const std::string& host, const std::map<std::string, std::string>& fields);
   void set_sentinel_master(const std::string& host, const std::string& app,
                            const std::map<std::string, std::string>& fields);
+  // `SENTINEL MASTER <app>` at host answers these in turn (see set_replies).
+  void set_sentinel_master_sequence(const std::string& host, const std::string& app,
+                                    const std::vector<std::map<std::string, std::string>>& answers);
   // CKQUORUM answers "OK <n> usable Sentinels. Quorum and failover authorization can be
   // reached" when `ok`, else the NOQUORUM error.
   void set_ckquorum(const std::string& host, const std::string& app, bool ok, int usable = 3);
@@ -76,9 +88,29 @@ class FakeRedisWorkload : public RedisWorkload {
 
   static RedisReply answer(const Answer& a);
 
-  std::map<std::tuple<Service, std::string, std::vector<std::string>>, Answer> exact_;
+  // Exact scripts: answers in turn, the last one repeating.
+  std::map<std::tuple<Service, std::string, std::vector<std::string>>, std::vector<Answer>> exact_;
   std::map<Target, Answer> defaults_;
   std::vector<SentCommand> sent_;
+};
+
+// A steady clock that moves only when the charm sleeps on it, so bounded
+// waits run instantly in tests and the test sees how they waited. Hand
+// `now` and `sleep` to RedisCharmCollaborators.
+class FakeClock {
+ public:
+  std::chrono::steady_clock::time_point now() const { return now_; }
+  // Records the sleep and moves the clock by `duration`.
+  void sleep(std::chrono::milliseconds duration) {
+    sleeps_.push_back(duration);
+    now_ += duration;
+  }
+  // Every sleep so far, in order.
+  const std::vector<std::chrono::milliseconds>& sleeps() const { return sleeps_; }
+
+ private:
+  std::chrono::steady_clock::time_point now_{};
+  std::vector<std::chrono::milliseconds> sleeps_;
 };
 
 }  // namespace redis_k8s

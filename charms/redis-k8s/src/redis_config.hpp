@@ -36,6 +36,10 @@ inline constexpr const char* kKeyPath = "/var/lib/redis/redis.key";
 inline constexpr const char* kCaCertPath = "/var/lib/redis/ca.crt";
 inline constexpr int kSocketTimeoutMs = 1000;
 inline constexpr std::size_t kPasswordLength = 16;
+// The leader's wait for a failover it forced: how often it asks its
+// Sentinel, and for how long at most before deferring (fix, see the charm).
+inline constexpr int kFailoverPollIntervalMs = 250;
+inline constexpr int kFailoverWaitMs = 10000;
 
 // What decides redis-server's command line.
 struct RedisServerSettings {

@@ -166,6 +166,13 @@ bool failover_finished(const std::optional<std::map<std::string, std::string>>& 
   return info && !flags_contain(*info, "failover_in_progress");
 }
 
+bool failover_completed_away_from(const std::optional<std::map<std::string, std::string>>& info,
+                                  const std::string& old_master) {
+  if (!failover_finished(info) || info->count("failover-state") != 0) return false;
+  auto ip = info->find("ip");
+  return ip != info->end() && !ip->second.empty() && ip->second != old_master;
+}
+
 std::map<std::string, std::string> broadcast_sentinel_quorum(RedisWorkload& workload,
                                                              const std::vector<std::string>& hosts,
                                                              const std::string& app, int quorum) {

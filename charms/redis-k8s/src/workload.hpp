@@ -123,6 +123,13 @@ bool master_up_to_date(const std::optional<std::map<std::string, std::string>>& 
 // Master info is present and no failover is in progress.
 bool failover_finished(const std::optional<std::map<std::string, std::string>>& info);
 
+// A failover away from `old_master` is over: master info is present, no
+// failover is in progress (neither the failover_in_progress flag nor a
+// failover-state field, which Sentinel reports only during one) and the
+// master's ip is set and is no longer `old_master`.
+bool failover_completed_away_from(const std::optional<std::map<std::string, std::string>>& info,
+                                  const std::string& old_master);
+
 // Sends `SENTINEL SET <app> quorum <n>` to every host; returns host -> error
 // message for the hosts that failed (the caller logs them).
 std::map<std::string, std::string> broadcast_sentinel_quorum(RedisWorkload& workload,
