@@ -9,7 +9,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev
   libhiredis-dev libspdlog-dev libfmt-dev libssl-dev libboost-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server redis-sentinel redis-tools openssl iproute2 procps
+  redis-server redis-sentinel redis-tools prometheus-redis-exporter openssl iproute2 procps
 )
 if [ "$#" -gt 0 ]; then packages+=("$@"); fi
 
