@@ -33,17 +33,18 @@
 # shared too, because yaml-cpp's exceptions must meet the same C++ runtime as
 # the code catching them. For the same reason, a charm that links a C++ shared
 # library of its own must not be linked lean (ops_add_charm ... SHARED_DEPS):
-# a build step after the link fails the build when the result would load
-# libstdc++.so, libyaml-cpp.so or libsqlite3.so after all.
+# a build step after the link (where ldd exists and the build is native)
+# fails the build when the result would load libstdc++.so, libyaml-cpp.so or
+# libsqlite3.so after all.
 #
 # The same file is also the packing script: run with -P, it does the work of
 # one charm-<name> target (the variables are passed with -D), or, with
 # -DOPS_LEAN_CHECK=<executable>, the check after a lean link.
 
 if(CMAKE_SCRIPT_MODE_FILE AND DEFINED OPS_LEAN_CHECK)
-  # ---- lean link check: OPS_LEAN_CHECK (the executable), OPS_LEAN_UNWANTED ----
+  # ---- lean link check: OPS_LEAN_CHECK (the executable), OPS_LDD, OPS_LEAN_UNWANTED ----
   string(REPLACE "|" ";" unwanted "${OPS_LEAN_UNWANTED}")
-  execute_process(COMMAND ldd "${OPS_LEAN_CHECK}" OUTPUT_VARIABLE ldd_out
+  execute_process(COMMAND "${OPS_LDD}" "${OPS_LEAN_CHECK}" OUTPUT_VARIABLE ldd_out
                   ERROR_VARIABLE ldd_err RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "ops_lean_link: ldd ${OPS_LEAN_CHECK} failed: ${ldd_err}")
@@ -216,11 +217,12 @@ function(ops_lean_link target)
     list(APPEND unwanted libsqlite3)
   endif()
   target_link_options(${target} PRIVATE LINKER:--as-needed LINKER:--gc-sections LINKER:-O1)
-  if(unwanted AND NOT CMAKE_CROSSCOMPILING)
+  find_program(OPS_LDD ldd)
+  if(unwanted AND OPS_LDD AND NOT CMAKE_CROSSCOMPILING)
     string(REPLACE ";" "|" unwanted "${unwanted}")
     add_custom_command(TARGET ${target} POST_BUILD
       COMMAND "${CMAKE_COMMAND}" "-DOPS_LEAN_CHECK=$<TARGET_FILE:${target}>"
-              "-DOPS_LEAN_UNWANTED=${unwanted}" -P "${CMAKE_CURRENT_FUNCTION_LIST_FILE}"
+              "-DOPS_LDD=${OPS_LDD}" "-DOPS_LEAN_UNWANTED=${unwanted}" -P "${CMAKE_CURRENT_FUNCTION_LIST_FILE}"
       VERBATIM)
   endif()
 endfunction()

@@ -1,7 +1,8 @@
 # Script mode: install, configure the consumer against the install, build, run
 # its program, then check the charm ops_add_charm packed: the .charm archive,
 # a dispatch that loads none of the libraries a lean link makes static, and
-# that dispatch run twice as Juju runs it (install hook, fake hook tools).
+# that dispatch run twice as Juju runs it (install hook, fake hook tools); and
+# that a lean link next to a C++ shared library fails the build.
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 function(run)
@@ -61,3 +62,17 @@ foreach(n 1 2)
   endif()
 endforeach()
 message(STATUS "packed consumer.charm; its dispatch counted installs 1 and 2")
+
+# A lean link that would load libstdc++.so anyway fails the build, saying why.
+execute_process(COMMAND ${CMAKE_COMMAND} --build "${WORK_DIR}/build" --target lean-with-shared-cxx
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "a lean link next to a C++ shared library was built:\n${out}")
+endif()
+string(REGEX REPLACE "[ \n]+" " " said "${out}${err}")
+if(NOT said MATCHES "ops_lean_link: [^ ]*/lean-with-shared-cxx loads libstdc\\+\\+\\.so, which a lean link puts in statically")
+  message(FATAL_ERROR "the failed lean link did not say why:\n${out}\n${err}")
+endif()
+if(EXISTS "${WORK_DIR}/build/lean-with-shared-cxx")
+  message(FATAL_ERROR "the refused lean link left its executable behind")
+endif()
