@@ -1,8 +1,9 @@
 # Script mode: install, configure the consumer against the install, build, run
 # its program, then check the charm ops_add_charm packed: the .charm archive,
 # a dispatch that loads none of the libraries a lean link makes static, and
-# that dispatch run twice as Juju runs it (install hook, fake hook tools); and
-# that a lean link next to a C++ shared library fails the build.
+# that dispatch run twice as Juju runs it (install hook, fake hook tools), the
+# same charm packed with SHARED_DEPS (bundled libraries), and that a lean link
+# next to a C++ shared library fails the build.
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 function(run)
@@ -41,27 +42,47 @@ foreach(lib libstdc\\+\\+ libyaml-cpp libsqlite3 libspdlog libfmt)
   endif()
 endforeach()
 
-# The packed dispatch, run as Juju runs it: hook tools that record their argv.
-set(unit "${WORK_DIR}/unit")
-file(COPY "${charm}/" DESTINATION "${unit}/charm")
-file(MAKE_DIRECTORY "${unit}/tools")
-foreach(tool status-set juju-log is-leader config-get)
-  file(WRITE "${unit}/tools/${tool}"
-       "#!/bin/sh\necho \"${tool} $*\" >> '${unit}/calls.log'\n"
-       "case ${tool} in is-leader) echo false ;; config-get) echo '{}' ;; esac\n")
-  file(CHMOD "${unit}/tools/${tool}" PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
-endforeach()
-foreach(n 1 2)
-  file(REMOVE "${unit}/calls.log")
-  run(${CMAKE_COMMAND} -E env "PATH=${unit}/tools:/usr/bin:/bin"
-      JUJU_DISPATCH_PATH=hooks/install JUJU_UNIT_NAME=consumer/0 JUJU_MODEL_NAME=test
-      JUJU_VERSION=3.5.0 "JUJU_CHARM_DIR=${unit}/charm" "${unit}/charm/dispatch")
-  file(READ "${unit}/calls.log" calls)
-  if(NOT calls STREQUAL "status-set --application=False active -- consumer: installs ${n}\n")
-    message(FATAL_ERROR "dispatch run ${n} called the hook tools:\n${calls}")
-  endif()
-endforeach()
-message(STATUS "packed consumer.charm; its dispatch counted installs 1 and 2")
+# A packed dispatch, run as Juju runs it from a copy of the charm directory,
+# with hook tools that record their argv: two installs, counted.
+function(run_installs name)
+  set(unit "${WORK_DIR}/unit-${name}")
+  file(COPY "${WORK_DIR}/build/charm/${name}/" DESTINATION "${unit}/charm")
+  file(MAKE_DIRECTORY "${unit}/tools")
+  foreach(tool status-set juju-log is-leader config-get)
+    file(WRITE "${unit}/tools/${tool}"
+         "#!/bin/sh\necho \"${tool} $*\" >> '${unit}/calls.log'\n"
+         "case ${tool} in is-leader) echo false ;; config-get) echo '{}' ;; esac\n")
+    file(CHMOD "${unit}/tools/${tool}" PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
+  endforeach()
+  foreach(n 1 2)
+    file(REMOVE "${unit}/calls.log")
+    run(${CMAKE_COMMAND} -E env "PATH=${unit}/tools:/usr/bin:/bin"
+        JUJU_DISPATCH_PATH=hooks/install JUJU_UNIT_NAME=${name}/0 JUJU_MODEL_NAME=test
+        JUJU_VERSION=3.5.0 "JUJU_CHARM_DIR=${unit}/charm" "${unit}/charm/dispatch")
+    file(READ "${unit}/calls.log" calls)
+    if(NOT calls STREQUAL "status-set --application=False active -- consumer: installs ${n}\n")
+      message(FATAL_ERROR "${name}: dispatch run ${n} called the hook tools:\n${calls}")
+    endif()
+  endforeach()
+  run(ldd "${unit}/charm/dispatch")
+  set(last_output "${last_output}" PARENT_SCOPE)
+endfunction()
+run_installs(consumer)
+
+# SHARED_DEPS: the shared libraries are bundled, and found there.
+file(GLOB bundled RELATIVE "${WORK_DIR}/build/charm/consumer-shared/lib"
+     "${WORK_DIR}/build/charm/consumer-shared/lib/*")
+list(SORT bundled)
+if(NOT bundled STREQUAL "libsqlite3.so.0;libyaml-cpp.so.0.7")
+  message(FATAL_ERROR "consumer-shared bundles: ${bundled}")
+endif()
+run_installs(consumer-shared)
+string(FIND "${last_output}"
+       "libyaml-cpp.so.0.7 => ${WORK_DIR}/unit-consumer-shared/charm/lib/libyaml-cpp.so.0.7" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "consumer-shared's dispatch does not load its bundled yaml-cpp:\n${last_output}")
+endif()
+message(STATUS "packed consumer.charm (lean) and consumer-shared.charm; both counted installs")
 
 # A lean link that would load libstdc++.so anyway fails the build, saying why.
 execute_process(COMMAND ${CMAKE_COMMAND} --build "${WORK_DIR}/build" --target lean-with-shared-cxx
