@@ -28,16 +28,17 @@
 # -ffunction-sections/-fdata-sections (as the ops modules are), and the link
 # with --as-needed, --gc-sections and -O1. spdlog and fmt are compiled into
 # ops header-only already, so what stays dynamic is glibc and the C libraries
-# a charm adds (hiredis, OpenSSL ...). When an archive is missing its shared library is
-# linked instead (configure says so); without libyaml-cpp.a libstdc++ stays
-# shared too, because yaml-cpp's exceptions must meet the same C++ runtime as
-# the code catching them. For the same reason, a charm that links a C++ shared
-# library of its own must not be linked lean (ops_add_charm ... SHARED_DEPS):
-# a build step after the link (where ldd exists and the build is native)
-# fails the build when the result would load libstdc++.so, libyaml-cpp.so or
-# libsqlite3.so after all. A charm whose own code uses yaml-cpp or SQLiteCpp
-# links ${OPS_YAML_CPP_LINK} or ${OPS_SQLITE_LINK} (set here) in their
-# place: the archives in a lean link, the shared libraries otherwise.
+# a charm adds (hiredis, OpenSSL ...). When an archive is missing its shared
+# library is linked instead (configure says so); without libyaml-cpp.a
+# libstdc++ stays shared too, because yaml-cpp's exceptions must meet the same
+# C++ runtime as the code catching them. For the same reason, a charm that
+# links a C++ shared library of its own must not be linked lean (ops_add_charm
+# ... SHARED_DEPS): a build step after the link (where ldd exists and the
+# build is native) fails the build when the result would load libstdc++.so,
+# libyaml-cpp.so or libsqlite3.so after all. A charm whose own code uses
+# yaml-cpp or SQLiteCpp links ${OPS_YAML_CPP_LINK} or ${OPS_SQLITE_LINK} (set
+# here) in their place: the archives in a lean link, the shared libraries
+# otherwise.
 #
 # How: ops_lean_link sets the property OPS_LEAN_LINK on the executable, and
 # the ops modules link $<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,...>,
