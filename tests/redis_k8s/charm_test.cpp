@@ -593,6 +593,8 @@ TEST_F(ForcedFailoverTest, FinishedAfterFourPollsNamesTheNewMasterThenResets) {
   EXPECT_THAT(clock.sleeps(), ElementsAre(interval, interval, interval));
   EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
   EXPECT_TRUE(dispatcher->deferred().empty());
+  EXPECT_THAT(log_lines, ::testing::Contains("INFO: Failover away from " + std::string(kPeerFqdn) +
+                                             " finished: " + kThirdFqdn + " is the master"));
   EXPECT_THAT(log_lines, ::testing::Contains("INFO: Unit redis-k8s/0 updating master info to " +
                                              std::string(kThirdFqdn)));
 }

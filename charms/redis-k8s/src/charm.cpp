@@ -437,7 +437,11 @@ std::optional<std::string> RedisK8sCharm::wait_for_failover(const std::string& o
   const auto deadline = collaborators_.now() + collaborators_.failover_timeout;
   for (;;) {
     auto info = sentinel_master_info(*collaborators_.workload, kLocalHost, app().name());
-    if (failover_completed_away_from(info, old_master)) return master_ip(info);
+    if (failover_completed_away_from(info, old_master)) {
+      ops::log::info("Failover away from " + old_master + " finished: " + *master_ip(info) +
+                     " is the master");
+      return master_ip(info);
+    }
     if (collaborators_.now() + interval > deadline) {
       std::string state = "no answer from the local Sentinel";
       if (info) {
