@@ -11,6 +11,15 @@
 namespace ops::detail {
 namespace {
 
+DispatchFailure make_failure(const std::string& report, std::optional<std::string> handler,
+                             std::string event_kind) {
+  DispatchFailure failure(report);
+  failure.handler = std::move(handler);
+  failure.event_kind = std::move(event_kind);
+  failure.original = std::current_exception();
+  return failure;
+}
+
 DispatchFailure failure_of(Framework& framework, std::string_view kind, const char* stage,
                            const std::exception* e) {
   const std::string type = e != nullptr ? type_name(*e) : "unknown exception";
@@ -24,12 +33,11 @@ DispatchFailure failure_of(Framework& framework, std::string_view kind, const ch
     std::string handler = failed->observer_path + "." + failed->method_name;
     const std::string report = "Uncaught exception in " + handler + " while handling " +
                                event_kind + " (" + failed->event_path + "): " + type + what;
-    return DispatchFailure(report, std::move(handler), std::move(event_kind),
-                           std::current_exception());
+    return make_failure(report, std::move(handler), std::move(event_kind));
   }
   const std::string report = std::string("Uncaught exception while ") + stage + " for " +
                              std::string(kind) + ": " + type + what;
-  return DispatchFailure(report, std::nullopt, std::string(kind), std::current_exception());
+  return make_failure(report, std::nullopt, std::string(kind));
 }
 
 }  // namespace

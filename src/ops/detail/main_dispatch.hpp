@@ -48,27 +48,15 @@ struct DispatchSteps {
 // The snapshot of the event to emit, made only when the charm defines it.
 using SnapshotMaker = std::function<nlohmann::json(const EventSourceBase& source)>;
 
-// A dispatch step failed: what() is the report line (see above); the
-// handler ("Observer.method") when a handler threw; the original exception.
-class DispatchFailure : public std::runtime_error {
- public:
-  DispatchFailure(const std::string& report, std::optional<std::string> handler,
-                  std::string event_kind, std::exception_ptr original)
-      : std::runtime_error(report),
-        handler_(std::move(handler)),
-        event_kind_(std::move(event_kind)),
-        original_(std::move(original)) {}
-
-  const std::optional<std::string>& handler() const noexcept { return handler_; }
-  // The kind of the event being handled ("config_changed"); the dispatched
-  // kind when no handler threw.
-  const std::string& event_kind() const noexcept { return event_kind_; }
-  const std::exception_ptr& original() const noexcept { return original_; }
-
- private:
-  std::optional<std::string> handler_;
-  std::string event_kind_;
-  std::exception_ptr original_;
+// A dispatch step failed: what() is the report line (see above). `handler`
+// ("Observer.method") is set when a handler threw; `event_kind` is the kind
+// being handled ("config_changed"), or the dispatched kind when no handler
+// threw; `original` is the exception itself.
+struct DispatchFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+  std::optional<std::string> handler;
+  std::string event_kind;
+  std::exception_ptr original;
 };
 
 // Runs one event on `charm` in ops::main's order. A kind the charm does not

@@ -34,8 +34,7 @@ void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view
     ops::detail::run_dispatch_steps(
         framework, charm, kind, [&](const EventSourceBase&) { return snapshot; }, steps);
   } catch (const ops::detail::DispatchFailure& failure) {
-    throw UncaughtCharmError(failure.what(), failure.handler(), failure.event_kind(),
-                             failure.original());
+    throw UncaughtCharmError(failure.what(), failure.handler, failure.event_kind, failure.original);
   }
 }
 
