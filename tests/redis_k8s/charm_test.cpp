@@ -35,6 +35,13 @@ class RedisCharmTest : public ::testing::Test {
   void SetUp() override {
     juju.unit = "redis-k8s/0";
     peer_id = juju.add_relation("redis-peers", kApp);
+    make_dispatcher(collaborators());
+    ops::log::set_sink([this](ops::log::Level level, std::string_view message) {
+      log_lines.push_back(std::string(ops::log::to_string(level)) + ": " + std::string(message));
+    });
+  }
+  // The fakes of this fixture, as the charm's collaborators.
+  redis_k8s::RedisCharmCollaborators collaborators() {
     redis_k8s::RedisCharmCollaborators c;
     c.workload = &redis;
     c.pebble = [this](const std::string& name) -> ops::pebble::Client& {
@@ -51,14 +58,14 @@ class RedisCharmTest : public ::testing::Test {
     };
     c.now = [this] { return clock.now(); };
     c.sleep = [this](std::chrono::milliseconds d) { clock.sleep(d); };
+    return c;
+  }
+  void make_dispatcher(const redis_k8s::RedisCharmCollaborators& c) {
     dispatcher = std::make_unique<redis_test::Dispatcher>(
         ops::CharmMeta::from_yaml(redis_test::source_file("metadata.yaml"),
                                   redis_test::source_file("actions.yaml"),
                                   redis_test::source_file("config.yaml")),
         juju, redis_k8s::make_redis_charm_factory(c));
-    ops::log::set_sink([this](ops::log::Level level, std::string_view message) {
-      log_lines.push_back(std::string(ops::log::to_string(level)) + ": " + std::string(message));
-    });
   }
   void TearDown() override {
     ops::log::set_sink({});
@@ -376,17 +383,10 @@ TEST_F(RedisCharmTest, ApplicationMasterFollowsSentinelAfterAFailover) {
 TEST_F(RedisCharmTest, DepartingMasterIsFailedOverWithTheExactSentinelCommands) {
   juju.leader = true;
   app_bag() = {{"leader-host", "leader-host"}, {"redis-password", "password"}};
-  const std::map<std::string, std::string> before{{"ip", kPeerFqdn}, {"flags", "master"}};
   // Three answers before the FAILOVER (up to date?, update, finished?), then
   // one poll during the promotion and one after it: this unit is the master.
   redis.set_sentinel_master_sequence("localhost", kApp,
-                                     {before,
-                                      before,
-                                      before,
-                                      {{"ip", kPeerFqdn},
-                                       {"flags", "master,failover_in_progress"},
-                                       {"failover-state", "wait_promotion"}},
-                                      {{"ip", kFqdn}, {"flags", "master"}}});
+                                     redis_test::forced_failover_answers(kPeerFqdn, kFqdn, 3));
   redis.accept_sentinel_writes("localhost", kApp, 1);
   redis.accept_sentinel_writes(kFqdn, kApp, 1);
   nlohmann::json snapshot = peer_snapshot("redis-k8s/1");
@@ -622,22 +622,10 @@ TEST_F(ForcedFailoverTest, NeverFinishingWaitsTenSecondsThenDefersWithoutReset) 
 }
 
 TEST_F(ForcedFailoverTest, PollIntervalAndBoundAreInjectable) {
-  redis_k8s::RedisCharmCollaborators c;
-  c.workload = &redis;
-  c.pebble = [this](const std::string& name) -> ops::pebble::Client& {
-    return name == "redis" ? static_cast<ops::pebble::Client&>(redis_pebble) : sentinel_pebble;
-  };
-  c.fqdn = [] { return std::string(kFqdn); };
-  c.resolve = [](const std::string& host) -> std::string { return "10.9.9.9 for " + host; };
-  c.now = [this] { return clock.now(); };
-  c.sleep = [this](std::chrono::milliseconds d) { clock.sleep(d); };
+  redis_k8s::RedisCharmCollaborators c = collaborators();
   c.failover_poll_interval = std::chrono::milliseconds(100);
   c.failover_timeout = std::chrono::milliseconds(300);
-  dispatcher = std::make_unique<redis_test::Dispatcher>(
-      ops::CharmMeta::from_yaml(redis_test::source_file("metadata.yaml"),
-                                redis_test::source_file("actions.yaml"),
-                                redis_test::source_file("config.yaml")),
-      juju, redis_k8s::make_redis_charm_factory(c));
+  make_dispatcher(c);
   script_failover({kPromoting});
   depart_master();
   EXPECT_EQ(redis.sent(), joined(up_to_failover(), {kMaster, kMaster, kMaster, kMaster}));

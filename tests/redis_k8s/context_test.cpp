@@ -167,16 +167,9 @@ TEST_F(RedisContextTest, PebbleLayerOnRelationCreatedHasNoPassword) {
 
 TEST_F(RedisContextTest, ForcedFailoverWhenUnitDepartedIsMaster) {
   const std::string departing = "redis-k8s-1.redis-k8s-endpoints.test-model.svc.cluster.local";
-  const std::map<std::string, std::string> before{{"ip", departing}, {"flags", "master"}};
   // Up to date?, update, finished?; FAILOVER; promoting, then this unit promoted.
   redis.set_sentinel_master_sequence("localhost", kApp,
-                                     {before,
-                                      before,
-                                      before,
-                                      {{"ip", departing},
-                                       {"flags", "master,failover_in_progress"},
-                                       {"failover-state", "wait_promotion"}},
-                                      {{"ip", kFqdn}, {"flags", "master"}}});
+                                     redis_test::forced_failover_answers(departing, kFqdn, 3));
   redis.accept_sentinel_writes("localhost", kApp, 1);
   redis.accept_sentinel_writes(kFqdn, kApp, 1);
   Relation peer = ops::testing::peer_relation(

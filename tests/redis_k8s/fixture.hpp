@@ -391,4 +391,19 @@ inline std::string read_host_file(const std::filesystem::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+// What a leader's Sentinel answers to SENTINEL MASTER over a forced
+// failover: `old_master` up to date `answers_before` times (the charm's checks
+// before it sends FAILOVER), then once with the promotion running, then with
+// `new_master` promoted (repeating).
+inline std::vector<std::map<std::string, std::string>> forced_failover_answers(
+    const std::string& old_master, const std::string& new_master, int answers_before) {
+  std::vector<std::map<std::string, std::string>> answers(
+      answers_before, {{"ip", old_master}, {"flags", "master"}});
+  answers.push_back({{"ip", old_master},
+                     {"flags", "master,failover_in_progress"},
+                     {"failover-state", "wait_promotion"}});
+  answers.push_back({{"ip", new_master}, {"flags", "master"}});
+  return answers;
+}
+
 }  // namespace redis_test

@@ -265,14 +265,8 @@ TEST_F(RedisHarnessTest, ForcedFailoverWhenUnitDepartedIsMaster) {
   // The join already made leader-host the departing master. The departure:
   // up to date?, finished?; FAILOVER; one poll sees the promotion running,
   // the next this unit promoted.
-  const std::map<std::string, std::string> before{{"ip", departing}, {"flags", "master"}};
   redis.set_sentinel_master_sequence("localhost", kApp,
-                                     {before,
-                                      before,
-                                      {{"ip", departing},
-                                       {"flags", "master,failover_in_progress"},
-                                       {"failover-state", "wait_promotion"}},
-                                      {{"ip", kFqdn}, {"flags", "master"}}});
+                                     redis_test::forced_failover_answers(departing, kFqdn, 2));
   redis.clear_sent();
   harness->remove_relation_unit(peer_id, "redis-k8s/1");
   ASSERT_FALSE(redis.sent().empty());

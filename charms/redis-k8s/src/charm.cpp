@@ -46,6 +46,13 @@ std::optional<std::string> master_ip(
   return ip->second;
 }
 
+// `key` of a SENTINEL MASTER answer, or `fallback` when it is absent.
+std::string field_or(const std::map<std::string, std::string>& info, const std::string& key,
+                     const std::string& fallback) {
+  auto it = info.find(key);
+  return it == info.end() ? fallback : it->second;
+}
+
 std::string join(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
@@ -438,20 +445,16 @@ std::optional<std::string> RedisK8sCharm::wait_for_failover(const std::string& o
   for (;;) {
     auto info = sentinel_master_info(*collaborators_.workload, kLocalHost, app().name());
     if (failover_completed_away_from(info, old_master)) {
-      ops::log::info("Failover away from " + old_master + " finished: " + *master_ip(info) +
+      const std::string new_master = info->at("ip");
+      ops::log::info("Failover away from " + old_master + " finished: " + new_master +
                      " is the master");
-      return master_ip(info);
+      return new_master;
     }
     if (collaborators_.now() + interval > deadline) {
-      std::string state = "no answer from the local Sentinel";
-      if (info) {
-        auto flags = info->find("flags");
-        auto failover_state = info->find("failover-state");
-        auto ip = info->find("ip");
-        state = "master " + (ip == info->end() ? std::string("unknown") : ip->second) + ", flags " +
-                (flags == info->end() ? std::string("none") : flags->second) + ", failover-state " +
-                (failover_state == info->end() ? std::string("none") : failover_state->second);
-      }
+      const std::string state = info ? "master " + field_or(*info, "ip", "unknown") + ", flags " +
+                                           field_or(*info, "flags", "none") + ", failover-state " +
+                                           field_or(*info, "failover-state", "none")
+                                     : "no answer from the local Sentinel";
       ops::log::warning("Failover away from " + old_master + " not finished after " +
                         std::to_string(collaborators_.failover_timeout.count()) + " ms (" + state +
                         ")");
