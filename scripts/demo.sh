@@ -10,9 +10,8 @@
 # integrates the two (the legacy redis interface switches the password off,
 # as in the reference charm), writes the key through the URL the client
 # charm received, reads it back from a replica and asks a sentinel who the
-# master is. A trap destroys the
-# model (namespaces, Pebble daemons, services, files) however the script
-# ends. Run as root (network namespaces); where namespaces are not allowed
+# master is. A trap destroys the model (namespaces, Pebble daemons, services,
+# files) however the script ends. Run as root (network namespaces); where namespaces are not allowed
 # it runs the Juju side only (--workloads=simulate) and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
