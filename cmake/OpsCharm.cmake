@@ -216,7 +216,7 @@ function(ops_lean_link target)
   set(unwanted "")
   get_property(static_cxx GLOBAL PROPERTY OPS_LEAN_STATIC_CXX)
   # The sanitizers' runtimes want the shared C++ runtime.
-  if(static_cxx AND NOT OPS_SANITIZE AND NOT CMAKE_CXX_FLAGS MATCHES "-fsanitize")
+  if(static_cxx AND NOT OPS_SANITIZE AND NOT OPS_SANITIZE_THREAD AND NOT CMAKE_CXX_FLAGS MATCHES "-fsanitize")
     target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
     list(APPEND unwanted libstdc++ libyaml-cpp)
   endif()

@@ -1,23 +1,21 @@
 # Helpers shared by every CMakeLists.txt of the project.
 
 set(OPS_WARNINGS -Wall -Wextra -Wpedantic -Wshadow)
+if(OPS_WERROR)
+  list(APPEND OPS_WARNINGS -Werror)
+endif()
 set(OPS_MODULES "" CACHE INTERNAL "ops-cpp library modules")
 
-# ops_add_module(NAME SOURCES globs... PUBLIC_LINK targets... PRIVATE_LINK targets...)
-# A static library of the framework, built from the files the globs match.
+# ops_add_module(NAME SOURCES files... PUBLIC_LINK targets... PRIVATE_LINK targets...)
+# A static library of the framework, built from the listed files (paths
+# relative to the project root; no globs, so a new file is added on purpose).
 function(ops_add_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_LINK;PRIVATE_LINK" ${ARGN})
-  set(globs "")
-  foreach(g IN LISTS ARG_SOURCES)
-    list(APPEND globs "${PROJECT_SOURCE_DIR}/${g}")
+  set(sources "")
+  foreach(file IN LISTS ARG_SOURCES)
+    list(APPEND sources "${PROJECT_SOURCE_DIR}/${file}")
   endforeach()
-  file(GLOB sources CONFIGURE_DEPENDS ${globs})
-  list(SORT sources)
   add_library(${name} STATIC ${sources})
-  if(NOT sources)
-    # A module with no sources yet: an empty archive keeps consumers linking.
-    target_sources(${name} PRIVATE "${PROJECT_SOURCE_DIR}/cmake/empty.cpp")
-  endif()
   target_include_directories(${name} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
@@ -26,25 +24,51 @@ function(ops_add_module name)
   target_compile_options(${name} PRIVATE ${OPS_WARNINGS})
   target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_LINK} PRIVATE ${ARG_PRIVATE_LINK})
   set(OPS_MODULES ${OPS_MODULES} ${name} CACHE INTERNAL "ops-cpp library modules")
+  set_property(GLOBAL APPEND PROPERTY OPS_LISTED_SOURCES ${sources})
 endfunction()
 
-# Adds DIR/<sub> for every <sub> that has a CMakeLists.txt, in name order.
-function(ops_add_optional_subdirectories)
-  foreach(dir IN LISTS ARGN)
-    file(GLOB children LIST_DIRECTORIES true "${PROJECT_SOURCE_DIR}/${dir}/*")
-    list(SORT children)
-    foreach(child IN LISTS children)
-      if(EXISTS "${child}/CMakeLists.txt")
-        add_subdirectory("${child}")
-      endif()
-    endforeach()
+# ops_check_sources_listed(DIR): fails the configure step when a .cpp file
+# under DIR is in no module's SOURCES, instead of leaving it out silently.
+function(ops_check_sources_listed dir)
+  file(GLOB_RECURSE present CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/${dir}/*.cpp")
+  get_property(listed GLOBAL PROPERTY OPS_LISTED_SOURCES)
+  foreach(file IN LISTS present)
+    if(NOT file IN_LIST listed)
+      file(RELATIVE_PATH rel "${PROJECT_SOURCE_DIR}" "${file}")
+      message(FATAL_ERROR "${rel} is in no module: add it to a SOURCES list in CMakeLists.txt")
+    endif()
   endforeach()
 endfunction()
 
-# ops_add_test_area(AREA LINK targets...) : one test executable per folder
-# tests/<AREA>, built from its *_test.cpp files, registered with ctest.
+# ops_add_subdirectories(PARENT child...): adds PARENT/<child> for each child
+# in the order given (dependency order). A folder of PARENT that has a
+# CMakeLists.txt but is not named fails the configure step, so that nothing
+# is left out of the build without anyone noticing.
+function(ops_add_subdirectories parent)
+  foreach(child IN LISTS ARGN)
+    add_subdirectory("${PROJECT_SOURCE_DIR}/${parent}/${child}")
+  endforeach()
+  file(GLOB present LIST_DIRECTORIES true CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/${parent}/*")
+  foreach(dir IN LISTS present)
+    get_filename_component(child "${dir}" NAME)
+    if(EXISTS "${dir}/CMakeLists.txt" AND NOT child IN_LIST ARGN)
+      message(FATAL_ERROR "${parent}/${child} has a CMakeLists.txt but is not added: "
+                          "name it in ops_add_subdirectories(${parent} ...)")
+    endif()
+  endforeach()
+endfunction()
+
+# ops_add_test_area(AREA [THREADED] LINK targets... [SOURCES files...]): one
+# test executable per folder tests/<AREA>, built from its *_test.cpp files,
+# registered with ctest. THREADED marks an area whose code under test runs
+# threads: its tests get the ctest label "threaded" and its executable is
+# built by the target ops_threaded_tests, which the ThreadSanitizer pass of
+# scripts/test.sh builds and runs.
+if(NOT TARGET ops_threaded_tests)
+  add_custom_target(ops_threaded_tests)
+endif()
 function(ops_add_test_area area)
-  cmake_parse_arguments(ARG "" "" "LINK;SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "THREADED" "" "LINK;SOURCES" ${ARGN})
   file(GLOB tests CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp")
   list(SORT tests)
   set(exe ${area}_tests)
@@ -52,6 +76,13 @@ function(ops_add_test_area area)
   target_compile_options(${exe} PRIVATE ${OPS_WARNINGS})
   target_include_directories(${exe} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${exe} PRIVATE ${ARG_LINK} GTest::gmock GTest::gtest GTest::gtest_main)
+  set(labels ${area})
+  if(ARG_THREADED)
+    list(APPEND labels threaded)
+    add_dependencies(ops_threaded_tests ${exe})
+  endif()
+  string(REPLACE ";" "\\;" labels "${labels}")
   gtest_discover_tests(${exe} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "OPS_SOURCE_DIR=${PROJECT_SOURCE_DIR}\\;OPS_BINARY_DIR=${PROJECT_BINARY_DIR}")
+    PROPERTIES LABELS "${labels}"
+               ENVIRONMENT "OPS_SOURCE_DIR=${PROJECT_SOURCE_DIR}\\;OPS_BINARY_DIR=${PROJECT_BINARY_DIR}")
 endfunction()

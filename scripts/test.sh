@@ -1,26 +1,40 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds, and runs every test:
-#   1. the format check,
-#   2. the release build (RelWithDebInfo) and all its ctest tests,
-#   3. a sanitizer build (ASan + UBSan) of the tests, and its ctest run.
-# Set OPS_SKIP_SANITIZE=1 to skip step 3 during development.
+#   1. the format check (clang-format),
+#   2. the release build (RelWithDebInfo, warnings are errors) and all its ctest tests,
+#   3. clang-tidy over the production sources (scripts/check-tidy.sh),
+#   4. a sanitizer build (ASan + UBSan) of the tests, and its ctest run,
+#   5. a ThreadSanitizer build of the threaded code's tests (label "threaded":
+#      the Pebble client's exec, pebble-server, ops-sim), and their ctest run.
+# OPS_SKIP_SANITIZE=1 skips steps 4 and 5, OPS_SKIP_TIDY=1 step 3 (development only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${OPS_JOBS:-$(nproc)}
+export OPS_JOBS=$jobs
 
 ./scripts/install-deps.sh
 ./scripts/check-format.sh
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPS_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 (cd build && ctest --output-on-failure -j "$jobs" --timeout 300)
 
+if [ "${OPS_SKIP_TIDY:-0}" != 1 ]; then
+  ./scripts/check-tidy.sh build
+fi
+
 if [ "${OPS_SKIP_SANITIZE:-0}" != 1 ]; then
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOPS_SANITIZE=ON \
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOPS_SANITIZE=ON -DOPS_WERROR=ON \
         -DOPS_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j "$jobs" --timeout 600 -LE no-sanitize)
+
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DOPS_SANITIZE_THREAD=ON -DOPS_WERROR=ON \
+        -DOPS_BUILD_BENCHMARKS=OFF >/dev/null
+  cmake --build build-tsan -j "$jobs" --target ops_threaded_tests
+  (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+     ctest --output-on-failure -j "$jobs" --timeout 600 -L threaded -LE no-sanitize)
 fi
 echo "test.sh: all tests passed ($root)"

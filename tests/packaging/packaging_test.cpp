@@ -144,7 +144,7 @@ std::map<std::string, std::string> loaded_libraries(const fs::path& binary) {
 // Sanitizer builds link dispatch against the sanitizers' runtimes, which need
 // the shared libstdc++: ops_lean_link then leaves the C++ runtime shared and
 // the lean-link checks below do not apply (the release pass runs them).
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitizerBuild = true;
 #else
 constexpr bool kSanitizerBuild = false;

@@ -1,1 +1,0 @@
-// Intentionally empty: keeps a module library linkable before it has sources.
