@@ -2,7 +2,7 @@
 # Installs what the tests need, builds, and runs every test:
 #   1. the format check (clang-format),
 #   2. the release build (RelWithDebInfo, warnings are errors) and all its ctest tests,
-#   3. clang-tidy over the production sources (scripts/check-tidy.sh),
+#   3. clang-tidy over the framework and the charm libraries (scripts/check-tidy.sh),
 #   4. a sanitizer build (ASan + UBSan) of the tests, and its ctest run,
 #   5. a ThreadSanitizer build of the threaded code's tests (label "threaded":
 #      the Pebble client's exec, pebble-server, ops-sim), and their ctest run.
