@@ -2,10 +2,12 @@
 //
 // The file keeps Python ops' two tables, stores snapshots as JSON text in the
 // BLOB column, and is marked with PRAGMA application_id so that a database
-// written by anything else (Python ops pickles its snapshots) is recognised
-// and left alone. The connection runs in exclusive locking mode and holds an
-// exclusive transaction from open to close: a second process waits up to
-// lock_timeout and then fails with StorageError.
+// written by anything else is recognised. A file with Python ops' tables and
+// no mark (Python ops pickles its snapshots) is migrated in place, in one
+// transaction, after a copy of it is kept beside it (migrate_from_python);
+// any other foreign file is left alone. The connection runs in exclusive
+// locking mode and holds an exclusive transaction from open to close: a
+// second process waits up to lock_timeout and then fails with StorageError.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,8 +20,13 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "ops/detail/storage_python.hpp"
 #include "ops/errors.hpp"
+#include "ops/log.hpp"
 #include "ops/storage.hpp"
 
 namespace ops {
@@ -122,6 +129,18 @@ class SQLiteStorage final : public Storage {
       sequence = db_->getLastInsertRowid();
     });
     return sequence;
+  }
+
+  void update_notice(std::int64_t sequence, std::string_view observer_path,
+                     std::string_view method_name) override {
+    guard([&] {
+      SQLite::Statement st(*db_,
+                           "UPDATE notice SET observer_path=?, method_name=? WHERE sequence=?");
+      st.bind(1, std::string(observer_path));
+      st.bind(2, std::string(method_name));
+      st.bind(3, static_cast<std::int64_t>(sequence));
+      st.exec();
+    });
   }
 
   void drop_notice(std::int64_t sequence) override {
@@ -269,19 +288,9 @@ class SQLiteStorage final : public Storage {
       db_->exec("BEGIN EXCLUSIVE");
       return;
     }
-    if (tables.count("snapshot") && tables.count("notice")) {
-      bool pickled = false;
-      SQLite::Statement st(*db_, "SELECT data FROM snapshot");
-      while (st.executeStep()) {
-        SQLite::Column column = st.getColumn(0);
-        const auto* bytes = static_cast<const unsigned char*>(column.getBlob());
-        if (column.getBytes() > 0 && bytes[0] == 0x80) pickled = true;
-      }
-      throw StorageError("state database " + path_.string() +
-                         (pickled ? " holds pickled snapshots written by Python ops"
-                                  : " has Python ops' schema but was not written by ops-cpp") +
-                         "; ops-cpp stores JSON and will not read or overwrite it (move it away "
-                         "to start with fresh state)");
+    if (tables.count("snapshot") && tables.count("notice") && application_id == 0) {
+      migrate_from_python();
+      return;
     }
     if (tables.empty()) {
       throw StorageError("state database " + path_.string() +
@@ -291,6 +300,103 @@ class SQLiteStorage final : public Storage {
     throw StorageError("state database " + path_.string() +
                        " is an SQLite database of another application (no ops-cpp schema); "
                        "refusing to overwrite it");
+  }
+
+  // Converts a state file written by Python ops (same tables, pickled
+  // snapshots) to ours in one transaction: every snapshot is unpickled and
+  // converted first (a refusal leaves the file as it was), then the file is
+  // copied to `<path>.python-ops`, then the rows are rewritten and the
+  // ops-cpp mark set, and the transaction commits. Notices are kept as they
+  // are (same sequence numbers); their Python method names are resolved by
+  // the Framework's Python handler aliases when they are re-emitted.
+  void migrate_from_python() {
+    std::vector<std::pair<std::string, std::string>> rows;  // handle, JSON text
+    {
+      SQLite::Statement st(*db_, "SELECT handle, data FROM snapshot ORDER BY handle");
+      while (st.executeStep()) {
+        std::string handle = st.getColumn(0).getString();
+        SQLite::Column column = st.getColumn(1);
+        const std::string_view data(static_cast<const char*>(column.getBlob()),
+                                    static_cast<std::size_t>(column.getBytes()));
+        try {
+          rows.emplace_back(handle, detail::convert_python_snapshot(handle, data).dump());
+        } catch (const std::exception& e) {
+          throw StorageError("state database " + path_.string() +
+                             " was written by Python ops and cannot be migrated: snapshot '" +
+                             handle + "': " + e.what() + "; the file is left as it is");
+        }
+      }
+    }
+    const std::int64_t notices = db_->execAndGet("SELECT count(*) FROM notice").getInt64();
+    detail::migration_checkpoint(detail::MigrationPoint::converted);
+
+    const std::filesystem::path copy = path_.string() + ".python-ops";
+    copy_database_to(copy);
+    detail::migration_checkpoint(detail::MigrationPoint::copied);
+
+    {
+      SQLite::Statement update(*db_, "UPDATE snapshot SET data=? WHERE handle=?");
+      for (const auto& [handle, text] : rows) {
+        update.reset();
+        update.bind(1, text.data(), static_cast<int>(text.size()));
+        update.bind(2, handle);
+        update.exec();
+      }
+    }
+    db_->exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+    db_->exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    detail::migration_checkpoint(detail::MigrationPoint::written);
+    db_->exec("COMMIT");
+    db_->exec("BEGIN EXCLUSIVE");
+    detail::migration_checkpoint(detail::MigrationPoint::committed);
+    log::info("Migrated the state file " + path_.string() +
+              " written by Python ops: " + std::to_string(rows.size()) +
+              " snapshots converted to JSON, " + std::to_string(notices) +
+              " deferred notices kept; the original is kept at " + copy.string());
+  }
+
+  // Writes a copy of the open database (SQLite's backup: the same pages,
+  // read through our connection, so the exclusive lock is never released)
+  // to target, atomically: a temporary file made durable, then renamed.
+  void copy_database_to(const std::filesystem::path& target) {
+    std::filesystem::path tmp = target;
+    tmp += ".tmp";
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      throw StorageError("cannot create " + tmp.string() +
+                         " to keep the Python ops state file: " + std::strerror(errno));
+    }
+    ::fchmod(fd, 0600);
+    ::close(fd);
+    {
+      SQLite::Database dest(tmp.string(), SQLite::OPEN_READWRITE);
+      dest.exec("PRAGMA synchronous=FULL");
+      sqlite3_backup* backup =
+          sqlite3_backup_init(dest.getHandle(), "main", db_->getHandle(), "main");
+      if (backup == nullptr) {
+        throw StorageError("cannot copy " + path_.string() + " to " + tmp.string() + ": " +
+                           sqlite3_errmsg(dest.getHandle()));
+      }
+      const int rc = sqlite3_backup_step(backup, -1);
+      sqlite3_backup_finish(backup);
+      if (rc != SQLITE_DONE) {
+        throw StorageError("cannot copy " + path_.string() + " to " + tmp.string() + ": " +
+                           sqlite3_errstr(rc));
+      }
+    }
+    std::filesystem::rename(tmp, target, ec);
+    if (ec) {
+      throw StorageError("cannot rename " + tmp.string() + " to " + target.string() + ": " +
+                         ec.message());
+    }
+    const int dir = ::open(target.parent_path().empty() ? "." : target.parent_path().c_str(),
+                           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
   }
 
   void prepare_statements() {
