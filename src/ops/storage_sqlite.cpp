@@ -15,6 +15,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -355,10 +356,24 @@ class SQLiteStorage final : public Storage {
               " deferred notices kept; the original is kept at " + copy.string());
   }
 
-  // Writes a copy of the open database (SQLite's backup: the same pages,
-  // read through our connection, so the exclusive lock is never released)
-  // to target, atomically: a temporary file made durable, then renamed.
+  // Writes a byte-for-byte copy of the state file to target, atomically (a
+  // temporary file made durable, then renamed). The bytes are read through
+  // SQLite's own file handle: opening and closing another descriptor on the
+  // file would release the POSIX locks SQLite holds on it. The connection
+  // holds the exclusive lock and has written nothing (a hot journal left by
+  // a killed Python ops was rolled back by the first read), so the file is
+  // the last state Python ops committed.
   void copy_database_to(const std::filesystem::path& target) {
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(db_->getHandle(), "main", SQLITE_FCNTL_FILE_POINTER, &file) !=
+            SQLITE_OK ||
+        file == nullptr || file->pMethods == nullptr) {
+      throw StorageError("cannot read " + path_.string() + " to keep a copy of it");
+    }
+    sqlite3_int64 size = 0;
+    if (file->pMethods->xFileSize(file, &size) != SQLITE_OK) {
+      throw StorageError("cannot read the size of " + path_.string());
+    }
     std::filesystem::path tmp = target;
     tmp += ".tmp";
     std::error_code ec;
@@ -368,31 +383,42 @@ class SQLiteStorage final : public Storage {
       throw StorageError("cannot create " + tmp.string() +
                          " to keep the Python ops state file: " + std::strerror(errno));
     }
-    ::fchmod(fd, 0600);
-    ::close(fd);
-    {
-      SQLite::Database dest(tmp.string(), SQLite::OPEN_READWRITE);
-      dest.exec("PRAGMA synchronous=FULL");
-      sqlite3_backup* backup =
-          sqlite3_backup_init(dest.getHandle(), "main", db_->getHandle(), "main");
-      if (backup == nullptr) {
-        throw StorageError("cannot copy " + path_.string() + " to " + tmp.string() + ": " +
-                           sqlite3_errmsg(dest.getHandle()));
+    auto fail = [&](const std::string& what) {
+      const std::string reason = std::strerror(errno);
+      ::close(fd);
+      std::filesystem::remove(tmp, ec);
+      return StorageError(what + " " + tmp.string() + ": " + reason);
+    };
+    ::fchmod(fd, 0600);  // whatever the umask
+    std::vector<char> buffer(64 * 1024);
+    for (sqlite3_int64 offset = 0; offset < size;) {
+      const int chunk = static_cast<int>(
+          std::min<sqlite3_int64>(static_cast<sqlite3_int64>(buffer.size()), size - offset));
+      if (file->pMethods->xRead(file, buffer.data(), chunk, offset) != SQLITE_OK) {
+        errno = EIO;
+        throw fail("cannot read " + path_.string() + " into");
       }
-      const int rc = sqlite3_backup_step(backup, -1);
-      sqlite3_backup_finish(backup);
-      if (rc != SQLITE_DONE) {
-        throw StorageError("cannot copy " + path_.string() + " to " + tmp.string() + ": " +
-                           sqlite3_errstr(rc));
+      for (int written = 0; written < chunk;) {
+        const ssize_t n =
+            ::write(fd, buffer.data() + written, static_cast<std::size_t>(chunk - written));
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          throw fail("cannot write");
+        }
+        written += static_cast<int>(n);
       }
+      offset += chunk;
     }
+    if (::fsync(fd) != 0) throw fail("cannot sync");
+    ::close(fd);
     std::filesystem::rename(tmp, target, ec);
     if (ec) {
       throw StorageError("cannot rename " + tmp.string() + " to " + target.string() + ": " +
                          ec.message());
     }
-    const int dir = ::open(target.parent_path().empty() ? "." : target.parent_path().c_str(),
-                           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const std::filesystem::path dir_path =
+        target.parent_path().empty() ? "." : target.parent_path();
+    const int dir = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir >= 0) {
       ::fsync(dir);
       ::close(dir);

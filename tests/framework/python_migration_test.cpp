@@ -32,7 +32,7 @@ using ops::detail::pickle::unpickle;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const std::filesystem::path kFixtures = std::filesystem::path(__FILE__).parent_path() / "fixtures";
+const std::filesystem::path kFixtures = OPS_PYTHON_STATE_FIXTURES;
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -317,6 +317,7 @@ class MigrationProtocolTest : public MigrationTest, public ::testing::WithParamI
 TEST_P(MigrationProtocolTest, ConvertsEverySnapshotKeepsNoticesAndTheOriginal) {
   const std::string fixture = "python-ops-protocol" + std::to_string(GetParam()) + ".db";
   install(fixture);
+  const std::string original = read_file(file_);
   const auto original_rows = raw_rows(file_);
   ops_test::LogCapture log;
   {
@@ -325,11 +326,12 @@ TEST_P(MigrationProtocolTest, ConvertsEverySnapshotKeepsNoticesAndTheOriginal) {
     EXPECT_EQ(storage->notices(), expected_notices());
     storage->commit();
   }
-  EXPECT_THAT(log.lines, ElementsAre("info Migrated the state file " + file_.string() +
+  EXPECT_THAT(log.lines, ElementsAre("INFO Migrated the state file " + file_.string() +
                                      " written by Python ops: 13 snapshots converted to JSON, 11 "
                                      "deferred notices kept; the original is kept at " +
                                      copy().string()));
-  // The copy holds the Python file's rows, pickles and all, and is private.
+  // The copy is the Python file, byte for byte, and is private.
+  EXPECT_EQ(read_file(copy()), original);
   EXPECT_EQ(raw_rows(copy()), original_rows);
   EXPECT_EQ(application_id(copy()), 0);
   struct stat st {};
@@ -484,6 +486,53 @@ INSTANTIATE_TEST_SUITE_P(EveryStep, MigrationKillTest,
                                            ops::detail::MigrationPoint::written,
                                            ops::detail::MigrationPoint::committed));
 
+// kill -9 at arbitrary moments too (inside SQLite's commit, the copy...):
+// each time the file is the Python one or ours.
+TEST_F(MigrationTest, AKillAtAnyMomentLeavesThePythonFileOrOurs) {
+  install("python-ops-protocol4.db");
+  const std::string original = read_file(file_);
+  const auto original_rows = raw_rows(file_);
+  int python = 0;
+  int ours = 0;
+  // Growing delays, until the migration was seen to finish a few times.
+  for (int delay_us = 0; delay_us < 3000000 && ours < 3; delay_us += 1000 + delay_us / 4) {
+    std::filesystem::remove(file_);
+    std::filesystem::remove(copy());
+    std::filesystem::remove(file_.string() + "-journal");
+    install("python-ops-protocol4.db");
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      try {
+        ops::open_sqlite_storage(file_);
+      } catch (...) {
+        ::_exit(3);
+      }
+      ::_exit(0);
+    }
+    ::usleep(static_cast<useconds_t>(delay_us));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "delay " << delay_us;
+    const auto rows = raw_rows(file_);
+    if (application_id(file_) == kOpsCppApplicationId) {
+      ++ours;
+      ASSERT_EQ(rows.size(), original_rows.size()) << "delay " << delay_us;
+      for (const auto& [handle, text] : rows) {
+        ASSERT_EQ(json::parse(text), expected_snapshots().at(handle)) << "delay " << delay_us;
+      }
+      ASSERT_EQ(read_file(copy()), original) << "delay " << delay_us;
+    } else {
+      ++python;
+      ASSERT_EQ(rows, original_rows) << "delay " << delay_us;
+    }
+  }
+  // Both outcomes happened (the migration takes milliseconds).
+  EXPECT_GT(python, 0);
+  EXPECT_GT(ours, 0);
+}
+
 // ---- Python handler aliases --------------------------------------------------
 
 // An event that records the snapshot it was restored from.
@@ -562,24 +611,24 @@ TEST_F(MigrationTest, AliasesReemitPythonNoticesToOurHandlersAndUnclaimedOnesAre
             "{\"container_name\":\"workload\"}"));
     std::vector<std::string> warnings;
     for (const auto& line : log.lines) {
-      if (line.rfind("warning ", 0) == 0) warnings.push_back(line);
+      if (line.rfind("WARNING ", 0) == 0) warnings.push_back(line);
     }
     EXPECT_THAT(
         warnings,
         ElementsAre(
-            "warning Dropping deferred event MyCharm/on/db_relation_departed[4] for "
+            "WARNING Dropping deferred event MyCharm/on/db_relation_departed[4] for "
             "MyCharm._on_db_relation_departed: that observer does not observe it in this charm",
-            "warning Dropping deferred event MyCharm/on/workload_pebble_ready[5] for "
+            "WARNING Dropping deferred event MyCharm/on/workload_pebble_ready[5] for "
             "MyCharm._on_workload_pebble_ready: that observer does not observe it in this charm",
-            "warning Dropping deferred event MyCharm/on/workload_pebble_custom_notice[6]: no event "
+            "WARNING Dropping deferred event MyCharm/on/workload_pebble_custom_notice[6]: no event "
             "of that kind is defined in this charm",
-            "warning Dropping deferred event MyCharm/on/workload_pebble_check_failed[7]: no event "
+            "WARNING Dropping deferred event MyCharm/on/workload_pebble_check_failed[7]: no event "
             "of that kind is defined in this charm",
-            "warning Dropping deferred event MyCharm/on/secret_remove[8]: no event of that kind is "
+            "WARNING Dropping deferred event MyCharm/on/secret_remove[8]: no event of that kind is "
             "defined in this charm",
-            "warning Dropping deferred event MyCharm/on/data_storage_attached[9]: no event of that "
+            "WARNING Dropping deferred event MyCharm/on/data_storage_attached[9]: no event of that "
             "kind is defined in this charm",
-            "warning Dropping deferred event MyCharm/Tracker[main]/on/thing_happened[11]: no event "
+            "WARNING Dropping deferred event MyCharm/Tracker[main]/on/thing_happened[11]: no event "
             "of that kind is defined in this charm"));
     fw.commit();
   }

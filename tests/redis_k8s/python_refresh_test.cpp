@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "charm.hpp"
@@ -29,14 +30,19 @@ using ::testing::IsEmpty;
 constexpr const char* kFqdn = "redis-k8s-0.redis-k8s-endpoints.test-model.svc.cluster.local";
 const std::string kApp = "redis-k8s";
 
-const std::filesystem::path kFixture = std::filesystem::path(__FILE__).parent_path().parent_path() /
-                                       "framework" / "fixtures" / "python-ops-redis-k8s.db";
+// The repository root is OPS_SOURCE_DIR (set by ctest), as for the charm's
+// metadata in fixture.hpp.
+std::filesystem::path fixture_file() {
+  const char* root = std::getenv("OPS_SOURCE_DIR");
+  return std::filesystem::path(root ? root : ".") / "tests" / "framework" / "fixtures" /
+         "python-ops-redis-k8s.db";
+}
 
 class PythonRefreshTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::filesystem::create_directories(dir_);
-    std::filesystem::copy_file(kFixture, state_file_);
+    std::filesystem::copy_file(fixture_file(), state_file_);
     ::chmod(state_file_.c_str(), 0600);
     juju.unit = "redis-k8s/0";
     juju.leader = true;
@@ -116,18 +122,18 @@ TEST_F(PythonRefreshTest, TheFirstHookReemitsTheDeferredPebbleReadyIntoOurHandle
   dispatch("upgrade_charm");
 
   EXPECT_THAT(lines_with("Migrated the state file"),
-              ElementsAre("info: Migrated the state file " + state_file_.string() +
+              ElementsAre("INFO: Migrated the state file " + state_file_.string() +
                           " written by Python ops: 4 snapshots converted to JSON, 2 deferred "
                           "notices kept; the original is kept at " +
                           state_file_.string() + ".python-ops"));
   EXPECT_THAT(lines_with("RedisK8sCharm/on/redis_pebble_ready[4]"),
-              ElementsAre("debug: Deferred event RedisK8sCharm/on/redis_pebble_ready[4] for Python "
+              ElementsAre("DEBUG: Deferred event RedisK8sCharm/on/redis_pebble_ready[4] for Python "
                           "handler RedisK8sCharm._redis_pebble_ready goes to "
                           "RedisK8sCharm.on_redis_pebble_ready"));
   // The reference's grafana-dashboard library is not part of the port: its
   // notice is reported, not silently dropped.
-  EXPECT_THAT(lines_with("warning: "),
-              ElementsAre("warning: Dropping deferred event RedisK8sCharm/on/leader_elected[2] for "
+  EXPECT_THAT(lines_with("WARNING: "),
+              ElementsAre("WARNING: Dropping deferred event RedisK8sCharm/on/leader_elected[2] for "
                           "RedisK8sCharm/GrafanaDashboardProvider[grafana-dashboard]._update_all_"
                           "dashboards_from_dir: that observer does not observe it in this charm"));
   // Deferred again by our handler: same place in the queue, our name.

@@ -655,7 +655,7 @@ class Unpickler {
 
 // ---- to JSON ---------------------------------------------------------------
 
-std::string describe(const std::string& where) { return where.empty() ? "the value" : where; }
+std::string describe(const std::string& where) { return "the value" + where; }
 
 nlohmann::json integer_json(const std::string& raw, const std::string& where) {
   std::size_t n = raw.size();
