@@ -552,8 +552,8 @@ void Framework::reemit() {
       }
     }
     if (source == nullptr) {
-      log::warning("Dropping deferred event " + notice.event_path +
-                   ": no event of that kind is defined in this charm");
+      log::warning("Dropping deferred event " + notice.event_path + " for " + notice.observer_path +
+                   "." + notice.method_name + ": no event of that kind is defined in this charm");
       storage_->drop_notice(notice.sequence);
       continue;
     }
@@ -583,8 +583,8 @@ void Framework::reemit() {
       continue;
     }
     if (log::enabled(log::Level::debug)) {
-      log::debug("Re-emitting deferred event " + notice.event_path + " to " + notice.observer_path +
-                 "." + notice.method_name);
+      log::debug("Re-emitting deferred event " + notice.event_path + " to " +
+                 observation->observer_path + "." + observation->method_name);
     }
     if (run(*source, *handle, *snapshot, *observation)) {
       group_deferred = true;

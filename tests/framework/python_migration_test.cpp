@@ -620,16 +620,21 @@ TEST_F(MigrationTest, AliasesReemitPythonNoticesToOurHandlersAndUnclaimedOnesAre
             "MyCharm._on_db_relation_departed: that observer does not observe it in this charm",
             "WARNING Dropping deferred event MyCharm/on/workload_pebble_ready[5] for "
             "MyCharm._on_workload_pebble_ready: that observer does not observe it in this charm",
-            "WARNING Dropping deferred event MyCharm/on/workload_pebble_custom_notice[6]: no event "
-            "of that kind is defined in this charm",
-            "WARNING Dropping deferred event MyCharm/on/workload_pebble_check_failed[7]: no event "
-            "of that kind is defined in this charm",
-            "WARNING Dropping deferred event MyCharm/on/secret_remove[8]: no event of that kind is "
-            "defined in this charm",
-            "WARNING Dropping deferred event MyCharm/on/data_storage_attached[9]: no event of that "
-            "kind is defined in this charm",
-            "WARNING Dropping deferred event MyCharm/Tracker[main]/on/thing_happened[11]: no event "
-            "of that kind is defined in this charm"));
+            "WARNING Dropping deferred event MyCharm/on/workload_pebble_custom_notice[6] for "
+            "MyCharm._on_custom_notice: "
+            "no event of that kind is defined in this charm",
+            "WARNING Dropping deferred event MyCharm/on/workload_pebble_check_failed[7] for "
+            "MyCharm._on_check_failed: "
+            "no event of that kind is defined in this charm",
+            "WARNING Dropping deferred event MyCharm/on/secret_remove[8] for "
+            "MyCharm._on_secret_remove: "
+            "no event of that kind is defined in this charm",
+            "WARNING Dropping deferred event MyCharm/on/data_storage_attached[9] for "
+            "MyCharm._on_storage_attached: "
+            "no event of that kind is defined in this charm",
+            "WARNING Dropping deferred event MyCharm/Tracker[main]/on/thing_happened[11] for "
+            "MyCharm._on_thing_happened: "
+            "no event of that kind is defined in this charm"));
     fw.commit();
   }
   // The notice deferred again keeps its place, under our handler's name.
