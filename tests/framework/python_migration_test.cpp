@@ -582,6 +582,8 @@ class MyCharm : public ops::Object {
 
   std::vector<std::string> calls;
   CharmEvents on{*this};
+  // Python's `_stored = StoredState()` on class MyCharm.
+  ops::StoredState stored{*this, "_stored"};
 
  private:
   void record(const std::string& method, RecordingEvent& e) {
@@ -596,6 +598,12 @@ TEST_F(MigrationTest, AliasesReemitPythonNoticesToOurHandlersAndUnclaimedOnesAre
     ops::Framework fw(ops::open_sqlite_storage(file_));
     EXPECT_EQ(fw.event_count(), 11);
     MyCharm charm(fw);
+    // The Python charm's stored state is ours, at the same handle.
+    EXPECT_EQ(charm.stored.handle().path(), "MyCharm/StoredStateData[_stored]");
+    EXPECT_EQ(charm.stored.get<std::string>("password"), "s3cret");
+    EXPECT_EQ(charm.stored.get<std::vector<int>>("seen"), (std::vector<int>{1, 2, 3}));
+    EXPECT_EQ(charm.stored.data(), expected_charm_stored());
+    charm.stored.set("password", "changed");
     log.lines.clear();
     fw.reemit();
     EXPECT_THAT(
@@ -639,6 +647,7 @@ TEST_F(MigrationTest, AliasesReemitPythonNoticesToOurHandlersAndUnclaimedOnesAre
   }
   // The notice deferred again keeps its place, under our handler's name.
   auto storage = ops::open_sqlite_storage(file_);
+  EXPECT_EQ(storage->load_snapshot("MyCharm/StoredStateData[_stored]")->at("password"), "changed");
   EXPECT_EQ(storage->notices(), (std::vector<ops::Notice>{{2, "MyCharm/on/secret_changed[2]",
                                                            "MyCharm", "on_secret_changed"}}));
 }
