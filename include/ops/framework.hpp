@@ -391,6 +391,19 @@ struct HandlerCall {
   friend bool operator==(const HandlerCall&, const HandlerCall&) = default;
 };
 
+// A handler of the Python ops charm that this charm replaces, and the
+// observation that answers for it after `juju refresh` from that charm:
+// a deferred notice (migrated from Python ops' state file) that names
+// python_observer_path's python_method is re-emitted to observer_path's
+// method_name, and the notice is renamed to it. Register them with
+// Framework::add_python_aliases in the charm's constructor.
+struct PythonHandlerAlias {
+  std::string python_observer_path;  // "RedisK8sCharm/Sentinel[sentinel]"
+  std::string python_method;         // "_sentinel_pebble_ready"
+  std::string observer_path;         // "RedisK8sCharm"
+  std::string method_name;           // "on_sentinel_pebble_ready"
+};
+
 // Runs the event loop of one dispatch over a Storage; see the top of the file.
 class Framework {
  public:
@@ -426,9 +439,18 @@ class Framework {
 
   // Runs the notices deferred in earlier dispatches, in the order they were
   // first saved; only deferring observers run again, and a notice deferred
-  // again keeps its place. Notices whose event kind or observer method is not
-  // registered in this process are dropped with a log line.
+  // again keeps its place. A notice whose observer method is not observing
+  // its event but matches a Python handler alias runs the alias's
+  // observation (and is renamed to it). Notices whose event kind or observer
+  // method is not registered in this process are dropped with a WARNING log
+  // line naming the event and the method.
   void reemit();
+
+  // Declares which observations answer for the Python ops charm's handlers
+  // (see PythonHandlerAlias); adds to the aliases declared before. Throws
+  // FrameworkError when a field is empty or a Python handler is aliased twice
+  // to different observations.
+  void add_python_aliases(const std::vector<PythonHandlerAlias>& aliases);
 
   // Emits pre_commit then commit, saves changed stored state and the event
   // counter, and commits the storage transaction.
@@ -490,6 +512,9 @@ class Framework {
                     const std::string& method_name, const nlohmann::json& snapshot,
                     const std::vector<Notice>& existing);
   void compact_observations() noexcept;
+  static const EventSourceBase::Observation* find_observation(const EventSourceBase& source,
+                                                              std::string_view observer_path,
+                                                              std::string_view method_name);
   // Runs one observer, remembering it in failed_handler_ if it throws.
   bool run(EventSourceBase& source, const Handle& handle, const nlohmann::json& snapshot,
            const EventSourceBase::Observation& observation);
@@ -509,6 +534,7 @@ class Framework {
   std::map<std::string, EventSourceBase*, std::less<>> sources_;
   std::vector<StoredStateBase*> stored_states_;
   std::optional<HandlerCall> failed_handler_;
+  std::vector<PythonHandlerAlias> python_aliases_;
   // Events whose handlers are running, innermost last: path and snapshot.
   std::vector<std::pair<std::string_view, const nlohmann::json*>> in_flight_;
   std::unique_ptr<Object> root_;         // "framework"

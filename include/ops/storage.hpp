@@ -56,6 +56,10 @@ class Storage {
   // Appends a notice and returns its sequence number (larger than any before).
   virtual std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
                                    std::string_view method_name) = 0;
+  // Points the notice with this sequence number at another observer method,
+  // keeping its place in the queue (no-op when absent).
+  virtual void update_notice(std::int64_t sequence, std::string_view observer_path,
+                             std::string_view method_name) = 0;
   // Removes the notice with this sequence number (no-op when absent).
   virtual void drop_notice(std::int64_t sequence) = 0;
   // The notices in sequence order; only those for event_path when it is not empty.
@@ -86,10 +90,22 @@ struct SQLiteStorageOptions {
 
 // Opens (creating it with mode 0600 when missing) the SQLite state file at
 // path and starts its first transaction, holding an exclusive lock on the file
-// until close. Throws StorageError when the file is locked by another process
-// past options.lock_timeout, is not an SQLite database, or is an SQLite
-// database not written by ops-cpp (e.g. Python ops' pickled snapshots); such a
-// file is never modified.
+// until close.
+//
+// A state file written by Python ops (same tables, pickled snapshots: a unit
+// refreshed from a Python charm to its ops-cpp port) is migrated here, in one
+// committed transaction: every snapshot is converted to JSON (stored state as
+// it is, event snapshots to the ops-cpp event classes' schema), notices are
+// kept with their sequence numbers, and a copy of the original file is kept
+// at `<path>.python-ops` (mode 0600). A crash at any point leaves the file
+// either as Python ops wrote it or fully migrated. Snapshots holding anything
+// but plain values (see the README, "Refreshing from a Python ops charm") are
+// refused with the handle and the reason, and the file is left as it was.
+//
+// Throws StorageError when the file is locked by another process past
+// options.lock_timeout, is not an SQLite database, is an SQLite database
+// written by neither ops-cpp nor Python ops, or is a Python ops file that
+// cannot be migrated; such a file is never modified.
 std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& path,
                                              SQLiteStorageOptions options = {});
 
@@ -109,6 +125,8 @@ class MemoryStorage final : public Storage {
   std::vector<std::string> list_snapshots() override;
   std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
                            std::string_view method_name) override;
+  void update_notice(std::int64_t sequence, std::string_view observer_path,
+                     std::string_view method_name) override;
   void drop_notice(std::int64_t sequence) override;
   std::vector<Notice> notices(std::string_view event_path = {}) override;
   bool has_notices() override;

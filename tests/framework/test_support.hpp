@@ -52,6 +52,9 @@ class CountingStorage final : public ops::Storage {
   std::int64_t save_notice(std::string_view e, std::string_view o, std::string_view m) override {
     return inner_.save_notice(e, o, m);
   }
+  void update_notice(std::int64_t sequence, std::string_view o, std::string_view m) override {
+    inner_.update_notice(sequence, o, m);
+  }
   void drop_notice(std::int64_t sequence) override { inner_.drop_notice(sequence); }
   std::vector<ops::Notice> notices(std::string_view event_path) override {
     return inner_.notices(event_path);

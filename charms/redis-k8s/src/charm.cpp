@@ -7,6 +7,7 @@
 
 #include "ops/log.hpp"
 #include "ops/model.hpp"
+#include "python_aliases.hpp"
 
 namespace redis_k8s {
 
@@ -186,6 +187,7 @@ RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators 
       on.action("get-initial-admin-password").action, *this);
   fw.observe<&RedisK8sCharm::on_get_sentinel_password_action>(
       on.action("get-sentinel-password").action, *this);
+  declare_python_aliases(fw);  // the reference charm's handler names (python_aliases.hpp)
 }
 
 RedisK8sCharm::~RedisK8sCharm() = default;

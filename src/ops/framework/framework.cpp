@@ -552,16 +552,27 @@ void Framework::reemit() {
       }
     }
     if (source == nullptr) {
-      log::warning("Dropping deferred event " + notice.event_path +
-                   ": no event of that kind is defined in this charm");
+      log::warning("Dropping deferred event " + notice.event_path + " for " + notice.observer_path +
+                   "." + notice.method_name + ": no event of that kind is defined in this charm");
       storage_->drop_notice(notice.sequence);
       continue;
     }
-    const EventSourceBase::Observation* observation = nullptr;
-    for (const auto& candidate : source->observations_) {
-      if (candidate->observer != nullptr && candidate->observer_path == notice.observer_path &&
-          candidate->method_name == notice.method_name) {
-        observation = candidate.get();
+    const EventSourceBase::Observation* observation =
+        find_observation(*source, notice.observer_path, notice.method_name);
+    bool renamed = false;
+    if (observation == nullptr) {
+      for (const PythonHandlerAlias& alias : python_aliases_) {
+        if (alias.python_observer_path != notice.observer_path ||
+            alias.python_method != notice.method_name) {
+          continue;
+        }
+        observation = find_observation(*source, alias.observer_path, alias.method_name);
+        renamed = observation != nullptr;
+        if (renamed && log::enabled(log::Level::debug)) {
+          log::debug("Deferred event " + notice.event_path + " for Python handler " +
+                     notice.observer_path + "." + notice.method_name + " goes to " +
+                     alias.observer_path + "." + alias.method_name);
+        }
         break;
       }
     }
@@ -572,16 +583,59 @@ void Framework::reemit() {
       continue;
     }
     if (log::enabled(log::Level::debug)) {
-      log::debug("Re-emitting deferred event " + notice.event_path + " to " + notice.observer_path +
-                 "." + notice.method_name);
+      log::debug("Re-emitting deferred event " + notice.event_path + " to " +
+                 observation->observer_path + "." + observation->method_name);
     }
     if (run(*source, *handle, *snapshot, *observation)) {
       group_deferred = true;
+      if (renamed) {
+        storage_->update_notice(notice.sequence, observation->observer_path,
+                                observation->method_name);
+      }
     } else {
       storage_->drop_notice(notice.sequence);
     }
   }
   finish_group();
+}
+
+const EventSourceBase::Observation* Framework::find_observation(const EventSourceBase& source,
+                                                                std::string_view observer_path,
+                                                                std::string_view method_name) {
+  for (const auto& candidate : source.observations_) {
+    if (candidate->observer != nullptr && candidate->observer_path == observer_path &&
+        candidate->method_name == method_name) {
+      return candidate.get();
+    }
+  }
+  return nullptr;
+}
+
+void Framework::add_python_aliases(const std::vector<PythonHandlerAlias>& aliases) {
+  for (const PythonHandlerAlias& alias : aliases) {
+    if (alias.python_observer_path.empty() || alias.python_method.empty() ||
+        alias.observer_path.empty() || alias.method_name.empty()) {
+      throw FrameworkError("a Python handler alias needs all four names (got '" +
+                           alias.python_observer_path + "." + alias.python_method + "' -> '" +
+                           alias.observer_path + "." + alias.method_name + "')");
+    }
+    bool known = false;
+    for (const PythonHandlerAlias& existing : python_aliases_) {
+      if (existing.python_observer_path != alias.python_observer_path ||
+          existing.python_method != alias.python_method) {
+        continue;
+      }
+      if (existing.observer_path != alias.observer_path ||
+          existing.method_name != alias.method_name) {
+        throw FrameworkError("Python handler " + alias.python_observer_path + "." +
+                             alias.python_method + " is aliased to both " + existing.observer_path +
+                             "." + existing.method_name + " and " + alias.observer_path + "." +
+                             alias.method_name);
+      }
+      known = true;
+    }
+    if (!known) python_aliases_.push_back(alias);
+  }
 }
 
 void Framework::commit() {

@@ -51,6 +51,15 @@ std::int64_t MemoryStorage::save_notice(std::string_view event_path, std::string
   return sequence;
 }
 
+void MemoryStorage::update_notice(std::int64_t sequence, std::string_view observer_path,
+                                  std::string_view method_name) {
+  if (current_.notices.find(sequence) == current_.notices.end()) return;
+  begin_change();
+  Notice& notice = current_.notices.at(sequence);
+  notice.observer_path = std::string(observer_path);
+  notice.method_name = std::string(method_name);
+}
+
 void MemoryStorage::drop_notice(std::int64_t sequence) {
   if (current_.notices.find(sequence) == current_.notices.end()) return;
   begin_change();

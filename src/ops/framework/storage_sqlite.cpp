@@ -2,10 +2,12 @@
 //
 // The file keeps Python ops' two tables, stores snapshots as JSON text in the
 // BLOB column, and is marked with PRAGMA application_id so that a database
-// written by anything else (Python ops pickles its snapshots) is recognised
-// and left alone. The connection runs in exclusive locking mode and holds an
-// exclusive transaction from open to close: a second process waits up to
-// lock_timeout and then fails with StorageError.
+// written by anything else is recognised. A file with Python ops' tables and
+// no mark (Python ops pickles its snapshots) is migrated in place, in one
+// transaction, after a copy of it is kept beside it (migrate_from_python);
+// any other foreign file is left alone. The connection runs in exclusive
+// locking mode and holds an exclusive transaction from open to close: a
+// second process waits up to lock_timeout and then fails with StorageError.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,13 +15,19 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "ops/detail/storage_python.hpp"
 #include "ops/errors.hpp"
+#include "ops/log.hpp"
 #include "ops/storage.hpp"
 
 namespace ops {
@@ -122,6 +130,18 @@ class SQLiteStorage final : public Storage {
       sequence = db_->getLastInsertRowid();
     });
     return sequence;
+  }
+
+  void update_notice(std::int64_t sequence, std::string_view observer_path,
+                     std::string_view method_name) override {
+    guard([&] {
+      SQLite::Statement st(*db_,
+                           "UPDATE notice SET observer_path=?, method_name=? WHERE sequence=?");
+      st.bind(1, std::string(observer_path));
+      st.bind(2, std::string(method_name));
+      st.bind(3, static_cast<std::int64_t>(sequence));
+      st.exec();
+    });
   }
 
   void drop_notice(std::int64_t sequence) override {
@@ -269,19 +289,9 @@ class SQLiteStorage final : public Storage {
       db_->exec("BEGIN EXCLUSIVE");
       return;
     }
-    if (tables.count("snapshot") && tables.count("notice")) {
-      bool pickled = false;
-      SQLite::Statement st(*db_, "SELECT data FROM snapshot");
-      while (st.executeStep()) {
-        SQLite::Column column = st.getColumn(0);
-        const auto* bytes = static_cast<const unsigned char*>(column.getBlob());
-        if (column.getBytes() > 0 && bytes[0] == 0x80) pickled = true;
-      }
-      throw StorageError("state database " + path_.string() +
-                         (pickled ? " holds pickled snapshots written by Python ops"
-                                  : " has Python ops' schema but was not written by ops-cpp") +
-                         "; ops-cpp stores JSON and will not read or overwrite it (move it away "
-                         "to start with fresh state)");
+    if (tables.count("snapshot") && tables.count("notice") && application_id == 0) {
+      migrate_from_python();
+      return;
     }
     if (tables.empty()) {
       throw StorageError("state database " + path_.string() +
@@ -291,6 +301,128 @@ class SQLiteStorage final : public Storage {
     throw StorageError("state database " + path_.string() +
                        " is an SQLite database of another application (no ops-cpp schema); "
                        "refusing to overwrite it");
+  }
+
+  // Converts a state file written by Python ops (same tables, pickled
+  // snapshots) to ours in one transaction: every snapshot is unpickled and
+  // converted first (a refusal leaves the file as it was), then the file is
+  // copied to `<path>.python-ops`, then the rows are rewritten and the
+  // ops-cpp mark set, and the transaction commits. Notices are kept as they
+  // are (same sequence numbers); their Python method names are resolved by
+  // the Framework's Python handler aliases when they are re-emitted.
+  void migrate_from_python() {
+    std::vector<std::pair<std::string, std::string>> rows;  // handle, JSON text
+    {
+      SQLite::Statement st(*db_, "SELECT handle, data FROM snapshot ORDER BY handle");
+      while (st.executeStep()) {
+        std::string handle = st.getColumn(0).getString();
+        SQLite::Column column = st.getColumn(1);
+        const std::string_view data(static_cast<const char*>(column.getBlob()),
+                                    static_cast<std::size_t>(column.getBytes()));
+        try {
+          rows.emplace_back(handle, detail::convert_python_snapshot(handle, data).dump());
+        } catch (const std::exception& e) {
+          throw StorageError("state database " + path_.string() +
+                             " was written by Python ops and cannot be migrated: snapshot '" +
+                             handle + "': " + e.what() + "; the file is left as it is");
+        }
+      }
+    }
+    const std::int64_t notices = db_->execAndGet("SELECT count(*) FROM notice").getInt64();
+    detail::migration_checkpoint(detail::MigrationPoint::converted);
+
+    const std::filesystem::path copy = path_.string() + ".python-ops";
+    copy_database_to(copy);
+    detail::migration_checkpoint(detail::MigrationPoint::copied);
+
+    {
+      SQLite::Statement update(*db_, "UPDATE snapshot SET data=? WHERE handle=?");
+      for (const auto& [handle, text] : rows) {
+        update.reset();
+        update.bind(1, text.data(), static_cast<int>(text.size()));
+        update.bind(2, handle);
+        update.exec();
+      }
+    }
+    db_->exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+    db_->exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    detail::migration_checkpoint(detail::MigrationPoint::written);
+    db_->exec("COMMIT");
+    db_->exec("BEGIN EXCLUSIVE");
+    detail::migration_checkpoint(detail::MigrationPoint::committed);
+    log::info("Migrated the state file " + path_.string() +
+              " written by Python ops: " + std::to_string(rows.size()) +
+              " snapshots converted to JSON, " + std::to_string(notices) +
+              " deferred notices kept; the original is kept at " + copy.string());
+  }
+
+  // Writes a byte-for-byte copy of the state file to target, atomically (a
+  // temporary file made durable, then renamed). The bytes are read through
+  // SQLite's own file handle: opening and closing another descriptor on the
+  // file would release the POSIX locks SQLite holds on it. The connection
+  // holds the exclusive lock and has written nothing (a hot journal left by
+  // a killed Python ops was rolled back by the first read), so the file is
+  // the last state Python ops committed.
+  void copy_database_to(const std::filesystem::path& target) {
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(db_->getHandle(), "main", SQLITE_FCNTL_FILE_POINTER, &file) !=
+            SQLITE_OK ||
+        file == nullptr || file->pMethods == nullptr) {
+      throw StorageError("cannot read " + path_.string() + " to keep a copy of it");
+    }
+    sqlite3_int64 size = 0;
+    if (file->pMethods->xFileSize(file, &size) != SQLITE_OK) {
+      throw StorageError("cannot read the size of " + path_.string());
+    }
+    std::filesystem::path tmp = target;
+    tmp += ".tmp";
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      throw StorageError("cannot create " + tmp.string() +
+                         " to keep the Python ops state file: " + std::strerror(errno));
+    }
+    auto fail = [&](const std::string& what) {
+      const std::string reason = std::strerror(errno);
+      ::close(fd);
+      std::filesystem::remove(tmp, ec);
+      return StorageError(what + " " + tmp.string() + ": " + reason);
+    };
+    ::fchmod(fd, 0600);  // whatever the umask
+    std::vector<char> buffer(64 * 1024);
+    for (sqlite3_int64 offset = 0; offset < size;) {
+      const int chunk = static_cast<int>(
+          std::min<sqlite3_int64>(static_cast<sqlite3_int64>(buffer.size()), size - offset));
+      if (file->pMethods->xRead(file, buffer.data(), chunk, offset) != SQLITE_OK) {
+        errno = EIO;
+        throw fail("cannot read " + path_.string() + " into");
+      }
+      for (int written = 0; written < chunk;) {
+        const ssize_t n =
+            ::write(fd, buffer.data() + written, static_cast<std::size_t>(chunk - written));
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          throw fail("cannot write");
+        }
+        written += static_cast<int>(n);
+      }
+      offset += chunk;
+    }
+    if (::fsync(fd) != 0) throw fail("cannot sync");
+    ::close(fd);
+    std::filesystem::rename(tmp, target, ec);
+    if (ec) {
+      throw StorageError("cannot rename " + tmp.string() + " to " + target.string() + ": " +
+                         ec.message());
+    }
+    const std::filesystem::path dir_path =
+        target.parent_path().empty() ? "." : target.parent_path();
+    const int dir = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
   }
 
   void prepare_statements() {
