@@ -255,9 +255,12 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
     }
     // Wait until the replicas have everything the master acknowledged.
     const auto deadline = timing.now() + timing.catch_up_timeout;
+    std::string last_offsets = "unknown";
     for (;;) {
       try {
         ReplicationState state = replication_state(workload.info_replication(master_host));
+        last_offsets = "master " + std::to_string(state.master_repl_offset) + ", replicas";
+        for (long long offset : state.replica_offsets) last_offsets += " " + std::to_string(offset);
         std::size_t behind = 0;
         for (long long offset : state.replica_offsets) {
           if (offset < state.master_repl_offset) ++behind;
@@ -274,8 +277,8 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
       }
       if (timing.now() + timing.poll_interval > deadline) {
         log("Replicas of " + master_host + " did not catch up within " +
-            std::to_string(timing.catch_up_timeout.count()) +
-            " ms; Sentinel promotes the most advanced one");
+            std::to_string(timing.catch_up_timeout.count()) + " ms (" + last_offsets +
+            "); Sentinel promotes the most advanced one");
         break;
       }
       timing.sleep(timing.poll_interval);
