@@ -631,7 +631,7 @@ class HandoverTest : public RedisCharmTest {
   // The local Sentinel: the master before the FAILOVER (leader-host up to
   // date, no failover running, the handover's own look), then `during`.
   void script_failover(std::vector<Info> during) {
-    std::vector<Info> answers{kBefore, kBefore, kBefore};
+    std::vector<Info> answers{kBefore, kBefore, kBefore, kBefore};
     answers.insert(answers.end(), during.begin(), during.end());
     redis.set_sentinel_master_sequence("localhost", kApp, answers);
   }
@@ -648,6 +648,7 @@ class HandoverTest : public RedisCharmTest {
                          kMaster,
                          on_master({"CLIENT", "PAUSE", "15000", "WRITE"})};
     for (int i = 0; i < info_polls; ++i) out.push_back(on_master({"INFO", "replication"}));
+    out.push_back(kMaster);
     out.push_back(Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}});
     return out;
   }
@@ -717,8 +718,8 @@ TEST_F(HandoverTest, ReplicasThatNeverCatchUpDelayTheFailoverByTheBoundOnly) {
                     on_master({"CLIENT", "UNPAUSE"}), reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
   EXPECT_EQ(world.clock.sleeps(), std::vector<std::chrono::milliseconds>(12, kInterval));
   EXPECT_TRUE(logged("INFO", std::string("Replicas of ") + kPeerFqdn +
-                                 " did not catch up within 3000 ms; Sentinel promotes the most "
-                                 "advanced one"));
+                                 " did not catch up within 3000 ms (master 500, replicas 400 300); "
+                                 "Sentinel promotes the most advanced one"));
   EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
 }
 
@@ -731,7 +732,7 @@ TEST_F(HandoverTest, AnUnreachableMasterIsFailedOverWithoutPause) {
       (std::vector<Cmd>{
           kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster, kMaster,
           on_master({"CLIENT", "PAUSE", "15000", "WRITE"}), on_master({"INFO", "replication"}),
-          Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}, kMaster,
+          kMaster, Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}, kMaster,
           on_master({"REPLICAOF", kThirdFqdn, "6379"}), reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
   EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
 }
@@ -847,6 +848,22 @@ TEST_F(HandoverTest, AFailoverAnotherUnitStartedIsWaitedFor) {
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 
+TEST_F(HandoverTest, AFailoverAnotherUnitAlreadyDidIsNotRepeated) {
+  // The departing unit handed over while this leader waited for the
+  // replicas: Sentinel names the new master just before our FAILOVER.
+  std::vector<Info> answers{kBefore, kBefore, kBefore, kPromoted};
+  redis.set_sentinel_master_sequence("localhost", kApp, answers);
+  depart_master();
+  std::vector<Cmd> expected = up_to_failover();
+  expected.pop_back();  // no FAILOVER
+  EXPECT_EQ(redis.sent(), joined(expected, {kMaster, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                                            on_master({"CLIENT", "UNPAUSE"}), reset_cmd(kThirdFqdn),
+                                            reset_cmd(kFqdn)}));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+  EXPECT_TRUE(logged("INFO", std::string("A failover away from ") + kPeerFqdn +
+                                 " is already running or done; waiting for it"));
+}
+
 // Juju runs relation-departed on the departing unit too (and it keeps its
 // leadership until it is gone): the departing master hands over itself.
 TEST_F(RedisCharmTest, TheDepartingMasterHandsOverItself) {
@@ -860,6 +877,7 @@ TEST_F(RedisCharmTest, TheDepartingMasterHandsOverItself) {
   redis.set_info_replication_sequence("localhost", {{42, {42}}});
   redis.set_sentinel_master_sequence("localhost", kApp,
                                      {{{"ip", kFqdn}, {"port", "6379"}, {"flags", "master"}},
+                                      {{"ip", kFqdn}, {"port", "6379"}, {"flags", "master"}},
                                       {{"ip", kPeerFqdn}, {"port", "6379"}, {"flags", "master"}}});
   redis.set_reply(Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp},
                   redis_k8s::RedisReply::status("OK"));
@@ -870,7 +888,7 @@ TEST_F(RedisCharmTest, TheDepartingMasterHandsOverItself) {
   const Cmd master{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
   EXPECT_EQ(redis.sent(),
             (std::vector<Cmd>{local({"ROLE"}), master, local({"CLIENT", "PAUSE", "15000", "WRITE"}),
-                              local({"INFO", "replication"}),
+                              local({"INFO", "replication"}), master,
                               Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}},
                               master, local({"REPLICAOF", kPeerFqdn, "6379"}),
                               local({"CLIENT", "UNPAUSE"})}));

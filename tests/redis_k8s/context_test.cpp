@@ -156,7 +156,7 @@ TEST_F(RedisContextTest, DepartingMasterIsHandedOverWithoutLosingWrites) {
   // Up to date?, update, finished?, the handover's look; FAILOVER; promoting,
   // then this unit promoted.
   redis.set_sentinel_master_sequence("localhost", kApp,
-                                     redis_test::forced_failover_answers(departing, kFqdn, 4));
+                                     redis_test::forced_failover_answers(departing, kFqdn, 5));
   redis.accept_sentinel_writes("localhost", kApp, 1);
   redis.accept_sentinel_writes(kFqdn, kApp, 1);
   redis.set_default_reply(Service::kRedis, departing, redis_k8s::RedisReply::status("OK"));
@@ -175,7 +175,7 @@ TEST_F(RedisContextTest, DepartingMasterIsHandedOverWithoutLosingWrites) {
       ::testing::ElementsAre(
           master, master, Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"}},
           master, master, on_departing({"CLIENT", "PAUSE", "15000", "WRITE"}),
-          on_departing({"INFO", "replication"}),
+          on_departing({"INFO", "replication"}), master,
           Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}, master, master,
           on_departing({"REPLICAOF", kFqdn, "6379"}), on_departing({"CLIENT", "UNPAUSE"}),
           Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));

@@ -245,7 +245,7 @@ TEST_F(RedisHarnessTest, ForcedFailoverWhenUnitDepartedIsMaster) {
   // departing master, replicas caught up; FAILOVER; one poll sees the
   // promotion running, the next this unit promoted.
   redis.set_sentinel_master_sequence("localhost", kApp,
-                                     redis_test::forced_failover_answers(departing, kFqdn, 3));
+                                     redis_test::forced_failover_answers(departing, kFqdn, 4));
   redis.set_default_reply(Service::kRedis, departing, redis_k8s::RedisReply::status("OK"));
   redis.set_info_replication_sequence(departing, {{7, {7}}});
   redis.clear_sent();
@@ -255,7 +255,7 @@ TEST_F(RedisHarnessTest, ForcedFailoverWhenUnitDepartedIsMaster) {
                                      Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
   const std::vector<std::string> master{"SENTINEL", "MASTER", kApp};
   EXPECT_THAT(redis.sent_to(Service::kSentinel, "localhost"),
-              ElementsAre(master, master, master,
+              ElementsAre(master, master, master, master,
                           std::vector<std::string>{"SENTINEL", "FAILOVER", kApp}, master, master));
   EXPECT_THAT(redis.sent_to(Service::kRedis, departing),
               ElementsAre(std::vector<std::string>{"CLIENT", "PAUSE", "15000", "WRITE"},

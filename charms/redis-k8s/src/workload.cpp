@@ -259,6 +259,10 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
     for (;;) {
       try {
         ReplicationState state = replication_state(workload.info_replication(master_host));
+        if (state.role != "master") {
+          log(master_host + " is no longer a master (role " + state.role + ")");
+          break;
+        }
         last_offsets = "master " + std::to_string(state.master_repl_offset) + ", replicas";
         for (long long offset : state.replica_offsets) last_offsets += " " + std::to_string(offset);
         std::size_t behind = 0;
@@ -283,17 +287,26 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
       }
       timing.sleep(timing.poll_interval);
     }
-    try {
-      workload.sentinel_failover(sentinel_host, app);
-      log("Sentinel failover away from " + old_ip + " started");
-    } catch (const RedisReplyError& e) {
-      if (std::string(e.what()).rfind("INPROG", 0) != 0) {
+    // Another runner (the departing unit or the leader) may have failed
+    // over meanwhile: a second FAILOVER would move the new master away.
+    auto now = sentinel_master_info(workload, sentinel_host, app);
+    const bool moved_on = !now || !failover_finished(now) || now->count("failover-state") != 0 ||
+                          field(*now, "ip") != old_ip || field(*now, "port") != old_port;
+    if (moved_on) {
+      log("A failover away from " + old_ip + " is already running or done; waiting for it");
+    } else {
+      try {
+        workload.sentinel_failover(sentinel_host, app);
+        log("Sentinel failover away from " + old_ip + " started");
+      } catch (const RedisReplyError& e) {
+        if (std::string(e.what()).rfind("INPROG", 0) != 0) {
+          result.error = e.what();
+        } else {
+          log("A failover is already running; waiting for it");
+        }
+      } catch (const RedisError& e) {
         result.error = e.what();
-      } else {
-        log("A failover is already running; waiting for it");
       }
-    } catch (const RedisError& e) {
-      result.error = e.what();
     }
   }
 

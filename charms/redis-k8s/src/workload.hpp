@@ -182,9 +182,12 @@ struct HandoverResult {
 //      is accepted, so none can be acknowledged and then lost;
 //   2. polls `INFO replication` on the master until every online replica has
 //      its replication offset (at most catch_up_timeout; past it the failover
-//      goes ahead and Sentinel promotes the replica with the largest offset);
-//   3. `SENTINEL FAILOVER <app>` on the Sentinel at sentinel_host (an INPROG
-//      answer means another unit started it: wait for that one);
+//      goes ahead and Sentinel promotes the replica with the largest offset;
+//      a master that already became a replica ends the wait);
+//   3. `SENTINEL FAILOVER <app>` on the Sentinel at sentinel_host, unless
+//      `SENTINEL MASTER` shows that another runner (the departing unit and
+//      the leader both hand over) already started or finished one; an
+//      INPROG answer means the same: wait for that one;
 //   4. polls `SENTINEL MASTER` until the failover is over and the master is
 //      another address (at most failover_timeout);
 //   5. `REPLICAOF <new master>` on the old master at once (Sentinel would

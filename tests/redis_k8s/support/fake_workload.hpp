@@ -14,6 +14,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <variant>
@@ -34,6 +35,11 @@ class FakeRedisWorkload : public RedisWorkload {
     std::vector<std::string> argv;
     friend bool operator==(const SentCommand& a, const SentCommand& b) {
       return std::tie(a.service, a.host, a.argv) == std::tie(b.service, b.host, b.argv);
+    }
+    // "sentinel@localhost: SENTINEL MASTER redis-k8s", for test failure messages.
+    friend void PrintTo(const SentCommand& c, std::ostream* os) {
+      *os << to_string(c.service) << "@" << c.host << ":";
+      for (const auto& word : c.argv) *os << " " << word;
     }
   };
 
