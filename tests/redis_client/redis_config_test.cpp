@@ -6,6 +6,11 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "redis_config.hpp"
 
@@ -17,61 +22,134 @@ using redis_k8s::SentinelSettings;
 const std::string kFqdn = "redis-k8s-1.redis-k8s-endpoints.dev.svc.cluster.local";
 const std::string kMaster = "redis-k8s-0.redis-k8s-endpoints.dev.svc.cluster.local";
 
-TEST(RedisServerFlags, NormalMaster) {
-  RedisServerSettings s{kFqdn, "s3cret", false, false, kFqdn};
-  EXPECT_EQ(redis_k8s::redis_server_flags(s),
-            "--requirepass s3cret --bind 0.0.0.0 --masterauth s3cret --replica-announce-ip " +
+TEST(RedisConf, NormalPasswordOnlyInTheFile) {
+  RedisServerSettings s{kFqdn, "s3cret", false, false};
+  EXPECT_EQ(redis_k8s::redis_conf(s),
+            "requirepass s3cret\n"
+            "bind 0.0.0.0\n"
+            "masterauth s3cret\n"
+            "replica-announce-ip " +
                 kFqdn +
-                " --logfile /var/log/redis/redis-server.log --appendonly yes --dir "
-                "/var/lib/redis/");
-  EXPECT_EQ(redis_k8s::redis_server_command(s), "redis-server " + redis_k8s::redis_server_flags(s));
+                "\n"
+                "logfile \"\"\n"
+                "appendonly yes\n"
+                "dir /var/lib/redis/\n"
+                "port 6379\n");
 }
 
-TEST(RedisServerFlags, LegacyWithoutPassword) {
-  RedisServerSettings s{kFqdn, "ignored", true, false, kFqdn};
-  EXPECT_EQ(redis_k8s::redis_server_flags(s),
-            "--bind 0.0.0.0 --replica-announce-ip " + kFqdn +
-                " --protected-mode no --logfile /var/log/redis/redis-server.log --appendonly yes "
-                "--dir /var/lib/redis/");
+TEST(RedisConf, LegacyWithoutPassword) {
+  RedisServerSettings s{kFqdn, "ignored", true, false};
+  EXPECT_EQ(redis_k8s::redis_conf(s),
+            "bind 0.0.0.0\n"
+            "replica-announce-ip " +
+                kFqdn +
+                "\n"
+                "protected-mode no\n"
+                "logfile \"\"\n"
+                "appendonly yes\n"
+                "dir /var/lib/redis/\n"
+                "port 6379\n");
 }
 
-TEST(RedisServerFlags, TlsMaster) {
-  RedisServerSettings s{kFqdn, "pw", false, true, kFqdn};
-  EXPECT_EQ(redis_k8s::redis_server_flags(s),
-            "--requirepass pw --bind 0.0.0.0 --masterauth pw --replica-announce-ip " + kFqdn +
-                " --logfile /var/log/redis/redis-server.log --appendonly yes --dir "
-                "/var/lib/redis/ --tls-port 6379 --port 0 --tls-auth-clients optional "
-                "--tls-cert-file /var/lib/redis/redis.crt --tls-key-file /var/lib/redis/redis.key "
-                "--tls-ca-cert-file /var/lib/redis/ca.crt");
+TEST(RedisConf, TlsServesAndReplicatesOverTls) {
+  RedisServerSettings s{kFqdn, "pw", false, true};
+  EXPECT_EQ(redis_k8s::redis_conf(s),
+            "requirepass pw\n"
+            "bind 0.0.0.0\n"
+            "masterauth pw\n"
+            "replica-announce-ip " +
+                kFqdn +
+                "\n"
+                "logfile \"\"\n"
+                "appendonly yes\n"
+                "dir /var/lib/redis/\n"
+                "tls-port 6379\n"
+                "port 0\n"
+                "tls-auth-clients optional\n"
+                "tls-cert-file /var/lib/redis/redis.crt\n"
+                "tls-key-file /var/lib/redis/redis.key\n"
+                "tls-ca-cert-file /var/lib/redis/ca.crt\n"
+                "tls-replication yes\n");
 }
 
-TEST(RedisServerFlags, Replica) {
-  RedisServerSettings s{kFqdn, "pw", false, false, kMaster};
-  EXPECT_EQ(redis_k8s::redis_server_flags(s),
-            "--requirepass pw --bind 0.0.0.0 --masterauth pw --replica-announce-ip " + kFqdn +
-                " --logfile /var/log/redis/redis-server.log --appendonly yes --dir "
-                "/var/lib/redis/ --replicaof " +
-                kMaster + " 6379");
+TEST(Sha256Hex, KnownDigests) {
+  EXPECT_EQ(redis_k8s::sha256_hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(redis_k8s::sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST(RedisServerFlags, TlsReplica) {
-  RedisServerSettings s{kFqdn, "pw", false, true, kMaster};
-  EXPECT_EQ(redis_k8s::redis_server_flags(s),
-            "--requirepass pw --bind 0.0.0.0 --masterauth pw --replica-announce-ip " + kFqdn +
-                " --logfile /var/log/redis/redis-server.log --appendonly yes --dir "
-                "/var/lib/redis/ --tls-port 6379 --port 0 --tls-auth-clients optional "
-                "--tls-cert-file /var/lib/redis/redis.crt --tls-key-file /var/lib/redis/redis.key "
-                "--tls-ca-cert-file /var/lib/redis/ca.crt --replicaof " +
-                kMaster + " 6379 --tls-replication yes");
+// The start script, run by /bin/sh with stand-ins for redis-cli (answering
+// as the unit's Sentinel would) and redis-server (printing its arguments).
+class StartScriptTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("start-script-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    write(dir_ / "redis-server", "#!/bin/sh\necho \"redis-server $*\"\n", 0755);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  static void write(const std::filesystem::path& path, const std::string& text, int mode) {
+    std::ofstream(path) << text;
+    std::filesystem::permissions(path, static_cast<std::filesystem::perms>(mode));
+  }
+  // Sentinel's answer: what redis-cli prints and its exit code.
+  void sentinel_answers(const std::string& output, int exit_code = 0) {
+    write(dir_ / "redis-cli",
+          "#!/bin/sh\necho \"$REDISCLI_AUTH $*\" > " + (dir_ / "cli-args").string() + "\nprintf '" +
+              output + "'\nexit " + std::to_string(exit_code) + "\n",
+          0755);
+  }
+  // Runs the script; returns what the redis-server stand-in printed.
+  std::string start(const std::string& current_master) {
+    write(dir_ / "start-redis.sh",
+          redis_k8s::redis_start_script(
+              {.app_name = "redis-k8s", .fqdn = kFqdn, .current_master = current_master}),
+          0750);
+    const std::string command =
+        "PATH=" + dir_.string() + ":/usr/bin:/bin SENTINEL_PASSWORD=spw /bin/sh " +
+        (dir_ / "start-redis.sh").string() + " > " + (dir_ / "out").string() + " 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0);
+    std::ifstream in(dir_ / "out");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  std::string cli_args() {
+    std::ifstream in(dir_ / "cli-args");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(StartScriptTest, AReplicaOfTheMasterSentinelNames) {
+  sentinel_answers(kMaster + "\\n6380\\n");
+  EXPECT_EQ(start(kFqdn),
+            "redis-server /etc/redis-server/redis.conf --replicaof " + kMaster + " 6380\n");
+  // The Sentinel password goes through the environment, never argv.
+  EXPECT_EQ(cli_args(),
+            "spw -h localhost -p 26379 --raw SENTINEL get-master-addr-by-name redis-k8s\n");
 }
 
-TEST(RedisServerFlags, LegacyReplica) {
-  RedisServerSettings s{kFqdn, "", true, false, kMaster};
-  EXPECT_EQ(redis_k8s::redis_server_flags(s),
-            "--bind 0.0.0.0 --replica-announce-ip " + kFqdn +
-                " --protected-mode no --logfile /var/log/redis/redis-server.log --appendonly yes "
-                "--dir /var/lib/redis/ --replicaof " +
-                kMaster + " 6379");
+TEST_F(StartScriptTest, TheMasterWhenSentinelNamesThisUnit) {
+  sentinel_answers(kFqdn + "\\n6379\\n");
+  EXPECT_EQ(start(kMaster), "redis-server /etc/redis-server/redis.conf --replicaof no one\n");
+}
+
+TEST_F(StartScriptTest, TheCharmsViewWhenSentinelIsDown) {
+  sentinel_answers("", 1);
+  EXPECT_EQ(start(kMaster),
+            "redis-server /etc/redis-server/redis.conf --replicaof " + kMaster + " 6379\n");
+  EXPECT_EQ(start(kFqdn), "redis-server /etc/redis-server/redis.conf --replicaof no one\n");
+}
+
+TEST_F(StartScriptTest, TheCharmsViewWhenSentinelAnswersAnError) {
+  sentinel_answers("NOAUTH Authentication required.\\n");
+  EXPECT_EQ(start(kMaster),
+            "redis-server /etc/redis-server/redis.conf --replicaof " + kMaster + " 6379\n");
+  sentinel_answers("\\n");  // nil: Sentinel does not know the master
+  EXPECT_EQ(start(kFqdn), "redis-server /etc/redis-server/redis.conf --replicaof no one\n");
 }
 
 TEST(SentinelConf, WithRedisPassword) {

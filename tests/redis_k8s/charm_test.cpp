@@ -1,193 +1,174 @@
-// RedisK8sCharm, one dispatch at a time: the behaviours of the reference
-// charm's unit tests, the fixes listed in the README, and the actions.
+// RedisK8sCharm through ops::testing::Harness, one event at a time: the
+// behaviours of the reference charm's unit tests, the fixes listed in
+// docs/redis-k8s.md, the high-availability rules (handover, leader-host,
+// role) with exact Redis and Sentinel command sequences, and the actions.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 
-#include "charm.hpp"
-#include "fake_workload.hpp"
-#include "ops/log.hpp"
 #include "redis_k8s/fixture.hpp"
 
 namespace {
 
 using redis_k8s::FakeRedisWorkload;
 using redis_k8s::Service;
-using redis_test::relation_snapshot;
+using redis_test::kApp;
+using redis_test::kFqdn;
+using redis_test::kOwnIp;
+using redis_test::kPeerFqdn;
+using redis_test::kThirdFqdn;
+using ::testing::Contains;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
+using Cmd = FakeRedisWorkload::SentCommand;
+using Info = std::map<std::string, std::string>;
 
-constexpr const char* kFqdn = "redis-k8s-0.redis-k8s-endpoints.test-model.svc.cluster.local";
-constexpr const char* kPeerFqdn = "redis-k8s-1.redis-k8s-endpoints.test-model.svc.cluster.local";
-constexpr const char* kOwnIp = "10.1.0.10";
-const std::string kApp = "redis-k8s";
-
-std::string flags(std::initializer_list<std::string> words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
-  return out;
-}
+const std::vector<std::string> kChown{"chown", "-R", "redis:redis", "/var/lib/redis/"};
 
 class RedisCharmTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    juju.unit = "redis-k8s/0";
-    peer_id = juju.add_relation("redis-peers", kApp);
-    make_dispatcher(collaborators());
-    ops::log::set_sink([this](ops::log::Level level, std::string_view message) {
-      log_lines.push_back(std::string(ops::log::to_string(level)) + ": " + std::string(message));
-    });
-  }
-  // The fakes of this fixture, as the charm's collaborators.
-  redis_k8s::RedisCharmCollaborators collaborators() {
-    redis_k8s::RedisCharmCollaborators c;
-    c.workload = &redis;
-    c.pebble = [this](const std::string& name) -> ops::pebble::Client& {
-      return name == "redis" ? static_cast<ops::pebble::Client&>(redis_pebble) : sentinel_pebble;
-    };
-    c.fqdn = [] { return std::string(kFqdn); };
-    c.resolve = [this](const std::string& host) {
-      auto it = addresses.find(host);
-      if (it == addresses.end()) throw ops::Error("cannot resolve host '" + host + "'");
-      return it->second;
-    };
-    c.random = [this](unsigned char* out, std::size_t size) {
-      for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<unsigned char>(random_seed++);
-    };
-    c.now = [this] { return clock.now(); };
-    c.sleep = [this](std::chrono::milliseconds d) { clock.sleep(d); };
-    return c;
-  }
-  void make_dispatcher(const redis_k8s::RedisCharmCollaborators& c) {
-    dispatcher = std::make_unique<redis_test::Dispatcher>(
-        ops::CharmMeta::from_yaml(redis_test::source_file("metadata.yaml"),
-                                  redis_test::source_file("actions.yaml"),
-                                  redis_test::source_file("config.yaml")),
-        juju, redis_k8s::make_redis_charm_factory(c));
-  }
-  void TearDown() override {
-    ops::log::set_sink({});
-    std::filesystem::remove_all(temp_dir);
+    harness = redis_test::make_harness(world.make());
+    peer_id = harness->add_relation("redis-peers", kApp);
   }
 
-  std::map<std::string, std::string>& app_bag() { return juju.bag(peer_id, kApp); }
-  void run(const std::string& kind, const nlohmann::json& snapshot = nullptr) {
-    dispatcher->run(kind, snapshot);
+  // Sets the peer app bag (before begin(): silently).
+  void set_app_bag(const ops::testing::Databag& bag) {
+    auto off = harness->hooks_disabled();
+    harness->update_relation_data(peer_id, kApp, bag);
   }
-  nlohmann::json peer_snapshot(const std::optional<std::string>& unit = std::nullopt) {
-    return relation_snapshot("redis-peers", peer_id, kApp, unit);
+  ops::testing::Databag app_bag() { return harness->get_relation_data(peer_id, kApp); }
+  ops::testing::FakePebble& redis_pebble() { return harness->pebble("redis"); }
+  ops::testing::FakePebble& sentinel_pebble() { return harness->pebble("sentinel"); }
+  std::string redis_file(const std::string& path) {
+    return redis_test::read_host_file(redis_pebble().host_path(path));
+  }
+  int redis_file_mode(const std::string& path) {
+    return redis_test::host_file_mode(redis_pebble().host_path(path));
+  }
+  ops::pebble::Service redis_service() {
+    return harness->get_container_pebble_plan("redis").services.at("redis");
+  }
+  bool logged(const std::string& level, const std::string& message) {
+    const auto& lines = harness->juju_log();
+    return std::find(lines.begin(), lines.end(), ops::testing::JujuLogLine{level, message}) !=
+           lines.end();
   }
   void attach_certificates() {
-    std::filesystem::create_directories(temp_dir);
-    for (const auto& [name, content] : std::map<std::string, std::string>{
-             {"cert-file", "CERT"}, {"key-file", "KEY"}, {"ca-cert-file", "CA"}}) {
-      std::filesystem::path path = temp_dir / name / "file";
-      std::filesystem::create_directories(path.parent_path());
-      std::ofstream(path) << content;
-      juju.resources[name] = path;
-    }
+    harness->add_resource("cert-file", "CERT");
+    harness->add_resource("key-file", "KEY");
+    harness->add_resource("ca-cert-file", "CA");
   }
-  // The plan's `redis` service command.
-  std::string redis_command() { return *redis_pebble.get_plan().services.at("redis").command; }
-  std::string normal_flags(const std::string& password) {
-    return flags({"--requirepass", password, "--bind 0.0.0.0 --masterauth", password,
-                  "--replica-announce-ip", kFqdn,
-                  "--logfile /var/log/redis/redis-server.log --appendonly yes --dir "
-                  "/var/lib/redis/"});
+  nlohmann::json departed_snapshot(const std::string& remote, const std::string& departing) {
+    return {{"relation_name", "redis-peers"},
+            {"relation_id", peer_id},
+            {"app_name", kApp},
+            {"unit_name", remote},
+            {"departing_unit", departing}};
   }
 
-  redis_test::MemoryJuju juju;
-  FakeRedisWorkload redis;
-  redis_k8s::FakeClock clock;
-  redis_test::FakePebble redis_pebble;
-  redis_test::FakePebble sentinel_pebble;
-  std::map<std::string, std::string> addresses{
-      {kFqdn, kOwnIp}, {"leader-host", "10.1.0.20"}, {"different-leader", "10.1.0.30"}};
-  unsigned random_seed = 0;
+  redis_test::Collaborators world;
+  FakeRedisWorkload& redis = world.redis;
+  std::unique_ptr<ops::testing::HarnessBase> harness;
   int peer_id = -1;
-  std::unique_ptr<redis_test::Dispatcher> dispatcher;
-  std::vector<std::string> log_lines;
-  std::filesystem::path temp_dir =
-      std::filesystem::temp_directory_path() / ("redis-charm-test-" + std::to_string(::getpid()));
 };
 
 // ---- update-status ------------------------------------------------------------
 
 TEST_F(RedisCharmTest, UpdateStatusAsLeaderWithRedisUp) {
-  juju.leader = true;
-  app_bag() = {{"leader-host", "leader-host"}, {"redis-password", "password"}};
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", "leader-host"}, {"redis-password", "password"}});
+  harness->begin();
   redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
   redis.set_sentinel_master("localhost", kApp, {{"ip", "leader-host"}, {"flags", "master"}});
-  run("update_status");
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
-  EXPECT_EQ(juju.app_status, ops::ActiveStatus());
-  EXPECT_EQ(juju.workload_version, "6.0.11");
+  harness->fire("update_status");
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
+  EXPECT_EQ(harness->app_status(), ops::ActiveStatus());
+  EXPECT_EQ(harness->get_workload_version(), "6.0.11");
   EXPECT_EQ(app_bag().at("leader-host"), "leader-host");
 }
 
 TEST_F(RedisCharmTest, UpdateStatusAsLeaderWithRedisDown) {
-  juju.leader = true;
-  run("update_status");
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Waiting for Redis..."));
-  EXPECT_EQ(juju.app_status, ops::WaitingStatus("Waiting for Redis..."));
-  EXPECT_EQ(juju.workload_version, std::nullopt);
+  harness->set_leader(true);
+  harness->begin();
+  harness->fire("update_status");
+  EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for Redis..."));
+  EXPECT_EQ(harness->app_status(), ops::WaitingStatus("Waiting for Redis..."));
+  EXPECT_EQ(harness->get_workload_version(), std::nullopt);
 }
 
 TEST_F(RedisCharmTest, UpdateStatusAsNonLeaderWithRedisUp) {
+  harness->begin();
   redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
-  run("update_status");
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
-  EXPECT_EQ(juju.app_status, ops::UnknownStatus());
-  EXPECT_EQ(juju.workload_version, "6.0.11");
+  harness->fire("update_status");
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
+  EXPECT_EQ(harness->app_status(), ops::UnknownStatus());
+  EXPECT_EQ(harness->get_workload_version(), "6.0.11");
   // A non-leader never asks Sentinel about the master.
   EXPECT_THAT(redis.sent_to(Service::kSentinel, "localhost"), ElementsAre());
 }
 
 TEST_F(RedisCharmTest, UpdateStatusAsNonLeaderWithRedisDown) {
-  run("update_status");
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Waiting for Redis..."));
-  EXPECT_EQ(juju.app_status, ops::UnknownStatus());
-  EXPECT_EQ(juju.workload_version, std::nullopt);
+  harness->begin();
+  harness->fire("update_status");
+  EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for Redis..."));
+  EXPECT_EQ(harness->app_status(), ops::UnknownStatus());
+  EXPECT_EQ(harness->get_workload_version(), std::nullopt);
 }
 
-// ---- config-changed -------------------------------------------------------------
+// ---- config-changed: the plan, the files, the storage ownership ------------------
 
-TEST_F(RedisCharmTest, ConfigChangedAsLeaderWritesTheExactPlanAndRestarts) {
-  juju.leader = true;
-  juju.config = {{"enable-tls", false}};
-  app_bag() = {{"redis-password", "test-password"},
+TEST_F(RedisCharmTest, ConfigChangedAsLeaderWritesTheExactPlanAndFilesAndRestarts) {
+  harness->set_leader(true);
+  set_app_bag({{"redis-password", "test-password"},
                {"sentinel-password", "sentinel-pw"},
-               {"leader-host", kFqdn}};
+               {"leader-host", kFqdn}});
+  harness->begin();
   redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
-  run("config_changed");
+  harness->update_config({{"enable-tls", false}});
 
-  ops::pebble::Plan plan = redis_pebble.get_plan();
+  ops::pebble::Plan plan = harness->get_container_pebble_plan("redis");
   ASSERT_EQ(plan.services.size(), 2u);
-  const auto& server = plan.services.at("redis");
-  EXPECT_EQ(server.command, "redis-server " + normal_flags("test-password"));
-  EXPECT_EQ(server.summary, "Redis service");
-  EXPECT_EQ(server.override, "replace");
-  EXPECT_EQ(server.startup, "enabled");
-  EXPECT_EQ(server.user, "redis");
-  EXPECT_EQ(server.group, "redis");
-  const auto& exporter = plan.services.at("redis_exporter");
-  EXPECT_EQ(exporter.command, "bin/redis_exporter");
-  EXPECT_EQ(exporter.summary, "Redis metric exporter");
-  EXPECT_EQ(exporter.environment,
-            (std::map<std::string, std::string>{{"REDIS_PASSWORD", "test-password"}}));
-  EXPECT_THAT(redis_pebble.actions,
-              ElementsAre("make_dir /var/log/redis", "make_dir /var/lib/redis", "add_layer redis",
-                          "restart redis,redis_exporter"));
-  EXPECT_EQ(redis_pebble.dirs.at("/var/log/redis").permissions, 0770);
-  EXPECT_EQ(redis_pebble.dirs.at("/var/lib/redis").user, "redis");
-  EXPECT_EQ(redis_pebble.running, (std::set<std::string>{"redis", "redis_exporter"}));
+  // Fix (issue 16): no password on any command line; redis.conf holds it.
+  EXPECT_EQ(plan.services.at("redis"),
+            redis_test::redis_service(redis_test::normal_conf("test-password"), "sentinel-pw"));
+  EXPECT_EQ(plan.services.at("redis_exporter"),
+            (ops::pebble::Service{.summary = "Redis metric exporter",
+                                  .override = "replace",
+                                  .command = "bin/redis_exporter",
+                                  .startup = "enabled",
+                                  .environment = {{"REDIS_PASSWORD", "test-password"}},
+                                  .user = "redis",
+                                  .group = "redis"}));
+  EXPECT_EQ(redis_file("/etc/redis-server/redis.conf"),
+            "requirepass test-password\n"
+            "bind 0.0.0.0\n"
+            "masterauth test-password\n"
+            "replica-announce-ip " +
+                std::string(kFqdn) +
+                "\n"
+                "logfile \"\"\n"
+                "appendonly yes\n"
+                "dir /var/lib/redis/\n"
+                "port 6379\n");
+  EXPECT_EQ(redis_file_mode("/etc/redis-server/redis.conf"), 0600);
+  EXPECT_EQ(redis_file_mode("/etc/redis-server"), 0750);
+  EXPECT_EQ(
+      redis_file("/etc/redis-server/start-redis.sh"),
+      redis_k8s::redis_start_script({.app_name = kApp, .fqdn = kFqdn, .current_master = kFqdn}));
+  EXPECT_EQ(redis_file_mode("/etc/redis-server/start-redis.sh"), 0750);
+  // The storage did not exist: made 0770 (owned by redis), no chown needed.
+  EXPECT_EQ(redis_file_mode("/var/lib/redis"), 0770);
+  EXPECT_TRUE(redis_pebble().exec_history().empty());
+  EXPECT_THAT(redis_test::change_kinds(redis_pebble()), ElementsAre("restart"));
+  EXPECT_EQ(redis_pebble().service_status("redis"), ops::pebble::ServiceStatus::kActive);
+  EXPECT_EQ(redis_pebble().service_status("redis_exporter"), ops::pebble::ServiceStatus::kActive);
 
   // The sentinel layer and its configuration file.
-  EXPECT_EQ(sentinel_pebble.get_plan().services.at("sentinel").command,
+  EXPECT_EQ(harness->get_container_pebble_plan("sentinel").services.at("sentinel").command,
             "redis-server /etc/redis-server/sentinel.conf --sentinel");
-  EXPECT_EQ(sentinel_pebble.files.at("/etc/redis-server/sentinel.conf"),
+  auto& sentinel = sentinel_pebble();
+  EXPECT_EQ(redis_test::read_host_file(sentinel.host_path("/etc/redis-server/sentinel.conf")),
             std::string("port 26379\n") + "sentinel monitor redis-k8s " + kFqdn +
                 " 6379 1\n"
                 "sentinel down-after-milliseconds redis-k8s 5000\n"
@@ -199,58 +180,97 @@ TEST_F(RedisCharmTest, ConfigChangedAsLeaderWritesTheExactPlanAndRestarts) {
                 "sentinel resolve-hostnames yes\n"
                 "sentinel announce-ip " +
                 kFqdn + "\nreplica-announce-ip " + kFqdn + "\n");
-  EXPECT_EQ(sentinel_pebble.file_options.at("/etc/redis-server/sentinel.conf").permissions, 0660);
-  EXPECT_EQ(sentinel_pebble.dirs.at("/etc/redis-server").permissions, 0750);
-  EXPECT_THAT(sentinel_pebble.actions,
-              ElementsAre("make_dir /etc/redis-server", "add_layer sentinel", "restart sentinel"));
+  EXPECT_EQ(redis_test::host_file_mode(sentinel.host_path("/etc/redis-server/sentinel.conf")),
+            0660);
+  EXPECT_EQ(redis_test::host_file_mode(sentinel.host_path("/etc/redis-server")), 0750);
+  EXPECT_THAT(redis_test::change_kinds(sentinel), ElementsAre("restart"));
 
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
-  EXPECT_EQ(juju.app_status, ops::ActiveStatus());
-  EXPECT_EQ(juju.workload_version, "6.0.11");
-  EXPECT_TRUE(dispatcher->deferred().empty());
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
+  EXPECT_EQ(harness->app_status(), ops::ActiveStatus());
+  EXPECT_EQ(harness->get_workload_version(), "6.0.11");
+  EXPECT_TRUE(redis_test::deferred(*harness).empty());
+}
+
+TEST_F(RedisCharmTest, ExistingStorageIsChownedToRedisBeforeEveryStart) {
+  harness->set_leader(true);
+  set_app_bag({{"redis-password", "pw"}, {"leader-host", kFqdn}});
+  harness->begin();
+  harness->update_config();  // makes /var/lib/redis
+  harness->update_config({{"enable-tls", false}});
+  ASSERT_EQ(redis_pebble().exec_history().size(), 1u);
+  const auto& exec = redis_pebble().exec_history()[0];
+  EXPECT_EQ(exec.container, "redis");
+  EXPECT_EQ(exec.command, kChown);
+  EXPECT_EQ(exec.user, std::nullopt);  // as root, Pebble's default
+}
+
+TEST_F(RedisCharmTest, AFailingChownIsLoggedAtErrorAndNotFatal) {
+  harness->set_leader(true);
+  set_app_bag({{"redis-password", "pw"}, {"leader-host", kFqdn}});
+  harness->handle_exec("redis", {"chown"},
+                       ops::testing::ExecResult{.exit_code = 1, .stderr_text = "read-only"});
+  harness->begin();
+  harness->update_config();
+  harness->update_config({{"enable-tls", false}});
+  EXPECT_TRUE(logged("ERROR", "Cannot take ownership of /var/lib/redis/: exit code 1, read-only"));
+  EXPECT_EQ(redis_pebble().service_status("redis"), ops::pebble::ServiceStatus::kActive);
 }
 
 TEST_F(RedisCharmTest, ConfigChangedWithRedisDownLeavesServicesRunningAndWaits) {
-  juju.leader = true;
-  app_bag() = {{"redis-password", "test-password"}, {"leader-host", kFqdn}};
-  run("config_changed");
-  EXPECT_EQ(redis_command(), "redis-server " + normal_flags("test-password"));
-  EXPECT_EQ(redis_pebble.running, (std::set<std::string>{"redis", "redis_exporter"}));
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Waiting for Redis..."));
-  EXPECT_EQ(juju.app_status, ops::WaitingStatus("Waiting for Redis..."));
+  harness->set_leader(true);
+  set_app_bag({{"redis-password", "test-password"}, {"leader-host", kFqdn}});
+  harness->begin();
+  harness->update_config();
+  EXPECT_EQ(redis_service(),
+            redis_test::redis_service(redis_test::normal_conf("test-password"), ""));
+  EXPECT_EQ(redis_pebble().service_status("redis"), ops::pebble::ServiceStatus::kActive);
+  EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for Redis..."));
+  EXPECT_EQ(harness->app_status(), ops::WaitingStatus("Waiting for Redis..."));
 }
 
 TEST_F(RedisCharmTest, ConfigChangedWithoutPebbleWaitsAndDefers) {
-  juju.leader = true;
-  app_bag() = {{"redis-password", "test-password"}, {"leader-host", kFqdn}};
-  redis_pebble.can_connect = false;
-  sentinel_pebble.can_connect = false;
-  run("config_changed");
-  EXPECT_TRUE(redis_pebble.layers.empty());
-  EXPECT_TRUE(redis_pebble.actions.empty());
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Waiting for Pebble in sentinel container"));
-  EXPECT_EQ(juju.app_status, ops::UnknownStatus());
-  EXPECT_EQ(juju.workload_version, std::nullopt);
-  EXPECT_THAT(dispatcher->deferred(),
+  harness->set_leader(true);
+  set_app_bag({{"redis-password", "test-password"}, {"leader-host", kFqdn}});
+  harness->set_can_connect("redis", false);
+  harness->set_can_connect("sentinel", false);
+  harness->begin();
+  harness->update_config();
+  EXPECT_TRUE(redis_pebble().layers().empty());
+  EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for Pebble in sentinel container"));
+  EXPECT_EQ(harness->app_status(), ops::UnknownStatus());
+  EXPECT_EQ(harness->get_workload_version(), std::nullopt);
+  EXPECT_THAT(redis_test::deferred(*harness),
               ElementsAre("RedisK8sCharm/on/config_changed[1] on_config_changed"));
 }
 
 TEST_F(RedisCharmTest, ConfigChangedWithAnUnchangedPlanDoesNotRestart) {
-  juju.leader = true;
-  app_bag() = {{"redis-password", "test-password"}, {"leader-host", kFqdn}};
+  harness->set_leader(true);
+  set_app_bag({{"redis-password", "test-password"}, {"leader-host", kFqdn}});
+  harness->begin();
   redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
-  run("config_changed");
-  redis_pebble.actions.clear();
-  run("config_changed");
-  EXPECT_THAT(redis_pebble.actions, ElementsAre());
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
+  harness->update_config();
+  harness->update_config({{"enable-tls", false}});
+  EXPECT_THAT(redis_test::change_kinds(redis_pebble()), ElementsAre("restart"));
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
+}
+
+TEST_F(RedisCharmTest, AChangedPasswordRestartsRedis) {
+  harness->set_leader(true);
+  set_app_bag({{"redis-password", "one"}, {"leader-host", kFqdn}});
+  harness->begin();
+  harness->update_config();
+  set_app_bag({{"redis-password", "two"}});
+  harness->update_config({{"enable-tls", false}});
+  EXPECT_EQ(redis_file("/etc/redis-server/redis.conf"), redis_test::normal_conf("two"));
+  EXPECT_EQ(redis_service(), redis_test::redis_service(redis_test::normal_conf("two"), ""));
+  EXPECT_THAT(redis_test::change_kinds(redis_pebble()), ElementsAre("restart", "restart"));
 }
 
 // ---- passwords and leadership ---------------------------------------------------
 
 TEST_F(RedisCharmTest, LeaderElectedGeneratesPasswordsOnceAndKeepsThem) {
-  juju.leader = true;
-  run("leader_elected");
+  harness->begin();
+  harness->set_leader(true);
   // The injected random source counts 0, 1, 2...: each byte picks one of
   // A-Z a-z 0-9 in order.
   EXPECT_EQ(app_bag().at("redis-password"), "ABCDEFGHIJKLMNOP");
@@ -260,7 +280,8 @@ TEST_F(RedisCharmTest, LeaderElectedGeneratesPasswordsOnceAndKeepsThem) {
   // Re-election (leader-host set): passwords stay, Sentinel is consulted.
   redis.set_sentinel_master("localhost", kApp, {{"ip", kFqdn}, {"flags", "master"}});
   redis.accept_sentinel_writes(kFqdn, kApp, 1);
-  run("leader_elected");
+  harness->set_leader(false);
+  harness->set_leader(true);
   EXPECT_EQ(app_bag().at("redis-password"), "ABCDEFGHIJKLMNOP");
   EXPECT_EQ(app_bag().at("sentinel-password"), "ghijklmnopqrstuv");
   EXPECT_THAT(redis.sent_to(Service::kSentinel, kFqdn),
@@ -275,288 +296,361 @@ TEST_F(RedisCharmTest, GeneratedPasswordIsSixteenAlphanumericsFromTheRealRng) {
 // ---- the redis relation ---------------------------------------------------------
 
 TEST_F(RedisCharmTest, RedisRelationChangedPublishesMasterAddressAndPort) {
-  juju.leader = true;
-  app_bag() = {{"leader-host", "leader-host"}, {"redis-password", "password"}};
-  int rel = juju.add_relation("redis", "wordpress", {"wordpress/0"});
-  run("redis_relation_changed", relation_snapshot("redis", rel, "wordpress", "wordpress/0"));
-  EXPECT_EQ(juju.bag(rel, "redis-k8s/0"),
-            (std::map<std::string, std::string>{{"hostname", "10.1.0.20"},
-                                                {"host", "10.1.0.20"},
-                                                {"port", "6379"},
-                                                {"password", "password"}}));
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", "leader-host"}, {"redis-password", "password"}});
+  int rel = harness->add_relation("redis", "wordpress");
+  harness->add_relation_unit(rel, "wordpress/0");
+  harness->begin();
+  harness->update_relation_data(rel, "wordpress/0", {{"ready", "yes"}});
+  EXPECT_EQ(harness->get_relation_data(rel, "redis-k8s/0"),
+            (ops::testing::Databag{{"hostname", "10.1.0.20"},
+                                   {"host", "10.1.0.20"},
+                                   {"port", "6379"},
+                                   {"password", "password"}}));
 }
 
-TEST_F(RedisCharmTest, RedisRelationCreatedSwitchesToTheLegacyPlan) {
-  juju.leader = true;
-  app_bag() = {{"leader-host", kFqdn}};
-  int rel = juju.add_relation("redis", "wordpress", {"wordpress/0"});
-  run("redis_relation_created", relation_snapshot("redis", rel, "wordpress"));
+TEST_F(RedisCharmTest, RedisRelationCreatedSwitchesToTheLegacyConfiguration) {
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", kFqdn}});
+  harness->begin();
+  int rel = harness->add_relation("redis", "wordpress");
   EXPECT_EQ(app_bag().at("enable-password"), "false");
-  EXPECT_EQ(juju.bag(rel, kApp).at("leader-host"), kFqdn);
-  EXPECT_EQ(redis_command(),
-            flags({"redis-server --bind 0.0.0.0 --replica-announce-ip", kFqdn,
-                   "--protected-mode no --logfile /var/log/redis/redis-server.log --appendonly "
-                   "yes --dir /var/lib/redis/"}));
-  EXPECT_EQ(redis_pebble.get_plan().services.at("redis_exporter").environment.at("REDIS_PASSWORD"),
+  EXPECT_EQ(harness->get_relation_data(rel, kApp).at("leader-host"), kFqdn);
+  EXPECT_EQ(redis_file("/etc/redis-server/redis.conf"),
+            "bind 0.0.0.0\n"
+            "replica-announce-ip " +
+                std::string(kFqdn) +
+                "\n"
+                "protected-mode no\n"
+                "logfile \"\"\n"
+                "appendonly yes\n"
+                "dir /var/lib/redis/\n"
+                "port 6379\n");
+  EXPECT_EQ(redis_service(), redis_test::redis_service(redis_test::legacy_conf(), ""));
+  EXPECT_EQ(harness->get_container_pebble_plan("redis")
+                .services.at("redis_exporter")
+                .environment.at("REDIS_PASSWORD"),
             "");
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 
 // ---- TLS ----------------------------------------------------------------------
 
 TEST_F(RedisCharmTest, UpgradeCharmStoresAttachedCertificates) {
-  juju.leader = true;
+  harness->set_leader(true);
   attach_certificates();
-  run("upgrade_charm");
-  EXPECT_EQ(redis_pebble.files.at("/var/lib/redis/redis.crt"), "CERT");
-  EXPECT_EQ(redis_pebble.files.at("/var/lib/redis/redis.key"), "KEY");
-  EXPECT_EQ(redis_pebble.files.at("/var/lib/redis/ca.crt"), "CA");
-  EXPECT_EQ(redis_pebble.file_options.at("/var/lib/redis/redis.key").permissions, 0600);
-  EXPECT_EQ(redis_pebble.file_options.at("/var/lib/redis/redis.key").user, "redis");
+  harness->begin();
+  harness->fire("upgrade_charm");
+  EXPECT_EQ(redis_file("/var/lib/redis/redis.crt"), "CERT");
+  EXPECT_EQ(redis_file("/var/lib/redis/redis.key"), "KEY");
+  EXPECT_EQ(redis_file("/var/lib/redis/ca.crt"), "CA");
+  EXPECT_EQ(redis_file_mode("/var/lib/redis/redis.key"), 0600);
   // A single unit is the master.
   EXPECT_EQ(app_bag().at("leader-host"), kFqdn);
 }
 
 TEST_F(RedisCharmTest, UpgradeCharmWithoutResourcesStoresNothing) {
-  juju.leader = true;
-  run("upgrade_charm");
-  EXPECT_TRUE(redis_pebble.files.empty());
+  harness->set_leader(true);
+  harness->begin();
+  harness->fire("upgrade_charm");
+  EXPECT_FALSE(std::filesystem::exists(redis_pebble().host_path("/var/lib/redis/redis.crt")));
+  EXPECT_FALSE(std::filesystem::exists(redis_pebble().host_path("/var/lib/redis/redis.key")));
 }
 
 TEST_F(RedisCharmTest, EnableTlsWithoutCertificatesBlocks) {
-  juju.config = {{"enable-tls", true}};
-  run("config_changed");
-  EXPECT_EQ(juju.unit_status, ops::BlockedStatus("Not enough certificates found"));
-  EXPECT_TRUE(redis_pebble.layers.empty());
-  EXPECT_TRUE(dispatcher->deferred().empty());
+  harness->begin();
+  harness->update_config({{"enable-tls", true}});
+  EXPECT_EQ(harness->unit_status(), ops::BlockedStatus("Not enough certificates found"));
+  EXPECT_TRUE(redis_pebble().layers().empty());
+  EXPECT_TRUE(redis_test::deferred(*harness).empty());
 }
 
 TEST_F(RedisCharmTest, EnableTlsWithCertificatesServesTls) {
-  juju.leader = true;
-  app_bag() = {{"redis-password", "pw"}, {"leader-host", kFqdn}};
+  harness->set_leader(true);
+  set_app_bag({{"redis-password", "pw"}, {"leader-host", kFqdn}});
   attach_certificates();
+  harness->begin();
   redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
-  run("upgrade_charm");
-  juju.config = {{"enable-tls", true}};
-  run("config_changed");
-  EXPECT_EQ(redis_command(),
-            "redis-server " + normal_flags("pw") +
-                " --tls-port 6379 --port 0 --tls-auth-clients optional --tls-cert-file "
-                "/var/lib/redis/redis.crt --tls-key-file /var/lib/redis/redis.key "
-                "--tls-ca-cert-file /var/lib/redis/ca.crt");
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
-  EXPECT_EQ(juju.app_status, ops::ActiveStatus());
-  EXPECT_EQ(juju.workload_version, "6.0.11");
+  harness->fire("upgrade_charm");
+  harness->update_config({{"enable-tls", true}});
+  const std::string conf =
+      "requirepass pw\nbind 0.0.0.0\nmasterauth pw\nreplica-announce-ip " + std::string(kFqdn) +
+      "\nlogfile \"\"\nappendonly yes\ndir /var/lib/redis/\n"
+      "tls-port 6379\nport 0\ntls-auth-clients optional\n"
+      "tls-cert-file /var/lib/redis/redis.crt\ntls-key-file /var/lib/redis/redis.key\n"
+      "tls-ca-cert-file /var/lib/redis/ca.crt\ntls-replication yes\n";
+  EXPECT_EQ(redis_file("/etc/redis-server/redis.conf"), conf);
+  EXPECT_EQ(redis_service(), redis_test::redis_service(conf, ""));
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
+  EXPECT_EQ(harness->app_status(), ops::ActiveStatus());
+  EXPECT_EQ(harness->get_workload_version(), "6.0.11");
 }
 
-// ---- replication and failover -----------------------------------------------------
+// ---- replication: the role is not in the plan --------------------------------------
 
-TEST_F(RedisCharmTest, NonLeaderRunsAsReplicaOfTheMaster) {
-  app_bag() = {{"leader-host", "leader-host"}, {"redis-password", "password"}};
-  juju.relation_units[peer_id] = {"redis-k8s/1"};
-  run("redis_pebble_ready", {{"container_name", "redis"}});
-  EXPECT_EQ(redis_command(),
-            "redis-server " + normal_flags("password") + " --replicaof leader-host 6379");
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
+TEST_F(RedisCharmTest, AReplicaHasTheSamePlanAsTheMasterAndAStartScriptNamingIt) {
+  set_app_bag({{"leader-host", "leader-host"}, {"redis-password", "password"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  harness->begin();
+  harness->container_pebble_ready("redis");
+  EXPECT_EQ(redis_service(), redis_test::redis_service(redis_test::normal_conf("password"), ""));
+  EXPECT_EQ(redis_file("/etc/redis-server/start-redis.sh"),
+            "#!/bin/sh\n"
+            "# Written by the redis-k8s charm. Starts redis-server in the role the local\n"
+            "# Sentinel assigns now, so that a restarted Redis never comes back as a second\n"
+            "# master; the charm's view of the master when Sentinel cannot answer.\n"
+            "answer=$(REDISCLI_AUTH=\"$SENTINEL_PASSWORD\" redis-cli -h localhost -p 26379 --raw "
+            "SENTINEL get-master-addr-by-name redis-k8s 2>/dev/null)\n"
+            "host=$(printf '%s\\n' \"$answer\" | sed -n 1p)\n"
+            "port=$(printf '%s\\n' \"$answer\" | sed -n 2p)\n"
+            "case \"$host:$port\" in\n"
+            "  *\" \"* | :* | *: ) host='leader-host'; port=6379 ;;\n"
+            "esac\n"
+            "if [ \"$host\" = '" +
+                std::string(kFqdn) +
+                "' ] || [ -z \"$host\" ]; then\n"
+                "  exec redis-server /etc/redis-server/redis.conf --replicaof no one\n"
+                "fi\n"
+                "exec redis-server /etc/redis-server/redis.conf --replicaof \"$host\" \"$port\"\n");
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
+}
+
+TEST_F(RedisCharmTest, ANewMasterNeedsNoRestartOnPeerChanged) {
+  // Legacy mode makes peer relation-changed update the layer: it must not
+  // restart Redis when only leader-host changed.
+  set_app_bag({{"leader-host", kFqdn}, {"enable-password", "false"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  harness->begin();
+  harness->container_pebble_ready("redis");
+  ASSERT_THAT(redis_test::change_kinds(redis_pebble()), ElementsAre("restart"));
+  redis.set_sentinel_master("localhost", kApp,
+                            {{"ip", kPeerFqdn}, {"port", "6379"}, {"flags", "master"}});
+  redis.set_role("localhost", "slave", kPeerFqdn);
+  redis.clear_sent();
+  harness->update_relation_data(peer_id, kApp, {{"leader-host", kPeerFqdn}});
+  EXPECT_THAT(redis_test::change_kinds(redis_pebble()), ElementsAre("restart"));
+  EXPECT_EQ(redis.sent(),
+            (std::vector<Cmd>{{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
+                              {Service::kRedis, "localhost", {"ROLE"}}}));
+  // The start script's fallback follows leader-host (no restart needed for it).
+  EXPECT_THAT(redis_file("/etc/redis-server/start-redis.sh"),
+              ::testing::HasSubstr(std::string("host='") + kPeerFqdn + "'; port=6379"));
+}
+
+TEST_F(RedisCharmTest, AStrayMasterIsMadeAReplicaWithReplicaofNotARestart) {
+  set_app_bag({{"leader-host", kFqdn}, {"redis-password", "pw"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  harness->begin();
+  harness->container_pebble_ready("redis");
+  redis.set_sentinel_master("localhost", kApp,
+                            {{"ip", kPeerFqdn}, {"port", "6379"}, {"flags", "master"}});
+  redis.set_role("localhost", "master");
+  redis.set_reply(Service::kRedis, "localhost", {"REPLICAOF", kPeerFqdn, "6379"},
+                  redis_k8s::RedisReply::status("OK"));
+  redis.clear_sent();
+  harness->update_relation_data(peer_id, kApp, {{"leader-host", kPeerFqdn}});
+  EXPECT_EQ(redis.sent(),
+            (std::vector<Cmd>{{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
+                              {Service::kRedis, "localhost", {"ROLE"}},
+                              {Service::kRedis, "localhost", {"REPLICAOF", kPeerFqdn, "6379"}}}));
+  EXPECT_THAT(redis_test::change_kinds(redis_pebble()), ElementsAre("restart"));
+  EXPECT_TRUE(logged("WARNING", std::string("Redis ran as a master while ") + kPeerFqdn +
+                                    " is the master: made it a replica (REPLICAOF, no restart)"));
+}
+
+TEST_F(RedisCharmTest, TheMasterNamedByLeaderHostIsNeverTouched) {
+  set_app_bag({{"leader-host", kPeerFqdn}, {"redis-password", "pw"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  harness->begin();
+  redis.set_sentinel_master("localhost", kApp, {{"ip", kFqdn}, {"flags", "master"}});
+  redis.clear_sent();
+  // leader-host now names this unit, as Sentinel does: no REPLICAOF NO ONE
+  // (promotion is Sentinel's), no ROLE question.
+  harness->update_relation_data(peer_id, kApp, {{"leader-host", kFqdn}});
+  EXPECT_EQ(redis.sent(),
+            (std::vector<Cmd>{{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}}}));
+}
+
+// ---- leader-host follows the master everywhere ---------------------------------------
+
+TEST_F(RedisCharmTest, ANewMasterReachesEveryRedisRelationsAppAndUnitBags) {
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", "leader-host"}, {"redis-password", "password"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  int first = harness->add_relation("redis", "wordpress");
+  int second = harness->add_relation("redis", "worker");
+  harness->begin();
+  redis.set_sentinel_master("localhost", kApp, {{"ip", "different-leader"}, {"flags", "master"}});
+  redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
+  harness->fire("update_status");
+  EXPECT_EQ(app_bag().at("leader-host"), "different-leader");
+  for (int rel : {first, second}) {
+    EXPECT_EQ(harness->get_relation_data(rel, kApp).at("leader-host"), "different-leader");
+    EXPECT_EQ(harness->get_relation_data(rel, "redis-k8s/0"),
+              (ops::testing::Databag{{"hostname", "10.1.0.30"}, {"host", "10.1.0.30"}}));
+  }
 }
 
 TEST_F(RedisCharmTest, ApplicationMasterFollowsSentinelAfterAFailover) {
-  juju.leader = true;
-  juju.relation_units[peer_id] = {"redis-k8s/1"};
-  app_bag() = {{"leader-host", "leader-host"}, {"redis-password", "password"}};
-  std::map<std::string, std::string> failed_over{{"ip", "different-leader"}, {"flags", "s_down"}};
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", "leader-host"}, {"redis-password", "password"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  harness->begin();
+  Info failed_over{{"ip", "different-leader"}, {"flags", "s_down"}};
   redis.set_sentinel_master("localhost", kApp, failed_over);
   redis.set_ckquorum("localhost", kApp, true);
   redis.accept_sentinel_writes(kFqdn, kApp, 1);
   redis.accept_sentinel_writes(kPeerFqdn, kApp, 1);
-  run("redis_peers_relation_changed", peer_snapshot("redis-k8s/1"));
+  harness->update_relation_data(peer_id, "redis-k8s/1", {{"ready", "yes"}});
   EXPECT_EQ(app_bag().at("leader-host"), "different-leader");
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 
   // A pod reschedule (upgrade-charm) also picks up the new master, asking a peer's Sentinel.
-  app_bag()["leader-host"] = "leader-host";
+  set_app_bag({{"leader-host", "leader-host"}});
   redis.set_sentinel_master(kPeerFqdn, kApp, failed_over);
-  run("upgrade_charm");
+  harness->fire("upgrade_charm");
   EXPECT_EQ(app_bag().at("leader-host"), "different-leader");
-}
-
-TEST_F(RedisCharmTest, DepartingMasterIsFailedOverWithTheExactSentinelCommands) {
-  juju.leader = true;
-  app_bag() = {{"leader-host", "leader-host"}, {"redis-password", "password"}};
-  // Three answers before the FAILOVER (up to date?, update, finished?), then
-  // one poll during the promotion and one after it: this unit is the master.
-  redis.set_sentinel_master_sequence("localhost", kApp,
-                                     redis_test::forced_failover_answers(kPeerFqdn, kFqdn, 3));
-  redis.accept_sentinel_writes("localhost", kApp, 1);
-  redis.accept_sentinel_writes(kFqdn, kApp, 1);
-  nlohmann::json snapshot = peer_snapshot("redis-k8s/1");
-  snapshot["departing_unit"] = "redis-k8s/1";
-  run("redis_peers_relation_departed", snapshot);
-
-  using Cmd = FakeRedisWorkload::SentCommand;
-  const Cmd master{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
-  EXPECT_THAT(
-      redis.sent(),
-      ElementsAre(master, master,
-                  Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"}}, master,
-                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}, master,
-                  master, Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
-  EXPECT_EQ(app_bag().at("leader-host"), kFqdn);
-  EXPECT_THAT(clock.sleeps(), ElementsAre(std::chrono::milliseconds(250)));
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
-  EXPECT_TRUE(dispatcher->deferred().empty());
-}
-
-TEST_F(RedisCharmTest, DepartingReplicaNeedsNoFailover) {
-  juju.leader = true;
-  app_bag() = {{"leader-host", kFqdn}, {"redis-password", "password"}};
-  redis.set_sentinel_master("localhost", kApp, {{"ip", kFqdn}, {"flags", "master"}});
-  redis.accept_sentinel_writes(kFqdn, kApp, 1);
-  nlohmann::json snapshot = peer_snapshot("redis-k8s/1");
-  snapshot["departing_unit"] = "redis-k8s/1";
-  run("redis_peers_relation_departed", snapshot);
-  EXPECT_THAT(redis.sent_to(Service::kSentinel, "localhost"),
-              ElementsAre(std::vector<std::string>{"SENTINEL", "MASTER", kApp},
-                          std::vector<std::string>{"SENTINEL", "MASTER", kApp}));
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
 }
 
 TEST_F(RedisCharmTest, PeerJoinWithoutMajorityWaitsAndDefers) {
-  juju.leader = true;
-  juju.relation_units[peer_id] = {"redis-k8s/1"};
-  app_bag() = {{"leader-host", kFqdn}, {"redis-password", "password"}};
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", kFqdn}, {"redis-password", "password"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  harness->begin();
   redis.set_sentinel_master("localhost", kApp, {{"ip", kFqdn}, {"flags", "master"}});
   redis.set_ckquorum("localhost", kApp, false, 1);
-  run("redis_peers_relation_changed", peer_snapshot("redis-k8s/1"));
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Waiting for majority"));
-  EXPECT_EQ(dispatcher->deferred().size(), 1u);
+  harness->update_relation_data(peer_id, "redis-k8s/1", {{"ready", "yes"}});
+  EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for majority"));
+  EXPECT_EQ(redis_test::deferred(*harness).size(), 1u);
 }
 
 TEST_F(RedisCharmTest, PeerChangedRepublishesAddressAndClearsUpgrading) {
-  app_bag() = {{"leader-host", kFqdn}, {"redis-password", "password"}};
-  juju.bag(peer_id, "redis-k8s/0") = {{"upgrading", "true"}};
+  set_app_bag({{"leader-host", kFqdn}, {"redis-password", "password"}});
+  {
+    auto off = harness->hooks_disabled();
+    harness->update_relation_data(peer_id, "redis-k8s/0", {{"upgrading", "true"}});
+  }
+  int rel = harness->add_relation("redis", "wordpress");
+  harness->add_relation_unit(rel, "wordpress/0");
+  harness->begin();
   redis.set_sentinel_master("localhost", kApp, {{"ip", kFqdn}, {"flags", "master"}});
-  int rel = juju.add_relation("redis", "wordpress", {"wordpress/0"});
-  run("redis_peers_relation_changed", peer_snapshot());
-  EXPECT_EQ(juju.bag(rel, "redis-k8s/0").at("hostname"), kOwnIp);
-  EXPECT_EQ(juju.bag(peer_id, "redis-k8s/0").count("upgrading"), 0u);
+  harness->update_relation_data(peer_id, kApp, {{"redis-password", "password2"}});
+  EXPECT_EQ(harness->get_relation_data(rel, "redis-k8s/0").at("hostname"), kOwnIp);
+  EXPECT_EQ(harness->get_relation_data(rel, "redis-k8s/0").at("host"), kOwnIp);
+  EXPECT_EQ(harness->get_relation_data(peer_id, "redis-k8s/0").count("upgrading"), 0u);
 }
 
 TEST_F(RedisCharmTest, NonLeaderUpgradeWithClientsAsksTheLeaderToRefresh) {
-  juju.relation_units[peer_id] = {"redis-k8s/1"};
-  app_bag() = {{"leader-host", kPeerFqdn}, {"redis-password", "password"}};
+  set_app_bag({{"leader-host", kPeerFqdn}, {"redis-password", "password"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  harness->add_relation("redis", "wordpress");
+  harness->begin();
   redis.set_sentinel_master(kPeerFqdn, kApp, {{"ip", kPeerFqdn}, {"flags", "master"}});
-  juju.add_relation("redis", "wordpress", {"wordpress/0"});
-  run("upgrade_charm");
-  EXPECT_EQ(juju.bag(peer_id, "redis-k8s/0").at("upgrading"), "true");
+  harness->fire("upgrade_charm");
+  EXPECT_EQ(harness->get_relation_data(peer_id, "redis-k8s/0").at("upgrading"), "true");
 }
 
-// ---- fixes of the reference's bugs (README "Differences") --------------------------
+// ---- crash safety ---------------------------------------------------------------------
 
 TEST_F(RedisCharmTest, FixRetryAfterAKillBetweenStopAndStartLeavesServicesRunning) {
-  juju.leader = true;
-  app_bag() = {{"redis-password", "pw"}, {"leader-host", kFqdn}};
+  harness->set_leader(true);
+  set_app_bag({{"redis-password", "pw"}, {"leader-host", kFqdn}});
+  harness->begin();
   redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
-  run("config_changed");
+  harness->update_config();
   // The dispatch that restarted the services was killed after stopping them:
   // the plan is already current, the services are down.
-  redis_pebble.running.clear();
-  sentinel_pebble.running.clear();
-  redis_pebble.actions.clear();
-  run("config_changed");
-  EXPECT_EQ(redis_pebble.running, (std::set<std::string>{"redis", "redis_exporter"}));
-  EXPECT_EQ(sentinel_pebble.running, (std::set<std::string>{"sentinel"}));
-  EXPECT_THAT(redis_pebble.actions, ElementsAre("start redis,redis_exporter"));
+  for (const char* s : {"redis", "redis_exporter"}) {
+    redis_pebble().set_service_status(s, ops::pebble::ServiceStatus::kInactive);
+  }
+  sentinel_pebble().set_service_status("sentinel", ops::pebble::ServiceStatus::kInactive);
+  harness->update_config({{"enable-tls", false}});
+  EXPECT_EQ(redis_pebble().service_status("redis"), ops::pebble::ServiceStatus::kActive);
+  EXPECT_EQ(redis_pebble().service_status("redis_exporter"), ops::pebble::ServiceStatus::kActive);
+  EXPECT_EQ(sentinel_pebble().service_status("sentinel"), ops::pebble::ServiceStatus::kActive);
+  EXPECT_THAT(redis_test::change_kinds(redis_pebble()), ElementsAre("restart", "start"));
+  EXPECT_TRUE(logged("WARNING",
+                     "Started stopped services with a current plan: redis, "
+                     "redis_exporter"));
 }
 
-TEST_F(RedisCharmTest, FixRestartFallsBackToStopAndStartOnOldPebble) {
-  juju.leader = true;
-  app_bag() = {{"redis-password", "pw"}, {"leader-host", kFqdn}};
-  redis_pebble.restart_unsupported = true;
-  run("config_changed");
-  EXPECT_EQ(redis_pebble.running, (std::set<std::string>{"redis", "redis_exporter"}));
-  EXPECT_THAT(redis_pebble.actions,
-              ElementsAre("make_dir /var/log/redis", "make_dir /var/lib/redis", "add_layer redis",
-                          "start redis,redis_exporter"));
+// ---- departure of a replica ----------------------------------------------------------
+
+TEST_F(RedisCharmTest, DepartingReplicaNeedsNoFailover) {
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", kFqdn}, {"redis-password", "password"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  harness->begin();
+  redis.set_sentinel_master("localhost", kApp, {{"ip", kFqdn}, {"flags", "master"}});
+  redis.accept_sentinel_writes(kFqdn, kApp, 1);
+  harness->remove_relation_unit(peer_id, "redis-k8s/1");
+  EXPECT_EQ(redis.sent(),
+            (std::vector<Cmd>{{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
+                              {Service::kSentinel, kFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"}},
+                              {Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
+                              {Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}}));
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 
 TEST_F(RedisCharmTest, FixUnfinishedFailoverOnDepartureSetsWaitingAndDefers) {
-  juju.leader = true;
-  app_bag() = {{"leader-host", kFqdn}, {"redis-password", "password"}};
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", kFqdn}, {"redis-password", "password"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  harness->begin();
   redis.set_sentinel_master("localhost", kApp,
                             {{"ip", kFqdn},
                              {"flags", "master,failover_in_progress"},
                              {"failover-state", "wait_promotion"}});
   redis.accept_sentinel_writes(kFqdn, kApp, 1);
-  nlohmann::json snapshot = peer_snapshot("redis-k8s/1");
-  snapshot["departing_unit"] = "redis-k8s/1";
-  run("redis_peers_relation_departed", snapshot);
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Failover didn't finish, deferring"));
-  EXPECT_EQ(dispatcher->deferred().size(), 1u);
+  harness->remove_relation_unit(peer_id, "redis-k8s/1");
+  EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Failover didn't finish, deferring"));
+  EXPECT_EQ(redis_test::deferred(*harness).size(), 1u);
 }
 
-TEST_F(RedisCharmTest, FixFailoverErrorBlocksInsteadOfBeingLost) {
-  juju.leader = true;
-  app_bag() = {{"leader-host", kPeerFqdn}, {"redis-password", "password"}};
-  redis.set_sentinel_master("localhost", kApp, {{"ip", kPeerFqdn}, {"flags", "master"}});
-  redis.accept_sentinel_writes(kFqdn, kApp, 1);
-  redis.set_error(Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp},
-                  FakeRedisWorkload::ErrorKind::kReply,
-                  "NOGOODSLAVE No suitable replica to promote");
-  nlohmann::json snapshot = peer_snapshot("redis-k8s/1");
-  snapshot["departing_unit"] = "redis-k8s/1";
-  run("redis_peers_relation_departed", snapshot);
-  EXPECT_EQ(juju.unit_status,
-            ops::BlockedStatus("Error on failover: NOGOODSLAVE No suitable replica to promote"));
-  EXPECT_THAT(redis.sent_to(Service::kSentinel, kFqdn),
-              ElementsAre(std::vector<std::string>{"SENTINEL", "SET", kApp, "quorum", "1"}));
-  // Nothing to wait for: no poll after the refused FAILOVER, no sleep.
-  EXPECT_EQ(redis.sent().back(),
-            (FakeRedisWorkload::SentCommand{
-                Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}));
-  EXPECT_TRUE(clock.sleeps().empty());
-  EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
-  EXPECT_TRUE(dispatcher->deferred().empty());
-}
+// ---- departure of the master: the handover (issue 17) ---------------------------------
 
-// ---- fix: wait for the forced failover before resetting the Sentinels -------------
-
-// Three units; redis-k8s/1, the master, departs; redis-k8s/2 stays. The
-// Sentinel answers before the FAILOVER (up to date?, finished?) and the
-// answers during the failover are scripted by each test.
-class ForcedFailoverTest : public RedisCharmTest {
+// Three units; redis-k8s/1, the master, departs; redis-k8s/2 stays; this
+// unit (redis-k8s/0) leads. The local Sentinel's answers are scripted per test.
+class HandoverTest : public RedisCharmTest {
  protected:
-  static constexpr const char* kThirdFqdn =
-      "redis-k8s-2.redis-k8s-endpoints.test-model.svc.cluster.local";
-  using Cmd = FakeRedisWorkload::SentCommand;
-  using Info = std::map<std::string, std::string>;
-
   void SetUp() override {
     RedisCharmTest::SetUp();
-    juju.leader = true;
-    juju.planned = 2;
-    juju.relation_units[peer_id] = {"redis-k8s/2"};
-    app_bag() = {{"leader-host", kPeerFqdn}, {"redis-password", "password"}};
+    harness->set_leader(true);
+    harness->set_planned_units(2);
+    set_app_bag({{"leader-host", kPeerFqdn}, {"redis-password", "password"}});
+    harness->add_relation_unit(peer_id, "redis-k8s/1");
+    harness->add_relation_unit(peer_id, "redis-k8s/2");
+    harness->begin();
     for (const char* host : {kFqdn, kThirdFqdn, "localhost"}) {
       redis.accept_sentinel_writes(host, kApp, 2);
     }
+    // The departing master's Redis: PAUSE, REPLICAOF, UNPAUSE succeed.
+    redis.set_default_reply(Service::kRedis, kPeerFqdn, redis_k8s::RedisReply::status("OK"));
+    redis.set_info_replication_sequence(kPeerFqdn, {{500, {500, 500}}});
   }
-  // Scripts the local Sentinel: the master before the FAILOVER (leader-host
-  // is up to date, no failover running), then `during`.
+  // The local Sentinel: the master before the FAILOVER (leader-host up to
+  // date, no failover running, the handover's own look), then `during`.
   void script_failover(std::vector<Info> during) {
-    std::vector<Info> answers{kBefore, kBefore};
+    std::vector<Info> answers{kBefore, kBefore, kBefore, kBefore};
     answers.insert(answers.end(), during.begin(), during.end());
     redis.set_sentinel_master_sequence("localhost", kApp, answers);
   }
-  void depart_master() {
-    nlohmann::json snapshot = peer_snapshot("redis-k8s/1");
-    snapshot["departing_unit"] = "redis-k8s/1";
-    run("redis_peers_relation_departed", snapshot);
+  void depart_master() { harness->remove_relation_unit(peer_id, "redis-k8s/1"); }
+  static Cmd on_master(std::vector<std::string> argv) {
+    return Cmd{Service::kRedis, kPeerFqdn, std::move(argv)};
   }
   // The commands of the departure up to and including the FAILOVER.
-  std::vector<Cmd> up_to_failover() const {
-    return {kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster,
-            Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}};
+  std::vector<Cmd> up_to_failover(int info_polls = 1) const {
+    std::vector<Cmd> out{kMaster,
+                         set_quorum_cmd(kThirdFqdn),
+                         set_quorum_cmd(kFqdn),
+                         kMaster,
+                         kMaster,
+                         on_master({"CLIENT", "PAUSE", "15000", "WRITE"})};
+    for (int i = 0; i < info_polls; ++i) out.push_back(on_master({"INFO", "replication"}));
+    out.push_back(kMaster);
+    out.push_back(Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}});
+    return out;
   }
   static Cmd set_quorum_cmd(const std::string& host) {
     return Cmd{Service::kSentinel, host, {"SENTINEL", "SET", kApp, "quorum", "2"}};
@@ -569,232 +663,376 @@ class ForcedFailoverTest : public RedisCharmTest {
     return a;
   }
 
-  const Info kBefore{{"ip", kPeerFqdn}, {"flags", "master"}};
+  const Info kBefore{{"ip", kPeerFqdn}, {"port", "6379"}, {"flags", "master"}};
   const Info kPromoting{{"ip", kPeerFqdn},
+                        {"port", "6379"},
                         {"flags", "master,failover_in_progress"},
                         {"failover-state", "wait_promotion"}};
   const Info kReconfiguring{{"ip", kPeerFqdn},
+                            {"port", "6379"},
                             {"flags", "master,failover_in_progress"},
                             {"failover-state", "reconf_slaves"}};
-  const Info kPromoted{{"ip", kThirdFqdn}, {"flags", "master"}};
+  const Info kPromoted{{"ip", kThirdFqdn}, {"port", "6379"}, {"flags", "master"}};
   const Cmd kMaster{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
+  const std::chrono::milliseconds kInterval{250};
 };
 
-TEST_F(ForcedFailoverTest, FinishedAfterFourPollsNamesTheNewMasterThenResets) {
+TEST_F(HandoverTest, PausesWritesWaitsForTheReplicasThenFailsOverAndDemotesTheOldMaster) {
+  // The replicas are behind at first: 400 and 500 of 500, then both at 500.
+  redis.set_info_replication_sequence(kPeerFqdn, {{500, {400, 500}}, {500, {500, 500}}});
   // The third poll sees no failover flag but still the old master, as
   // between an aborted failover and a new one: not finished.
-  script_failover(
-      {kPromoting, kReconfiguring, {{"ip", kPeerFqdn}, {"flags", "master"}}, kPromoted});
+  script_failover({kPromoting, kReconfiguring, kBefore, kPromoted});
+  int rel = 0;
+  {
+    auto off = harness->hooks_disabled();
+    rel = harness->add_relation("redis", "wordpress");
+  }
   depart_master();
-  EXPECT_EQ(redis.sent(), joined(up_to_failover(), {kMaster, kMaster, kMaster, kMaster,
-                                                    reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  EXPECT_EQ(redis.sent(), joined(up_to_failover(2), {kMaster, kMaster, kMaster, kMaster,
+                                                     on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                                                     on_master({"CLIENT", "UNPAUSE"}),
+                                                     reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  // One sleep while the replicas caught up, three while the failover ran.
+  EXPECT_EQ(world.clock.sleeps(),
+            (std::vector<std::chrono::milliseconds>{kInterval, kInterval, kInterval, kInterval}));
   EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
-  const std::chrono::milliseconds interval(250);
-  EXPECT_THAT(clock.sleeps(), ElementsAre(interval, interval, interval));
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
-  EXPECT_TRUE(dispatcher->deferred().empty());
-  EXPECT_THAT(log_lines, ::testing::Contains("INFO: Failover away from " + std::string(kPeerFqdn) +
-                                             " finished: " + kThirdFqdn + " is the master"));
-  EXPECT_THAT(log_lines, ::testing::Contains("INFO: Unit redis-k8s/0 updating master info to " +
-                                             std::string(kThirdFqdn)));
+  EXPECT_EQ(harness->get_relation_data(rel, kApp).at("leader-host"), kThirdFqdn);
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
+  EXPECT_TRUE(redis_test::deferred(*harness).empty());
+  EXPECT_TRUE(
+      logged("INFO", std::string("Paused writes on ") + kPeerFqdn + " for at most 15000 ms"));
+  EXPECT_TRUE(logged("INFO", std::string("Every replica of ") + kPeerFqdn + " reached offset 500"));
+  EXPECT_TRUE(logged("INFO", std::string("Failover away from ") + kPeerFqdn +
+                                 " finished: " + kThirdFqdn + " is the master"));
 }
 
-TEST_F(ForcedFailoverTest, NeverFinishingWaitsTenSecondsThenDefersWithoutReset) {
+TEST_F(HandoverTest, ReplicasThatNeverCatchUpDelayTheFailoverByTheBoundOnly) {
+  redis.set_info_replication_sequence(kPeerFqdn, {{500, {400, 300}}});
+  script_failover({kPromoted});
+  depart_master();
+  // Polls at 0, 0.25, ..., 3 s: 13 reads of the offsets, 12 sleeps.
+  EXPECT_EQ(redis.sent(),
+            joined(up_to_failover(13),
+                   {kMaster, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                    on_master({"CLIENT", "UNPAUSE"}), reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  EXPECT_EQ(world.clock.sleeps(), std::vector<std::chrono::milliseconds>(12, kInterval));
+  EXPECT_TRUE(logged("INFO", std::string("Replicas of ") + kPeerFqdn +
+                                 " did not catch up within 3000 ms (master 500, replicas 400 300); "
+                                 "Sentinel promotes the most advanced one"));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+}
+
+TEST_F(HandoverTest, AnUnreachableMasterIsFailedOverWithoutPause) {
+  redis.forget_host(Service::kRedis, kPeerFqdn);
+  script_failover({kPromoted});
+  depart_master();
+  EXPECT_EQ(
+      redis.sent(),
+      (std::vector<Cmd>{
+          kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster, kMaster,
+          on_master({"CLIENT", "PAUSE", "15000", "WRITE"}), on_master({"INFO", "replication"}),
+          kMaster, Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}, kMaster,
+          on_master({"REPLICAOF", kThirdFqdn, "6379"}), reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+}
+
+TEST_F(HandoverTest, NeverFinishingWaitsTenSecondsUnpausesAndDefersWithoutReset) {
   script_failover({kPromoting});
   depart_master();
-  // 250 ms apart for 10 s: polls at 0, 0.25, ..., 10 s.
   std::vector<Cmd> expected = up_to_failover();
-  for (int i = 0; i < 41; ++i) expected.push_back(kMaster);
+  for (int i = 0; i < 41; ++i) expected.push_back(kMaster);  // 0, 0.25, ..., 10 s
+  expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
   EXPECT_EQ(redis.sent(), expected);
-  EXPECT_EQ(clock.sleeps(),
-            std::vector<std::chrono::milliseconds>(40, std::chrono::milliseconds(250)));
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Failover didn't finish, deferring"));
-  EXPECT_THAT(dispatcher->deferred(),
+  EXPECT_EQ(world.clock.sleeps(), std::vector<std::chrono::milliseconds>(40, kInterval));
+  EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Failover didn't finish, deferring"));
+  EXPECT_THAT(redis_test::deferred(*harness),
               ElementsAre("RedisK8sCharm/on/redis_peers_relation_departed[1] "
                           "on_peer_relation_departed"));
   // leader-host still names the departed master until the promotion is seen.
   EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
-  EXPECT_THAT(
-      log_lines,
-      ::testing::Contains("WARNING: Failover away from " + std::string(kPeerFqdn) +
-                          " not finished after 10000 ms (master " + kPeerFqdn +
-                          ", flags master,failover_in_progress, failover-state wait_promotion)"));
+  EXPECT_TRUE(logged(
+      "INFO", std::string("Failover away from ") + kPeerFqdn + " not finished after 10000 ms"));
 }
 
-TEST_F(ForcedFailoverTest, PollIntervalAndBoundAreInjectable) {
-  redis_k8s::RedisCharmCollaborators c = collaborators();
+TEST_F(HandoverTest, TimingIsInjectable) {
+  redis_k8s::RedisCharmCollaborators c = world.make();
   c.failover_poll_interval = std::chrono::milliseconds(100);
   c.failover_timeout = std::chrono::milliseconds(300);
-  make_dispatcher(c);
+  c.handover_pause = std::chrono::milliseconds(2000);
+  auto other = redis_test::make_harness(c);
+  other->set_leader(true);
+  other->set_planned_units(2);
+  int peers = other->add_relation("redis-peers", kApp);
+  other->update_relation_data(peers, kApp,
+                              {{"leader-host", kPeerFqdn}, {"redis-password", "password"}});
+  other->add_relation_unit(peers, "redis-k8s/1");
+  other->add_relation_unit(peers, "redis-k8s/2");
+  other->begin();
   script_failover({kPromoting});
-  depart_master();
-  EXPECT_EQ(redis.sent(), joined(up_to_failover(), {kMaster, kMaster, kMaster, kMaster}));
+  other->remove_relation_unit(peers, "redis-k8s/1");
+  std::vector<Cmd> expected = up_to_failover();
+  expected[5] = on_master({"CLIENT", "PAUSE", "2000", "WRITE"});
+  for (int i = 0; i < 4; ++i) expected.push_back(kMaster);
+  expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
+  EXPECT_EQ(redis.sent(), expected);
   const std::chrono::milliseconds interval(100);
-  EXPECT_THAT(clock.sleeps(), ElementsAre(interval, interval, interval));
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Failover didn't finish, deferring"));
+  EXPECT_THAT(world.clock.sleeps(), ElementsAre(interval, interval, interval));
+  EXPECT_EQ(other->unit_status(), ops::WaitingStatus("Failover didn't finish, deferring"));
 }
 
-TEST_F(ForcedFailoverTest, RetriesAfterDeferralFollowTheFailoverWithoutASecondOne) {
+TEST_F(HandoverTest, RetriesAfterDeferralFollowTheFailoverWithoutASecondOne) {
   script_failover({kPromoting});
   depart_master();
-  ASSERT_EQ(dispatcher->deferred().size(), 1u);
+  ASSERT_EQ(redis_test::deferred(*harness).size(), 1u);
   redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
 
   // First retry (before update-status): the failover still runs. No FAILOVER,
-  // no RESET, no polling loop: defer again.
+  // no RESET, no handover: defer again.
   redis.clear_sent();
-  run("update_status");
+  harness->fire("update_status");
   EXPECT_EQ(redis.sent(),
             (std::vector<Cmd>{kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster,
                               // update-status
                               kMaster, Cmd{Service::kRedis, "localhost", {"INFO", "server"}}}));
-  EXPECT_EQ(dispatcher->deferred().size(), 1u);
+  EXPECT_EQ(redis_test::deferred(*harness).size(), 1u);
   EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
 
   // Second retry: the Sentinel has promoted redis-k8s/2. leader-host follows
   // it, the departed unit is no longer the master, so no FAILOVER: RESET.
   redis.set_sentinel_master("localhost", kApp, kPromoted);
   redis.clear_sent();
-  run("update_status");
+  harness->fire("update_status");
   EXPECT_EQ(redis.sent(),
             (std::vector<Cmd>{kMaster, kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn),
                               kMaster, reset_cmd(kThirdFqdn), reset_cmd(kFqdn),
                               // update-status
                               kMaster, Cmd{Service::kRedis, "localhost", {"INFO", "server"}}}));
   EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
-  EXPECT_TRUE(dispatcher->deferred().empty());
-  EXPECT_EQ(clock.sleeps().size(), 40u);  // only the first dispatch waited
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
+  EXPECT_TRUE(redis_test::deferred(*harness).empty());
+  EXPECT_EQ(world.clock.sleeps().size(), 40u);  // only the first dispatch waited
 
   // Converged: the next hook has nothing left to retry.
   redis.clear_sent();
-  run("update_status");
+  harness->fire("update_status");
   EXPECT_EQ(redis.sent(),
             (std::vector<Cmd>{kMaster, Cmd{Service::kRedis, "localhost", {"INFO", "server"}}}));
   EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
 }
 
-TEST(FailoverCompleted, NeedsNoFailoverFlagNoFailoverStateAndAnotherMaster) {
-  using redis_k8s::failover_completed_away_from;
-  const std::string old_master = "old";
-  EXPECT_TRUE(failover_completed_away_from(
-      std::map<std::string, std::string>{{"ip", "new"}, {"flags", "master"}}, old_master));
-  EXPECT_FALSE(failover_completed_away_from(std::nullopt, old_master));
-  EXPECT_FALSE(failover_completed_away_from(
-      std::map<std::string, std::string>{{"ip", "old"}, {"flags", "master"}}, old_master));
-  EXPECT_FALSE(failover_completed_away_from(
-      std::map<std::string, std::string>{{"ip", ""}, {"flags", "master"}}, old_master));
-  EXPECT_FALSE(failover_completed_away_from(std::map<std::string, std::string>{{"flags", "master"}},
-                                            old_master));
-  EXPECT_FALSE(failover_completed_away_from(
-      std::map<std::string, std::string>{{"ip", "new"}, {"flags", "master,failover_in_progress"}},
-      old_master));
-  EXPECT_FALSE(failover_completed_away_from(
-      std::map<std::string, std::string>{
-          {"ip", "new"}, {"flags", "master"}, {"failover-state", "reconf_slaves"}},
-      old_master));
+TEST_F(HandoverTest, FixFailoverErrorBlocksUnpausesAndIsNotLost) {
+  redis.set_sentinel_master("localhost", kApp, kBefore);
+  redis.set_error(Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp},
+                  FakeRedisWorkload::ErrorKind::kReply,
+                  "NOGOODSLAVE No suitable replica to promote");
+  depart_master();
+  EXPECT_EQ(harness->unit_status(),
+            ops::BlockedStatus("Error on failover: NOGOODSLAVE No suitable replica to promote"));
+  EXPECT_EQ(redis.sent(), joined(up_to_failover(), {on_master({"CLIENT", "UNPAUSE"})}));
+  EXPECT_TRUE(world.clock.sleeps().empty());
+  EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
+  EXPECT_TRUE(redis_test::deferred(*harness).empty());
 }
 
-TEST(FakeRedisWorkloadSequence, AnswersInTurnThenRepeatsTheLast) {
-  FakeRedisWorkload fake;
-  fake.set_sentinel_master_sequence("h", "app", {{{"ip", "a"}}, {{"ip", "b"}}});
-  EXPECT_EQ(fake.sentinel_master("h", "app").at("ip"), "a");
-  EXPECT_EQ(fake.sentinel_master("h", "app").at("ip"), "b");
-  EXPECT_EQ(fake.sentinel_master("h", "app").at("ip"), "b");
-  fake.set_sentinel_master("h", "app", {{"ip", "c"}});  // a single reply replaces the sequence
-  EXPECT_EQ(fake.sentinel_master("h", "app").at("ip"), "c");
-  EXPECT_THROW(fake.set_replies(Service::kSentinel, "h", {"PING"}, {}), std::invalid_argument);
+TEST_F(HandoverTest, AFailoverAnotherUnitStartedIsWaitedFor) {
+  redis.set_error(Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp},
+                  FakeRedisWorkload::ErrorKind::kReply, "INPROG Failover already in progress");
+  script_failover({kPromoted});
+  depart_master();
+  EXPECT_EQ(redis.sent(),
+            joined(up_to_failover(),
+                   {kMaster, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                    on_master({"CLIENT", "UNPAUSE"}), reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
+
+TEST_F(HandoverTest, AFailoverAnotherUnitAlreadyDidIsNotRepeated) {
+  // The departing unit handed over while this leader waited for the
+  // replicas: Sentinel names the new master just before our FAILOVER.
+  std::vector<Info> answers{kBefore, kBefore, kBefore, kPromoted};
+  redis.set_sentinel_master_sequence("localhost", kApp, answers);
+  depart_master();
+  std::vector<Cmd> expected = up_to_failover();
+  expected.pop_back();  // no FAILOVER
+  EXPECT_EQ(redis.sent(), joined(expected, {kMaster, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                                            on_master({"CLIENT", "UNPAUSE"}), reset_cmd(kThirdFqdn),
+                                            reset_cmd(kFqdn)}));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+  EXPECT_TRUE(logged("INFO", std::string("A failover away from ") + kPeerFqdn +
+                                 " is already running or done; waiting for it"));
+}
+
+// Juju runs relation-departed on the departing unit too (and it keeps its
+// leadership until it is gone): the departing master hands over itself.
+TEST_F(RedisCharmTest, TheDepartingMasterHandsOverItself) {
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", kFqdn}, {"redis-password", "password"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  int rel = harness->add_relation("redis", "wordpress");
+  harness->begin();
+  redis.set_role("localhost", "master");
+  redis.set_default_reply(Service::kRedis, "localhost", redis_k8s::RedisReply::status("OK"));
+  redis.set_info_replication_sequence("localhost", {{42, {42}}});
+  redis.set_sentinel_master_sequence("localhost", kApp,
+                                     {{{"ip", kFqdn}, {"port", "6379"}, {"flags", "master"}},
+                                      {{"ip", kFqdn}, {"port", "6379"}, {"flags", "master"}},
+                                      {{"ip", kPeerFqdn}, {"port", "6379"}, {"flags", "master"}}});
+  redis.set_reply(Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp},
+                  redis_k8s::RedisReply::status("OK"));
+  harness->fire("redis_peers_relation_departed", departed_snapshot("redis-k8s/1", "redis-k8s/0"));
+  const auto local = [](std::vector<std::string> argv) {
+    return Cmd{Service::kRedis, "localhost", std::move(argv)};
+  };
+  const Cmd master{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
+  EXPECT_EQ(redis.sent(),
+            (std::vector<Cmd>{local({"ROLE"}), master, local({"CLIENT", "PAUSE", "15000", "WRITE"}),
+                              local({"INFO", "replication"}), master,
+                              Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}},
+                              master, local({"REPLICAOF", kPeerFqdn, "6379"}),
+                              local({"CLIENT", "UNPAUSE"})}));
+  // Still the leader: names the new master for peers and clients.
+  EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
+  EXPECT_EQ(harness->get_relation_data(rel, kApp).at("leader-host"), kPeerFqdn);
+  EXPECT_EQ(harness->get_relation_data(rel, "redis-k8s/0").at("host"), "10.1.0.11");
+
+  // Its next departed hook (another peer) finds it a replica: nothing to do.
+  redis.set_role("localhost", "slave", kPeerFqdn);
+  redis.clear_sent();
+  harness->fire("redis_peers_relation_departed", departed_snapshot("redis-k8s/1", "redis-k8s/0"));
+  EXPECT_EQ(redis.sent(), (std::vector<Cmd>{local({"ROLE"})}));
+}
+
+// ---- other fixes of the reference ------------------------------------------------------
 
 TEST_F(RedisCharmTest, FixUpgradeWithoutMasterInfoDefersInsteadOfCrashing) {
-  juju.leader = true;
-  juju.relation_units[peer_id] = {"redis-k8s/1"};
-  app_bag() = {{"leader-host", "leader-host"}, {"redis-password", "password"}};
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", "leader-host"}, {"redis-password", "password"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  harness->begin();
   redis.set_sentinel_master(kPeerFqdn, kApp, {{"flags", "master"}});  // no "ip"
-  run("upgrade_charm");
+  harness->fire("upgrade_charm");
   EXPECT_EQ(app_bag().at("leader-host"), "leader-host");
-  EXPECT_THAT(dispatcher->deferred(),
+  EXPECT_THAT(redis_test::deferred(*harness),
               ElementsAre("RedisK8sCharm/on/upgrade_charm[1] on_upgrade_charm"));
 }
 
 TEST_F(RedisCharmTest, FixSentinelErrorReplyDuringBroadcastIsLoggedNotFatal) {
-  juju.leader = true;
-  juju.relation_units[peer_id] = {"redis-k8s/1"};
-  app_bag() = {{"leader-host", kFqdn}, {"redis-password", "password"}};
+  harness->set_leader(true);
+  set_app_bag({{"leader-host", kFqdn}, {"redis-password", "password"}});
+  harness->add_relation_unit(peer_id, "redis-k8s/1");
+  // Two planned units (the Harness counts the peer): quorum 2.
+  harness->begin();
   redis.set_sentinel_master("localhost", kApp, {{"ip", kFqdn}, {"flags", "master"}});
   redis.set_ckquorum("localhost", kApp, true);
-  redis.set_error(Service::kSentinel, kPeerFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"},
+  redis.set_error(Service::kSentinel, kPeerFqdn, {"SENTINEL", "SET", kApp, "quorum", "2"},
                   FakeRedisWorkload::ErrorKind::kReply, "NOAUTH Authentication required.");
-  redis.accept_sentinel_writes(kFqdn, kApp, 1);
-  run("redis_peers_relation_changed", peer_snapshot("redis-k8s/1"));
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
-  EXPECT_THAT(log_lines, ::testing::Contains(std::string("ERROR: Error connecting to instance: ") +
-                                             kPeerFqdn + " - NOAUTH Authentication required."));
+  redis.accept_sentinel_writes(kFqdn, kApp, 2);
+  harness->update_relation_data(peer_id, "redis-k8s/1", {{"ready", "yes"}});
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
+  EXPECT_TRUE(logged("ERROR", std::string("Error connecting to instance: ") + kPeerFqdn +
+                                  " - NOAUTH Authentication required."));
   EXPECT_THAT(redis.sent_to(Service::kSentinel, kFqdn),
-              ElementsAre(std::vector<std::string>{"SENTINEL", "SET", kApp, "quorum", "1"}));
+              ElementsAre(std::vector<std::string>{"SENTINEL", "SET", kApp, "quorum", "2"}));
 }
 
 TEST_F(RedisCharmTest, FixSentinelPebbleReadyChecksRedisInsteadOfDeferring) {
-  app_bag() = {{"leader-host", kFqdn}, {"redis-password", "password"}};
-  run("sentinel_pebble_ready", {{"container_name", "sentinel"}});
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Waiting for Redis..."));
-  EXPECT_TRUE(dispatcher->deferred().empty());
+  set_app_bag({{"leader-host", kFqdn}, {"redis-password", "password"}});
+  harness->begin();
+  harness->container_pebble_ready("sentinel");
+  EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for Redis..."));
+  EXPECT_TRUE(redis_test::deferred(*harness).empty());
   redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
-  run("sentinel_pebble_ready", {{"container_name", "sentinel"}});
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus());
+  harness->container_pebble_ready("sentinel");
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 
 TEST_F(RedisCharmTest, SentinelPebbleReadyDefersUntilPeerDataArrives) {
-  run("sentinel_pebble_ready", {{"container_name", "sentinel"}});
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Databag has not been populated"));
-  EXPECT_EQ(dispatcher->deferred().size(), 1u);
-  app_bag() = {{"leader-host", kFqdn}, {"redis-password", "password"}};
+  harness->begin();
+  harness->container_pebble_ready("sentinel");
+  EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Databag has not been populated"));
+  EXPECT_EQ(redis_test::deferred(*harness).size(), 1u);
+  set_app_bag({{"leader-host", kFqdn}, {"redis-password", "password"}});
   redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
-  run("update_status");  // the deferred pebble-ready runs first and succeeds
-  EXPECT_TRUE(dispatcher->deferred().empty());
-  EXPECT_EQ(sentinel_pebble.running, (std::set<std::string>{"sentinel"}));
+  harness->fire("update_status");  // the deferred pebble-ready runs first and succeeds
+  EXPECT_TRUE(redis_test::deferred(*harness).empty());
+  EXPECT_EQ(sentinel_pebble().service_status("sentinel"), ops::pebble::ServiceStatus::kActive);
 }
 
 TEST_F(RedisCharmTest, FixLeaderElectedBeforeThePeerRelationDefers) {
-  juju.relation_ids_by_endpoint["redis-peers"].clear();
-  juju.leader = true;
-  run("leader_elected");
-  EXPECT_THAT(dispatcher->deferred(),
+  auto bare = redis_test::make_harness(world.make());
+  bare->begin();
+  bare->set_leader(true);
+  EXPECT_THAT(redis_test::deferred(*bare),
               ElementsAre("RedisK8sCharm/on/leader_elected[1] on_leader_elected"));
 }
 
 // ---- actions ------------------------------------------------------------------
 
 TEST_F(RedisCharmTest, CheckServiceReportsRunningAndNotRunning) {
-  run("check_service_action", {{"id", "1"}});
-  EXPECT_EQ(juju.action_results, (nlohmann::json{{"result", "Service is not running"}}));
+  harness->begin();
+  EXPECT_EQ(harness->run_action("check-service").results,
+            (nlohmann::json{{"result", "Service is not running"}}));
   redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
-  juju.action_results = nlohmann::json::object();
-  run("check_service_action", {{"id", "2"}});
-  EXPECT_EQ(juju.action_results, (nlohmann::json{{"result", "Service is running"}}));
+  EXPECT_EQ(harness->run_action("check-service").results,
+            (nlohmann::json{{"result", "Service is running"}}));
 }
 
 TEST_F(RedisCharmTest, PasswordActionsReturnThePasswords) {
-  app_bag() = {{"redis-password", "rpw"}, {"sentinel-password", "spw"}};
-  run("get_initial_admin_password_action", {{"id", "1"}});
-  run("get_sentinel_password_action", {{"id", "2"}});
-  EXPECT_EQ(juju.action_results,
-            (nlohmann::json{{"redis-password", "rpw"}, {"sentinel-password", "spw"}}));
-  EXPECT_EQ(juju.action_failure, std::nullopt);
+  set_app_bag({{"redis-password", "rpw"}, {"sentinel-password", "spw"}});
+  harness->begin();
+  EXPECT_EQ(harness->run_action("get-initial-admin-password").results,
+            (nlohmann::json{{"redis-password", "rpw"}}));
+  EXPECT_EQ(harness->run_action("get-sentinel-password").results,
+            (nlohmann::json{{"sentinel-password", "spw"}}));
 }
 
 TEST_F(RedisCharmTest, FixPasswordActionsFailClearlyInsteadOfReturningNone) {
-  run("get_initial_admin_password_action", {{"id", "1"}});
-  EXPECT_EQ(juju.action_failure,
+  harness->begin();
+  auto failure = [&](const std::string& action) -> std::string {
+    try {
+      harness->run_action(action);
+    } catch (const ops::testing::ActionFailed& e) {
+      return e.what();
+    }
+    return "(did not fail)";
+  };
+  EXPECT_EQ(failure("get-initial-admin-password"),
             "The Redis password has not been generated yet: wait for the leader to set it");
-  run("get_sentinel_password_action", {{"id", "2"}});
-  EXPECT_EQ(juju.action_failure,
+  EXPECT_EQ(failure("get-sentinel-password"),
             "The Sentinel password has not been generated yet: wait for the leader to set it");
-  app_bag() = {{"redis-password", "rpw"}, {"enable-password", "false"}};
-  run("get_initial_admin_password_action", {{"id", "3"}});
-  EXPECT_EQ(juju.action_failure,
+  set_app_bag({{"redis-password", "rpw"}, {"enable-password", "false"}});
+  EXPECT_EQ(failure("get-initial-admin-password"),
             "Redis runs without a password: a legacy `redis` relation switched it off");
-  EXPECT_EQ(juju.action_results, nlohmann::json::object());
+}
+
+TEST(FailoverCompleted, NeedsNoFailoverFlagNoFailoverStateAndAnotherMaster) {
+  using redis_k8s::failover_completed_away_from;
+  const std::string old_master = "old";
+  EXPECT_TRUE(failover_completed_away_from(Info{{"ip", "new"}, {"flags", "master"}}, old_master));
+  EXPECT_FALSE(failover_completed_away_from(std::nullopt, old_master));
+  EXPECT_FALSE(failover_completed_away_from(Info{{"ip", "old"}, {"flags", "master"}}, old_master));
+  EXPECT_FALSE(failover_completed_away_from(Info{{"ip", ""}, {"flags", "master"}}, old_master));
+  EXPECT_FALSE(failover_completed_away_from(Info{{"flags", "master"}}, old_master));
+  EXPECT_FALSE(failover_completed_away_from(
+      Info{{"ip", "new"}, {"flags", "master,failover_in_progress"}}, old_master));
+  EXPECT_FALSE(failover_completed_away_from(
+      Info{{"ip", "new"}, {"flags", "master"}, {"failover-state", "reconf_slaves"}}, old_master));
+}
+
+TEST(ReplicationState, ParsesTheMasterOffsetAndOnlineReplicas) {
+  auto state =
+      redis_k8s::replication_state({{"role", "master"},
+                                    {"connected_slaves", "3"},
+                                    {"slave0", "ip=a,port=6379,state=online,offset=120,lag=0"},
+                                    {"slave1", "ip=b,port=6379,state=wait_bgsave,offset=0,lag=0"},
+                                    {"slave2", "ip=c,port=6379,state=online,offset=99,lag=1"},
+                                    {"slave_read_only", "1"},
+                                    {"master_repl_offset", "120"}});
+  EXPECT_EQ(state.role, "master");
+  EXPECT_EQ(state.master_repl_offset, 120);
+  EXPECT_EQ(state.replica_offsets, (std::vector<long long>{120, 99}));
 }
 
 }  // namespace

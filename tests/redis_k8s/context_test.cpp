@@ -4,9 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "charm.hpp"
-#include "fake_workload.hpp"
-#include "ops/testing/context.hpp"
 #include "redis_k8s/fixture.hpp"
 
 namespace {
@@ -16,42 +13,28 @@ using ops::testing::Relation;
 using ops::testing::State;
 using redis_k8s::FakeRedisWorkload;
 using redis_k8s::Service;
-
-constexpr const char* kFqdn = "redis-k8s-0.redis-k8s-endpoints.test-model.svc.cluster.local";
-const std::string kApp = "redis-k8s";
+using redis_test::kApp;
+using redis_test::kFqdn;
 
 class RedisContextTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    redis_k8s::RedisCharmCollaborators c;
-    c.workload = &redis;
-    c.fqdn = [] { return std::string(kFqdn); };
-    c.resolve = [](const std::string& host) {
-      if (host == kFqdn) return std::string("10.1.0.10");
-      if (host == "leader-host") return std::string("10.2.1.5");
-      throw ops::Error("cannot resolve host '" + host + "'");
-    };
-    c.now = [this] { return clock.now(); };
-    c.sleep = [this](std::chrono::milliseconds d) { clock.sleep(d); };
-    ctx = std::make_unique<ops::testing::ContextBase>(
-        redis_k8s::make_redis_charm_factory(c), redis_test::source_file("metadata.yaml"),
-        redis_test::source_file("config.yaml"), redis_test::source_file("actions.yaml"));
-  }
-  static std::string flags(const std::string& password) {
-    return "--requirepass " + password + " --bind 0.0.0.0 --masterauth " + password +
-           " --replica-announce-ip " + kFqdn +
-           " --logfile /var/log/redis/redis-server.log --appendonly yes --dir /var/lib/redis/";
+    world.addresses = {{kFqdn, "10.1.0.10"}, {"leader-host", "10.2.1.5"}};
+    ctx = redis_test::make_context(world.make());
   }
   static Relation peers(ops::testing::Databag app_data = {}) {
     return ops::testing::peer_relation("redis-peers", {}, std::move(app_data));
   }
+  // Both containers; the redis one answers `chown` with success.
   static std::vector<Container> containers(bool can_connect = true) {
-    return {Container{.name = "redis", .can_connect = can_connect},
+    return {Container{.name = "redis",
+                      .can_connect = can_connect,
+                      .execs = {{{"chown"}, ops::testing::ExecResult{}}}},
             Container{.name = "sentinel", .can_connect = can_connect}};
   }
 
-  FakeRedisWorkload redis;
-  redis_k8s::FakeClock clock;
+  redis_test::Collaborators world;
+  FakeRedisWorkload& redis = world.redis;
   std::unique_ptr<ops::testing::ContextBase> ctx;
 };
 
@@ -87,7 +70,10 @@ TEST_F(RedisContextTest, ConfigChangedLeaderSuccess) {
             .relations = {peers({{"redis-password", "test-password"}, {"leader-host", kFqdn}})},
             .containers = containers()});
   ops::pebble::Plan plan = out.get_container("redis").plan();
-  EXPECT_EQ(plan.services.at("redis").command, "redis-server " + flags("test-password"));
+  EXPECT_EQ(plan.services.at("redis"),
+            redis_test::redis_service(redis_test::normal_conf("test-password"), ""));
+  EXPECT_EQ(out.get_container("redis").files.at("/etc/redis-server/redis.conf"),
+            redis_test::normal_conf("test-password"));
   EXPECT_EQ(out.get_container("redis").service_statuses.at("redis"),
             ops::pebble::ServiceStatus::kActive);
   EXPECT_EQ(out.get_container("sentinel").files.count("/etc/redis-server/sentinel.conf"), 1u);
@@ -157,39 +143,46 @@ TEST_F(RedisContextTest, PebbleLayerOnRelationCreatedHasNoPassword) {
                              .relations = {peer, wordpress},
                              .containers = {Container{.name = "redis", .can_connect = true},
                                             Container{.name = "sentinel"}}});
-  EXPECT_EQ(out.get_container("redis").plan().services.at("redis").command,
-            std::string("redis-server --bind 0.0.0.0 --replica-announce-ip ") + kFqdn +
-                " --protected-mode no --logfile /var/log/redis/redis-server.log --appendonly yes "
-                "--dir /var/lib/redis/");
+  EXPECT_EQ(out.get_container("redis").plan().services.at("redis"),
+            redis_test::redis_service(redis_test::legacy_conf(), ""));
+  EXPECT_EQ(out.get_container("redis").files.at("/etc/redis-server/redis.conf"),
+            redis_test::legacy_conf());
   EXPECT_EQ(out.get_relation(peer.id).local_app_data.at("enable-password"), "false");
   EXPECT_EQ(out.get_relation(wordpress.id).local_app_data.at("leader-host"), kFqdn);
 }
 
-TEST_F(RedisContextTest, ForcedFailoverWhenUnitDepartedIsMaster) {
-  const std::string departing = "redis-k8s-1.redis-k8s-endpoints.test-model.svc.cluster.local";
-  // Up to date?, update, finished?; FAILOVER; promoting, then this unit promoted.
+TEST_F(RedisContextTest, DepartingMasterIsHandedOverWithoutLosingWrites) {
+  const std::string departing = redis_test::kPeerFqdn;
+  // Up to date?, update, finished?, the handover's look; FAILOVER; promoting,
+  // then this unit promoted.
   redis.set_sentinel_master_sequence("localhost", kApp,
-                                     redis_test::forced_failover_answers(departing, kFqdn, 3));
+                                     redis_test::forced_failover_answers(departing, kFqdn, 5));
   redis.accept_sentinel_writes("localhost", kApp, 1);
   redis.accept_sentinel_writes(kFqdn, kApp, 1);
+  redis.set_default_reply(Service::kRedis, departing, redis_k8s::RedisReply::status("OK"));
+  redis.set_info_replication_sequence(departing, {{90, {90}}});
   Relation peer = ops::testing::peer_relation(
       "redis-peers", {{1, {}}}, {{"leader-host", "leader-host"}, {"redis-password", "password"}});
   State out = ctx->run(ctx->on.relation_departed(peer, 1, 1),
                        State{.leader = true, .relations = {peer}, .planned_units = 1});
   using Cmd = FakeRedisWorkload::SentCommand;
-  EXPECT_THAT(redis.sent(),
-              ::testing::ElementsAre(
-                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
-                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
-                  Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"}},
-                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
-                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}},
-                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
-                  Cmd{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}},
-                  Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
+  const Cmd master{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
+  const auto on_departing = [&](std::vector<std::string> argv) {
+    return Cmd{Service::kRedis, departing, std::move(argv)};
+  };
+  EXPECT_THAT(
+      redis.sent(),
+      ::testing::ElementsAre(
+          master, master, Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"}},
+          master, master, on_departing({"CLIENT", "PAUSE", "15000", "WRITE"}),
+          on_departing({"INFO", "replication"}), master,
+          Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}, master, master,
+          on_departing({"REPLICAOF", kFqdn, "6379"}), on_departing({"CLIENT", "UNPAUSE"}),
+          Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
   // Fix: leader-host names the promoted master, not the departed one.
   EXPECT_EQ(out.get_relation(peer.id).local_app_data.at("leader-host"), kFqdn);
-  EXPECT_EQ(clock.sleeps(), std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(250)});
+  EXPECT_EQ(world.clock.sleeps(),
+            std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(250)});
   EXPECT_TRUE(out.deferred.empty());
   EXPECT_EQ(out.unit_status, ops::ActiveStatus());
 }

@@ -1,60 +1,38 @@
 // RedisK8sCharm through ops::testing::Harness, following the reference
 // charm's tests/unit/test_charm.py case by case: the Harness's in-memory
 // Juju and Pebble, with Redis and Sentinel answered by FakeRedisWorkload.
+// Where the reference asserts a command line, we assert the plan and
+// redis.conf (no password and no role on a command line: see
+// docs/redis-k8s.md).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "charm.hpp"
-#include "fake_workload.hpp"
-#include "ops/testing/harness.hpp"
 #include "redis_k8s/fixture.hpp"
 
 namespace {
 
 using redis_k8s::FakeRedisWorkload;
 using redis_k8s::Service;
+using redis_test::kApp;
+using redis_test::kFqdn;
 using ::testing::ElementsAre;
-
-constexpr const char* kFqdn = "redis-k8s-0.redis-k8s-endpoints.test-model.svc.cluster.local";
-const std::string kApp = "redis-k8s";
 const ops::testing::Databag kApplicationData{{"leader-host", "leader-host"},
                                              {"redis-password", "password"}};
 
 class RedisHarnessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    redis_k8s::RedisCharmCollaborators c;
-    c.workload = &redis;
-    c.fqdn = [] { return std::string(kFqdn); };
-    c.resolve = [](const std::string& host) {
-      static const std::map<std::string, std::string> addresses{
-          {kFqdn, "10.1.0.10"}, {"leader-host", "10.2.1.5"}, {"different-leader", "10.2.1.6"}};
-      auto it = addresses.find(host);
-      if (it == addresses.end()) throw ops::Error("cannot resolve host '" + host + "'");
-      return it->second;
-    };
-    c.now = [this] { return clock.now(); };
-    c.sleep = [this](std::chrono::milliseconds d) { clock.sleep(d); };
-    harness = std::make_unique<ops::testing::HarnessBase>(
-        redis_k8s::make_redis_charm_factory(c), redis_test::source_file("metadata.yaml"),
-        redis_test::source_file("config.yaml"), redis_test::source_file("actions.yaml"));
-    harness->set_model_name("test-model");
-    harness->set_can_connect("redis", true);
-    harness->set_can_connect("sentinel", true);
+    world.addresses = {
+        {kFqdn, "10.1.0.10"}, {"leader-host", "10.2.1.5"}, {"different-leader", "10.2.1.6"}};
+    harness = redis_test::make_harness(world.make());
     harness->begin();
     peer_id = harness->add_relation("redis-peers", kApp);
   }
 
-  redis_k8s::RedisK8sCharm& charm() {
-    return static_cast<redis_k8s::RedisK8sCharm&>(harness->charm_base());
-  }
-  std::string redis_command() {
-    return *harness->get_container_pebble_plan("redis").services.at("redis").command;
-  }
-  std::string flags(const std::string& password) {
-    return "--requirepass " + password + " --bind 0.0.0.0 --masterauth " + password +
-           " --replica-announce-ip " + kFqdn +
-           " --logfile /var/log/redis/redis-server.log --appendonly yes --dir /var/lib/redis/";
+  redis_k8s::RedisK8sCharm& charm() { return redis_test::charm_of(*harness); }
+  std::string redis_conf() {
+    auto& pebble = harness->pebble("redis");
+    return redis_test::read_host_file(pebble.host_path("/etc/redis-server/redis.conf"));
   }
   void add_certificates() {
     harness->add_resource("cert-file", "CERT");
@@ -62,8 +40,8 @@ class RedisHarnessTest : public ::testing::Test {
     harness->add_resource("ca-cert-file", "CA");
   }
 
-  FakeRedisWorkload redis;
-  redis_k8s::FakeClock clock;
+  redis_test::Collaborators world;
+  FakeRedisWorkload& redis = world.redis;
   std::unique_ptr<ops::testing::HarnessBase> harness;
   int peer_id = -1;
 };
@@ -110,13 +88,10 @@ TEST_F(RedisHarnessTest, ConfigChangedWhenUnitIsLeaderStatusSuccess) {
   const std::string password = *charm().redis_password();
   ASSERT_EQ(password.size(), 16u);
   ops::pebble::Plan plan = harness->get_container_pebble_plan("redis");
+  const std::string sentinel_password = *charm().sentinel_password();
   EXPECT_EQ(plan.services.at("redis"),
-            (ops::pebble::Service{.summary = "Redis service",
-                                  .override = "replace",
-                                  .command = "redis-server " + flags(password),
-                                  .startup = "enabled",
-                                  .user = "redis",
-                                  .group = "redis"}));
+            redis_test::redis_service(redis_test::normal_conf(password), sentinel_password));
+  EXPECT_EQ(redis_conf(), redis_test::normal_conf(password));
   EXPECT_EQ(plan.services.at("redis_exporter"),
             (ops::pebble::Service{.summary = "Redis metric exporter",
                                   .override = "replace",
@@ -136,7 +111,7 @@ TEST_F(RedisHarnessTest, ConfigChangedWhenUnitIsLeaderStatusSuccess) {
 TEST_F(RedisHarnessTest, ConfigChangedWhenUnitIsLeaderStatusFailure) {
   harness->set_leader(true);
   harness->update_config();
-  EXPECT_EQ(redis_command(), "redis-server " + flags(*charm().redis_password()));
+  EXPECT_EQ(redis_conf(), redis_test::normal_conf(*charm().redis_password()));
   EXPECT_EQ(harness->pebble("redis").service_status("redis"), ops::pebble::ServiceStatus::kActive);
   EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for Redis..."));
   EXPECT_EQ(harness->app_status(), ops::WaitingStatus("Waiting for Redis..."));
@@ -182,11 +157,7 @@ TEST_F(RedisHarnessTest, PebbleLayerOnRelationCreated) {
   harness->set_leader(true);
   int rel = harness->add_relation("redis", "wordpress");
   harness->add_relation_unit(rel, "wordpress/0");
-  EXPECT_EQ(redis_command(), std::string("redis-server --bind 0.0.0.0 --replica-announce-ip ") +
-                                 kFqdn +
-                                 " --protected-mode no --logfile "
-                                 "/var/log/redis/redis-server.log --appendonly yes --dir "
-                                 "/var/lib/redis/");
+  EXPECT_EQ(redis_conf(), redis_test::legacy_conf());
 }
 
 TEST_F(RedisHarnessTest, AttachResourceStoresCertificatesOnUpgrade) {
@@ -212,11 +183,12 @@ TEST_F(RedisHarnessTest, ActiveOnEnableTlsWithCertificates) {
   harness->fire("upgrade_charm");
   harness->update_config({{"enable-tls", true}});
   harness->fire("update_status");
-  EXPECT_EQ(redis_command(), "redis-server " + flags(*charm().redis_password()) +
-                                 " --tls-port 6379 --port 0 --tls-auth-clients optional "
-                                 "--tls-cert-file /var/lib/redis/redis.crt --tls-key-file "
-                                 "/var/lib/redis/redis.key --tls-ca-cert-file "
-                                 "/var/lib/redis/ca.crt");
+  const std::string base = redis_test::normal_conf(*charm().redis_password());
+  EXPECT_EQ(redis_conf(), base.substr(0, base.size() - std::string("port 6379\n").size()) +
+                              "tls-port 6379\nport 0\ntls-auth-clients optional\n"
+                              "tls-cert-file /var/lib/redis/redis.crt\n"
+                              "tls-key-file /var/lib/redis/redis.key\n"
+                              "tls-ca-cert-file /var/lib/redis/ca.crt\ntls-replication yes\n");
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
   EXPECT_EQ(harness->app_status(), ops::ActiveStatus());
   EXPECT_EQ(harness->get_workload_version(), "6.0.11");
@@ -228,7 +200,14 @@ TEST_F(RedisHarnessTest, NonLeaderUnitAsReplica) {
   harness->add_relation_unit(peer_id, "redis-k8s/1");
   harness->update_relation_data(peer_id, kApp, kApplicationData);
   harness->container_pebble_ready("redis");
-  EXPECT_EQ(redis_command(), "redis-server " + flags("password") + " --replicaof leader-host 6379");
+  // The role is not in the plan: the start script asks Sentinel, with
+  // leader-host as its fallback.
+  EXPECT_EQ(harness->get_container_pebble_plan("redis").services.at("redis"),
+            redis_test::redis_service(redis_test::normal_conf("password"), ""));
+  auto& pebble = harness->pebble("redis");
+  EXPECT_EQ(redis_test::read_host_file(pebble.host_path("/etc/redis-server/start-redis.sh")),
+            redis_k8s::redis_start_script(
+                {.app_name = kApp, .fqdn = kFqdn, .current_master = "leader-host"}));
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 
@@ -241,8 +220,7 @@ TEST_F(RedisHarnessTest, ApplicationDataUpdateAfterFailover) {
   harness->set_leader(true);
   harness->add_relation_unit(peer_id, "redis-k8s/1");
   harness->update_relation_data(peer_id, kApp, kApplicationData);
-  harness->fire("redis_peers_relation_changed",
-                redis_test::relation_snapshot("redis-peers", peer_id, kApp, "redis-k8s/1"));
+  harness->update_relation_data(peer_id, "redis-k8s/1", {{"ready", "yes"}});
   EXPECT_EQ(harness->get_relation_data(peer_id, kApp).at("leader-host"), "different-leader");
 
   harness->update_relation_data(peer_id, kApp, kApplicationData);
@@ -263,10 +241,13 @@ TEST_F(RedisHarnessTest, ForcedFailoverWhenUnitDepartedIsMaster) {
   harness->update_relation_data(peer_id, kApp, kApplicationData);
   harness->add_relation_unit(peer_id, "redis-k8s/1");
   // The join already made leader-host the departing master. The departure:
-  // up to date?, finished?; FAILOVER; one poll sees the promotion running,
-  // the next this unit promoted.
+  // up to date?, finished?, the handover's look; writes paused on the
+  // departing master, replicas caught up; FAILOVER; one poll sees the
+  // promotion running, the next this unit promoted.
   redis.set_sentinel_master_sequence("localhost", kApp,
-                                     redis_test::forced_failover_answers(departing, kFqdn, 2));
+                                     redis_test::forced_failover_answers(departing, kFqdn, 4));
+  redis.set_default_reply(Service::kRedis, departing, redis_k8s::RedisReply::status("OK"));
+  redis.set_info_replication_sequence(departing, {{7, {7}}});
   redis.clear_sent();
   harness->remove_relation_unit(peer_id, "redis-k8s/1");
   ASSERT_FALSE(redis.sent().empty());
@@ -274,10 +255,16 @@ TEST_F(RedisHarnessTest, ForcedFailoverWhenUnitDepartedIsMaster) {
                                      Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
   const std::vector<std::string> master{"SENTINEL", "MASTER", kApp};
   EXPECT_THAT(redis.sent_to(Service::kSentinel, "localhost"),
-              ElementsAre(master, master, std::vector<std::string>{"SENTINEL", "FAILOVER", kApp},
-                          master, master));
+              ElementsAre(master, master, master, master,
+                          std::vector<std::string>{"SENTINEL", "FAILOVER", kApp}, master, master));
+  EXPECT_THAT(redis.sent_to(Service::kRedis, departing),
+              ElementsAre(std::vector<std::string>{"CLIENT", "PAUSE", "15000", "WRITE"},
+                          std::vector<std::string>{"INFO", "replication"},
+                          std::vector<std::string>{"REPLICAOF", kFqdn, "6379"},
+                          std::vector<std::string>{"CLIENT", "UNPAUSE"}));
   EXPECT_EQ(harness->get_relation_data(peer_id, kApp).at("leader-host"), kFqdn);
-  EXPECT_EQ(clock.sleeps(), std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(250)});
+  EXPECT_EQ(world.clock.sleeps(),
+            std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(250)});
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 

@@ -1,17 +1,28 @@
 // The `redis` interface library: RedisRequires (events, url, reactive view),
-// RedisProvides (published keys), resolve_ipv4, and the redis-client charm.
+// RedisProvides (published keys), resolve_ipv4, and the redis-client charm,
+// each through ops::testing::Harness (production's dispatch sequence).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include "charm.hpp"
 #include "charms/redis_k8s/v0/redis.hpp"
-#include "redis_k8s/fixture.hpp"
+#include "ops/testing/harness.hpp"
 
 namespace {
 
 namespace lib = charms::redis_k8s::v0;
-using redis_test::relation_snapshot;
 using ::testing::ElementsAre;
+
+// Reads the text of a file in the repository (OPS_SOURCE_DIR).
+std::string source_file(const std::string& relative) {
+  const char* root = std::getenv("OPS_SOURCE_DIR");
+  std::ifstream in(std::filesystem::path(root ? root : ".") / relative);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 constexpr const char* kRequirerMeta = R"(
 name: app
@@ -53,24 +64,17 @@ class RequirerCharm : public ops::CharmBase {
 class RequiresTest : public ::testing::Test {
  protected:
   RequiresTest()
-      : dispatcher(ops::CharmMeta::from_yaml(kRequirerMeta), juju,
-                   [this](ops::Framework& fw) -> std::unique_ptr<ops::CharmBase> {
-                     return std::make_unique<RequirerCharm>(fw, seen);
-                   }) {
-    juju.unit = "app/0";
+      : harness(
+            [this](ops::Framework& fw) -> std::unique_ptr<ops::CharmBase> {
+              return std::make_unique<RequirerCharm>(fw, seen);
+            },
+            kRequirerMeta, "", "") {
+    harness.begin();
   }
-  // Runs `kind` and lets `check` read the charm's library object.
-  void run(const std::string& kind, const nlohmann::json& snapshot,
-           std::optional<int> broken = std::nullopt,
-           const std::function<void(RequirerCharm&)>& check = {}) {
-    dispatcher.run(kind, snapshot, broken, [&](ops::CharmBase& charm) {
-      if (check) check(static_cast<RequirerCharm&>(charm));
-    });
-  }
+  RequirerCharm& charm() { return static_cast<RequirerCharm&>(harness.charm_base()); }
 
-  redis_test::MemoryJuju juju;
   Seen seen;
-  redis_test::Dispatcher dispatcher;
+  ops::testing::HarnessBase harness;
 };
 
 TEST_F(RequiresTest, LibraryIdentity) {
@@ -80,74 +84,90 @@ TEST_F(RequiresTest, LibraryIdentity) {
 }
 
 TEST_F(RequiresTest, JoinedAndChangedWithAUnitEmitUpdatedWithTheUrl) {
-  int rel = juju.add_relation("redis", "redis-k8s", {"redis-k8s/0"});
-  run("redis_relation_joined", relation_snapshot("redis", rel, "redis-k8s", "redis-k8s/0"));
-  juju.bag(rel, "redis-k8s/0") = {{"hostname", "10.0.0.5"}, {"port", "6379"}};
-  run("redis_relation_changed", relation_snapshot("redis", rel, "redis-k8s", "redis-k8s/0"));
-  EXPECT_THAT(seen.urls, ElementsAre("none", "redis://10.0.0.5:6379"));
+  int rel = harness.add_relation("redis", "redis-k8s");
+  harness.add_relation_unit(rel, "redis-k8s/0");
+  harness.update_relation_data(rel, "redis-k8s/0", {{"hostname", "10.0.0.5"}, {"port", "6379"}});
+  // A joining unit brings relation-joined then relation-changed (as Juju
+  // runs them), both before it published anything.
+  EXPECT_THAT(seen.urls, ElementsAre("none", "none", "redis://10.0.0.5:6379"));
 }
 
 TEST_F(RequiresTest, AppOnlyChangeDoesNotEmit) {
-  int rel = juju.add_relation("redis", "redis-k8s", {"redis-k8s/0"});
-  run("redis_relation_changed", relation_snapshot("redis", rel, "redis-k8s"));
+  int rel = 0;
+  {
+    auto off = harness.hooks_disabled();
+    rel = harness.add_relation("redis", "redis-k8s");
+    harness.add_relation_unit(rel, "redis-k8s/0");
+  }
+  harness.update_relation_data(rel, "redis-k8s", {{"leader-host", "redis-k8s-0.svc"}});
   EXPECT_TRUE(seen.urls.empty());
 }
 
 TEST_F(RequiresTest, BrokenEmitsAndTheRelationIsGone) {
-  int rel = juju.add_relation("redis", "redis-k8s", {"redis-k8s/0"});
-  juju.bag(rel, "redis-k8s/0") = {{"hostname", "10.0.0.5"}, {"port", "6379"}};
-  run("redis_relation_broken", relation_snapshot("redis", rel, "redis-k8s"), rel);
+  int rel = 0;
+  {
+    auto off = harness.hooks_disabled();
+    rel = harness.add_relation("redis", "redis-k8s");
+    harness.add_relation_unit(rel, "redis-k8s/0");
+    harness.update_relation_data(rel, "redis-k8s/0", {{"hostname", "10.0.0.5"}, {"port", "6379"}});
+  }
+  harness.remove_relation(rel);
   EXPECT_THAT(seen.urls, ElementsAre("none"));
 }
 
 TEST_F(RequiresTest, EventsOfAnotherEndpointDoNotReachThisRequirer) {
-  int rel = juju.add_relation("cache", "redis-k8s", {"redis-k8s/0"});
-  run("cache_relation_changed", relation_snapshot("cache", rel, "redis-k8s", "redis-k8s/0"));
+  int rel = 0;
+  {
+    auto off = harness.hooks_disabled();
+    rel = harness.add_relation("cache", "redis-k8s");
+    harness.add_relation_unit(rel, "redis-k8s/0");
+  }
+  harness.update_relation_data(rel, "redis-k8s/0", {{"hostname", "10.0.0.7"}, {"port", "6379"}});
   // Both requirers share the charm's one redis_relation_updated event: the
   // charm observes it once and reads whichever requirer it needs.
   EXPECT_THAT(seen.urls, ElementsAre("none"));
 }
 
 TEST_F(RequiresTest, UrlPrefersTheApplicationsLeaderHost) {
-  int rel = juju.add_relation("redis", "redis-k8s", {"redis-k8s/0"});
-  juju.bag(rel, "redis-k8s/0") = {{"hostname", "10.0.0.5"}, {"port", "6379"}};
-  juju.bag(rel, "redis-k8s") = {{"leader-host", "redis-k8s-1.svc"}};
-  run("update_status", nullptr, std::nullopt, [&](RequirerCharm& charm) {
-    EXPECT_EQ(charm.redis.url(), "redis://redis-k8s-1.svc:6379");
-    EXPECT_EQ(charm.redis.app_data(),
-              (std::map<std::string, std::string>{{"leader-host", "redis-k8s-1.svc"}}));
-    EXPECT_EQ(charm.redis.relation_data(),
-              (std::map<std::string, std::string>{{"hostname", "10.0.0.5"}, {"port", "6379"}}));
-  });
+  {
+    auto off = harness.hooks_disabled();
+    int rel = harness.add_relation("redis", "redis-k8s");
+    harness.add_relation_unit(rel, "redis-k8s/0");
+    harness.update_relation_data(rel, "redis-k8s/0", {{"hostname", "10.0.0.5"}, {"port", "6379"}});
+    harness.update_relation_data(rel, "redis-k8s", {{"leader-host", "redis-k8s-1.svc"}});
+  }
+  EXPECT_EQ(charm().redis.url(), "redis://redis-k8s-1.svc:6379");
+  EXPECT_EQ(charm().redis.app_data(),
+            (std::map<std::string, std::string>{{"leader-host", "redis-k8s-1.svc"}}));
+  EXPECT_EQ(charm().redis.relation_data(),
+            (std::map<std::string, std::string>{{"hostname", "10.0.0.5"}, {"port", "6379"}}));
 }
 
 TEST_F(RequiresTest, NothingBeforeAnyUnitPublished) {
-  int rel = juju.add_relation("redis", "redis-k8s");
-  run("update_status", nullptr, std::nullopt, [&](RequirerCharm& charm) {
-    EXPECT_EQ(charm.redis.relation_data(), std::nullopt);
-    EXPECT_EQ(charm.redis.url(), std::nullopt);
-    EXPECT_FALSE(charm.redis.is_available());
-    EXPECT_TRUE(charm.redis.units().empty());
-  });
-  juju.relation_units[rel] = {"redis-k8s/0"};
-  juju.bag(rel, "redis-k8s/0") = {{"hostname", "10.0.0.5"}};  // no port yet
-  run("update_status", nullptr, std::nullopt, [&](RequirerCharm& charm) {
-    EXPECT_EQ(charm.redis.url(), std::nullopt);
-    EXPECT_FALSE(charm.redis.is_available());
-  });
+  auto off = harness.hooks_disabled();
+  int rel = harness.add_relation("redis", "redis-k8s");
+  EXPECT_EQ(charm().redis.relation_data(), std::nullopt);
+  EXPECT_EQ(charm().redis.url(), std::nullopt);
+  EXPECT_FALSE(charm().redis.is_available());
+  EXPECT_TRUE(charm().redis.units().empty());
+  harness.add_relation_unit(rel, "redis-k8s/0");
+  harness.update_relation_data(rel, "redis-k8s/0", {{"hostname", "10.0.0.5"}});  // no port yet
+  EXPECT_EQ(charm().redis.url(), std::nullopt);
+  EXPECT_FALSE(charm().redis.is_available());
 }
 
 TEST_F(RequiresTest, ReactiveViewListsEveryPublishingUnit) {
-  int a = juju.add_relation("redis", "redis-k8s", {"redis-k8s/0", "redis-k8s/1"});
-  juju.bag(a, "redis-k8s/0") = {{"host", "10.0.0.5"}, {"port", "6379"}, {"password", "pw"}};
-  juju.bag(a, "redis-k8s/1") = {{"hostname", "10.0.0.6"}, {"port", "6379"}};
-  run("update_status", nullptr, std::nullopt, [&](RequirerCharm& charm) {
-    EXPECT_TRUE(charm.redis.is_available());
-    EXPECT_THAT(
-        charm.redis.units(),
-        ElementsAre(lib::RedisUnitData{"redis-k8s/0", a, "10.0.0.5", "6379", "pw"},
-                    lib::RedisUnitData{"redis-k8s/1", a, "10.0.0.6", "6379", std::nullopt}));
-  });
+  auto off = harness.hooks_disabled();
+  int a = harness.add_relation("redis", "redis-k8s");
+  harness.add_relation_unit(a, "redis-k8s/0");
+  harness.add_relation_unit(a, "redis-k8s/1");
+  harness.update_relation_data(a, "redis-k8s/0",
+                               {{"host", "10.0.0.5"}, {"port", "6379"}, {"password", "pw"}});
+  harness.update_relation_data(a, "redis-k8s/1", {{"hostname", "10.0.0.6"}, {"port", "6379"}});
+  EXPECT_TRUE(charm().redis.is_available());
+  EXPECT_THAT(charm().redis.units(),
+              ElementsAre(lib::RedisUnitData{"redis-k8s/0", a, "10.0.0.5", "6379", "pw"},
+                          lib::RedisUnitData{"redis-k8s/1", a, "10.0.0.6", "6379", std::nullopt}));
 }
 
 // ---- the provider side ----------------------------------------------------------
@@ -169,20 +189,24 @@ class ProviderCharm : public ops::CharmBase {
 class ProvidesTest : public ::testing::Test {
  protected:
   ProvidesTest()
-      : dispatcher(ops::CharmMeta::from_yaml(kProviderMeta), juju,
-                   [this](ops::Framework& fw) -> std::unique_ptr<ops::CharmBase> {
-                     return std::make_unique<ProviderCharm>(fw, state);
-                   }) {}
-  redis_test::MemoryJuju juju;
+      : harness(
+            [this](ops::Framework& fw) -> std::unique_ptr<ops::CharmBase> {
+              return std::make_unique<ProviderCharm>(fw, state);
+            },
+            kProviderMeta, "", "") {
+    harness.begin();
+    auto off = harness.hooks_disabled();
+    rel = harness.add_relation("redis", "wordpress");
+    harness.add_relation_unit(rel, "wordpress/0");
+  }
   ProviderState state;
-  redis_test::Dispatcher dispatcher;
+  ops::testing::HarnessBase harness;
+  int rel = -1;
 };
 
 TEST_F(ProvidesTest, RelationChangedPublishesHostnameHostPortAndPassword) {
-  int rel = juju.add_relation("redis", "wordpress", {"wordpress/0"});
-  dispatcher.run("redis_relation_changed",
-                 relation_snapshot("redis", rel, "wordpress", "wordpress/0"));
-  EXPECT_EQ(juju.bag(rel, "redis-k8s/0"),
+  harness.update_relation_data(rel, "wordpress/0", {{"ready", "yes"}});
+  EXPECT_EQ(harness.get_relation_data(rel, "redis-k8s/0"),
             (std::map<std::string, std::string>{{"hostname", "10.0.0.9"},
                                                 {"host", "10.0.0.9"},
                                                 {"port", "6379"},
@@ -190,20 +214,21 @@ TEST_F(ProvidesTest, RelationChangedPublishesHostnameHostPortAndPassword) {
 }
 
 TEST_F(ProvidesTest, NoPasswordWithdrawsAnEarlierOne) {
-  int rel = juju.add_relation("redis", "wordpress", {"wordpress/0"});
-  juju.bag(rel, "redis-k8s/0") = {{"password", "old"}};
+  {
+    auto off = harness.hooks_disabled();
+    harness.update_relation_data(rel, "redis-k8s/0", {{"password", "old"}});
+  }
   state.password.reset();
-  dispatcher.run("redis_relation_changed", relation_snapshot("redis", rel, "wordpress"));
-  EXPECT_EQ(juju.bag(rel, "redis-k8s/0"),
+  harness.update_relation_data(rel, "wordpress", {{"ready", "yes"}});
+  EXPECT_EQ(harness.get_relation_data(rel, "redis-k8s/0"),
             (std::map<std::string, std::string>{
                 {"hostname", "10.0.0.9"}, {"host", "10.0.0.9"}, {"port", "6379"}}));
 }
 
 TEST_F(ProvidesTest, UnknownMasterPublishesNothing) {
-  int rel = juju.add_relation("redis", "wordpress", {"wordpress/0"});
   state.master.reset();
-  dispatcher.run("redis_relation_changed", relation_snapshot("redis", rel, "wordpress"));
-  EXPECT_TRUE(juju.bag(rel, "redis-k8s/0").empty());
+  harness.update_relation_data(rel, "wordpress", {{"ready", "yes"}});
+  EXPECT_TRUE(harness.get_relation_data(rel, "redis-k8s/0").empty());
 }
 
 TEST(ResolveIpv4, LiteralsPassAndNamesResolve) {
@@ -219,34 +244,22 @@ TEST(ResolveIpv4, LiteralsPassAndNamesResolve) {
 
 // ---- the redis-client example charm -----------------------------------------------
 
-class RedisClientCharmTest : public ::testing::Test {
- protected:
-  RedisClientCharmTest()
-      : dispatcher(
-            ops::CharmMeta::from_yaml(redis_test::source_file("charms/redis-client/metadata.yaml")),
-            juju, [](ops::Framework& fw) -> std::unique_ptr<ops::CharmBase> {
-              return std::make_unique<redis_client::RedisClientCharm>(fw);
-            }) {
-    juju.unit = "redis-client/0";
-  }
-  redis_test::MemoryJuju juju;
-  redis_test::Dispatcher dispatcher;
-};
-
-TEST_F(RedisClientCharmTest, StatusFollowsTheRelation) {
-  dispatcher.run("start");
-  EXPECT_EQ(juju.unit_status, ops::BlockedStatus("Needs a redis relation"));
-  int rel = juju.add_relation("redis", "redis-k8s", {"redis-k8s/0"});
-  dispatcher.run("redis_relation_joined",
-                 relation_snapshot("redis", rel, "redis-k8s", "redis-k8s/0"));
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Waiting for Redis to publish its address"));
-  juju.bag(rel, "redis-k8s/0") = {{"hostname", "10.0.0.9"}, {"port", "6379"}};
-  dispatcher.run("redis_relation_changed",
-                 relation_snapshot("redis", rel, "redis-k8s", "redis-k8s/0"));
-  EXPECT_EQ(juju.unit_status, ops::ActiveStatus("redis://10.0.0.9:6379"));
-  juju.relation_ids_by_endpoint["redis"].clear();
-  dispatcher.run("redis_relation_broken", relation_snapshot("redis", rel, "redis-k8s"), rel);
-  EXPECT_EQ(juju.unit_status, ops::BlockedStatus("Needs a redis relation"));
+TEST(RedisClientCharmTest, StatusFollowsTheRelation) {
+  ops::testing::HarnessBase harness(
+      [](ops::Framework& fw) -> std::unique_ptr<ops::CharmBase> {
+        return std::make_unique<redis_client::RedisClientCharm>(fw);
+      },
+      source_file("charms/redis-client/metadata.yaml"), "", "");
+  harness.begin();
+  harness.fire("start");
+  EXPECT_EQ(harness.unit_status(), ops::BlockedStatus("Needs a redis relation"));
+  int rel = harness.add_relation("redis", "redis-k8s");
+  harness.add_relation_unit(rel, "redis-k8s/0");
+  EXPECT_EQ(harness.unit_status(), ops::WaitingStatus("Waiting for Redis to publish its address"));
+  harness.update_relation_data(rel, "redis-k8s/0", {{"hostname", "10.0.0.9"}, {"port", "6379"}});
+  EXPECT_EQ(harness.unit_status(), ops::ActiveStatus("redis://10.0.0.9:6379"));
+  harness.remove_relation(rel);
+  EXPECT_EQ(harness.unit_status(), ops::BlockedStatus("Needs a redis relation"));
 }
 
 }  // namespace

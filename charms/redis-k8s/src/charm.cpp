@@ -47,13 +47,6 @@ std::optional<std::string> master_ip(
   return ip->second;
 }
 
-// `key` of a SENTINEL MASTER answer, or `fallback` when it is absent.
-std::string field_or(const std::map<std::string, std::string>& info, const std::string& key,
-                     const std::string& fallback) {
-  auto it = info.find(key);
-  return it == info.end() ? fallback : it->second;
-}
-
 std::string join(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
@@ -61,78 +54,6 @@ std::string join(const std::vector<std::string>& words) {
 }
 
 }  // namespace
-
-// --------------------------------------------------------- WorkloadContainer
-
-bool WorkloadContainer::can_connect() {
-  try {
-    client_.get_system_info();
-    return true;
-  } catch (const ops::pebble::Error& e) {
-    ops::log::debug("Pebble in container " + name_ + " does not answer: " + e.what());
-    return false;
-  }
-}
-
-bool WorkloadContainer::exists(const std::string& path) {
-  try {
-    client_.list_files(path, ops::pebble::ListFilesOptions{.itself = true});
-    return true;
-  } catch (const ops::pebble::APIError& e) {
-    if (e.code() == 404) return false;
-    throw;
-  } catch (const ops::pebble::PathError& e) {
-    if (e.kind() == "not-found") return false;
-    throw;
-  }
-}
-
-void WorkloadContainer::make_dir(const std::string& path, int permissions,
-                                 const std::string& owner) {
-  client_.make_dir(
-      path, ops::pebble::MakeDirOptions{
-                .make_parents = true, .permissions = permissions, .user = owner, .group = owner});
-}
-
-std::map<std::string, ops::pebble::Service> WorkloadContainer::plan_services() {
-  return client_.get_plan().services;
-}
-
-void WorkloadContainer::add_layer(const std::string& label, const ops::pebble::Layer& layer) {
-  client_.add_layer(label, layer, /*combine=*/true);
-}
-
-void WorkloadContainer::restart(const std::vector<std::string>& services) {
-  try {
-    client_.restart_services(services);
-  } catch (const ops::pebble::APIError& e) {
-    if (e.code() != 400) throw;
-    // Older Pebble has no restart action: stop what runs, then start all.
-    std::vector<std::string> running;
-    for (const auto& info : client_.get_services(services)) {
-      if (info.is_running()) running.push_back(info.name);
-    }
-    if (!running.empty()) client_.stop_services(running);
-    client_.start_services(services);
-  }
-}
-
-std::vector<std::string> WorkloadContainer::ensure_running(
-    const std::vector<std::string>& services) {
-  std::vector<std::string> stopped;
-  for (const auto& info : client_.get_services(services)) {
-    if (!info.is_running()) stopped.push_back(info.name);
-  }
-  if (!stopped.empty()) client_.start_services(stopped);
-  return stopped;
-}
-
-void WorkloadContainer::push(const std::string& path, const std::string& data, int permissions,
-                             const std::string& owner) {
-  client_.push(path, data,
-               ops::pebble::PushOptions{
-                   .make_dirs = true, .permissions = permissions, .user = owner, .group = owner});
-}
 
 // ------------------------------------------------------------- RedisK8sCharm
 
@@ -154,13 +75,6 @@ RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators 
     owned_workload_ =
         std::make_unique<ProductionRedisWorkload>([this] { return workload_settings(); });
     collaborators_.workload = owned_workload_.get();
-  }
-  if (!collaborators_.pebble) {
-    // The Model's container, whose client the Model's factory makes (the
-    // real socket in production, the Harness's in-memory Pebble in tests).
-    collaborators_.pebble = [this](const std::string& name) -> ops::pebble::Client& {
-      return unit().get_container(name).pebble();
-    };
   }
   if (!collaborators_.fqdn) collaborators_.fqdn = local_fqdn;
   if (!collaborators_.resolve) collaborators_.resolve = charms::redis_k8s::v0::resolve_ipv4;
@@ -252,22 +166,37 @@ WorkloadSettings RedisK8sCharm::workload_settings() {
 
 // ---- layers -------------------------------------------------------------------
 
-ops::pebble::Layer RedisK8sCharm::redis_layer() {
+std::string RedisK8sCharm::redis_config() {
   RedisServerSettings settings;
   settings.fqdn = unit_fqdn();
   settings.password = redis_password().value_or("");
   settings.legacy = legacy_mode();
   settings.tls = config().get_optional<bool>("enable-tls").value_or(false);
-  settings.current_master = current_master().value_or("");
+  return redis_conf(settings);
+}
+
+std::string RedisK8sCharm::redis_start_script_text() {
+  return redis_start_script(StartScriptSettings{.app_name = app().name(),
+                                                .fqdn = unit_fqdn(),
+                                                .current_master = current_master().value_or("")});
+}
+
+ops::pebble::Layer RedisK8sCharm::redis_layer() {
   ops::pebble::Layer layer;
   layer.summary = "Redis layer";
   layer.description = "Redis layer";
-  layer.services["redis"] = ops::pebble::Service{.summary = "Redis service",
-                                                 .override = "replace",
-                                                 .command = redis_server_command(settings),
-                                                 .startup = "enabled",
-                                                 .user = kRedisUser,
-                                                 .group = kRedisUser};
+  // No password and no role on the command line: redis.conf holds the
+  // settings (its digest here restarts Redis when they change), the start
+  // script asks Sentinel for the role.
+  layer.services["redis"] =
+      ops::pebble::Service{.summary = "Redis service",
+                           .override = "replace",
+                           .command = kRedisStartCommand,
+                           .startup = "enabled",
+                           .environment = {{"REDIS_CONF_SHA256", sha256_hex(redis_config())},
+                                           {"SENTINEL_PASSWORD", sentinel_password().value_or("")}},
+                           .user = kRedisUser,
+                           .group = kRedisUser};
   layer.services["redis_exporter"] =
       ops::pebble::Service{.summary = "Redis metric exporter",
                            .override = "replace",
@@ -304,30 +233,69 @@ std::string RedisK8sCharm::sentinel_config() {
   return sentinel_conf(settings);
 }
 
-WorkloadContainer RedisK8sCharm::container(const std::string& name) {
-  return WorkloadContainer(name, collaborators_.pebble(name));
+ops::Container& RedisK8sCharm::container(const std::string& name) {
+  return unit().get_container(name);
+}
+
+std::vector<std::string> RedisK8sCharm::ensure_running(ops::Container& container,
+                                                       const std::vector<std::string>& services) {
+  std::vector<std::string> stopped;
+  for (const auto& [name, info] : container.get_services(services)) {
+    if (!info.is_running()) stopped.push_back(name);
+  }
+  if (!stopped.empty()) container.start(stopped);
+  return stopped;
+}
+
+void RedisK8sCharm::take_ownership_of_working_dir(ops::Container& redis) {
+  if (!redis.exists(kWorkingDir)) {
+    redis.make_dir(
+        kWorkingDir,
+        ops::pebble::MakeDirOptions{
+            .make_parents = true, .permissions = 0770, .user = kRedisUser, .group = kRedisUser});
+    return;
+  }
+  // On Kubernetes the storage is mounted root-owned; redis-server runs as redis.
+  const std::vector<std::string> command{"chown", "-R", std::string(kRedisUser) + ":" + kRedisUser,
+                                         kWorkingDir};
+  try {
+    redis.exec(command)->wait();
+  } catch (const ops::pebble::ExecError& e) {
+    ops::log::error("Cannot take ownership of " + std::string(kWorkingDir) + ": exit code " +
+                    std::to_string(e.exit_code()) + ", " + e.stderr().value_or(""));
+  }
 }
 
 void RedisK8sCharm::update_layer() {
-  WorkloadContainer redis = container(kRedisContainer);
+  ops::Container& redis = container(kRedisContainer);
   if (!redis.can_connect()) {
     unit().set_status(ops::WaitingStatus("Waiting for Pebble in workload container"));
     return;
   }
-  for (const char* dir : {kLogDir, kWorkingDir}) {
-    if (!redis.exists(dir)) redis.make_dir(dir, 0770, kRedisUser);
-  }
+  take_ownership_of_working_dir(redis);
   if (!valid_app_databag()) {
     unit().set_status(ops::WaitingStatus("Waiting for peer data to be updated"));
     return;
   }
+  if (!redis.exists(kConfigDir)) {
+    redis.make_dir(
+        kConfigDir,
+        ops::pebble::MakeDirOptions{
+            .make_parents = true, .permissions = 0750, .user = kRedisUser, .group = kRedisUser});
+  }
+  redis.push(
+      kRedisConfigPath, redis_config(),
+      ops::pebble::PushOptions{.permissions = 0600, .user = kRedisUser, .group = kRedisUser});
+  redis.push(
+      kStartScriptPath, redis_start_script_text(),
+      ops::pebble::PushOptions{.permissions = 0750, .user = kRedisUser, .group = kRedisUser});
   ops::pebble::Layer layer = redis_layer();
-  if (planned(redis.plan_services(), layer) != layer.services) {
-    redis.add_layer("redis", layer);
+  if (planned(redis.get_plan().services, layer) != layer.services) {
+    redis.add_layer("redis", layer, /*combine=*/true);
     ops::log::info("Added updated layer 'redis' to Pebble plan");
     redis.restart(kRedisServices);
     ops::log::info("Restarted redis and redis_exporter services");
-  } else if (auto started = redis.ensure_running(kRedisServices); !started.empty()) {
+  } else if (auto started = ensure_running(redis, kRedisServices); !started.empty()) {
     // The plan is current but a service is down: a dispatch killed between
     // stopping and starting them, retried by Juju, must still end running.
     ops::log::warning("Started stopped services with a current plan: " + join(started));
@@ -336,7 +304,7 @@ void RedisK8sCharm::update_layer() {
 }
 
 bool RedisK8sCharm::update_sentinel_layer() {
-  WorkloadContainer sentinel = container(kSentinelContainer);
+  ops::Container& sentinel = container(kSentinelContainer);
   if (!sentinel.can_connect()) {
     unit().set_status(ops::WaitingStatus("Waiting for Pebble in sentinel container"));
     return false;
@@ -345,15 +313,22 @@ bool RedisK8sCharm::update_sentinel_layer() {
     unit().set_status(ops::WaitingStatus("Databag has not been populated"));
     return false;
   }
-  if (!sentinel.exists(kConfigDir)) sentinel.make_dir(kConfigDir, 0750, kRedisUser);
-  sentinel.push(kSentinelConfigPath, sentinel_config(), 0660, kRedisUser);
+  if (!sentinel.exists(kConfigDir)) {
+    sentinel.make_dir(
+        kConfigDir,
+        ops::pebble::MakeDirOptions{
+            .make_parents = true, .permissions = 0750, .user = kRedisUser, .group = kRedisUser});
+  }
+  sentinel.push(
+      kSentinelConfigPath, sentinel_config(),
+      ops::pebble::PushOptions{.permissions = 0660, .user = kRedisUser, .group = kRedisUser});
   ops::pebble::Layer layer = sentinel_layer();
-  if (planned(sentinel.plan_services(), layer) != layer.services) {
-    sentinel.add_layer("sentinel", layer);
+  if (planned(sentinel.get_plan().services, layer) != layer.services) {
+    sentinel.add_layer("sentinel", layer, /*combine=*/true);
     ops::log::info("Added updated layer 'sentinel' to Pebble plan");
     sentinel.restart(kSentinelServices);
     ops::log::info("Restarted sentinel service");
-  } else if (auto started = sentinel.ensure_running(kSentinelServices); !started.empty()) {
+  } else if (auto started = ensure_running(sentinel, kSentinelServices); !started.empty()) {
     ops::log::warning("Started stopped services with a current plan: " + join(started));
   }
   unit().set_status(ops::ActiveStatus());
@@ -390,12 +365,17 @@ void RedisK8sCharm::store_certificates() {
     files.emplace_back(std::string(kWorkingDir) + filename, read_file(*path));
   }
   if (files.empty()) return;
-  WorkloadContainer redis = container(kRedisContainer);
+  ops::Container& redis = container(kRedisContainer);
   if (!redis.can_connect()) {
     ops::log::warning("Cannot store the certificates yet: no Pebble in the redis container");
     return;
   }
-  for (const auto& [path, content] : files) redis.push(path, content, 0600, kRedisUser);
+  for (const auto& [path, content] : files) {
+    redis.push(
+        path, content,
+        ops::pebble::PushOptions{
+            .make_dirs = true, .permissions = 0600, .user = kRedisUser, .group = kRedisUser});
+  }
 }
 
 // ---- Redis and Sentinel -------------------------------------------------------
@@ -418,11 +398,21 @@ bool RedisK8sCharm::redis_check() {
   }
 }
 
-void RedisK8sCharm::publish_own_address() {
+void RedisK8sCharm::publish_master_address() {
   const auto& relations = model().relations(kRedisRelation);
-  if (relations.empty()) return;
-  const std::string ip = unit_ip();
-  for (ops::Relation* relation : relations) relation->data(unit()).set("hostname", ip);
+  auto master = current_master();
+  if (relations.empty() || !master) return;
+  std::string ip;
+  try {
+    ip = collaborators_.resolve(*master);
+  } catch (const std::exception& e) {
+    ops::log::warning("Cannot resolve the master " + *master + ": " + e.what());
+    return;
+  }
+  for (ops::Relation* relation : relations) {
+    relation->data(unit()).set("hostname", ip);
+    relation->data(unit()).set("host", ip);
+  }
 }
 
 void RedisK8sCharm::update_application_master() {
@@ -439,31 +429,41 @@ void RedisK8sCharm::set_application_master(const std::string& host) {
   if (relation == nullptr) return;
   ops::log::info("Unit " + unit().name() + " updating master info to " + host);
   relation->data(app()).set(kLeaderHostKey, host);
+  // Clients follow the master through each relation's app bag, as the
+  // reference writes it there too.
+  for (ops::Relation* client : model().relations(kRedisRelation)) {
+    client->data(app()).set(kLeaderHostKey, host);
+  }
+  publish_master_address();
 }
 
-std::optional<std::string> RedisK8sCharm::wait_for_failover(const std::string& old_master) {
-  const auto interval = collaborators_.failover_poll_interval;
-  const auto deadline = collaborators_.now() + collaborators_.failover_timeout;
-  for (;;) {
-    auto info = sentinel_master_info(*collaborators_.workload, kLocalHost, app().name());
-    if (failover_completed_away_from(info, old_master)) {
-      const std::string new_master = info->at("ip");
-      ops::log::info("Failover away from " + old_master + " finished: " + new_master +
-                     " is the master");
-      return new_master;
-    }
-    if (collaborators_.now() + interval > deadline) {
-      const std::string state = info ? "master " + field_or(*info, "ip", "unknown") + ", flags " +
-                                           field_or(*info, "flags", "none") + ", failover-state " +
-                                           field_or(*info, "failover-state", "none")
-                                     : "no answer from the local Sentinel";
-      ops::log::warning("Failover away from " + old_master + " not finished after " +
-                        std::to_string(collaborators_.failover_timeout.count()) + " ms (" + state +
-                        ")");
-      return std::nullopt;
-    }
-    collaborators_.sleep(interval);
+void RedisK8sCharm::ensure_replication_role(
+    const std::optional<std::map<std::string, std::string>>& info) {
+  auto master = current_master();
+  // Promotion is Sentinel's alone; the charm only demotes a stray master,
+  // and only where Sentinel agrees with leader-host.
+  if (!master || *master == unit_fqdn() || !redis_k8s::master_up_to_date(info, *master)) return;
+  try {
+    if (collaborators_.workload->role(kLocalHost) != "master") return;
+    const std::string port =
+        info->count("port") != 0 ? info->at("port") : std::to_string(kRedisPort);
+    collaborators_.workload->replicaof(kLocalHost, *master, port);
+    ops::log::warning("Redis ran as a master while " + *master +
+                      " is the master: made it a replica (REPLICAOF, no restart)");
+  } catch (const RedisError& e) {
+    ops::log::info(std::string("Cannot check the replication role: ") + e.what());
   }
+}
+
+HandoverResult RedisK8sCharm::hand_over(const std::string& master_host) {
+  HandoverTiming timing{.now = collaborators_.now,
+                        .sleep = collaborators_.sleep,
+                        .poll_interval = collaborators_.failover_poll_interval,
+                        .catch_up_timeout = collaborators_.catch_up_timeout,
+                        .failover_timeout = collaborators_.failover_timeout,
+                        .pause = collaborators_.handover_pause};
+  return hand_over_master(*collaborators_.workload, master_host, kLocalHost, app().name(), timing,
+                          [](const std::string& line) { ops::log::info(line); });
 }
 
 bool RedisK8sCharm::master_up_to_date() {
@@ -519,8 +519,8 @@ void RedisK8sCharm::on_redis_pebble_ready(ops::PebbleReadyEvent& event) {
     event.defer();
     return;
   }
-  // A restarted pod may have a new IP and no upgrade-charm to tell clients.
-  publish_own_address();
+  // Clients are told the master's address (a restarted pod may have a new IP).
+  publish_master_address();
 }
 
 void RedisK8sCharm::on_sentinel_pebble_ready(ops::PebbleReadyEvent& event) {
@@ -552,7 +552,7 @@ void RedisK8sCharm::on_leader_elected(ops::LeaderElectedEvent& event) {
   }
   if (!current_master()) {
     ops::log::info("Initial replication, setting leader-host to " + unit_fqdn());
-    bag.set(kLeaderHostKey, unit_fqdn());
+    set_application_master(unit_fqdn());
     return;
   }
   update_application_master();
@@ -595,8 +595,11 @@ void RedisK8sCharm::on_upgrade_charm(ops::UpgradeCharmEvent& event) {
   if (relation->units().empty()) {
     // A single unit: it is the master. A pod restart may have changed its IP
     // without any relation event, so clients are told here.
-    if (unit().is_leader()) relation->data(app()).set(kLeaderHostKey, unit_fqdn());
-    publish_own_address();
+    if (unit().is_leader()) {
+      set_application_master(unit_fqdn());
+    } else {
+      publish_master_address();
+    }
     return;
   }
   const std::string k8s_host = unit_k8s_hostname(relation->units().front()->name());
@@ -613,8 +616,7 @@ void RedisK8sCharm::on_upgrade_charm(ops::UpgradeCharmEvent& event) {
       event.defer();
       return;
     }
-    ops::log::info("Unit " + unit().name() + " updating master info to " + *ip);
-    relation->data(app()).set(kLeaderHostKey, *ip);
+    set_application_master(*ip);
   } else if (!model().relations(kRedisRelation).empty()) {
     // Makes the leader's peer relation-changed run and refresh clients' data.
     relation->data(unit()).set(kUpgradingKey, "true");
@@ -628,7 +630,8 @@ void RedisK8sCharm::on_update_status(ops::UpdateStatusEvent&) {
 }
 
 void RedisK8sCharm::on_peer_relation_changed(ops::RelationChangedEvent& event) {
-  if (!master_up_to_date()) {
+  auto info = sentinel_master_info(*collaborators_.workload, kLocalHost, app().name());
+  if (!redis_k8s::master_up_to_date(info, current_master().value_or(""))) {
     ops::log::error("Unit " + unit().name() + " doesn't agree on tracked master");
     if (!is_failover_finished()) {
       ops::log::info("Failover didn't finish, deferring");
@@ -636,12 +639,16 @@ void RedisK8sCharm::on_peer_relation_changed(ops::RelationChangedEvent& event) {
       return;
     }
     if (unit().is_leader()) update_application_master();
+  } else {
+    // The role is not in the plan: a change is a REPLICAOF, never a restart.
+    ensure_replication_role(info);
   }
-  // A legacy relation switches the password off: the layer must follow.
+  // A legacy relation switches the password off: the layer must follow
+  // (it changes only when the configuration does).
   if (legacy_mode()) update_layer();
 
   if (!model().relations(kRedisRelation).empty()) {
-    publish_own_address();
+    publish_master_address();
     ops::RelationDataContent& own = event.relation().data(unit());
     if (own.get(kUpgradingKey) == "true") own.set(kUpgradingKey, "");
   }
@@ -658,6 +665,26 @@ void RedisK8sCharm::on_peer_relation_changed(ops::RelationChangedEvent& event) {
 }
 
 void RedisK8sCharm::on_peer_relation_departed(ops::RelationDepartedEvent& event) {
+  const auto& departing = event.departing_unit_name();
+  if (departing && *departing == unit().name()) {
+    // This unit is going away (Juju runs the hook on it too, and it keeps
+    // its leadership until it is gone): if its Redis is the master, it
+    // hands over first, so that no acknowledged write is lost.
+    try {
+      if (collaborators_.workload->role(kLocalHost) != "master") return;
+    } catch (const RedisError& e) {
+      ops::log::info(std::string("Departing: Redis does not answer ROLE: ") + e.what());
+      return;
+    }
+    ops::log::info("Departing master: handing over");
+    HandoverResult result = hand_over(kLocalHost);
+    if (result.error) {
+      ops::log::error("Error on failover: " + *result.error);
+    } else if (result.new_master && unit().is_leader()) {
+      set_application_master(*result.new_master);
+    }
+    return;
+  }
   if (!unit().is_leader()) return;
   if (!master_up_to_date()) update_application_master();
 
@@ -674,32 +701,31 @@ void RedisK8sCharm::on_peer_relation_departed(ops::RelationDepartedEvent& event)
     return;
   }
 
-  const auto& departing = event.departing_unit_name();
   const std::string departing_host = departing ? unit_k8s_hostname(*departing) : "";
   if (departing && departing_host == current_master().value_or("")) {
-    try {
-      collaborators_.workload->sentinel_failover(kLocalHost, app().name());
-    } catch (const RedisError& e) {
-      const std::string message = std::string("Error on failover: ") + e.what();
+    // Fix: pause the departing master's writes and let the replicas catch
+    // up before the failover, and wait for it before naming the new master
+    // and resetting the Sentinels (a RESET now would wipe the failover).
+    HandoverResult result = hand_over(departing_host);
+    if (result.error) {
+      const std::string message = "Error on failover: " + *result.error;
       ops::log::error(message);
       unit().set_status(ops::BlockedStatus(message));
       return;
     }
-    // Fix: a RESET now would wipe the failover just started. Wait for the
-    // promotion, name the new master, and only then reset.
-    auto new_master = wait_for_failover(departing_host);
-    if (!new_master) {
+    if (!result.new_master) {
       // No RESET. The retry sees the failover still running (and defers
       // again) or finished (and takes the new master as leader-host above,
       // so the departed unit is no longer the master): no second FAILOVER.
-      // Only one Sentinel gave up on (flags clear, same master) is asked again.
       const std::string message = "Failover didn't finish, deferring";
       ops::log::info(message);
       unit().set_status(ops::WaitingStatus(message));
       event.defer();
       return;
     }
-    set_application_master(*new_master);
+    ops::log::info("Failover away from " + departing_host + " finished: " + *result.new_master +
+                   " is the master");
+    set_application_master(*result.new_master);
   }
 
   ops::log::info("Resetting sentinel");

@@ -7,28 +7,27 @@
 // from it (`--replicaof`). Sentinel promotes a replica when the master goes
 // away; the leader follows Sentinel's view of the master, keeps the Sentinel
 // quorum at a majority of the planned units, and forces a failover when the
-// departing unit is the master. /work/shared/spec/redis-k8s.md is the full
-// behaviour; the README lists where it deliberately differs from the Python
-// reference charm.
+// departing unit is the master. docs/redis-k8s.md describes the behaviour
+// hook by hook and every deliberate difference from the Python reference.
 //
-// Everything the charm talks to besides Juju is injectable through
-// RedisCharmCollaborators, so the unit tests run it against scripted
-// answers: Redis and Sentinel (RedisWorkload), the Pebble clients of the two
-// containers, this unit's FQDN, host name resolution, the random source of
-// passwords, and the clock and sleep of the wait for a forced failover. A
-// default-constructed set means production: the real Redis client, the
-// Model's containers (Pebble on /charm/containers/<name>/pebble.socket, or
-// the Harness's), local_fqdn(), resolve_ipv4(), OpenSSL's RAND_bytes,
+// The containers are the Model's ops::Container (the Harness's and the
+// Context's in-memory Pebble in tests). Everything else the charm talks to
+// besides Juju is injectable through RedisCharmCollaborators, so the unit
+// tests run it against scripted answers: Redis and Sentinel
+// (RedisWorkload), this unit's FQDN, host name resolution, the random
+// source of passwords, and the clock and sleep of the handover. A
+// default-constructed set means production: the real Redis client,
+// local_fqdn(), resolve_ipv4(), OpenSSL's RAND_bytes,
 // std::chrono::steady_clock and std::this_thread::sleep_for.
 //
-// Forced failover (a fix of the reference, which sends SENTINEL RESET right
-// after SENTINEL FAILOVER and so wipes the failover it just started): when
-// the departing unit is the master, the leader asks for the failover, then
-// polls its own Sentinel every failover_poll_interval for at most
-// failover_timeout until the failover is over and the master is another
-// host; only then does it name the new master (`leader-host`) and reset the
-// Sentinels. Past the bound it defers without resetting, and the retry
-// follows the finished failover instead of starting a second one.
+// Handover (a fix of the reference, which sends SENTINEL FAILOVER while the
+// departing master still takes writes and then SENTINEL RESET, wiping the
+// failover): when the departing unit is the master, the departing unit
+// itself and the leader both run hand_over_master (pause writes, replicas
+// catch up, Sentinel failover, old master demoted), bounded in time; the
+// leader then names the new master and resets the Sentinels. Past the bound
+// it defers without resetting, and the retry follows the failover instead
+// of starting a second one.
 //
 // Errors: handlers let ops::ModelError (Juju cannot answer) and
 // ops::pebble::Error (Pebble failed mid-way) escape, which fails the hook so
@@ -52,57 +51,27 @@
 
 namespace redis_k8s {
 
-// One workload container as the charm uses it, over that container's Pebble
-// client: the part of Python ops' Container the charm needs.
-class WorkloadContainer {
- public:
-  WorkloadContainer(std::string name, ops::pebble::Client& client)
-      : name_(std::move(name)), client_(client) {}
-
-  const std::string& name() const noexcept { return name_; }
-  // Pebble answers (system-info); any Pebble error means no.
-  bool can_connect();
-  // Whether `path` exists in the container.
-  bool exists(const std::string& path);
-  // Creates a directory with its parents, mode and owner.
-  void make_dir(const std::string& path, int permissions, const std::string& owner);
-  // The services of the container's plan.
-  std::map<std::string, ops::pebble::Service> plan_services();
-  // Merges `layer` into the layer labelled `label`.
-  void add_layer(const std::string& label, const ops::pebble::Layer& layer);
-  // Restarts services (stop then start when Pebble refuses restart with HTTP 400).
-  void restart(const std::vector<std::string>& services);
-  // Starts those of `services` that are not running; returns their names.
-  std::vector<std::string> ensure_running(const std::vector<std::string>& services);
-  // Writes a file, creating its directory, with mode and owner (user and group).
-  void push(const std::string& path, const std::string& data, int permissions,
-            const std::string& owner);
-
- private:
-  std::string name_;
-  ops::pebble::Client& client_;
-};
-
 // What the charm talks to besides Juju. Unset members take the production
 // default (see the top of this file).
 struct RedisCharmCollaborators {
   // Redis and Sentinel; borrowed, must outlive the charm.
   RedisWorkload* workload = nullptr;
-  // The Pebble client of a container ("redis", "sentinel"); borrowed.
-  // Default: the Model's Container (unit().get_container(name).pebble()).
-  std::function<ops::pebble::Client&(const std::string& container)> pebble;
   // This unit's fully qualified host name.
   std::function<std::string()> fqdn;
   // A host name's IPv4 address (Python's socket.gethostbyname).
   std::function<std::string(const std::string& hostname)> resolve;
   // Cryptographically strong random bytes for passwords.
   RandomBytes random;
-  // The clock and the sleep of the wait for a forced failover.
+  // The clock and the sleep of the handover of a departing master.
   std::function<std::chrono::steady_clock::time_point()> now;
   std::function<void(std::chrono::milliseconds)> sleep;
-  // How often that wait asks the local Sentinel, and for how long at most.
+  // How often the handover polls (replication offsets, the local
+  // Sentinel), how long the replicas get to catch up, how long the
+  // failover may take, and how long writes stay paused at most.
   std::chrono::milliseconds failover_poll_interval{kFailoverPollIntervalMs};
+  std::chrono::milliseconds catch_up_timeout{kCatchUpWaitMs};
   std::chrono::milliseconds failover_timeout{kFailoverWaitMs};
+  std::chrono::milliseconds handover_pause{kHandoverPauseMs};
 };
 
 // The redis-k8s charm. Handle root "RedisK8sCharm".
@@ -132,8 +101,12 @@ class RedisK8sCharm : public ops::CharmBase {
 
   // ---- what the charm writes to the workload ----
 
-  // The `redis` Pebble layer for the current state.
+  // The `redis` Pebble layer for the current state (no role in it).
   ops::pebble::Layer redis_layer();
+  // The redis.conf text for the current state.
+  std::string redis_config();
+  // The start script of the `redis` service for the current state.
+  std::string redis_start_script_text();
   // The `sentinel` Pebble layer.
   static ops::pebble::Layer sentinel_layer();
   // The sentinel.conf text for the current state.
@@ -156,7 +129,14 @@ class RedisK8sCharm : public ops::CharmBase {
  private:
   ops::Relation* peers();
   std::optional<std::string> peer_app_value(const std::string& key);
-  WorkloadContainer container(const std::string& name);
+  ops::Container& container(const std::string& name);
+  // Starts those of `services` that are not running; returns their names.
+  // (ops::Container has no ensure-running call.)
+  static std::vector<std::string> ensure_running(ops::Container& container,
+                                                 const std::vector<std::string>& services);
+  // chown -R redis:redis /var/lib/redis/ through Pebble exec when it exists
+  // (an ExecError is logged, not fatal), else makes it 0770 redis:redis.
+  void take_ownership_of_working_dir(ops::Container& redis);
   bool unit_is_active();
   bool valid_app_databag();
   // The three TLS resources' paths (nullopt when not attached), in
@@ -168,13 +148,19 @@ class RedisK8sCharm : public ops::CharmBase {
   // True when the layer is in place (status Active).
   bool update_sentinel_layer();
   bool redis_check();
-  void publish_own_address();
+  // Writes `hostname` and `host` = the master's IP to this unit's bag of
+  // every `redis` relation.
+  void publish_master_address();
   void update_application_master();
-  // Sets peer app `leader-host` to `host`.
+  // Sets `leader-host` to `host` in the peer app bag and every `redis`
+  // relation's app bag (leader only), then publishes the master's address.
   void set_application_master(const std::string& host);
-  // Polls the local Sentinel until a failover away from `old_master` is over
-  // (bounded by failover_timeout); returns the new master, nullopt past the bound.
-  std::optional<std::string> wait_for_failover(const std::string& old_master);
+  // A running Redis that is master while leader-host (agreed by Sentinel)
+  // names another host is made its replica with REPLICAOF, never restarted.
+  void ensure_replication_role(const std::optional<std::map<std::string, std::string>>& info);
+  // The departing master hands over: writes paused, replicas caught up,
+  // Sentinel failover (see hand_over_master).
+  HandoverResult hand_over(const std::string& master_host);
   bool master_up_to_date();
   bool is_failover_finished(const std::string& host = "localhost");
   std::vector<std::string> sentinel_hosts();

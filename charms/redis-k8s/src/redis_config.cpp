@@ -6,19 +6,11 @@
 
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 namespace redis_k8s {
 
 namespace {
-
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) {
-    if (!out.empty()) out += ' ';
-    out += w;
-  }
-  return out;
-}
 
 constexpr char kPasswordAlphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -28,53 +20,62 @@ constexpr unsigned kRejectFrom = 256 / kAlphabetSize * kAlphabetSize;  // 248
 
 }  // namespace
 
-std::string redis_server_flags(const RedisServerSettings& s) {
-  std::vector<std::string> flags;
+std::string redis_conf(const RedisServerSettings& s) {
+  std::vector<std::string> lines;
   if (s.legacy) {
-    flags = {"--bind",
-             "0.0.0.0",
-             "--replica-announce-ip",
-             s.fqdn,
-             "--protected-mode",
-             "no",
-             "--logfile",
-             kLogFile,
-             "--appendonly",
-             "yes",
-             "--dir",
-             kWorkingDir};
+    lines = {"bind 0.0.0.0", "replica-announce-ip " + s.fqdn, "protected-mode no"};
   } else {
-    flags = {"--requirepass",
-             s.password,
-             "--bind",
-             "0.0.0.0",
-             "--masterauth",
-             s.password,
-             "--replica-announce-ip",
-             s.fqdn,
-             "--logfile",
-             kLogFile,
-             "--appendonly",
-             "yes",
-             "--dir",
-             kWorkingDir};
+    lines = {"requirepass " + s.password, "bind 0.0.0.0", "masterauth " + s.password,
+             "replica-announce-ip " + s.fqdn};
   }
+  lines.insert(lines.end(), {"logfile \"\"", "appendonly yes", std::string("dir ") + kWorkingDir});
   if (s.tls) {
-    for (const char* f :
-         {"--tls-port", "6379", "--port", "0", "--tls-auth-clients", "optional", "--tls-cert-file",
-          kCertPath, "--tls-key-file", kKeyPath, "--tls-ca-cert-file", kCaCertPath}) {
-      flags.emplace_back(f);
-    }
+    lines.insert(
+        lines.end(),
+        {"tls-port " + std::to_string(kRedisPort), "port 0", "tls-auth-clients optional",
+         std::string("tls-cert-file ") + kCertPath, std::string("tls-key-file ") + kKeyPath,
+         std::string("tls-ca-cert-file ") + kCaCertPath, "tls-replication yes"});
+  } else {
+    lines.push_back("port " + std::to_string(kRedisPort));
   }
-  if (!s.current_master.empty() && s.current_master != s.fqdn) {
-    flags.insert(flags.end(), {"--replicaof", s.current_master, std::to_string(kRedisPort)});
-    if (s.tls) flags.insert(flags.end(), {"--tls-replication", "yes"});
-  }
-  return join(flags);
+  std::string out;
+  for (const auto& line : lines) out += line + "\n";
+  return out;
 }
 
-std::string redis_server_command(const RedisServerSettings& settings) {
-  return "redis-server " + redis_server_flags(settings);
+std::string redis_start_script(const StartScriptSettings& s) {
+  std::string out;
+  out += "#!/bin/sh\n";
+  out += "# Written by the redis-k8s charm. Starts redis-server in the role the local\n";
+  out += "# Sentinel assigns now, so that a restarted Redis never comes back as a second\n";
+  out += "# master; the charm's view of the master when Sentinel cannot answer.\n";
+  out += "answer=$(REDISCLI_AUTH=\"$SENTINEL_PASSWORD\" redis-cli -h localhost -p " +
+         std::to_string(kSentinelPort) + " --raw SENTINEL get-master-addr-by-name " + s.app_name +
+         " 2>/dev/null)\n";
+  out += "host=$(printf '%s\\n' \"$answer\" | sed -n 1p)\n";
+  out += "port=$(printf '%s\\n' \"$answer\" | sed -n 2p)\n";
+  out += "case \"$host:$port\" in\n";
+  out += "  *\" \"* | :* | *: ) host='" + s.current_master +
+         "'; port=" + std::to_string(kRedisPort) + " ;;\n";
+  out += "esac\n";
+  out += "if [ \"$host\" = '" + s.fqdn + "' ] || [ -z \"$host\" ]; then\n";
+  out += std::string("  exec redis-server ") + kRedisConfigPath + " --replicaof no one\n";
+  out += "fi\n";
+  out +=
+      std::string("exec redis-server ") + kRedisConfigPath + " --replicaof \"$host\" \"$port\"\n";
+  return out;
+}
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
 }
 
 std::string sentinel_conf(const SentinelSettings& s) {

@@ -31,6 +31,8 @@ inline constexpr const char* kConfigDir = "/etc/redis-server";
 inline constexpr const char* kWorkingDir =
     "/var/lib/redis/";  // trailing slash, as redis-server gets it
 inline constexpr const char* kSentinelConfigPath = "/etc/redis-server/sentinel.conf";
+inline constexpr const char* kRedisConfigPath = "/etc/redis-server/redis.conf";
+inline constexpr const char* kStartScriptPath = "/etc/redis-server/start-redis.sh";
 inline constexpr const char* kCertPath = "/var/lib/redis/redis.crt";
 inline constexpr const char* kKeyPath = "/var/lib/redis/redis.key";
 inline constexpr const char* kCaCertPath = "/var/lib/redis/ca.crt";
@@ -40,22 +42,50 @@ inline constexpr std::size_t kPasswordLength = 16;
 // Sentinel, and for how long at most before deferring (fix, see the charm).
 inline constexpr int kFailoverPollIntervalMs = 250;
 inline constexpr int kFailoverWaitMs = 10000;
+// The handover of a departing master (issue: no acknowledged write lost):
+// how long its writes stay paused at most, and how long the replicas get to
+// reach its replication offset before the failover goes ahead anyway.
+inline constexpr int kHandoverPauseMs = 15000;
+inline constexpr int kCatchUpWaitMs = 3000;
 
-// What decides redis-server's command line.
+// What decides redis.conf. The role (master or replica of whom) is not
+// part of it: the start script asks Sentinel at every start (see
+// redis_start_script), and the charm corrects a running Redis with REPLICAOF.
 struct RedisServerSettings {
-  std::string fqdn;            // this unit's hostname, announced to replicas
-  std::string password;        // the redis password (ignored in legacy mode)
-  bool legacy = false;         // peer app `enable-password` == "false": no password
-  bool tls = false;            // config enable-tls
-  std::string current_master;  // peer app `leader-host`; a replica when set and != fqdn
+  std::string fqdn;      // this unit's hostname, announced to replicas
+  std::string password;  // the redis password (ignored in legacy mode)
+  bool legacy = false;   // peer app `enable-password` == "false": no password
+  bool tls = false;      // config enable-tls
 };
 
-// The flags after `redis-server`, space-joined, in the spec's order: base
-// (normal or legacy), then TLS, then replication.
-std::string redis_server_flags(const RedisServerSettings& settings);
+// The text of /etc/redis-server/redis.conf, one directive a line: base
+// settings (normal or legacy), then TLS. Redis logs to stdout (`logfile ""`)
+// so that Pebble's log stream carries it. The passwords live only here
+// (pushed 0600, owner redis), never on a command line.
+std::string redis_conf(const RedisServerSettings& settings);
 
-// The full command of the `redis` Pebble service: "redis-server <flags>".
-std::string redis_server_command(const RedisServerSettings& settings);
+// What the start script needs to pick the role.
+struct StartScriptSettings {
+  std::string app_name;        // the master's name in Sentinel
+  std::string fqdn;            // this unit's hostname (the master when Sentinel names it)
+  std::string current_master;  // peer app `leader-host` when the script was written: the
+                               // fallback when the local Sentinel cannot answer
+};
+
+// The text of /etc/redis-server/start-redis.sh, the `redis` service's
+// command: asks the unit's own Sentinel (localhost:26379, password from
+// $SENTINEL_PASSWORD through REDISCLI_AUTH) which host is the master, falls
+// back to `current_master` when it cannot answer, and execs
+// `redis-server /etc/redis-server/redis.conf --replicaof no one` when that
+// is this unit, else `... --replicaof <host> <port>`.
+std::string redis_start_script(const StartScriptSettings& settings);
+
+// The `redis` Pebble service's command.
+inline constexpr const char* kRedisStartCommand = "/bin/sh /etc/redis-server/start-redis.sh";
+
+// The hex SHA-256 of `text` (the layer carries redis.conf's digest so that
+// a changed configuration restarts Redis and an unchanged one does not).
+std::string sha256_hex(std::string_view text);
 
 // What sentinel.conf says.
 struct SentinelSettings {

@@ -46,6 +46,24 @@ void RedisWorkload::sentinel_failover(const std::string& host, const std::string
   execute(Service::kSentinel, host, {"SENTINEL", "FAILOVER", app});
 }
 
+std::map<std::string, std::string> RedisWorkload::info_replication(const std::string& host) {
+  return parse_info(execute(Service::kRedis, host, {"INFO", "replication"}).str());
+}
+
+void RedisWorkload::client_pause_write(const std::string& host,
+                                       std::chrono::milliseconds duration) {
+  execute(Service::kRedis, host, {"CLIENT", "PAUSE", std::to_string(duration.count()), "WRITE"});
+}
+
+void RedisWorkload::client_unpause(const std::string& host) {
+  execute(Service::kRedis, host, {"CLIENT", "UNPAUSE"});
+}
+
+void RedisWorkload::replicaof(const std::string& host, const std::string& master,
+                              const std::string& port) {
+  execute(Service::kRedis, host, {"REPLICAOF", master, port});
+}
+
 ProductionRedisWorkload::ProductionRedisWorkload(std::function<WorkloadSettings()> settings)
     : settings_(std::move(settings)) {}
 
@@ -171,6 +189,163 @@ bool failover_completed_away_from(const std::optional<std::map<std::string, std:
   if (!failover_finished(info) || info->count("failover-state") != 0) return false;
   auto ip = info->find("ip");
   return ip != info->end() && !ip->second.empty() && ip->second != old_master;
+}
+
+ReplicationState replication_state(const std::map<std::string, std::string>& info) {
+  ReplicationState state;
+  if (auto it = info.find("role"); it != info.end()) state.role = it->second;
+  if (auto it = info.find("master_repl_offset"); it != info.end()) {
+    state.master_repl_offset = std::stoll(it->second);
+  }
+  for (const auto& [key, value] : info) {
+    if (key.rfind("slave", 0) != 0 || key.size() == 5 ||
+        key.find_first_not_of("0123456789", 5) != std::string::npos) {
+      continue;
+    }
+    // "ip=10.1.0.5,port=6379,state=online,offset=1234,lag=0"
+    std::map<std::string, std::string> fields;
+    std::size_t start = 0;
+    while (start < value.size()) {
+      std::size_t comma = value.find(',', start);
+      if (comma == std::string::npos) comma = value.size();
+      std::string item = value.substr(start, comma - start);
+      if (auto eq = item.find('='); eq != std::string::npos) {
+        fields[item.substr(0, eq)] = item.substr(eq + 1);
+      }
+      start = comma + 1;
+    }
+    if (fields["state"] != "online" || fields["offset"].empty()) continue;
+    state.replica_offsets.push_back(std::stoll(fields["offset"]));
+  }
+  return state;
+}
+
+namespace {
+
+std::string field(const std::map<std::string, std::string>& info, const std::string& key) {
+  auto it = info.find(key);
+  return it == info.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+HandoverResult hand_over_master(RedisWorkload& workload, const std::string& master_host,
+                                const std::string& sentinel_host, const std::string& app,
+                                const HandoverTiming& timing,
+                                const std::function<void(const std::string&)>& log) {
+  HandoverResult result;
+  auto before = sentinel_master_info(workload, sentinel_host, app);
+  if (!before || field(*before, "ip").empty()) {
+    result.error = "the Sentinel at " + sentinel_host + " does not know the master";
+    return result;
+  }
+  const std::string old_ip = field(*before, "ip");
+  const std::string old_port = field(*before, "port");
+  const bool already_running = !failover_finished(before) || before->count("failover-state") != 0;
+
+  bool paused = false;
+  if (!already_running) {
+    try {
+      workload.client_pause_write(master_host, timing.pause);
+      paused = true;
+      log("Paused writes on " + master_host + " for at most " +
+          std::to_string(timing.pause.count()) + " ms");
+    } catch (const RedisError& e) {
+      log("Could not pause writes on " + master_host + ": " + e.what());
+    }
+    // Wait until the replicas have everything the master acknowledged.
+    const auto deadline = timing.now() + timing.catch_up_timeout;
+    std::string last_offsets = "unknown";
+    for (;;) {
+      try {
+        ReplicationState state = replication_state(workload.info_replication(master_host));
+        if (state.role != "master") {
+          log(master_host + " is no longer a master (role " + state.role + ")");
+          break;
+        }
+        last_offsets = "master " + std::to_string(state.master_repl_offset) + ", replicas";
+        for (long long offset : state.replica_offsets) last_offsets += " " + std::to_string(offset);
+        std::size_t behind = 0;
+        for (long long offset : state.replica_offsets) {
+          if (offset < state.master_repl_offset) ++behind;
+        }
+        if (!state.replica_offsets.empty() && behind == 0) {
+          result.caught_up = true;
+          log("Every replica of " + master_host + " reached offset " +
+              std::to_string(state.master_repl_offset));
+          break;
+        }
+      } catch (const RedisError& e) {
+        log("Cannot read the replication offsets of " + master_host + ": " + e.what());
+        break;
+      }
+      if (timing.now() + timing.poll_interval > deadline) {
+        log("Replicas of " + master_host + " did not catch up within " +
+            std::to_string(timing.catch_up_timeout.count()) + " ms (" + last_offsets +
+            "); Sentinel promotes the most advanced one");
+        break;
+      }
+      timing.sleep(timing.poll_interval);
+    }
+    // Another runner (the departing unit or the leader) may have failed
+    // over meanwhile: a second FAILOVER would move the new master away.
+    auto now = sentinel_master_info(workload, sentinel_host, app);
+    const bool moved_on = !now || !failover_finished(now) || now->count("failover-state") != 0 ||
+                          field(*now, "ip") != old_ip || field(*now, "port") != old_port;
+    if (moved_on) {
+      log("A failover away from " + old_ip + " is already running or done; waiting for it");
+    } else {
+      try {
+        workload.sentinel_failover(sentinel_host, app);
+        log("Sentinel failover away from " + old_ip + " started");
+      } catch (const RedisReplyError& e) {
+        if (std::string(e.what()).rfind("INPROG", 0) != 0) {
+          result.error = e.what();
+        } else {
+          log("A failover is already running; waiting for it");
+        }
+      } catch (const RedisError& e) {
+        result.error = e.what();
+      }
+    }
+  }
+
+  if (!result.error) {
+    const auto deadline = timing.now() + timing.failover_timeout;
+    for (;;) {
+      auto info = sentinel_master_info(workload, sentinel_host, app);
+      if (info && failover_finished(info) && info->count("failover-state") == 0 &&
+          !field(*info, "ip").empty() &&
+          (field(*info, "ip") != old_ip || field(*info, "port") != old_port)) {
+        result.new_master = field(*info, "ip");
+        result.new_master_port = field(*info, "port");
+        break;
+      }
+      if (timing.now() + timing.poll_interval > deadline) {
+        log("Failover away from " + old_ip + " not finished after " +
+            std::to_string(timing.failover_timeout.count()) + " ms");
+        break;
+      }
+      timing.sleep(timing.poll_interval);
+    }
+  }
+
+  if (result.new_master) {
+    try {
+      workload.replicaof(master_host, *result.new_master, result.new_master_port);
+      log("Made " + master_host + " a replica of " + *result.new_master);
+    } catch (const RedisError& e) {
+      log("Could not make " + master_host + " a replica: " + e.what());
+    }
+  }
+  if (paused) {
+    try {
+      workload.client_unpause(master_host);
+    } catch (const RedisError& e) {
+      log("Could not unpause " + master_host + ": " + e.what());
+    }
+  }
+  return result;
 }
 
 std::map<std::string, std::string> broadcast_sentinel_quorum(RedisWorkload& workload,

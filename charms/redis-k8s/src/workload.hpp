@@ -69,6 +69,19 @@ class RedisWorkload {
   // `SENTINEL FAILOVER <app>` on the sentinel at host. Throws RedisError
   // (e.g. RedisReplyError "NOGOODSLAVE No suitable replica to promote").
   void sentinel_failover(const std::string& host, const std::string& app);
+
+  // `INFO replication` on the Redis at host, as key -> value. Throws RedisError.
+  std::map<std::string, std::string> info_replication(const std::string& host);
+
+  // `CLIENT PAUSE <ms> WRITE` on the Redis at host: write commands wait (at
+  // most `duration`), reads and replication go on. Throws RedisError.
+  void client_pause_write(const std::string& host, std::chrono::milliseconds duration);
+
+  // `CLIENT UNPAUSE` on the Redis at host. Throws RedisError.
+  void client_unpause(const std::string& host);
+
+  // `REPLICAOF <master> <port>` on the Redis at host. Throws RedisError.
+  void replicaof(const std::string& host, const std::string& master, const std::string& port);
 };
 
 // How the production workload reaches the servers; read again for every
@@ -129,6 +142,64 @@ bool failover_finished(const std::optional<std::map<std::string, std::string>>& 
 // master's ip is set and is no longer `old_master`.
 bool failover_completed_away_from(const std::optional<std::map<std::string, std::string>>& info,
                                   const std::string& old_master);
+
+// The replication state of a master as `INFO replication` reports it.
+struct ReplicationState {
+  std::string role;                        // "master" or "slave"
+  long long master_repl_offset = 0;        // what the master has written
+  std::vector<long long> replica_offsets;  // each online replica's acknowledged offset
+};
+
+// Parses `INFO replication` fields (role, master_repl_offset, slaveN lines
+// "ip=...,port=...,state=online,offset=N,lag=0"). Replicas not online are left out.
+ReplicationState replication_state(const std::map<std::string, std::string>& info);
+
+// How the handover of a departing master waits.
+struct HandoverTiming {
+  std::function<std::chrono::steady_clock::time_point()> now;
+  std::function<void(std::chrono::milliseconds)> sleep;
+  std::chrono::milliseconds poll_interval{kFailoverPollIntervalMs};
+  std::chrono::milliseconds catch_up_timeout{kCatchUpWaitMs};
+  std::chrono::milliseconds failover_timeout{kFailoverWaitMs};
+  std::chrono::milliseconds pause{kHandoverPauseMs};
+};
+
+// What a handover did.
+struct HandoverResult {
+  // The promoted master (Sentinel's `ip` and `port`), nullopt when the
+  // failover did not finish within the bound or was refused.
+  std::optional<std::string> new_master;
+  std::string new_master_port;
+  // Every online replica had the master's offset before the failover.
+  bool caught_up = false;
+  // Sentinel refused the failover (other than "INPROG": one already runs).
+  std::optional<std::string> error;
+};
+
+// Hands the master role over without losing acknowledged writes, for a
+// master that is going away (remove-unit):
+//   1. `CLIENT PAUSE <pause> WRITE` on the master (master_host): no new write
+//      is accepted, so none can be acknowledged and then lost;
+//   2. polls `INFO replication` on the master until every online replica has
+//      its replication offset (at most catch_up_timeout; past it the failover
+//      goes ahead and Sentinel promotes the replica with the largest offset;
+//      a master that already became a replica ends the wait);
+//   3. `SENTINEL FAILOVER <app>` on the Sentinel at sentinel_host, unless
+//      `SENTINEL MASTER` shows that another runner (the departing unit and
+//      the leader both hand over) already started or finished one; an
+//      INPROG answer means the same: wait for that one;
+//   4. polls `SENTINEL MASTER` until the failover is over and the master is
+//      another address (at most failover_timeout);
+//   5. `REPLICAOF <new master>` on the old master at once (Sentinel would
+//      only demote it seconds later), then `CLIENT UNPAUSE`: writes waiting
+//      there are refused (READONLY), never acknowledged.
+// Past the failover bound or on a refusal it unpauses and returns without a
+// new master (the caller's fallback). Never throws RedisError; `log`
+// receives one line per step.
+HandoverResult hand_over_master(RedisWorkload& workload, const std::string& master_host,
+                                const std::string& sentinel_host, const std::string& app,
+                                const HandoverTiming& timing,
+                                const std::function<void(const std::string&)>& log);
 
 // Sends `SENTINEL SET <app> quorum <n>` to every host; returns host -> error
 // message for the hosts that failed (the caller logs them).

@@ -54,6 +54,35 @@ void FakeRedisWorkload::set_info_server(const std::string& host,
   set_reply(Service::kRedis, host, {"INFO", "server"}, RedisReply::string(text));
 }
 
+void FakeRedisWorkload::set_role(const std::string& host, const std::string& role,
+                                 const std::string& master) {
+  RedisReply reply =
+      role == "master"
+          ? RedisReply::array(
+                {RedisReply::string("master"), RedisReply::integer(0), RedisReply::array({})})
+          : RedisReply::array({RedisReply::string(role), RedisReply::string(master),
+                               RedisReply::integer(6379), RedisReply::string("connected"),
+                               RedisReply::integer(0)});
+  set_reply(Service::kRedis, host, {"ROLE"}, std::move(reply));
+}
+
+void FakeRedisWorkload::set_info_replication_sequence(
+    const std::string& host,
+    const std::vector<std::pair<long long, std::vector<long long>>>& master_and_replica_offsets) {
+  std::vector<RedisReply> replies;
+  for (const auto& [master_offset, replica_offsets] : master_and_replica_offsets) {
+    std::string text = "# Replication\r\nrole:master\r\nconnected_slaves:" +
+                       std::to_string(replica_offsets.size()) + "\r\n";
+    for (std::size_t i = 0; i < replica_offsets.size(); ++i) {
+      text += "slave" + std::to_string(i) + ":ip=replica-" + std::to_string(i) +
+              ",port=6379,state=online,offset=" + std::to_string(replica_offsets[i]) + ",lag=0\r\n";
+    }
+    text += "master_repl_offset:" + std::to_string(master_offset) + "\r\n";
+    replies.push_back(RedisReply::string(text));
+  }
+  set_replies(Service::kRedis, host, {"INFO", "replication"}, std::move(replies));
+}
+
 void FakeRedisWorkload::set_sentinel_master(const std::string& host, const std::string& app,
                                             const std::map<std::string, std::string>& fields) {
   set_reply(Service::kSentinel, host, {"SENTINEL", "MASTER", app}, RedisReply::flat_map(fields));

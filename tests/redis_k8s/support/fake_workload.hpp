@@ -14,6 +14,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <variant>
@@ -34,6 +35,11 @@ class FakeRedisWorkload : public RedisWorkload {
     std::vector<std::string> argv;
     friend bool operator==(const SentCommand& a, const SentCommand& b) {
       return std::tie(a.service, a.host, a.argv) == std::tie(b.service, b.host, b.argv);
+    }
+    // "sentinel@localhost: SENTINEL MASTER redis-k8s", for test failure messages.
+    friend void PrintTo(const SentCommand& c, std::ostream* os) {
+      *os << to_string(c.service) << "@" << c.host << ":";
+      for (const auto& word : c.argv) *os << " " << word;
     }
   };
 
@@ -66,6 +72,16 @@ class FakeRedisWorkload : public RedisWorkload {
   // CKQUORUM answers "OK <n> usable Sentinels. Quorum and failover authorization can be
   // reached" when `ok`, else the NOQUORUM error.
   void set_ckquorum(const std::string& host, const std::string& app, bool ok, int usable = 3);
+  // `ROLE` at host answers `role` ("master": ["master", 0, []]; "slave":
+  // ["slave", "<master>", 6379, "connected", 0]).
+  void set_role(const std::string& host, const std::string& role,
+                const std::string& master = "master-host");
+  // `INFO replication` at host answers these in turn (see set_replies):
+  // role, master_repl_offset and one `slaveN` line per replica offset
+  // ("ip=replica-N,port=6379,state=online,offset=<n>,lag=0").
+  void set_info_replication_sequence(
+      const std::string& host,
+      const std::vector<std::pair<long long, std::vector<long long>>>& master_and_replica_offsets);
   // SENTINEL SET/RESET/FAILOVER at host succeed (+OK, :1, +OK) for `app`.
   void accept_sentinel_writes(const std::string& host, const std::string& app, int quorum);
 
