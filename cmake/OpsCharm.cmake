@@ -1,10 +1,11 @@
 # Packaging a charm built with ops-cpp, and linking its dispatch lean.
 #
-# ops_add_charm(<name> DISPATCH <executable target> FILES <files...>
-#               [BASE <channel>] [SHARED_DEPS])
+# ops_add_charm(<name> DISPATCH <executable target> FILES <files and directories...>
+#               [BASE <channel>] [SHARED_DEPS] [EXCLUDE_FROM_ALL])
 #
-# adds a target `charm-<name>` (and makes the umbrella target `charm` depend
-# on it) that assembles the deployable charm:
+# adds a target `charm-<name>`, part of the default build unless
+# EXCLUDE_FROM_ALL (and makes the umbrella target `charm` depend on it), that
+# assembles the deployable charm:
 #
 #   <build>/charm/<name>/dispatch        the executable, stripped (the build's copy stays unstripped)
 #   <build>/charm/<name>/lib/*.so*       the shared libraries it needs beyond glibc and libstdc++
@@ -243,7 +244,7 @@ function(ops_lean_link target)
 endfunction()
 
 function(ops_add_charm name)
-  cmake_parse_arguments(ARG "SHARED_DEPS" "DISPATCH;BASE" "FILES" ${ARGN})
+  cmake_parse_arguments(ARG "SHARED_DEPS;EXCLUDE_FROM_ALL" "DISPATCH;BASE" "FILES" ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ops_add_charm(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -292,7 +293,13 @@ function(ops_add_charm name)
     DEPENDS ${ARG_DISPATCH} ${depends} "${script}"
     COMMENT "Packing charm ${name} into ${archive}"
     VERBATIM)
-  add_custom_target(charm-${name} DEPENDS "${archive}")
+  # Part of the default build (`cmake --build <build>` writes the .charm),
+  # unless EXCLUDE_FROM_ALL.
+  if(ARG_EXCLUDE_FROM_ALL)
+    add_custom_target(charm-${name} DEPENDS "${archive}")
+  else()
+    add_custom_target(charm-${name} ALL DEPENDS "${archive}")
+  endif()
   if(NOT TARGET charm)
     add_custom_target(charm)
   endif()

@@ -88,10 +88,9 @@ std::string xz_decompress(const std::string& in) {
   std::string out(1 << 20, '\0');
   uint64_t memlimit = UINT64_MAX;
   size_t in_pos = 0, out_pos = 0;
-  lzma_ret rc = lzma_stream_buffer_decode(&memlimit, 0, nullptr,
-                                          reinterpret_cast<const uint8_t*>(in.data()), &in_pos,
-                                          in.size(), reinterpret_cast<uint8_t*>(out.data()),
-                                          &out_pos, out.size());
+  lzma_ret rc = lzma_stream_buffer_decode(
+      &memlimit, 0, nullptr, reinterpret_cast<const uint8_t*>(in.data()), &in_pos, in.size(),
+      reinterpret_cast<uint8_t*>(out.data()), &out_pos, out.size());
   if (rc != LZMA_OK) throw std::runtime_error("xz decode failed: " + std::to_string(rc));
   out.resize(out_pos);
   return out;
@@ -128,8 +127,8 @@ json consumer_jobs(const json& scrape_jobs, const json& metadata,
   const std::string prefix = "juju_" + topology.identifier() + "_prometheus_scrape";
   json out = json::array();
   for (json job : scrape_jobs) {
-    job["job_name"] = job.contains("job_name") ? prefix + "_" + job["job_name"].get<std::string>()
-                                               : prefix;
+    job["job_name"] =
+        job.contains("job_name") ? prefix + "_" + job["job_name"].get<std::string>() : prefix;
     for (const auto& static_config : job["static_configs"]) {
       for (const auto& [unit_name, bag] : units) {
         json unit_job = job;
@@ -171,9 +170,10 @@ TEST_F(ObsLibsTest, PrometheusLeaderPublishesJobsMetadataAndUnitAddress) {
                                     "static_configs": [{"targets": ["*:9121"]}]}])"));
   EXPECT_EQ(app_json(rel, "alert_rules"), json::object());
   const auto unit_bag = harness->get_relation_data(rel, "obs-charm/0");
-  EXPECT_EQ(unit_bag, (ops::testing::Databag{{"prometheus_scrape_unit_address", "10.1.2.3"},
-                                             {"prometheus_scrape_unit_name", "obs-charm/0"},
-                                             {"prometheus_scrape_unit_fqdn", "obs-charm-0.example"}}));
+  EXPECT_EQ(unit_bag,
+            (ops::testing::Databag{{"prometheus_scrape_unit_address", "10.1.2.3"},
+                                   {"prometheus_scrape_unit_name", "obs-charm/0"},
+                                   {"prometheus_scrape_unit_fqdn", "obs-charm-0.example"}}));
 
   EXPECT_EQ(consumer_jobs(jobs, app_json(rel, "scrape_metadata"), {{"obs-charm/0", unit_bag}}),
             json::parse(R"([{"job_name": "juju_test-model_00000000_obs-charm_prometheus_scrape-0",
@@ -214,23 +214,22 @@ TEST_F(ObsLibsTest, PrometheusAlertRulesCarryTopologyAsTheConsumerReadsIt) {
   json critical = labels;
   critical["severity"] = "critical";
   const json rules = app_json(rel, "alert_rules");
-  EXPECT_EQ(rules,
-            (json{{"groups",
-                   {{{"name", "test-model_00000000_obs-charm_extra_lonely_rules"},
-                     {"rules",
-                      {{{"alert", "Lonely"},
-                        {"expr", "redis_connected_slaves{" + matchers + "} < 1"},
-                        {"labels", labels}}}}},
-                    {{"name", "test-model_00000000_obs-charm_redis_rules"},
-                     {"rules",
-                      {{{"alert", "RedisDown"},
-                        {"expr", "redis_up{" + matchers + "} == 0"},
-                        {"for", "1m"},
-                        {"labels", critical}}}}}}}}));
+  EXPECT_EQ(rules, (json{{"groups",
+                          {{{"name", "test-model_00000000_obs-charm_extra_lonely_rules"},
+                            {"rules",
+                             {{{"alert", "Lonely"},
+                               {"expr", "redis_connected_slaves{" + matchers + "} < 1"},
+                               {"labels", labels}}}}},
+                           {{"name", "test-model_00000000_obs-charm_redis_rules"},
+                            {"rules",
+                             {{{"alert", "RedisDown"},
+                               {"expr", "redis_up{" + matchers + "} == 0"},
+                               {"for", "1m"},
+                               {"labels", critical}}}}}}}}));
   // MetricsEndpointConsumer._get_identifier_by_alert_rules: the first rule's labels.
   const json& first = rules["groups"][0]["rules"][0]["labels"];
-  EXPECT_EQ(obs::JujuTopology({first["juju_model"], first["juju_model_uuid"],
-                               first["juju_application"], "", ""})
+  EXPECT_EQ(obs::JujuTopology(
+                {first["juju_model"], first["juju_model_uuid"], first["juju_application"], "", ""})
                 .identifier(),
             "test-model_00000000_obs-charm");
 }
@@ -303,8 +302,9 @@ TEST(ObsLibsValidation, AnEndpointWithTheWrongInterfaceOrRoleIsRefused) {
 
 TEST_F(ObsLibsTest, LzmaBase64IsWhatPythonsLzmaCompressWrites) {
   // base64.b64encode(lzma.compress(b'{"a":1}')) in CPython 3.11.
-  EXPECT_EQ(graf::lzma_base64_compress(R"({"a":1})"),
-            "/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQAGeyJhIjoxfQAAdJMZsZd+H60AAR8HFi64cx+2830BAAAAAARZWg==");
+  EXPECT_EQ(
+      graf::lzma_base64_compress(R"({"a":1})"),
+      "/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQAGeyJhIjoxfQAAdJMZsZd+H60AAR8HFi64cx+2830BAAAAAARZWg==");
   EXPECT_EQ(graf::lzma_base64_decompress(graf::lzma_base64_compress("hello")), "hello");
   EXPECT_THROW(graf::lzma_base64_decompress("aGVsbG8="), ops::Error);
   // hashlib.shake_256(b"obs-charm-file:redis").hexdigest(8)
@@ -314,8 +314,9 @@ TEST_F(ObsLibsTest, LzmaBase64IsWhatPythonsLzmaCompressWrites) {
 TEST_F(ObsLibsTest, GrafanaLeaderPublishesCompressedDashboards) {
   write(dir / "grafana_dashboards/redis.json",
         R"({"title": "Redis", "tags": ["redis"], "panels": [{"id": 1, "type": "stat"}]})");
-  write(dir / "grafana_dashboards/keep.json.tmpl",
-        R"({"title": "Keep", "uid": "0123456789abcdef0123456789abcdef01234567", "tags": ["charm: other"]})");
+  write(
+      dir / "grafana_dashboards/keep.json.tmpl",
+      R"({"title": "Keep", "uid": "0123456789abcdef0123456789abcdef01234567", "tags": ["charm: other"]})");
   write(dir / "grafana_dashboards/bad.json", "{not json");
   write(dir / "grafana_dashboards/readme.md", "# not a dashboard");
   harness->set_leader(true);
@@ -337,12 +338,15 @@ TEST_F(ObsLibsTest, GrafanaLeaderPublishesCompressedDashboards) {
                                           {"application", "obs-charm"},
                                           {"unit", "obs-charm/0"}}));
   const std::string raw = base64_decode(redis["content"]);
-  EXPECT_EQ(raw.substr(0, 6), std::string("\xFD" "7zXZ\0", 6));
+  EXPECT_EQ(raw.substr(0, 6), std::string("\xFD"
+                                          "7zXZ\0",
+                                          6));
   EXPECT_EQ(json::parse(xz_decompress(raw)),
             json::parse(R"({"title": "Redis", "tags": ["redis", "charm: obs-charm"],
                             "panels": [{"id": 1, "type": "stat"}],
                             "uid": "e057f5a07c6627dbb3190e051a00df7ccf78f9b6"})"));
-  const json keep = json::parse(xz_decompress(base64_decode(templates["file:keep.json"]["content"])));
+  const json keep =
+      json::parse(xz_decompress(base64_decode(templates["file:keep.json"]["content"])));
   EXPECT_EQ(keep["uid"], "0123456789abcdef0123456789abcdef01234567");
   EXPECT_EQ(keep["tags"], json::array({"charm: other"}));
 
@@ -366,7 +370,8 @@ TEST_F(ObsLibsTest, GrafanaContentDecodesWithPythonsLzma) {
   const std::string cmd =
       "python3 -c 'import lzma, base64, json, sys; "
       "d = json.loads(lzma.decompress(base64.b64decode(open(sys.argv[1]).read())).decode()); "
-      "print(d[\"title\"], d[\"tags\"][0])' " + in.string();
+      "print(d[\"title\"], d[\"tags\"][0])' " +
+      in.string();
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
   ASSERT_TRUE(pipe);
   char buffer[256] = {};
@@ -469,8 +474,9 @@ TEST_F(ObsLibsTest, LokiLeaderWritesMetadataAndLogqlRules) {
                                              {"charm_name", "obs-charm"}}));
   const json rules = app_json(rel, "alert_rules");
   EXPECT_EQ(rules["groups"][0]["name"], "test-model_00000000_obs-charm_errors_rules");
-  EXPECT_EQ(rules["groups"][0]["rules"][0]["expr"],
-            R"(sum(rate({juju_model="test-model",juju_model_uuid="00000000-0000-4000-8000-000000000000",juju_application="obs-charm"} |= "error" [1m])) > 1)");
+  EXPECT_EQ(
+      rules["groups"][0]["rules"][0]["expr"],
+      R"(sum(rate({juju_model="test-model",juju_model_uuid="00000000-0000-4000-8000-000000000000",juju_application="obs-charm"} |= "error" [1m])) > 1)");
 }
 
 TEST_F(ObsLibsTest, LokiRelationIsNotReadyUntilEveryUnitHasAnEndpoint) {
@@ -497,7 +503,8 @@ TEST_F(ObsLibsTest, LokiPebbleReadyConfiguresThatContainer) {
   harness->set_can_connect("sidecar", true);
   harness->container_pebble_ready("sidecar");
   EXPECT_EQ(harness->get_container_pebble_plan("sidecar").log_targets,
-            (std::map<std::string, ops::pebble::LogTarget>{{"loki/0", enabled_target("http://l0/push")}}));
+            (std::map<std::string, ops::pebble::LogTarget>{
+                {"loki/0", enabled_target("http://l0/push")}}));
 }
 
 }  // namespace

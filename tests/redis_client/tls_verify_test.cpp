@@ -39,15 +39,16 @@ class TlsVerifyTest : public ::testing::Test {
     dir_ = new TempDir("redis_tls_verify_");
     const std::string d = dir_->path().string();
     const std::string quiet = " >/dev/null 2>&1";
-    redis_test::run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                    " -days 2 -subj /CN=tls-verify-ca -keyout " + d + "/ca.key -out " + d +
-                    "/ca.crt" + quiet);
-    redis_test::write_file(dir_->path() / "server.ext",
-                           std::string("subjectAltName=DNS:") + kFqdn +
-                               "\nextendedKeyUsage=serverAuth\n");
-    redis_test::run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                    " -subj /CN=" + std::string(kFqdn) + " -keyout " + d + "/server.key -out " +
-                    d + "/server.csr" + quiet);
+    redis_test::run(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        " -days 2 -subj /CN=tls-verify-ca -keyout " +
+        d + "/ca.key -out " + d + "/ca.crt" + quiet);
+    redis_test::write_file(dir_->path() / "server.ext", std::string("subjectAltName=DNS:") + kFqdn +
+                                                            "\nextendedKeyUsage=serverAuth\n");
+    redis_test::run(
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        " -subj /CN=" +
+        std::string(kFqdn) + " -keyout " + d + "/server.key -out " + d + "/server.csr" + quiet);
     redis_test::run("openssl x509 -req -in " + d + "/server.csr -CA " + d + "/ca.crt -CAkey " + d +
                     "/ca.key -CAcreateserial -days 2 -extfile " + d + "/server.ext -out " + d +
                     "/server.crt" + quiet);
@@ -57,14 +58,30 @@ class TlsVerifyTest : public ::testing::Test {
   void SetUp() override {
     port_ = redis_test::free_port();
     const std::string d = dir_->path().string();
-    server_ = std::make_unique<Process>(
-        std::vector<std::string>{"redis-server", "--tls-port", std::to_string(port_), "--port",
-                                 "0", "--tls-cert-file", d + "/server.crt", "--tls-key-file",
-                                 d + "/server.key", "--tls-ca-cert-file", d + "/ca.crt",
-                                 "--tls-auth-clients", "no", "--bind", "127.0.0.1", "--dir",
-                                 work_.path().string(), "--save", "", "--appendonly", "no",
-                                 "--requirepass", kPassword},
-        work_.path() / "redis.log");
+    server_ = std::make_unique<Process>(std::vector<std::string>{"redis-server",
+                                                                 "--tls-port",
+                                                                 std::to_string(port_),
+                                                                 "--port",
+                                                                 "0",
+                                                                 "--tls-cert-file",
+                                                                 d + "/server.crt",
+                                                                 "--tls-key-file",
+                                                                 d + "/server.key",
+                                                                 "--tls-ca-cert-file",
+                                                                 d + "/ca.crt",
+                                                                 "--tls-auth-clients",
+                                                                 "no",
+                                                                 "--bind",
+                                                                 "127.0.0.1",
+                                                                 "--dir",
+                                                                 work_.path().string(),
+                                                                 "--save",
+                                                                 "",
+                                                                 "--appendonly",
+                                                                 "no",
+                                                                 "--requirepass",
+                                                                 kPassword},
+                                        work_.path() / "redis.log");
     RedisClientOptions probe = options("127.0.0.1");
     probe.tls_server_name = kFqdn;
     redis_test::wait_until([&] { return redis_test::answers_ping(probe); }, "TLS redis-server");

@@ -66,8 +66,7 @@ TEST_F(RedisObservabilityTest, MetricsEndpointPublishesTheExporterJobAndRedisRul
   int rel = harness->add_relation("metrics-endpoint", "prometheus");
   harness->add_relation_unit(rel, "prometheus/0");
   EXPECT_EQ(app_json(rel, "scrape_metadata"), topology_dict);
-  EXPECT_EQ(app_json(rel, "scrape_jobs"),
-            json::parse(R"([{"metrics_path": "/metrics",
+  EXPECT_EQ(app_json(rel, "scrape_jobs"), json::parse(R"([{"metrics_path": "/metrics",
                              "static_configs": [{"targets": ["*:9121"]}]}])"));
   EXPECT_EQ(harness->get_relation_data(rel, "redis-k8s/0"),
             (ops::testing::Databag{{"prometheus_scrape_unit_address", "10.1.0.10"},
@@ -78,9 +77,8 @@ TEST_F(RedisObservabilityTest, MetricsEndpointPublishesTheExporterJobAndRedisRul
   ASSERT_EQ(rules["groups"].size(), 1u);
   EXPECT_EQ(rules["groups"][0]["name"], "test-model_00000000_redis-k8s_redis_rules");
   std::vector<std::string> alerts;
-  const std::string matchers =
-      R"(juju_model="test-model",juju_model_uuid=")" + std::string(kUuid) +
-      R"(",juju_application="redis-k8s")";
+  const std::string matchers = R"(juju_model="test-model",juju_model_uuid=")" + std::string(kUuid) +
+                               R"(",juju_application="redis-k8s")";
   for (const auto& rule : rules["groups"][0]["rules"]) {
     alerts.push_back(rule["alert"]);
     const std::string expr = rule["expr"];
@@ -88,7 +86,8 @@ TEST_F(RedisObservabilityTest, MetricsEndpointPublishesTheExporterJobAndRedisRul
     EXPECT_NE(expr.find(matchers), std::string::npos) << expr;
     EXPECT_EQ(rule["labels"]["juju_application"], kApp);
     EXPECT_EQ(rule["labels"]["juju_charm"], kApp);
-    EXPECT_TRUE(rule["labels"]["severity"] == "critical" || rule["labels"]["severity"] == "warning");
+    EXPECT_TRUE(rule["labels"]["severity"] == "critical" ||
+                rule["labels"]["severity"] == "warning");
   }
   EXPECT_THAT(alerts, ElementsAre("RedisExporterDown", "RedisDown", "RedisMissingMaster",
                                   "RedisReplicationBroken", "RedisReplicaLost",
@@ -111,10 +110,11 @@ TEST_F(RedisObservabilityTest, GrafanaDashboardIsTheShippedDashboardCompressed) 
                                                    {"unit", "redis-k8s/0"}}));
 
   json shipped = json::parse(std::ifstream(charm_source_dir() + "/grafana_dashboards/redis.json"));
-  shipped["uid"] = "db75ee7492b5587361fae4e438c2ba5662d9ba86";  // shake_256(b"redis-k8s-grafana_dashboards/redis.json")
+  shipped["uid"] =
+      "db75ee7492b5587361fae4e438c2ba5662d9ba86";  // shake_256(b"redis-k8s-grafana_dashboards/redis.json")
   shipped["tags"].push_back("charm: redis-k8s");
-  const json dashboard = json::parse(
-      charms::grafana_k8s::v0::lzma_base64_decompress(redis_template["content"]));
+  const json dashboard =
+      json::parse(charms::grafana_k8s::v0::lzma_base64_decompress(redis_template["content"]));
   EXPECT_EQ(dashboard, shipped);
 
   std::string exprs;
@@ -134,7 +134,8 @@ TEST_F(RedisObservabilityTest, LoggingForwardsBothContainersToLokiUntilTheRelati
   int rel = harness->add_relation("logging", "loki");
   harness->add_relation_unit(rel, "loki/0");
   harness->update_relation_data(
-      rel, "loki/0", {{"endpoint", R"({"url": "http://loki-0.loki-endpoints:3100/loki/api/v1/push"})"}});
+      rel, "loki/0",
+      {{"endpoint", R"({"url": "http://loki-0.loki-endpoints:3100/loki/api/v1/push"})"}});
   EXPECT_EQ(app_json(rel, "metadata"), topology_dict);
   EXPECT_EQ(app_json(rel, "alert_rules"), json::object());
   for (const char* container : {"redis", "sentinel"}) {

@@ -63,7 +63,8 @@ std::string lzma_base64_compress(const std::string& text) {
   lzma_ret rc = lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr,
                                         reinterpret_cast<const uint8_t*>(text.data()), text.size(),
                                         out.data(), &out_pos, out.size());
-  if (rc != LZMA_OK) throw ops::Error("xz compression failed (liblzma error " + std::to_string(rc) + ")");
+  if (rc != LZMA_OK)
+    throw ops::Error("xz compression failed (liblzma error " + std::to_string(rc) + ")");
   std::string encoded(4 * ((out_pos + 2) / 3), '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), out.data(),
                           static_cast<int>(out_pos));
@@ -101,7 +102,8 @@ std::string lzma_base64_decompress(const std::string& encoded) {
     lzma_ret rc = lzma_code(&stream, LZMA_FINISH);
     out.append(reinterpret_cast<char*>(buffer), sizeof buffer - stream.avail_out);
     if (rc == LZMA_STREAM_END) return out;
-    if (rc != LZMA_OK) throw ops::Error("corrupt xz stream (liblzma error " + std::to_string(rc) + ")");
+    if (rc != LZMA_OK)
+      throw ops::Error("corrupt xz stream (liblzma error " + std::to_string(rc) + ")");
   }
 }
 

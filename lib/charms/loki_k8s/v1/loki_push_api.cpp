@@ -105,8 +105,8 @@ void LogForwarder::update_container(ops::Container& container,
                                     const std::map<std::string, std::string>& endpoints) {
   std::map<std::string, std::string> inactive;
   for (const auto& [name, target] : container.get_plan().log_targets) {
-    bool disabled = std::find(target.services.begin(), target.services.end(), "-all") !=
-                    target.services.end();
+    bool disabled =
+        std::find(target.services.begin(), target.services.end(), "-all") != target.services.end();
     if (!disabled && !endpoints.contains(name)) inactive[name] = kRemovedLocation;
   }
   if (!inactive.empty()) {

@@ -109,8 +109,7 @@ void MetricsEndpointProvider::set_unit_address() {
   ops::Model& model = charm_.framework().model();
   for (ops::Relation* relation : model.relations(options_.relation_name)) {
     const std::string fqdn = options_.fqdn();
-    const std::string bind =
-        model.get_binding(*relation).network().bind_address().value_or("");
+    const std::string bind = model.get_binding(*relation).network().bind_address().value_or("");
     const bool ip = is_ip_address(bind);
     relation->data(charm_.unit())
         .update({{"prometheus_scrape_unit_address", ip ? bind : fqdn},
