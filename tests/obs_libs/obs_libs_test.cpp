@@ -215,12 +215,12 @@ TEST_F(ObsLibsTest, PrometheusAlertRulesCarryTopologyAsTheConsumerReadsIt) {
   critical["severity"] = "critical";
   const json rules = app_json(rel, "alert_rules");
   EXPECT_EQ(rules, (json{{"groups",
-                          {{{"name", "test-model_00000000_obs-charm_extra_lonely_rules"},
+                          {{{"name", "test_model_00000000_obs_charm_extra_lonely_rules"},
                             {"rules",
                              {{{"alert", "Lonely"},
                                {"expr", "redis_connected_slaves{" + matchers + "} < 1"},
                                {"labels", labels}}}}},
-                           {{"name", "test-model_00000000_obs-charm_redis_rules"},
+                           {{"name", "test_model_00000000_obs_charm_redis_rules"},
                             {"rules",
                              {{{"alert", "RedisDown"},
                                {"expr", "redis_up{" + matchers + "} == 0"},
@@ -473,7 +473,7 @@ TEST_F(ObsLibsTest, LokiLeaderWritesMetadataAndLogqlRules) {
                                              {"unit", "obs-charm/0"},
                                              {"charm_name", "obs-charm"}}));
   const json rules = app_json(rel, "alert_rules");
-  EXPECT_EQ(rules["groups"][0]["name"], "test-model_00000000_obs-charm_errors_rules");
+  EXPECT_EQ(rules["groups"][0]["name"], "test_model_00000000_obs_charm_errors_rules");
   EXPECT_EQ(
       rules["groups"][0]["rules"][0]["expr"],
       R"(sum(rate({juju_model="test-model",juju_model_uuid="00000000-0000-4000-8000-000000000000",juju_application="obs-charm"} |= "error" [1m])) > 1)");

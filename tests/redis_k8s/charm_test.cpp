@@ -278,6 +278,7 @@ TEST_F(RedisCharmTest, RedisRelationChangedPublishesMasterAddressAndPort) {
   juju.leader = true;
   app_bag() = {{"leader-host", "leader-host"}, {"redis-password", "password"}};
   int rel = juju.add_relation("redis", "wordpress", {"wordpress/0"});
+  juju.bag(rel, "wordpress") = {{"auth-capable", "true"}};  // else legacy: auth off
   run("redis_relation_changed", relation_snapshot("redis", rel, "wordpress", "wordpress/0"));
   EXPECT_EQ(juju.bag(rel, "redis-k8s/0"),
             (std::map<std::string, std::string>{{"hostname", "10.1.0.20"},

@@ -75,7 +75,7 @@ TEST_F(RedisObservabilityTest, MetricsEndpointPublishesTheExporterJobAndRedisRul
 
   const json rules = app_json(rel, "alert_rules");
   ASSERT_EQ(rules["groups"].size(), 1u);
-  EXPECT_EQ(rules["groups"][0]["name"], "test-model_00000000_redis-k8s_redis_rules");
+  EXPECT_EQ(rules["groups"][0]["name"], "test_model_00000000_redis_k8s_redis_rules");
   std::vector<std::string> alerts;
   const std::string matchers = R"(juju_model="test-model",juju_model_uuid=")" + std::string(kUuid) +
                                R"(",juju_application="redis-k8s")";

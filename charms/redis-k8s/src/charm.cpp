@@ -150,7 +150,8 @@ RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators 
           },
           [this] { return redis_password(); }),
       metrics_endpoint_(*this, {.jobs = {{{"metrics_path", "/metrics"},
-                                          {"static_configs", {{{"targets", {"*:9121"}}}}}}}}),
+                                          {"static_configs", {{{"targets", {"*:9121"}}}}}}},
+                                .fqdn = [this] { return unit_fqdn(); }}),
       grafana_dashboards_(*this),
       log_forwarder_(*this) {
   if (!collaborators_.workload) {

@@ -58,13 +58,28 @@ bool is_dashboard_file(const std::filesystem::path& path) {
 }  // namespace
 
 std::string lzma_base64_compress(const std::string& text) {
-  std::vector<uint8_t> out(lzma_stream_buffer_bound(text.size()));
-  size_t out_pos = 0;
-  lzma_ret rc = lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr,
-                                        reinterpret_cast<const uint8_t*>(text.data()), text.size(),
-                                        out.data(), &out_pos, out.size());
-  if (rc != LZMA_OK)
-    throw ops::Error("xz compression failed (liblzma error " + std::to_string(rc) + ")");
+  // The streaming encoder, as Python's lzma.compress (xz container, LZMA2
+  // preset 6, CRC64): the same bytes for the same text.
+  lzma_stream stream = LZMA_STREAM_INIT;
+  if (lzma_easy_encoder(&stream, 6, LZMA_CHECK_CRC64) != LZMA_OK) {
+    throw ops::Error("cannot start the xz encoder");
+  }
+  std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> guard(&stream, lzma_end);
+  stream.next_in = reinterpret_cast<const uint8_t*>(text.data());
+  stream.avail_in = text.size();
+  std::vector<uint8_t> out;
+  uint8_t buffer[16384];
+  for (;;) {
+    stream.next_out = buffer;
+    stream.avail_out = sizeof buffer;
+    lzma_ret rc = lzma_code(&stream, LZMA_FINISH);
+    out.insert(out.end(), buffer, buffer + (sizeof buffer - stream.avail_out));
+    if (rc == LZMA_STREAM_END) break;
+    if (rc != LZMA_OK) {
+      throw ops::Error("xz compression failed (liblzma error " + std::to_string(rc) + ")");
+    }
+  }
+  const std::size_t out_pos = out.size();
   std::string encoded(4 * ((out_pos + 2) / 3), '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), out.data(),
                           static_cast<int>(out_pos));

@@ -11,7 +11,8 @@
 // or a directory: `.rule`, `.rules`, `.yml` and `.yaml` files, each either in
 // the official format (`groups: [{name, rules: [...]}]`) or holding a single
 // rule (`alert:`/`record:` and `expr:`). Every group is renamed
-// `<identifier>[_<subdir>]_<name>_rules`, every rule gets the topology labels
+// `<identifier>[_<subdir>]_<name>_rules` (characters outside [A-Za-z0-9_:]
+// become `_`), every rule gets the topology labels
 // it does not set, and `%%juju_topology%%` in an expression becomes the
 // topology's label matchers (`juju_model="m",juju_model_uuid="...",
 // juju_application="a"`). A file that cannot be parsed is logged and skipped,
