@@ -1,14 +1,17 @@
 # Packaging a charm built with ops-cpp, and linking its dispatch lean.
 #
-# ops_add_charm(<name> DISPATCH <executable target> FILES <files...>
-#               [BASE <channel>] [SHARED_DEPS])
+# ops_add_charm(<name> DISPATCH <executable target> FILES <files and directories...>
+#               [BASE <channel>] [SHARED_DEPS] [EXCLUDE_FROM_ALL])
 #
-# adds a target `charm-<name>` (and makes the umbrella target `charm` depend
-# on it) that assembles the deployable charm:
+# adds a target `charm-<name>`, part of the default build unless
+# EXCLUDE_FROM_ALL (and makes the umbrella target `charm` depend on it), that
+# assembles the deployable charm:
 #
 #   <build>/charm/<name>/dispatch        the executable, stripped (the build's copy stays unstripped)
 #   <build>/charm/<name>/lib/*.so*       the shared libraries it needs beyond glibc and libstdc++
 #   <build>/charm/<name>/<FILES>         metadata.yaml, config.yaml, actions.yaml, ...
+#                                        (a directory is copied with its tree, under its
+#                                        own name: grafana_dashboards/redis.json)
 #   <build>/charm/<name>/manifest.yaml   as charmcraft writes it (bases, analysis)
 #   <build>/<name>.charm                 a zip of that directory, for `juju deploy ./<name>.charm`
 #
@@ -99,7 +102,12 @@ if(CMAKE_SCRIPT_MODE_FILE)
       message(FATAL_ERROR "OpsCharm.cmake: charm file ${f} does not exist")
     endif()
     get_filename_component(base "${f}" NAME)
-    file(COPY_FILE "${f}" "${CHARM_DIR}/${base}")
+    if(IS_DIRECTORY "${f}")
+      # A directory keeps its name and its tree (grafana_dashboards/...).
+      file(COPY "${f}" DESTINATION "${CHARM_DIR}")
+    else()
+      file(COPY_FILE "${f}" "${CHARM_DIR}/${base}")
+    endif()
   endforeach()
 
   # The shared libraries beyond the C runtime, found by ldd, bundled in lib/.
@@ -236,7 +244,7 @@ function(ops_lean_link target)
 endfunction()
 
 function(ops_add_charm name)
-  cmake_parse_arguments(ARG "SHARED_DEPS" "DISPATCH;BASE" "FILES" ${ARGN})
+  cmake_parse_arguments(ARG "SHARED_DEPS;EXCLUDE_FROM_ALL" "DISPATCH;BASE" "FILES" ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ops_add_charm(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -256,9 +264,16 @@ function(ops_add_charm name)
     set(arch arm64)
   endif()
   set(abs_files "")
+  set(depends "")
   foreach(f IN LISTS ARG_FILES)
     get_filename_component(abs "${f}" ABSOLUTE)
     list(APPEND abs_files "${abs}")
+    if(IS_DIRECTORY "${abs}")
+      file(GLOB_RECURSE tree CONFIGURE_DEPENDS "${abs}/*")
+      list(APPEND depends ${tree})
+    else()
+      list(APPEND depends "${abs}")
+    endif()
   endforeach()
   string(REPLACE ";" "|" files "${abs_files}")
 
@@ -275,10 +290,16 @@ function(ops_add_charm name)
             "-DDISPATCH=$<TARGET_FILE:${ARG_DISPATCH}>" "-DFILES=${files}"
             "-DSTRIP=${CMAKE_STRIP}" "-DARCH=${arch}" "-DBASE=${ARG_BASE}"
             "-DVERSION=${version}" -P "${script}"
-    DEPENDS ${ARG_DISPATCH} ${abs_files} "${script}"
+    DEPENDS ${ARG_DISPATCH} ${depends} "${script}"
     COMMENT "Packing charm ${name} into ${archive}"
     VERBATIM)
-  add_custom_target(charm-${name} DEPENDS "${archive}")
+  # Part of the default build (`cmake --build <build>` writes the .charm),
+  # unless EXCLUDE_FROM_ALL.
+  if(ARG_EXCLUDE_FROM_ALL)
+    add_custom_target(charm-${name} DEPENDS "${archive}")
+  else()
+    add_custom_target(charm-${name} ALL DEPENDS "${archive}")
+  endif()
   if(NOT TARGET charm)
     add_custom_target(charm)
   endif()

@@ -7,9 +7,9 @@
 # in a fresh model: deploys 3 redis-k8s units (real redis-server and
 # redis-sentinel in each unit's pod) and redis-client, gets the admin
 # password with an action and writes a key with it from the client's pod,
-# integrates the two (the legacy redis interface switches the password off,
-# as in the reference charm), writes the key through the URL the client
-# charm received, reads it back from a replica and asks a sentinel who the
+# integrates the two (redis-client says it authenticates, so the password
+# stays on, unlike in the reference charm), writes the key with the password
+# through the URL the client charm received, reads it back from a replica and asks a sentinel who the
 # master is. A trap destroys the model (namespaces, Pebble daemons, services,
 # files) however the script ends. Run as root (network namespaces); where namespaces are not allowed
 # it runs the Juju side only (--workloads=simulate) and says so.
@@ -155,17 +155,18 @@ host=${hostport%:*}
 port=${hostport##*:}
 say "The client charm received $url"
 say "ops-sim run $leader get-initial-admin-password (after integrating)"
-# The redis interface is redis-k8s' legacy one: relating it switches the
-# Redis password off, as the reference Python charm does; the action says so.
-sim run "$leader" get-initial-admin-password || true
+# redis-client says `auth-capable` in its application data, so the password
+# stays on (the reference Python charm switches it off for every client).
+sim run "$leader" get-initial-admin-password
 
 if [ "$workloads" = simulate ]; then
   say "Skipping the redis-cli steps: with --workloads=simulate no Redis runs"
 else
-  say "From the client's pod, through its URL: redis-cli -h $host -p $port GET demo-key," \
+  say "From the client's pod, through its URL with the password: redis-cli -h $host -p $port" \
+    "-a <password> GET demo-key," \
     "then SET demo-key hello-from-ops-cpp"
-  cli -h "$host" -p "$port" GET demo-key
-  cli -h "$host" -p "$port" SET demo-key hello-from-ops-cpp
+  cli -h "$host" -p "$port" -a "$password" --no-auth-warning GET demo-key
+  cli -h "$host" -p "$port" -a "$password" --no-auth-warning SET demo-key hello-from-ops-cpp
 
   replica=""
   for unit in $(app_units redis-k8s); do
@@ -177,7 +178,7 @@ else
   say "Reading it back from a replica: redis-cli -h $replica GET demo-key, then ROLE"
   value=""
   for _ in $(seq 1 50); do
-    value=$(cli -h "$replica" GET demo-key)
+    value=$(cli -h "$replica" -a "$password" --no-auth-warning GET demo-key)
     [ "$value" = hello-from-ops-cpp ] && break
     sleep 0.2
   done
@@ -186,7 +187,7 @@ else
     echo "ERROR: the replica $replica did not get demo-key" >&2
     exit 1
   fi
-  cli -h "$replica" ROLE
+  cli -h "$replica" -a "$password" --no-auth-warning ROLE
 
   say "Asking the sentinel on $replica: redis-cli -p 26379 -a <sentinel password>" \
     "SENTINEL MASTER redis-k8s"

@@ -355,6 +355,25 @@ struct HandlerMethod<R (C::*)(P)> {
 template <class C, class R, class P>
 struct HandlerMethod<R (C::*)(P) noexcept> : HandlerMethod<R (C::*)(P)> {};
 
+// A const member function taking one argument (refused as a handler).
+template <class M>
+inline constexpr bool kIsConstMethod = false;
+template <class C, class R, class P>
+inline constexpr bool kIsConstMethod<R (C::*)(P) const> = true;
+template <class C, class R, class P>
+inline constexpr bool kIsConstMethod<R (C::*)(P) const noexcept> = true;
+
+// A member function taking its one argument by value.
+template <class M>
+inline constexpr bool kIsByValueMethod = false;
+template <class C, class R, class P>
+inline constexpr bool kIsByValueMethod<R (C::*)(P)> = !std::is_reference_v<P>;
+template <class C, class R, class P>
+inline constexpr bool kIsByValueMethod<R (C::*)(P) noexcept> = !std::is_reference_v<P>;
+
+template <class>
+inline constexpr bool kAlwaysFalse = false;
+
 // The unqualified name of the member function M, from the compiler's
 // signature of this function (GCC and Clang spell it "... M = &Class::name...").
 template <auto M>
@@ -421,8 +440,8 @@ class Framework {
   // (e.g. "on_install"): framework.observe<&MyCharm::on_install>(on.install, *this).
   // M must take the event's type (or a base of it) by reference. Observing
   // twice with the same observer and method is a no-op.
+  // A handler of another shape stops the build with one sentence saying why.
   template <auto M, class E, class O>
-  requires HandlerMethodFor<decltype(M), E, O>
   void observe(EventSource<E>& event, O& observer);
 
   // Observes event with observer's method, recorded under method_name (which
@@ -714,9 +733,22 @@ EventSource<E>& ObjectEvents::get(std::string_view kind) const {
 }
 
 template <auto M, class E, class O>
-requires HandlerMethodFor<decltype(M), E, O>
 void Framework::observe(EventSource<E>& event, O& observer) {
-  observe(event, observer, M, detail::member_name<M>());
+  using Method = decltype(M);
+  // One static_assert fires, with the sentence for the mistake made.
+  if constexpr (detail::kIsConstMethod<Method>) {
+    static_assert(detail::kAlwaysFalse<Method>,
+                  "handler must not be const: observe a non-const member function taking "
+                  "EventType&");
+  } else if constexpr (detail::kIsByValueMethod<Method>) {
+    static_assert(detail::kAlwaysFalse<Method>,
+                  "handler must take the event by reference (EventType&), not by value");
+  } else if constexpr (!HandlerMethodFor<Method, E, O>) {
+    static_assert(detail::kAlwaysFalse<Method>,
+                  "handler must be a non-const member function taking EventType&");
+  } else {
+    observe(event, observer, M, detail::member_name<M>());
+  }
 }
 
 template <class E, class O, class M>

@@ -100,10 +100,10 @@ struct Observer : ops::Object {
 
 // ---- observe is checked at compile time -------------------------------------
 
+// observe<M> stops the build with a static_assert for any other handler
+// (tests/handler_errors checks those messages); the concept it checks:
 template <auto M, class E, class O>
-concept CanObserve = requires(ops::Framework& fw, ops::EventSource<E>& source, O& observer) {
-  fw.template observe<M>(source, observer);
-};
+concept CanObserve = ops::HandlerMethodFor<decltype(M), E, O>;
 
 static_assert(CanObserve<&Observer::on_foo, MyEvent, Observer>);
 static_assert(CanObserve<&Observer::on_any, MyEvent, Observer>, "a base of the event is fine");

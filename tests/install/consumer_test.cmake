@@ -1,5 +1,6 @@
-# Script mode: install, configure the consumer against the install, build, run
-# its program, then check the charm ops_add_charm packed: the .charm archive,
+# Script mode: install, configure the consumer against the install, build it
+# (the default target, which packs the charms), run its programs (one links
+# the installed charm libraries), then check the charm ops_add_charm packed: the .charm archive,
 # a dispatch that loads none of the libraries a lean link makes static, and
 # that dispatch run twice as Juju runs it (install hook, fake hook tools), the
 # same charm packed with SHARED_DEPS (bundled libraries), and that a lean link
@@ -16,12 +17,24 @@ endfunction()
 run(${CMAKE_COMMAND} --install "${OPS_BINARY_DIR}" --prefix "${prefix}" --component ops)
 run(${CMAKE_COMMAND} -S "${CONSUMER_SOURCE_DIR}" -B "${WORK_DIR}/build"
     "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_BUILD_TYPE=Release)
-run(${CMAKE_COMMAND} --build "${WORK_DIR}/build" --target consumer charm)
+# The default build: the programs and both .charm files.
+run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 run("${WORK_DIR}/build/consumer")
 if(NOT last_output MATCHES "consumer: ok")
   message(FATAL_ERROR "consumer printed: ${last_output}")
 endif()
 message(STATUS "${last_output}")
+run("${WORK_DIR}/build/consumer-libs")
+if(NOT last_output STREQUAL "libs: ok\n")
+  message(FATAL_ERROR "consumer-libs printed: ${last_output}")
+endif()
+foreach(header charms/redis_k8s/v0/redis.hpp charms/prometheus_k8s/v0/prometheus_scrape.hpp
+               charms/grafana_k8s/v0/grafana_dashboard.hpp charms/loki_k8s/v1/loki_push_api.hpp
+               charms/observability_libs/v0/juju_topology.hpp)
+  if(NOT EXISTS "${prefix}/include/${header}")
+    message(FATAL_ERROR "the install has no include/${header}")
+  endif()
+endforeach()
 
 # The packed charm.
 set(charm "${WORK_DIR}/build/charm/consumer")

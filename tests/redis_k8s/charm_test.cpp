@@ -299,6 +299,8 @@ TEST_F(RedisCharmTest, RedisRelationChangedPublishesMasterAddressAndPort) {
   harness->set_leader(true);
   set_app_bag({{"leader-host", "leader-host"}, {"redis-password", "password"}});
   int rel = harness->add_relation("redis", "wordpress");
+  // An auth-capable requirer (else legacy: auth off and no password published).
+  harness->update_relation_data(rel, "wordpress", {{"auth-capable", "true"}});
   harness->add_relation_unit(rel, "wordpress/0");
   harness->begin();
   harness->update_relation_data(rel, "wordpress/0", {{"ready", "yes"}});
@@ -309,11 +311,13 @@ TEST_F(RedisCharmTest, RedisRelationChangedPublishesMasterAddressAndPort) {
                                    {"password", "password"}}));
 }
 
-TEST_F(RedisCharmTest, RedisRelationCreatedSwitchesToTheLegacyConfiguration) {
+TEST_F(RedisCharmTest, LegacyRequirerSwitchesToTheLegacyConfiguration) {
   harness->set_leader(true);
   set_app_bag({{"leader-host", kFqdn}});
   harness->begin();
   int rel = harness->add_relation("redis", "wordpress");
+  EXPECT_FALSE(app_bag().contains("enable-password"));  // undecided until a unit joins
+  harness->add_relation_unit(rel, "wordpress/0");        // without `auth-capable`: legacy
   EXPECT_EQ(app_bag().at("enable-password"), "false");
   EXPECT_EQ(harness->get_relation_data(rel, kApp).at("leader-host"), kFqdn);
   EXPECT_EQ(redis_file("/etc/redis-server/redis.conf"),

@@ -162,20 +162,22 @@ TEST_F(SimDemo, RedisWithSentinelReplicatesAndServesTheClient) {
   const std::string url = s["applications"]["redis-client"]["application-status"]["message"];
   EXPECT_EQ(url, "redis://" + fqdn(0) + ":6379");
   EXPECT_EQ(s["applications"]["redis-k8s"]["application-status"]["current"], "active");
-  // The redis interface is the legacy one: relating it switches the
-  // password off, and the action says so.
-  r = sim({"run", "redis-k8s/0", "get-initial-admin-password"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("Redis runs without a password: a legacy `redis` relation "
-                               "switched it off"));
+  // redis-client says `auth-capable`: the password stays on (the reference
+  // switches it off for every client) and the action still gives it.
+  EXPECT_EQ(ok({"run", "redis-k8s/0", "get-initial-admin-password"}),
+            "redis-password: " + password + "\n");
 
-  // 4. SET through the URL, from the client's pod; the data written with
-  // the password survived the restart without it.
+  // 4. SET through the URL with the password, from the client's pod.
   const auto hostport = url.substr(std::string("redis://").size());
   const auto host = hostport.substr(0, hostport.rfind(':'));
   const auto port = hostport.substr(hostport.rfind(':') + 1);
-  EXPECT_EQ(cli_out({"-h", host, "-p", port, "GET", "demo-key"}), "with-password");
-  EXPECT_EQ(cli_out({"-h", host, "-p", port, "SET", "demo-key", "hello-from-ops-cpp"}), "OK");
+  EXPECT_THAT(cli_out({"-h", host, "-p", port, "GET", "demo-key"}), HasSubstr("NOAUTH"));
+  EXPECT_EQ(
+      cli_out({"-h", host, "-p", port, "-a", password, "--no-auth-warning", "GET", "demo-key"}),
+      "with-password");
+  EXPECT_EQ(cli_out({"-h", host, "-p", port, "-a", password, "--no-auth-warning", "SET", "demo-key",
+                     "hello-from-ops-cpp"}),
+            "OK");
 
   // 5. Replication: the leader-host unit is the one master, the others are
   // its replicas with the link up, and they serve the key.
@@ -183,25 +185,28 @@ TEST_F(SimDemo, RedisWithSentinelReplicatesAndServesTheClient) {
   EXPECT_EQ(leader_host, fqdn(0));
   for (int n = 0; n < 3; ++n) {
     const bool master = fqdn(n) == leader_host;
-    const auto role = split(cli_out({"-h", fqdn(n), "ROLE"}), '\n');
+    const auto role =
+        split(cli_out({"-h", fqdn(n), "-a", password, "--no-auth-warning", "ROLE"}), '\n');
     ASSERT_FALSE(role.empty());
     EXPECT_EQ(role[0], master ? "master" : "slave") << fqdn(n);
     if (master) continue;
     EXPECT_EQ(role[1], leader_host);
     EXPECT_TRUE(eventually(
         [&] {
-          return cli_out({"-h", fqdn(n), "INFO", "replication"}).find("master_link_status:up") !=
-                 std::string::npos;
+          return cli_out(
+                     {"-h", fqdn(n), "-a", password, "--no-auth-warning", "INFO", "replication"})
+                     .find("master_link_status:up") != std::string::npos;
         },
         std::chrono::seconds(20)))
         << fqdn(n);
     EXPECT_TRUE(eventually(
         [&] {
-          return cli_out({"-h", fqdn(n), "GET", "demo-key"}) == "hello-from-ops-cpp";
+          return cli_out({"-h", fqdn(n), "-a", password, "--no-auth-warning", "GET", "demo-key"}) ==
+                 "hello-from-ops-cpp";
         },
         std::chrono::seconds(10)))
         << fqdn(n);
-    r = cli({"-h", fqdn(n), "SET", "other", "x"});
+    r = cli({"-h", fqdn(n), "-a", password, "--no-auth-warning", "SET", "other", "x"});
     EXPECT_THAT(r.out, HasSubstr("READONLY")) << fqdn(n);
   }
 

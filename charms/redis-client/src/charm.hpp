@@ -4,7 +4,9 @@
 // the relation says: Blocked("Needs a redis relation") without one,
 // Waiting("Waiting for Redis to publish its address") until the remote unit
 // has published an address and a port, then Active("<redis url>"). The demo
-// and end-to-end tests read the URL from the status.
+// and end-to-end tests read the URL from the status. Through RedisRequires
+// its leader says `auth-capable: "true"`, so redis-k8s keeps its password on
+// and publishes it (`password` in its unit data) instead of switching auth off.
 #pragma once
 
 #include "charms/redis_k8s/v0/redis.hpp"

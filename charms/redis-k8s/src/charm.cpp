@@ -70,7 +70,12 @@ RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators 
             if (!master) return std::nullopt;
             return collaborators_.resolve(*master);
           },
-          [this] { return redis_password(); }) {
+          [this] { return redis_password(); }),
+      metrics_endpoint_(*this, {.jobs = {{{"metrics_path", "/metrics"},
+                                          {"static_configs", {{{"targets", {"*:9121"}}}}}}},
+                                .fqdn = [this] { return unit_fqdn(); }}),
+      grafana_dashboards_(*this),
+      log_forwarder_(*this) {
   if (!collaborators_.workload) {
     owned_workload_ =
         std::make_unique<ProductionRedisWorkload>([this] { return workload_settings(); });
@@ -96,6 +101,8 @@ RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators 
   fw.observe<&RedisK8sCharm::on_peer_relation_changed>(on[kPeerRelation].relation_changed, *this);
   fw.observe<&RedisK8sCharm::on_peer_relation_departed>(on[kPeerRelation].relation_departed, *this);
   fw.observe<&RedisK8sCharm::on_redis_relation_created>(on[kRedisRelation].relation_created, *this);
+  fw.observe<&RedisK8sCharm::on_redis_relation_changed>(on[kRedisRelation].relation_changed, *this);
+  fw.observe<&RedisK8sCharm::on_redis_relation_broken>(on[kRedisRelation].relation_broken, *this);
   fw.observe<&RedisK8sCharm::on_check_service_action>(on.action("check-service").action, *this);
   fw.observe<&RedisK8sCharm::on_get_initial_admin_password_action>(
       on.action("get-initial-admin-password").action, *this);
@@ -161,6 +168,7 @@ WorkloadSettings RedisK8sCharm::workload_settings() {
   settings.sentinel_password = sentinel_password().value_or("");
   settings.tls = config().get_optional<bool>("enable-tls").value_or(false);
   if (settings.tls) settings.ca_cert_file = resource_path("ca-cert-file");
+  if (settings.tls) settings.local_server_name = unit_fqdn();
   return settings;
 }
 
@@ -643,9 +651,9 @@ void RedisK8sCharm::on_peer_relation_changed(ops::RelationChangedEvent& event) {
     // The role is not in the plan: a change is a REPLICAOF, never a restart.
     ensure_replication_role(info);
   }
-  // A legacy relation switches the password off: the layer must follow
-  // (it changes only when the configuration does).
-  if (legacy_mode()) update_layer();
+  // A legacy relation switches the password off, and its removal back on:
+  // the layer must follow (it changes only when the configuration does).
+  if (peer_app_value(kEnablePasswordKey)) update_layer();
 
   if (!model().relations(kRedisRelation).empty()) {
     publish_master_address();
@@ -741,12 +749,38 @@ void RedisK8sCharm::on_redis_relation_created(ops::RelationCreatedEvent& event) 
     event.defer();
     return;
   }
-  relation->data(app()).set(kEnablePasswordKey, "false");
+  // Fix: only a requirer that has not said `auth-capable` turns the password
+  // off (decided once its units join); the reference does it for every client.
+  sync_auth_mode(std::nullopt);
   if (auto master = current_master()) {
     event.relation().data(app()).set(kLeaderHostKey, *master);
   }
   update_layer();
   if (!unit_is_active()) event.defer();
+}
+
+void RedisK8sCharm::on_redis_relation_changed(ops::RelationChangedEvent&) {
+  if (unit().is_leader() && peers() != nullptr && sync_auth_mode(std::nullopt)) update_layer();
+}
+
+void RedisK8sCharm::on_redis_relation_broken(ops::RelationBrokenEvent& event) {
+  // Fix: when the last legacy relation goes, the password comes back on.
+  if (unit().is_leader() && peers() != nullptr && sync_auth_mode(event.relation_id())) {
+    update_layer();
+  }
+}
+
+bool RedisK8sCharm::sync_auth_mode(std::optional<int> broken_relation) {
+  const bool legacy = redis_provides_.any_legacy(broken_relation);
+  const auto current = peer_app_value(kEnablePasswordKey);
+  // Without any legacy relation so far the key stays unset, as in the reference.
+  if ((!legacy && !current) || current == (legacy ? "false" : "true")) return false;
+  ops::log::warning(legacy ? "A legacy `redis` client cannot authenticate: Redis runs without a "
+                             "password while it is related"
+                           : "No legacy `redis` client is left: Redis requires its password again");
+  peers()->data(app()).set(kEnablePasswordKey, legacy ? "false" : "true");
+  redis_provides_.publish_all();
+  return true;
 }
 
 void RedisK8sCharm::on_check_service_action(ops::ActionEvent& event) {

@@ -43,6 +43,9 @@
 #include <string>
 #include <vector>
 
+#include "charms/grafana_k8s/v0/grafana_dashboard.hpp"
+#include "charms/loki_k8s/v1/loki_push_api.hpp"
+#include "charms/prometheus_k8s/v0/prometheus_scrape.hpp"
 #include "charms/redis_k8s/v0/redis.hpp"
 #include "ops/charm.hpp"
 #include "ops/pebble.hpp"
@@ -122,6 +125,8 @@ class RedisK8sCharm : public ops::CharmBase {
   void on_peer_relation_changed(ops::RelationChangedEvent& event);
   void on_peer_relation_departed(ops::RelationDepartedEvent& event);
   void on_redis_relation_created(ops::RelationCreatedEvent& event);
+  void on_redis_relation_changed(ops::RelationChangedEvent& event);
+  void on_redis_relation_broken(ops::RelationBrokenEvent& event);
   void on_check_service_action(ops::ActionEvent& event);
   void on_get_initial_admin_password_action(ops::ActionEvent& event);
   void on_get_sentinel_password_action(ops::ActionEvent& event);
@@ -167,12 +172,19 @@ class RedisK8sCharm : public ops::CharmBase {
   void update_quorum();
   void reset_sentinel();
   WorkloadSettings workload_settings();
+  // Leader: peer app `enable-password` follows the `redis` relations ("false"
+  // while a legacy requirer is related, "true" after one was); true when it changed.
+  bool sync_auth_mode(std::optional<int> broken_relation);
 
   RedisCharmCollaborators collaborators_;
   std::unique_ptr<RedisWorkload> owned_workload_;
   std::optional<std::string> fqdn_;
   std::optional<std::string> ip_;
   charms::redis_k8s::v0::RedisProvides redis_provides_;
+  // metrics-endpoint, grafana-dashboard and logging (rules and dashboard from the charm dir).
+  charms::prometheus_k8s::v0::MetricsEndpointProvider metrics_endpoint_;
+  charms::grafana_k8s::v0::GrafanaDashboardProvider grafana_dashboards_;
+  charms::loki_k8s::v1::LogForwarder log_forwarder_;
 };
 
 // The factory ops::run_dispatch, the Harness and the Context take, building

@@ -374,14 +374,15 @@ struct RedisClient::Impl {
     if (!ssl || SSL_set_fd(ssl.get(), fd) != 1) {
       throw RedisConnectionError("TLS setup failed: " + ssl_errors());
     }
-    if (!is_ip_literal(options.host)) {
-      SSL_set_tlsext_host_name(ssl.get(), options.host.c_str());
-    }
+    const std::string& name = options.tls_server_name ? *options.tls_server_name : options.host;
+    if (!is_ip_literal(name)) SSL_set_tlsext_host_name(ssl.get(), name.c_str());
     if (options.verify_hostname) {
+      // The handshake fails unless the certificate names `name` (subjectAltName
+      // DNS or IP entries; no partial wildcards).
       X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
-      int ok = is_ip_literal(options.host)
-                   ? X509_VERIFY_PARAM_set1_ip_asc(param, options.host.c_str())
-                   : X509_VERIFY_PARAM_set1_host(param, options.host.c_str(), 0);
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      int ok = is_ip_literal(name) ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                                   : X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
       if (ok != 1) throw RedisConnectionError("TLS setup failed: " + ssl_errors());
     }
     Clock::time_point until = deadline();

@@ -104,8 +104,13 @@ struct RedisClientOptions {
   std::optional<std::string> ca_file;    // CA to trust (TLS); system CAs when unset
   std::optional<std::string> cert_file;  // client certificate (TLS), with key_file
   std::optional<std::string> key_file;
-  bool verify_hostname =
-      false;  // check the server certificate names `host` (redis-py's default: no)
+  // TLS: the server's certificate must name `host` (its DNS name, or its
+  // IP address for an IP literal), beyond chaining to a trusted CA. The
+  // reference (redis-py) checks only the chain; ours checks both by default.
+  bool verify_hostname = true;
+  // The name the certificate must carry when it is not `host` (dialing the
+  // unit's own Redis as "localhost", whose certificate names its FQDN).
+  std::optional<std::string> tls_server_name;
   std::chrono::milliseconds timeout{1000};
 };
 

@@ -78,6 +78,7 @@ RedisReply ProductionRedisWorkload::execute(Service service, const std::string& 
     options.password = s.redis_password;
     options.tls = s.tls;
     options.ca_file = s.ca_cert_file;
+    if (host == "localhost") options.tls_server_name = s.local_server_name;
   } else {
     options.port = s.sentinel_port;
     options.password = s.sentinel_password;

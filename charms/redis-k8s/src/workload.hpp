@@ -91,6 +91,9 @@ struct WorkloadSettings {
   std::string sentinel_password;  // AUTH to Sentinel when non-empty
   bool tls = false;               // Redis over TLS (config enable-tls); Sentinel stays plain
   std::optional<std::string> ca_cert_file;  // the CA to trust for TLS
+  // The name this unit's certificate carries (its FQDN), verified when the
+  // charm dials its own Redis as "localhost" over TLS.
+  std::optional<std::string> local_server_name;
   int redis_port = kRedisPort;
   int sentinel_port = kSentinelPort;
   std::chrono::milliseconds timeout{kSocketTimeoutMs};

@@ -33,16 +33,32 @@ ops::EventSource<RedisRelationUpdatedEvent>& redis_relation_updated(ops::CharmBa
 
 // ------------------------------------------------------------- RedisRequires
 
-RedisRequires::RedisRequires(ops::CharmBase& charm, const std::string& relation_name)
+RedisRequires::RedisRequires(ops::CharmBase& charm, const std::string& relation_name,
+                             bool auth_capable)
     : ops::Object(charm, "RedisRequires", relation_name),
       charm_(charm),
       relation_name_(relation_name),
+      auth_capable_(auth_capable),
       updated_(redis_relation_updated(charm)) {
   const ops::RelationEndpointEvents& events = charm.on[relation_name];
   ops::Framework& fw = framework();
   fw.observe<&RedisRequires::on_relation_changed>(events.relation_joined, *this);
   fw.observe<&RedisRequires::on_relation_changed>(events.relation_changed, *this);
   fw.observe<&RedisRequires::on_relation_broken>(events.relation_broken, *this);
+  if (auth_capable_) {
+    fw.observe<&RedisRequires::on_announce>(events.relation_created, *this);
+    fw.observe<&RedisRequires::on_announce>(events.relation_joined, *this);
+    fw.observe<&RedisRequires::on_announce>(charm.on.leader_elected, *this);
+    fw.observe<&RedisRequires::on_announce>(charm.on.upgrade_charm, *this);
+  }
+}
+
+void RedisRequires::on_announce(ops::HookEvent&) {
+  if (!charm_.unit().is_leader()) return;
+  for (ops::Relation* relation : charm_.framework().model().relations(relation_name_)) {
+    ops::RelationDataContent& bag = relation->data(charm_.app());
+    if (bag.get(kAuthCapableKey) != "true") bag.set(kAuthCapableKey, "true");
+  }
 }
 
 void RedisRequires::on_relation_changed(ops::RelationEvent& event) {
@@ -142,6 +158,27 @@ bool RedisProvides::publish(ops::Relation& relation) {
 
 void RedisProvides::on_relation_changed(ops::RelationChangedEvent& event) {
   publish(event.relation());
+}
+
+void RedisProvides::publish_all() {
+  for (ops::Relation* relation : charm_.framework().model().relations(kDefaultRelationName)) {
+    if (relation->active()) publish(*relation);
+  }
+}
+
+bool RedisProvides::is_legacy(ops::Relation& relation) {
+  if (relation.units().empty()) return false;  // nobody to serve yet
+  ops::Application* remote = relation.app();
+  if (remote == nullptr) return true;
+  return relation.data(*remote).get(kAuthCapableKey) != "true";
+}
+
+bool RedisProvides::any_legacy(std::optional<int> excluded) {
+  for (ops::Relation* relation : charm_.framework().model().relations(kDefaultRelationName)) {
+    if (relation->id() == excluded || !relation->active()) continue;
+    if (is_legacy(*relation)) return true;
+  }
+  return false;
 }
 
 std::string resolve_ipv4(const std::string& hostname) {

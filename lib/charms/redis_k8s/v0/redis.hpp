@@ -53,10 +53,18 @@ inline constexpr const char* LIBID = "fe18a608cec5465fa5153e419abcad7b";
 // The major API version; raised on breaking changes.
 inline constexpr int LIBAPI = 0;
 // This port's patch version (ours, independent of the Python library's).
-inline constexpr int LIBPATCH = 1;
+inline constexpr int LIBPATCH = 2;
 
 // The endpoint both sides use by default.
 inline constexpr const char* kDefaultRelationName = "redis";
+
+// The requirer's application-databag key saying that it authenticates
+// ("true"): it reads the `password` the provider publishes and sends AUTH.
+// A requirer that does not set it is legacy: redis-k8s then turns Redis's
+// password off (as the reference charm does for every client) until the last
+// legacy relation is gone. RedisRequires sets it (extension of the Python
+// library, which has no such key).
+inline constexpr const char* kAuthCapableKey = "auth-capable";
 
 // The relation's data changed (a unit joined or changed) or the relation is
 // gone. Carries nothing: read the current data from RedisRequires.
@@ -85,8 +93,13 @@ class RedisRequires : public ops::Object {
  public:
   // Observes the endpoint's events on charm. FrameworkError when the charm
   // declares no such endpoint.
+  // The leader writes `auth-capable`="true" in its application databag of
+  // every relation of the endpoint unless auth_capable is false (a charm that
+  // cannot send a password). FrameworkError when the charm declares no such
+  // endpoint.
   explicit RedisRequires(ops::CharmBase& charm,
-                         const std::string& relation_name = kDefaultRelationName);
+                         const std::string& relation_name = kDefaultRelationName,
+                         bool auth_capable = true);
 
   // The event this object emits (charm.on's redis_relation_updated).
   ops::EventSource<RedisRelationUpdatedEvent>& on_updated() const noexcept { return updated_; }
@@ -114,10 +127,12 @@ class RedisRequires : public ops::Object {
   // Handlers (public so the framework can name them; not for charm code).
   void on_relation_changed(ops::RelationEvent& event);
   void on_relation_broken(ops::RelationBrokenEvent& event);
+  void on_announce(ops::HookEvent& event);
 
  private:
   ops::CharmBase& charm_;
   std::string relation_name_;
+  bool auth_capable_;
   ops::EventSource<RedisRelationUpdatedEvent>& updated_;
 };
 
@@ -140,6 +155,15 @@ class RedisProvides : public ops::Object {
   // Writes this unit's connection details into `relation`'s unit databag;
   // returns false (writing nothing) while the master's address is unknown.
   bool publish(ops::Relation& relation);
+  // publish() on every relation of the endpoint.
+  void publish_all();
+
+  // The requirer of `relation` is legacy: a remote unit has joined and the
+  // remote application has not said `auth-capable`="true".
+  bool is_legacy(ops::Relation& relation);
+  // Some relation of the endpoint, other than `excluded` (one being broken),
+  // is legacy.
+  bool any_legacy(std::optional<int> excluded = std::nullopt);
 
   int port() const noexcept { return port_; }
 
