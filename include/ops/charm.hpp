@@ -296,7 +296,7 @@ class RelationEvent : public HookEvent {
   // keeps app_name and unit_name, so a deferred event re-emitted in a later
   // dispatch still names its remote app and unit.
   struct Args {
-    std::string relation_name;
+    std::string relation_name = {};
     int relation_id = -1;
     std::optional<std::string> app_name = std::nullopt;        // the remote application
     std::optional<std::string> unit_name = std::nullopt;       // the remote unit that triggered it
@@ -386,9 +386,9 @@ class StorageEvent : public HookEvent {
  public:
   // JUJU_STORAGE_ID ("data/1") and the location storage-get reports.
   struct Args {
-    std::string storage_name;
+    std::string storage_name = {};
     int storage_index = -1;
-    std::string storage_location;
+    std::string storage_location = {};
     // {"storage_name", "storage_index", "storage_location"}.
     [[nodiscard]] nlohmann::json snapshot() const;
     // FrameworkError naming `event_path` when a key is missing or mistyped.
@@ -435,7 +435,7 @@ class WorkloadEvent : public HookEvent {
  public:
   // JUJU_WORKLOAD_NAME.
   struct Args {
-    std::string container_name;
+    std::string container_name = {};
     // {"container_name"}.
     [[nodiscard]] nlohmann::json snapshot() const;
     static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
@@ -475,8 +475,8 @@ class PebbleNoticeEvent : public WorkloadEvent {
  public:
   // JUJU_WORKLOAD_NAME, JUJU_NOTICE_ID, JUJU_NOTICE_TYPE, JUJU_NOTICE_KEY.
   struct Args {
-    std::string container_name;
-    PebbleNoticeRef notice;
+    std::string container_name = {};
+    PebbleNoticeRef notice = {};
     // {"container_name", "notice_id", "notice_type", "notice_key"}.
     [[nodiscard]] nlohmann::json snapshot() const;
     static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
@@ -505,8 +505,8 @@ class PebbleCheckEvent : public WorkloadEvent {
  public:
   // JUJU_WORKLOAD_NAME, JUJU_PEBBLE_CHECK_NAME.
   struct Args {
-    std::string container_name;
-    std::string check_name;
+    std::string container_name = {};
+    std::string check_name = {};
     // {"container_name", "check_name"}.
     [[nodiscard]] nlohmann::json snapshot() const;
     static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
@@ -544,7 +544,7 @@ class SecretEvent : public HookEvent {
  public:
   // JUJU_SECRET_ID, JUJU_SECRET_LABEL.
   struct Args {
-    std::string id;
+    std::string id = {};
     std::optional<std::string> label = std::nullopt;
     // {"id", "label"} (label null when the secret has none).
     [[nodiscard]] nlohmann::json snapshot() const;
@@ -583,7 +583,7 @@ class SecretRevisionEvent : public SecretEvent {
  public:
   // JUJU_SECRET_ID, JUJU_SECRET_LABEL, JUJU_SECRET_REVISION.
   struct Args {
-    std::string id;
+    std::string id = {};
     std::optional<std::string> label = std::nullopt;
     int revision = 0;
     // {"id", "label", "revision"}.
@@ -634,7 +634,7 @@ class ActionEvent : public EventBase {
  public:
   // JUJU_ACTION_UUID.
   struct Args {
-    std::string id;
+    std::string id = {};
     // {"id"}.
     [[nodiscard]] nlohmann::json snapshot() const;
     static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);

@@ -136,9 +136,9 @@ TEST(TypedEvents, EventKindsComeFromTheEventClassAndItsArgs) {
   EXPECT_EQ(ops::event_kind<ops::RelationChangedEvent>(
                 {.relation_name = "redis-peers", .relation_id = 1}),
             "redis_peers_relation_changed");
-  EXPECT_EQ(ops::event_kind<ops::StorageDetachingEvent>({"data", 1, "/srv/data/1"}),
+  EXPECT_EQ(ops::event_kind<ops::StorageDetachingEvent>({.storage_name = "data"}),
             "data_storage_detaching");
-  EXPECT_EQ(ops::event_kind<ops::PebbleCustomNoticeEvent>({"my-app", {"1", "custom", "k"}}),
+  EXPECT_EQ(ops::event_kind<ops::PebbleCustomNoticeEvent>({.container_name = "my-app"}),
             "my_app_pebble_custom_notice");
   EXPECT_EQ(ops::event_kind<ops::SecretExpiredEvent>({.id = "secret:x", .revision = 2}),
             "secret_expired");
