@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -150,9 +151,13 @@ struct CharmMeta {
 // the event source's static type, so each kind of name has its accessor.)
 //
 // Every event carries what its Juju hook is about (relation, remote unit,
-// storage, container, secret, action) and round-trips through snapshot() /
-// restore() with Python ops' snapshot keys, so a deferred event finds the
-// same relation or secret in a later dispatch. Action events, stop, remove,
+// storage, container, secret, action) as one typed E::Args (e.g.
+// RelationEvent::Args{relation_name, relation_id, app_name, unit_name,
+// departing_unit}); ops::main builds it from the JUJU_* environment, the
+// testing Harness and Context from their state, and the event's
+// snapshot() / restore() are Args::snapshot() / Args::from_snapshot() with
+// Python ops' snapshot keys, so a deferred event finds the same relation,
+// remote app and unit, or secret in a later dispatch. Action events, stop, remove,
 // secret-rotate, secret-expired and the collect-status events cannot be
 // deferred (defer() throws FrameworkError).
 //
@@ -189,10 +194,24 @@ namespace detail {
 nlohmann::json underscore_keys(const nlohmann::json& object);
 }  // namespace detail
 
-// Base of the events Juju sends (hooks).
+// The arguments of an event that carries no data (install, start, ...):
+// its snapshot is null.
+struct NoEventArgs {
+  [[nodiscard]] nlohmann::json snapshot() const { return nullptr; }
+  bool operator==(const NoEventArgs&) const = default;
+};
+
+// Base of the events Juju sends (hooks). Every event class E has one typed
+// description of its data, E::Args, used by ops::main (built from the
+// JUJU_* environment), the testing Harness and Context, and the event's
+// snapshot()/restore(): Args::snapshot() and Args::from_snapshot() are the
+// only places the snapshot keys are spelled. E::kKind names the event
+// (for per-endpoint, storage and container events, the kind after the
+// "<name>_" prefix); event_kind<E>(args) gives the full kind.
 class HookEvent : public EventBase {
  public:
   using EventBase::EventBase;
+  using Args = NoEventArgs;
 };
 
 // A hook event that must run now: defer() throws FrameworkError.
@@ -205,64 +224,94 @@ class UndeferrableHookEvent : public HookEvent {
 class InstallEvent : public HookEvent {
  public:
   using HookEvent::HookEvent;
+  static constexpr std::string_view kKind = "install";
 };
 class StartEvent : public HookEvent {
  public:
   using HookEvent::HookEvent;
+  static constexpr std::string_view kKind = "start";
 };
 // The unit is shutting down; there is no later dispatch to defer to.
 class StopEvent : public UndeferrableHookEvent {
  public:
   using UndeferrableHookEvent::UndeferrableHookEvent;
+  static constexpr std::string_view kKind = "stop";
 };
 // The unit is about to be removed; there is no later dispatch to defer to.
 class RemoveEvent : public UndeferrableHookEvent {
  public:
   using UndeferrableHookEvent::UndeferrableHookEvent;
+  static constexpr std::string_view kKind = "remove";
 };
 class ConfigChangedEvent : public HookEvent {
  public:
   using HookEvent::HookEvent;
+  static constexpr std::string_view kKind = "config_changed";
 };
 class UpdateStatusEvent : public HookEvent {
  public:
   using HookEvent::HookEvent;
+  static constexpr std::string_view kKind = "update_status";
 };
 class UpgradeCharmEvent : public HookEvent {
  public:
   using HookEvent::HookEvent;
+  static constexpr std::string_view kKind = "upgrade_charm";
 };
 class PreSeriesUpgradeEvent : public HookEvent {
  public:
   using HookEvent::HookEvent;
+  static constexpr std::string_view kKind = "pre_series_upgrade";
 };
 class PostSeriesUpgradeEvent : public HookEvent {
  public:
   using HookEvent::HookEvent;
+  static constexpr std::string_view kKind = "post_series_upgrade";
 };
 class LeaderElectedEvent : public HookEvent {
  public:
   using HookEvent::HookEvent;
+  static constexpr std::string_view kKind = "leader_elected";
 };
 class LeaderSettingsChangedEvent : public HookEvent {
  public:
   using HookEvent::HookEvent;
+  static constexpr std::string_view kKind = "leader_settings_changed";
 };
 // Runs in Juju's restricted context: deferred events are not re-emitted and
 // collect-status does not run before or after it.
 class CollectMetricsEvent : public HookEvent {
  public:
   using HookEvent::HookEvent;
+  static constexpr std::string_view kKind = "collect_metrics";
 };
 
 // ------------------------------------------------------------ relation events
 
-// Base of the <endpoint>_relation_* events. Snapshot: {"relation_name",
-// "relation_id", "app_name" (when known), "unit_name" (when a unit triggered
-// the event)}.
+// Base of the <endpoint>_relation_* events.
 class RelationEvent : public HookEvent {
  public:
+  // What Juju says about a relation event (JUJU_RELATION, JUJU_RELATION_ID,
+  // JUJU_REMOTE_APP, JUJU_REMOTE_UNIT, JUJU_DEPARTING_UNIT). The snapshot
+  // keeps app_name and unit_name, so a deferred event re-emitted in a later
+  // dispatch still names its remote app and unit.
+  struct Args {
+    std::string relation_name = {};
+    int relation_id = -1;
+    std::optional<std::string> app_name = std::nullopt;        // the remote application
+    std::optional<std::string> unit_name = std::nullopt;       // the remote unit that triggered it
+    std::optional<std::string> departing_unit = std::nullopt;  // relation-departed only
+    // {"relation_name", "relation_id"} plus "app_name", "unit_name",
+    // "departing_unit" when set.
+    [[nodiscard]] nlohmann::json snapshot() const;
+    // FrameworkError naming `event_path` when relation_name or relation_id
+    // is missing or mistyped.
+    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    bool operator==(const Args&) const = default;
+  };
+
   using HookEvent::HookEvent;
+  RelationEvent(Handle handle, Args args);
   // An event about relation `relation_id` on `relation_name`, from remote
   // application `app_name` and unit `unit_name` (either may be empty).
   RelationEvent(Handle handle, std::string relation_name, int relation_id,
@@ -271,6 +320,7 @@ class RelationEvent : public HookEvent {
   nlohmann::json snapshot() const override;
   // Throws FrameworkError when relation_name or relation_id is missing.
   void restore(const nlohmann::json& snapshot) override;
+  [[nodiscard]] const Args& args() const noexcept { return args_; }
 
   // The relation; during relation-broken it is inactive.
   Relation& relation() const;
@@ -280,97 +330,125 @@ class RelationEvent : public HookEvent {
   // relation-broken and application-level changes.
   Unit* unit() const;
 
-  const std::string& relation_name() const noexcept { return relation_name_; }
-  int relation_id() const noexcept { return relation_id_; }
-  const std::optional<std::string>& app_name() const noexcept { return app_name_; }
-  const std::optional<std::string>& unit_name() const noexcept { return unit_name_; }
+  [[nodiscard]] const std::string& relation_name() const noexcept { return args_.relation_name; }
+  [[nodiscard]] int relation_id() const noexcept { return args_.relation_id; }
+  [[nodiscard]] const std::optional<std::string>& app_name() const noexcept {
+    return args_.app_name;
+  }
+  [[nodiscard]] const std::optional<std::string>& unit_name() const noexcept {
+    return args_.unit_name;
+  }
 
  private:
-  std::string relation_name_;
-  int relation_id_ = -1;
-  std::optional<std::string> app_name_;
-  std::optional<std::string> unit_name_;
+  Args args_;
 };
 
 class RelationCreatedEvent : public RelationEvent {
  public:
   using RelationEvent::RelationEvent;
+  static constexpr std::string_view kKind = "relation_created";
 };
 class RelationJoinedEvent : public RelationEvent {
  public:
   using RelationEvent::RelationEvent;
+  static constexpr std::string_view kKind = "relation_joined";
 };
 class RelationChangedEvent : public RelationEvent {
  public:
   using RelationEvent::RelationEvent;
+  static constexpr std::string_view kKind = "relation_changed";
 };
-// A unit leaves the relation; the snapshot adds "departing_unit".
+// A unit leaves the relation; Args::departing_unit says which.
 class RelationDepartedEvent : public RelationEvent {
  public:
   using RelationEvent::RelationEvent;
+  static constexpr std::string_view kKind = "relation_departed";
   RelationDepartedEvent(Handle handle, std::string relation_name, int relation_id,
                         std::optional<std::string> app_name, std::optional<std::string> unit_name,
                         std::optional<std::string> departing_unit_name);
-  nlohmann::json snapshot() const override;
-  void restore(const nlohmann::json& snapshot) override;
   // The unit that is leaving (maybe this one), or null when Juju did not say.
   Unit* departing_unit() const;
-  const std::optional<std::string>& departing_unit_name() const noexcept { return departing_; }
-
- private:
-  std::optional<std::string> departing_;
+  [[nodiscard]] const std::optional<std::string>& departing_unit_name() const noexcept {
+    return args().departing_unit;
+  }
 };
 // The relation is gone: it is inactive and absent from Model::relations().
 class RelationBrokenEvent : public RelationEvent {
  public:
   using RelationEvent::RelationEvent;
+  static constexpr std::string_view kKind = "relation_broken";
 };
 
 // ------------------------------------------------------------- storage events
 
-// Base of <storage>_storage_attached/detaching. Snapshot: {"storage_name",
-// "storage_index", "storage_location"}.
+// Base of <storage>_storage_attached/detaching.
 class StorageEvent : public HookEvent {
  public:
+  // JUJU_STORAGE_ID ("data/1") and the location storage-get reports.
+  struct Args {
+    std::string storage_name = {};
+    int storage_index = -1;
+    std::string storage_location = {};
+    // {"storage_name", "storage_index", "storage_location"}.
+    [[nodiscard]] nlohmann::json snapshot() const;
+    // FrameworkError naming `event_path` when a key is missing or mistyped.
+    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    bool operator==(const Args&) const = default;
+  };
+
   using HookEvent::HookEvent;
+  StorageEvent(Handle handle, Args args);
   StorageEvent(Handle handle, std::string storage_name, int storage_index,
                std::string storage_location);
   nlohmann::json snapshot() const override;
   void restore(const nlohmann::json& snapshot) override;
+  [[nodiscard]] const Args& args() const noexcept { return args_; }
 
-  const std::string& storage_name() const noexcept { return name_; }
-  int storage_index() const noexcept { return index_; }
+  [[nodiscard]] const std::string& storage_name() const noexcept { return args_.storage_name; }
+  [[nodiscard]] int storage_index() const noexcept { return args_.storage_index; }
   // Where the instance is mounted, as Juju said when the event was emitted.
-  const std::string& storage_location() const noexcept { return location_; }
+  [[nodiscard]] const std::string& storage_location() const noexcept {
+    return args_.storage_location;
+  }
   // The attached instance from Model::storages() (storage-list); ModelError
   // when it is no longer attached.
   StorageInstance& storage() const;
 
  private:
-  std::string name_;
-  int index_ = -1;
-  std::string location_;
+  Args args_;
 };
 class StorageAttachedEvent : public StorageEvent {
  public:
   using StorageEvent::StorageEvent;
+  static constexpr std::string_view kKind = "storage_attached";
 };
 class StorageDetachingEvent : public StorageEvent {
  public:
   using StorageEvent::StorageEvent;
+  static constexpr std::string_view kKind = "storage_detaching";
 };
 
 // ------------------------------------------------------------ workload events
 
-// Base of the <container>_pebble_* events. Snapshot: {"container_name"}.
+// Base of the <container>_pebble_* events.
 class WorkloadEvent : public HookEvent {
  public:
+  // JUJU_WORKLOAD_NAME.
+  struct Args {
+    std::string container_name = {};
+    // {"container_name"}.
+    [[nodiscard]] nlohmann::json snapshot() const;
+    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    bool operator==(const Args&) const = default;
+  };
+
   using HookEvent::HookEvent;
+  WorkloadEvent(Handle handle, Args args);
   WorkloadEvent(Handle handle, std::string container_name);
   nlohmann::json snapshot() const override;
   void restore(const nlohmann::json& snapshot) override;
   // The container's name as declared in metadata.
-  const std::string& workload_name() const noexcept { return container_; }
+  [[nodiscard]] const std::string& workload_name() const noexcept { return container_; }
   // The container (Model::unit().get_container()); its Pebble client is
   // made on first use.
   Container& workload() const;
@@ -382,6 +460,7 @@ class WorkloadEvent : public HookEvent {
 class PebbleReadyEvent : public WorkloadEvent {
  public:
   using WorkloadEvent::WorkloadEvent;
+  static constexpr std::string_view kKind = "pebble_ready";
 };
 
 // The notice a Pebble notice event is about.
@@ -392,10 +471,20 @@ struct PebbleNoticeRef {
   bool operator==(const PebbleNoticeRef&) const = default;
 };
 
-// Snapshot adds {"notice_id", "notice_type", "notice_key"}.
 class PebbleNoticeEvent : public WorkloadEvent {
  public:
+  // JUJU_WORKLOAD_NAME, JUJU_NOTICE_ID, JUJU_NOTICE_TYPE, JUJU_NOTICE_KEY.
+  struct Args {
+    std::string container_name = {};
+    PebbleNoticeRef notice = {};
+    // {"container_name", "notice_id", "notice_type", "notice_key"}.
+    [[nodiscard]] nlohmann::json snapshot() const;
+    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    bool operator==(const Args&) const = default;
+  };
+
   using WorkloadEvent::WorkloadEvent;
+  PebbleNoticeEvent(Handle handle, Args args);
   PebbleNoticeEvent(Handle handle, std::string container_name, PebbleNoticeRef notice);
   nlohmann::json snapshot() const override;
   void restore(const nlohmann::json& snapshot) override;
@@ -409,12 +498,23 @@ class PebbleNoticeEvent : public WorkloadEvent {
 class PebbleCustomNoticeEvent : public PebbleNoticeEvent {
  public:
   using PebbleNoticeEvent::PebbleNoticeEvent;
+  static constexpr std::string_view kKind = "pebble_custom_notice";
 };
 
-// Snapshot adds {"check_name"}.
 class PebbleCheckEvent : public WorkloadEvent {
  public:
+  // JUJU_WORKLOAD_NAME, JUJU_PEBBLE_CHECK_NAME.
+  struct Args {
+    std::string container_name = {};
+    std::string check_name = {};
+    // {"container_name", "check_name"}.
+    [[nodiscard]] nlohmann::json snapshot() const;
+    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    bool operator==(const Args&) const = default;
+  };
+
   using WorkloadEvent::WorkloadEvent;
+  PebbleCheckEvent(Handle handle, Args args);
   PebbleCheckEvent(Handle handle, std::string container_name, std::string check_name);
   nlohmann::json snapshot() const override;
   void restore(const nlohmann::json& snapshot) override;
@@ -429,19 +529,31 @@ class PebbleCheckEvent : public WorkloadEvent {
 class PebbleCheckFailedEvent : public PebbleCheckEvent {
  public:
   using PebbleCheckEvent::PebbleCheckEvent;
+  static constexpr std::string_view kKind = "pebble_check_failed";
 };
 class PebbleCheckRecoveredEvent : public PebbleCheckEvent {
  public:
   using PebbleCheckEvent::PebbleCheckEvent;
+  static constexpr std::string_view kKind = "pebble_check_recovered";
 };
 
 // -------------------------------------------------------------- secret events
 
-// Base of the secret_* events. Snapshot: {"id", "label"} (label null when
-// the secret has none).
+// Base of the secret_* events.
 class SecretEvent : public HookEvent {
  public:
+  // JUJU_SECRET_ID, JUJU_SECRET_LABEL.
+  struct Args {
+    std::string id = {};
+    std::optional<std::string> label = std::nullopt;
+    // {"id", "label"} (label null when the secret has none).
+    [[nodiscard]] nlohmann::json snapshot() const;
+    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    bool operator==(const Args&) const = default;
+  };
+
   using HookEvent::HookEvent;
+  SecretEvent(Handle handle, Args args);
   SecretEvent(Handle handle, std::string id, std::optional<std::string> label);
   nlohmann::json snapshot() const override;
   void restore(const nlohmann::json& snapshot) override;
@@ -457,17 +569,31 @@ class SecretEvent : public HookEvent {
 class SecretChangedEvent : public SecretEvent {
  public:
   using SecretEvent::SecretEvent;
+  static constexpr std::string_view kKind = "secret_changed";
 };
 // Juju fires it again until the owner makes a new revision: not deferrable.
 class SecretRotateEvent : public SecretEvent {
  public:
   using SecretEvent::SecretEvent;
+  static constexpr std::string_view kKind = "secret_rotate";
   bool deferrable() const noexcept override { return false; }
 };
-// A secret event about one revision; snapshot adds {"revision"}.
+// A secret event about one revision.
 class SecretRevisionEvent : public SecretEvent {
  public:
+  // JUJU_SECRET_ID, JUJU_SECRET_LABEL, JUJU_SECRET_REVISION.
+  struct Args {
+    std::string id = {};
+    std::optional<std::string> label = std::nullopt;
+    int revision = 0;
+    // {"id", "label", "revision"}.
+    [[nodiscard]] nlohmann::json snapshot() const;
+    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    bool operator==(const Args&) const = default;
+  };
+
   using SecretEvent::SecretEvent;
+  SecretRevisionEvent(Handle handle, Args args);
   SecretRevisionEvent(Handle handle, std::string id, std::optional<std::string> label,
                       int revision);
   nlohmann::json snapshot() const override;
@@ -482,11 +608,13 @@ class SecretRevisionEvent : public SecretEvent {
 class SecretRemoveEvent : public SecretRevisionEvent {
  public:
   using SecretRevisionEvent::SecretRevisionEvent;
+  static constexpr std::string_view kKind = "secret_remove";
 };
 // Juju fires it again until the revision is removed: not deferrable.
 class SecretExpiredEvent : public SecretRevisionEvent {
  public:
   using SecretRevisionEvent::SecretRevisionEvent;
+  static constexpr std::string_view kKind = "secret_expired";
   bool deferrable() const noexcept override { return false; }
 };
 
@@ -500,11 +628,21 @@ enum class OnInvalid {
 };
 
 // <action>_action: an administrator ran an action and waits for its result,
-// so it cannot be deferred. Snapshot: {"id"}; the parameters are read again
-// (action-get) when the event is restored.
+// so it cannot be deferred. The parameters are read again (action-get) when
+// the event is restored.
 class ActionEvent : public EventBase {
  public:
+  // JUJU_ACTION_UUID.
+  struct Args {
+    std::string id = {};
+    // {"id"}.
+    [[nodiscard]] nlohmann::json snapshot() const;
+    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    bool operator==(const Args&) const = default;
+  };
+
   using EventBase::EventBase;
+  ActionEvent(Handle handle, Args args);
   ActionEvent(Handle handle, std::string id);
 
   bool deferrable() const noexcept override { return false; }
@@ -634,6 +772,27 @@ class CharmEvents : public ObjectEvents {
   NameMap<ActionNameEvents> actions_;
   NameMap<ContainerEvents> containers_;
 };
+
+// The kind Juju's dispatch gives an event of type E with `args`:
+// event_kind<InstallEvent>({}) is "install",
+// event_kind<RelationChangedEvent>({.relation_name = "redis-peers", ...}) is
+// "redis_peers_relation_changed". Action events are named by their action
+// (CharmEvents::kind_prefix(name) + "_action"), which their Args do not hold.
+template <class E>
+std::string event_kind(const typename E::Args& args) {
+  static_assert(!std::is_base_of_v<ActionEvent, E>,
+                "an action event's kind is <action>_action: its Args do not name the action");
+  if constexpr (std::is_base_of_v<RelationEvent, E>) {
+    return CharmEvents::kind_prefix(args.relation_name) + "_" + std::string(E::kKind);
+  } else if constexpr (std::is_base_of_v<StorageEvent, E>) {
+    return CharmEvents::kind_prefix(args.storage_name) + "_" + std::string(E::kKind);
+  } else if constexpr (std::is_base_of_v<WorkloadEvent, E>) {
+    return CharmEvents::kind_prefix(args.container_name) + "_" + std::string(E::kKind);
+  } else {
+    static_cast<void>(args);
+    return std::string(E::kKind);
+  }
+}
 
 // ----------------------------------------------------------------- CharmBase
 

@@ -8,9 +8,10 @@
 #include <memory>
 #include <optional>
 
-#include "charm/charm_fake_backend.hpp"
 #include "ops/charm.hpp"
 #include "ops/storage.hpp"
+#include "ops/testing/fake_backend.hpp"
+#include "ops/testing/recording_backend.hpp"
 
 namespace ops {
 namespace {
@@ -58,11 +59,12 @@ class TestCharm : public CharmBase {
   explicit TestCharm(Framework& framework) : CharmBase(framework, "TestCharm") {}
 };
 
-// One dispatch: a backend, a Model, a Framework on the shared storage, the charm.
+// One dispatch against the test's Juju: a recording backend, a Model, a
+// Framework on the shared storage, the charm.
 struct Dispatch {
-  Dispatch(const CharmMeta& meta, MemoryStorage& storage)
-      : model(meta, backend), framework(storage, &model), charm(framework) {}
-  test::CharmFakeBackend backend;
+  Dispatch(const CharmMeta& meta, testing::FakeBackend& juju, MemoryStorage& storage)
+      : backend(juju), model(meta, backend), framework(storage, &model), charm(framework) {}
+  testing::RecordingBackend backend;
   Model model;
   Framework framework;
   TestCharm charm;
@@ -72,10 +74,28 @@ class CharmTest : public ::testing::Test {
  protected:
   CharmMeta meta = CharmMeta::from_yaml(kMetadata, kActions, kConfig);
   MemoryStorage storage;
-  std::unique_ptr<Dispatch> dispatch = std::make_unique<Dispatch>(meta, storage);
+  testing::FakeBackend juju{meta, "redis/0"};
+  std::unique_ptr<Dispatch> dispatch = std::make_unique<Dispatch>(meta, juju, storage);
   Framework& fw() { return dispatch->framework; }
   TestCharm& charm() { return dispatch->charm; }
-  test::CharmFakeBackend& backend() { return dispatch->backend; }
+  testing::RecordingBackend& backend() { return dispatch->backend; }
+  testing::FakeBackend::Data& data() { return juju.data(); }
+  // Juju runs action `name` with invocation id `id`.
+  void start_action(const std::string& name, const std::string& id) {
+    data().action.emplace();
+    data().action->name = name;
+    data().action->id = id;
+  }
+
+  // redis/0 in a hook, related to pg (pg/0, pg/1) on db:3.
+  CharmTest() {
+    data().hook_running = true;
+    auto& db = data().relations[3];
+    db.endpoint = "db";
+    db.id = 3;
+    db.remote_app = "pg";
+    db.remote_units = {"pg/0", "pg/1"};
+  }
 
   // Emits on source with a handler that defers, and returns the stored snapshot.
   template <class E, class... Args>
@@ -90,10 +110,7 @@ class CharmTest : public ::testing::Test {
 
   std::vector<std::string> status_calls() const {
     std::vector<std::string> out;
-    for (const auto& call : dispatch->backend.calls) {
-      if (call.rfind("status_set", 0) == 0) out.push_back(call);
-    }
-    return out;
+    return dispatch->backend.commands("status-set");
   }
 };
 
@@ -202,7 +219,7 @@ TEST_F(CharmTest, DeferredRelationEventIsRestoredInTheNextDispatch) {
                     std::optional<std::string>("pg/1"), std::optional<std::string>("pg/1"));
   fw().commit();
   dispatch.reset();
-  dispatch = std::make_unique<Dispatch>(meta, storage);
+  dispatch = std::make_unique<Dispatch>(meta, juju, storage);
 
   std::vector<std::string> seen;
   fw().observe(
@@ -218,7 +235,10 @@ TEST_F(CharmTest, DeferredRelationEventIsRestoredInTheNextDispatch) {
 }
 
 TEST_F(CharmTest, BrokenRelationIsInactiveAndNotListed) {
-  backend().relation_ids_by_endpoint["db"] = {3, 4};
+  auto& other = data().relations[4];
+  other.endpoint = "db";
+  other.id = 4;
+  other.remote_app = "mysql";
   dispatch->model.set_broken_relation_id(3);
   std::vector<std::string> seen;
   fw().observe(charm().on["db"].relation_broken, charm(), "on_broken",
@@ -236,7 +256,7 @@ TEST_F(CharmTest, BrokenRelationIsInactiveAndNotListed) {
 // ---- storage and secrets ----------------------------------------------------------
 
 TEST_F(CharmTest, StorageEventFindsItsInstance) {
-  backend().storages["data"] = {0, 1};
+  data().storages["data"] = {{0, {"/data/0", true}}, {1, {"/data/1", true}}};
   std::optional<std::string> seen;
   fw().observe(charm().on.storage("data").storage_attached, charm(), "on_attached",
                [&](StorageAttachedEvent& event) {
@@ -247,10 +267,22 @@ TEST_F(CharmTest, StorageEventFindsItsInstance) {
 }
 
 TEST_F(CharmTest, SecretRemoveEventRemovesItsRevision) {
+  data().leader = true;
+  testing::SecretRecord secret;
+  secret.id = "secret:abc";
+  secret.owner = "app";
+  secret.owner_name = "redis";
+  secret.revisions = {
+      {3, {{"password", "old"}}}, {4, {{"password", "older"}}}, {5, {{"password", "new"}}}};
+  secret.latest_revision = 5;
+  data().secrets.push_back(secret);
   fw().observe(charm().on.secret_remove, charm(), "on_remove",
                [](SecretRemoveEvent& event) { event.remove_revision(); });
   charm().on.secret_remove.emit("secret:abc", std::nullopt, 4);
-  EXPECT_THAT(backend().calls, ElementsAre("secret_remove secret:abc 4"));
+  EXPECT_THAT(backend().commands(), ElementsAre("secret-remove secret:abc --revision 4"));
+  ASSERT_EQ(data().secrets.size(), 1u);
+  EXPECT_EQ(data().secrets[0].revisions.count(4), 0u);
+  EXPECT_EQ(data().secrets[0].revisions.size(), 2u);
 }
 
 // ---- not deferrable ------------------------------------------------------------------
@@ -279,6 +311,7 @@ TEST_F(CharmTest, NonDeferrableEventsRefuseDefer) {
   on.remove.emit();
   on.secret_rotate.emit("secret:a", std::nullopt);
   on.secret_expired.emit("secret:a", std::nullopt, 2);
+  start_action("get-password", "uuid-1");  // action-get answers only inside an action
   on.action("get-password").action.emit("uuid-1");
   on.collect_unit_status.emit();
   EXPECT_EQ(refused, 6);
@@ -304,9 +337,10 @@ TEST_F(CharmTest, UnitStatusIsTheMostSevereCollected) {
     e.add_status(BlockedStatus("second blocked"));
   });
   evaluate_status(charm());
-  EXPECT_THAT(status_calls(), ElementsAre("status_set unit blocked: need config"));
+  EXPECT_THAT(status_calls(), ElementsAre("status-set --application=False blocked -- need config"));
+  EXPECT_EQ(data().unit_status, BlockedStatus("need config"));
   // Without collect_app_status observers leadership is not even asked.
-  EXPECT_EQ(std::count(backend().calls.begin(), backend().calls.end(), "is_leader"), 0);
+  EXPECT_TRUE(backend().commands("is-leader").empty());
 }
 
 TEST_F(CharmTest, PriorityIsBlockedMaintenanceWaitingActive) {
@@ -322,13 +356,13 @@ TEST_F(CharmTest, PriorityIsBlockedMaintenanceWaitingActive) {
   evaluate_status(charm());
   add = {};
   evaluate_status(charm());  // nothing added: nothing set
-  EXPECT_THAT(status_calls(),
-              ElementsAre("status_set unit maintenance: m", "status_set unit waiting: w",
-                          "status_set unit active: a"));
+  EXPECT_THAT(status_calls(), ElementsAre("status-set --application=False maintenance -- m",
+                                          "status-set --application=False waiting -- w",
+                                          "status-set --application=False active -- a"));
 }
 
 TEST_F(CharmTest, LeaderSetsAppStatusFirst) {
-  backend().leader = true;
+  data().leader = true;
   std::vector<std::string> order;
   fw().observe(charm().on.collect_unit_status, charm(), "unit", [&](CollectStatusEvent& e) {
     order.push_back("unit");
@@ -341,20 +375,21 @@ TEST_F(CharmTest, LeaderSetsAppStatusFirst) {
   });
   evaluate_status(charm());
   EXPECT_THAT(order, ElementsAre("app", "unit"));
-  EXPECT_THAT(status_calls(),
-              ElementsAre("status_set app waiting: peers", "status_set unit active: unit ok"));
+  EXPECT_THAT(status_calls(), ElementsAre("status-set --application=True waiting -- peers",
+                                          "status-set --application=False active -- unit ok"));
+  EXPECT_EQ(data().app_status, WaitingStatus("peers"));
   EXPECT_THAT(charm().collected_app_statuses(),
               ElementsAre(ActiveStatus(), WaitingStatus("peers")));
 }
 
 TEST_F(CharmTest, NonLeaderDoesNotCollectAppStatus) {
-  backend().leader = false;
+  data().leader = false;
   bool app_called = false;
   fw().observe(charm().on.collect_app_status, charm(), "app",
                [&](CollectStatusEvent&) { app_called = true; });
   evaluate_status(charm());
   EXPECT_FALSE(app_called);
-  EXPECT_THAT(backend().calls, ElementsAre("is_leader"));
+  EXPECT_THAT(backend().commands(), ElementsAre("is-leader --format=json"));
 }
 
 TEST_F(CharmTest, AddStatusRefusesErrorAndUnknown) {
@@ -383,7 +418,8 @@ struct PasswordParams {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PasswordParams, user_name, length)
 
 TEST_F(CharmTest, ActionEventReadsParamsAndReports) {
-  backend().action_params = {{"user-name", "bob"}, {"length", 12}};
+  start_action("get-password", "uuid-9");
+  data().action->params = {{"user-name", "bob"}, {"length", 12}};
   std::optional<PasswordParams> params;
   fw().observe(charm().on.action("get-password").action, charm(), "on_get_password",
                [&](ActionEvent& e) {
@@ -398,14 +434,17 @@ TEST_F(CharmTest, ActionEventReadsParamsAndReports) {
   ASSERT_TRUE(params.has_value());
   EXPECT_EQ(params->user_name, "bob");
   EXPECT_EQ(params->length, 12);
-  EXPECT_THAT(
-      backend().calls,
-      ElementsAre("action_get", "action_log working",
-                  R"(action_set {"password":"s3cret","user":{"name":"bob"}})", "action_fail nope"));
+  EXPECT_THAT(backend().commands(),
+              ElementsAre("action-get --format=json", "action-log -- working",
+                          "action-set password=s3cret user.name=bob", "action-fail -- nope"));
+  EXPECT_EQ(data().action->results, json({{"password", "s3cret"}, {"user", {{"name", "bob"}}}}));
+  EXPECT_THAT(data().action->logs, ElementsAre("working"));
+  EXPECT_EQ(data().action->failure, "nope");
 }
 
 TEST_F(CharmTest, InvalidActionParams) {
-  backend().action_params = {{"user-name", "bob"}};
+  start_action("get-password", "uuid-9");
+  data().action->params = {{"user-name", "bob"}};
   std::string raised;
   bool aborted = false;
   fw().observe(charm().on.action("get-password").action, charm(), "on_get_password",
@@ -425,8 +464,10 @@ TEST_F(CharmTest, InvalidActionParams) {
   EXPECT_THAT(raised, StartsWith("invalid parameters for action get_password_action: "));
   EXPECT_THAT(raised, HasSubstr("key 'length' not found"));
   EXPECT_TRUE(aborted);
-  EXPECT_THAT(backend().calls.back(),
-              StartsWith("action_fail Error in action parameters: [json.exception"));
+  EXPECT_THAT(backend().commands().back(),
+              StartsWith("action-fail -- Error in action parameters: [json.exception"));
+  EXPECT_THAT(data().action->failure.value_or(""),
+              StartsWith("Error in action parameters: [json.exception"));
 }
 
 // ---- typed config ------------------------------------------------------------------------
@@ -438,14 +479,14 @@ struct RedisConfig {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RedisConfig, log_level, port)
 
 TEST_F(CharmTest, LoadConfigIntoAStruct) {
-  backend().config = {{"log-level", "debug"}, {"port", 6380}};
+  data().config = {{"log-level", "debug"}, {"port", 6380}};
   RedisConfig config = charm().load_config<RedisConfig>();
   EXPECT_EQ(config.log_level, "debug");
   EXPECT_EQ(config.port, 6380);
 }
 
 TEST_F(CharmTest, InvalidConfigRaisesOrBlocks) {
-  backend().config = {{"log-level", "debug"}, {"port", "high"}};
+  data().config = {{"log-level", "debug"}, {"port", "high"}};
   try {
     charm().load_config<RedisConfig>();
     FAIL() << "expected ModelError";
@@ -459,7 +500,8 @@ TEST_F(CharmTest, InvalidConfigRaisesOrBlocks) {
     EXPECT_EQ(abort.exit_code(), 0);
   }
   ASSERT_EQ(status_calls().size(), 1u);
-  EXPECT_THAT(status_calls()[0], StartsWith("status_set unit blocked: Invalid config: "));
+  EXPECT_THAT(status_calls()[0],
+              StartsWith("status-set --application=False blocked -- Invalid config: "));
 }
 
 }  // namespace

@@ -100,7 +100,7 @@ class DispatchTest : public ::testing::Test {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::string program = OPS_TEST_CHARM_DISPATCH;
+    std::string program = program_;
     char* argv[] = {program.data(), nullptr};
     pid_t pid = 0;
     RunResult result;
@@ -128,6 +128,7 @@ class DispatchTest : public ::testing::Test {
 
   fs::path root_;
   fs::path charm_dir_;
+  std::string program_ = OPS_TEST_CHARM_DISPATCH;  // the charm's dispatch executable
   ops::test::FakeHookTools tools_;
 };
 
@@ -242,6 +243,27 @@ TEST_F(DispatchTest, DeferredEventRunsFirstInTheNextDispatch) {
   // The deferred start ran and is gone.
   ASSERT_EQ(run("hooks/update-status").exit_code, 0);
   EXPECT_THAT(tools_.argvs(), ElementsAre(kStatusInstalls0));
+}
+
+TEST_F(DispatchTest, DeferredRelationEventKeepsItsRemoteAppAndUnit) {
+  program_ = OPS_DEFERRING_CHARM_DISPATCH;
+  set_config(R"({"greeting": "hi", "defer-start": true})");
+  RunResult result = run("hooks/db-relation-changed", relation_env("pg/0"));
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_THAT(tools_.argvs(), ElementsAre(Argv{"config-get", "--format=json"},
+                                          info("db-changed deferred: app=pg unit=pg/0")));
+  tools_.clear_calls();
+
+  // update-status names no relation: what the handler sees comes from the
+  // deferred event's snapshot, without a relation-list call.
+  set_config(R"({"greeting": "hi", "defer-start": false})");
+  result = run("hooks/update-status");
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_THAT(tools_.argvs(), ElementsAre(Argv{"config-get", "--format=json"},
+                                          info("db-changed: app=pg unit=pg/0")));
+  tools_.clear_calls();
+  ASSERT_EQ(run("hooks/update-status").exit_code, 0);
+  EXPECT_TRUE(tools_.argvs().empty());  // it ran and is gone
 }
 
 TEST_F(DispatchTest, ThrowingHandlerCommitsNothing) {

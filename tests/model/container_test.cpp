@@ -5,9 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "model/fake_backend.hpp"
 #include "ops/charm.hpp"
 #include "ops/model.hpp"
+#include "ops/testing/fake_backend.hpp"
 
 namespace {
 
@@ -193,7 +193,10 @@ resources:
 
 class ContainerTest : public ::testing::Test {
  protected:
-  ContainerTest() : meta_(ops::CharmMeta::from_yaml(kMetadata)), model_(meta_, backend_) {
+  ContainerTest()
+      : meta_(ops::CharmMeta::from_yaml(kMetadata)),
+        backend_(meta_, "redis/0"),
+        model_(meta_, backend_) {
     model_.set_pebble_client_factory([this](const std::string& name) {
       made_.push_back(name);
       auto fake = std::make_unique<FakePebble>();
@@ -208,7 +211,7 @@ class ContainerTest : public ::testing::Test {
   }
 
   ops::CharmMeta meta_;
-  ops::test::FakeBackend backend_;
+  ops::testing::FakeBackend backend_;
   ops::Model model_;
   std::vector<std::string> made_;
   FakePebble* pebble_ = nullptr;

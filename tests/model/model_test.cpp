@@ -3,8 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "model/fake_backend.hpp"
 #include "ops/charm.hpp"
+#include "ops/testing/fake_backend.hpp"
+#include "ops/testing/recording_backend.hpp"
 
 namespace {
 
@@ -47,20 +48,37 @@ void from_json(const nlohmann::json& j, DbConfig& c) {
 
 class ModelTest : public ::testing::Test {
  protected:
-  ModelTest() : meta_(ops::CharmMeta::from_yaml(kMetadata)) {
-    backend_.relation_ids_by_endpoint["db"] = {3};
-    backend_.relation_units[3] = {"pg/1", "pg/0"};
-    backend_.relation_ids_by_endpoint["cluster"] = {1};
-    backend_.relation_units[1] = {"redis/1"};
+  ModelTest()
+      : meta_(ops::CharmMeta::from_yaml(kMetadata)), juju_(meta_, "redis/0"), backend_(juju_) {
+    juju_.data().hook_running = true;
+    juju_.data().unit_status = ops::UnknownStatus();
+    add_relation(3, "db", "pg", {"pg/1", "pg/0"});
+    add_relation(1, "cluster", "redis", {"redis/1"});
+  }
+  ops::testing::RelationRecord& add_relation(int id, const std::string& endpoint,
+                                             const std::string& app,
+                                             std::vector<std::string> units) {
+    auto& record = juju_.data().relations[id];
+    record.endpoint = endpoint;
+    record.id = id;
+    record.remote_app = app;
+    record.remote_units = std::move(units);
+    return record;
   }
   ops::Model& model() {
     if (!model_) model_ = std::make_unique<ops::Model>(meta_, backend_);
     return *model_;
   }
   ops::Relation& db() { return *model().get_relation("db"); }
+  Calls calls() const { return backend_.commands(); }
+  long count(const std::string& command) const {
+    auto c = calls();
+    return std::count(c.begin(), c.end(), command);
+  }
 
   ops::CharmMeta meta_;
-  ops::test::FakeBackend backend_;
+  ops::testing::FakeBackend juju_;
+  ops::testing::RecordingBackend backend_;
   std::unique_ptr<ops::Model> model_;
 };
 
@@ -81,13 +99,13 @@ TEST_F(ModelTest, ConstructionAndIdentityCallNothing) {
   EXPECT_EQ(&m.unit().app(), &m.app());
   EXPECT_EQ(&m.get_unit("pg/0"), &m.get_unit("pg/0"));
   EXPECT_EQ(m.name(), "test-model");
-  EXPECT_EQ(m.uuid(), "uuid-1");
-  EXPECT_TRUE(backend_.calls.empty());
+  EXPECT_EQ(m.uuid(), "00000000-0000-4000-8000-000000000000");
+  EXPECT_TRUE(calls().empty());
 }
 
 TEST_F(ModelTest, RelationMembersAreLazyAndSorted) {
   auto& rel = db();
-  EXPECT_THAT(backend_.calls, ElementsAre("relation_ids db"));
+  EXPECT_THAT(calls(), ElementsAre("relation-ids db --format=json"));
   EXPECT_EQ(rel.id(), 3);
   EXPECT_EQ(rel.name(), "db");
   EXPECT_FALSE(rel.is_peer());
@@ -96,24 +114,27 @@ TEST_F(ModelTest, RelationMembersAreLazyAndSorted) {
   EXPECT_EQ(rel.units()[1]->name(), "pg/1");
   EXPECT_EQ(rel.app()->name(), "pg");
   EXPECT_TRUE(rel.active());
-  EXPECT_THAT(backend_.calls, ElementsAre("relation_ids db", "relation_list 3"));
+  EXPECT_THAT(calls(),
+              ElementsAre("relation-ids db --format=json", "relation-list -r 3 --format=json"));
   auto& peers = *model().get_relation("cluster");
   EXPECT_TRUE(peers.is_peer());
   EXPECT_EQ(peers.app(), &model().app());
 }
 
 TEST_F(ModelTest, RemoteAppFallsBackToBackendWhenNoUnits) {
-  backend_.relation_units[3] = {};
-  backend_.remote_apps[3] = "pg";
+  juju_.relation(3).remote_units.clear();
   EXPECT_EQ(db().app()->name(), "pg");
-  backend_.remote_apps.clear();
-  backend_.relation_ids_by_endpoint["website"] = {9};
-  EXPECT_EQ(model().get_relation("website")->app(), nullptr);
+  EXPECT_THAT(calls(),
+              ElementsAre("relation-ids db --format=json", "relation-list -r 3 --format=json",
+                          "relation-list -r 3 --app --format=json"));
+  // A relation Juju no longer knows: no units, and no remote application.
+  EXPECT_EQ(model().get_relation("website", 9)->app(), nullptr);
 }
 
 TEST_F(ModelTest, GetRelationNoneOneOrTooMany) {
   EXPECT_EQ(model().get_relation("website"), nullptr);
-  backend_.relation_ids_by_endpoint["website"] = {4, 5};
+  add_relation(4, "website", "web", {"web/0"});
+  add_relation(5, "website", "proxy", {"proxy/0"});
   model().invalidate_caches();
   EXPECT_EQ(error_of<ops::TooManyRelatedAppsError>([&] { model().get_relation("website"); }),
             "too many remote applications on website (2 > 1)");
@@ -127,7 +148,7 @@ TEST_F(ModelTest, GetRelationNoneOneOrTooMany) {
 TEST_F(ModelTest, GetRelationByIdRunsNoRelationIds) {
   auto* rel = model().get_relation("db", 3);
   ASSERT_NE(rel, nullptr);
-  EXPECT_TRUE(backend_.calls.empty());
+  EXPECT_TRUE(calls().empty());
   EXPECT_EQ(model().get_relation("db", 3), rel);
   EXPECT_EQ(error_of<ops::ModelError>([&] { model().get_relation("website", 3); }),
             "relation 3 is on endpoint 'db', not 'website'");
@@ -140,18 +161,20 @@ TEST_F(ModelTest, BrokenRelationIsInactiveAndNotListed) {
   auto* rel = model().get_relation("db", 3);
   EXPECT_FALSE(rel->active());
   // Remote data stays readable in broken.
-  backend_.bags[{3, "pg/0"}] = {{"k", "v"}};
+  juju_.relation(3).unit_data["pg/0"] = {{"k", "v"}};
   EXPECT_EQ(rel->data(model().get_unit("pg/0")).get("k"), "v");
 }
 
 TEST_F(ModelTest, DeadRelationHasNoUnitsAndNoData) {
-  backend_.dead_relations.insert(3);
+  juju_.data().relations.erase(3);  // Juju forgot it: relation-list and relation-get fail
   auto* rel = model().get_relation("db", 3);
   EXPECT_FALSE(rel->active());
   EXPECT_TRUE(rel->units().empty());
-  backend_.remote_apps[3] = "pg";
-  model().invalidate_caches();
-  EXPECT_TRUE(rel->data(model().get_unit("pg/0")).as_map().empty());
+  EXPECT_EQ(rel->app(), nullptr);
+  EXPECT_TRUE(rel->data(model().get_unit("redis/0")).as_map().empty());
+  EXPECT_THAT(calls(), ElementsAre("relation-list -r 3 --format=json",
+                                   "relation-list -r 3 --app --format=json",
+                                   "relation-get -r 3 - redis/0 --format=json"));
 }
 
 TEST_F(ModelTest, WritesAreBatchedPerBagAndVisibleToReads) {
@@ -159,21 +182,25 @@ TEST_F(ModelTest, WritesAreBatchedPerBagAndVisibleToReads) {
   bag.set("host", "10.0.0.5");
   bag.set("port", "6379");
   bag.update({{"user", "admin"}, {"host", "10.0.0.6"}});
-  EXPECT_THAT(backend_.calls, ElementsAre("relation_ids db"));
+  EXPECT_THAT(calls(), ElementsAre("relation-ids db --format=json"));
   EXPECT_TRUE(model().has_pending_writes());
   EXPECT_EQ(bag.get("host"), "10.0.0.6");  // a pending key needs no relation-get
-  EXPECT_THAT(backend_.calls, ElementsAre("relation_ids db"));
+  EXPECT_THAT(calls(), ElementsAre("relation-ids db --format=json"));
   model().flush();
-  EXPECT_THAT(backend_.calls,
-              ElementsAre("relation_ids db",
-                          R"(relation_set 3 {"host":"10.0.0.6","port":"6379","user":"admin"})"));
+  EXPECT_THAT(
+      calls(),
+      ElementsAre(
+          "relation-ids db --format=json",
+          R"(relation-set -r 3 --file - <<< {"host":"10.0.0.6","port":"6379","user":"admin"})"));
+  EXPECT_EQ(juju_.relation(3).unit_data["redis/0"],
+            (ops::testing::Databag{{"host", "10.0.0.6"}, {"port", "6379"}, {"user", "admin"}}));
   EXPECT_FALSE(model().has_pending_writes());
   model().flush();
-  EXPECT_EQ(backend_.calls.size(), 2u);
+  EXPECT_EQ(calls().size(), 2u);
 }
 
 TEST_F(ModelTest, FlushSkipsValuesJujuAlreadyHasAndDeletes) {
-  backend_.bags[{3, "redis/0"}] = {{"a", "1"}, {"b", "2"}};
+  juju_.relation(3).unit_data["redis/0"] = {{"a", "1"}, {"b", "2"}};
   auto& bag = db().data(model().unit());
   EXPECT_EQ(bag.as_map().size(), 2u);
   bag.set("a", "1");  // unchanged
@@ -182,21 +209,23 @@ TEST_F(ModelTest, FlushSkipsValuesJujuAlreadyHasAndDeletes) {
   EXPECT_EQ(bag.as_map(), (std::map<std::string, std::string>{{"a", "1"}, {"c", "3"}}));
   EXPECT_FALSE(bag.contains("b"));
   model().flush();
-  EXPECT_EQ(backend_.calls.back(), R"(relation_set 3 {"b":"","c":"3"})");
+  EXPECT_EQ(calls().back(), R"(relation-set -r 3 --file - <<< {"b":"","c":"3"})");
+  EXPECT_EQ(juju_.relation(3).unit_data["redis/0"],
+            (ops::testing::Databag{{"a", "1"}, {"c", "3"}}));
   EXPECT_EQ(bag.as_map(), (std::map<std::string, std::string>{{"a", "1"}, {"c", "3"}}));
   bag.set("a", "1");
-  backend_.calls.clear();
+  backend_.clear();
   model().flush();
-  EXPECT_TRUE(backend_.calls.empty());  // nothing changed: no relation-set
+  EXPECT_TRUE(calls().empty());  // nothing changed: no relation-set
 }
 
 TEST_F(ModelTest, ReadsAreCachedPerBag) {
-  backend_.bags[{3, "pg/0"}] = {{"password", "x"}};
+  juju_.relation(3).unit_data["pg/0"] = {{"password", "x"}};
   auto& bag = db().data(model().get_unit("pg/0"));
   EXPECT_EQ(bag.at("password"), "x");
   EXPECT_EQ(bag.get("missing"), std::nullopt);
   EXPECT_EQ(bag.size(), 1u);
-  EXPECT_EQ(std::count(backend_.calls.begin(), backend_.calls.end(), "relation_get 3 pg/0"), 1);
+  EXPECT_EQ(count("relation-get -r 3 - pg/0 --format=json"), 1);
   EXPECT_EQ(error_of<ops::RelationDataError>([&] { bag.at("missing"); }),
             "key \"missing\" is not set in the databag of pg/0 in relation db:3");
 }
@@ -213,7 +242,7 @@ TEST_F(ModelTest, WriteAccessRules) {
             "redis/0 is not leader and cannot write application data");
   EXPECT_EQ(error_of<ops::RelationDataTypeError>([&] { rel.data(model().unit()).set("", "v"); }),
             "relation data keys must not be empty");
-  backend_.leader = true;
+  juju_.data().leader = true;
   model().invalidate_caches();
   EXPECT_NO_THROW(rel.data(model().app()).set("k", "v"));
   EXPECT_TRUE(model().has_pending_writes());
@@ -233,33 +262,35 @@ TEST_F(ModelTest, ReadAccessRules) {
   EXPECT_EQ(error_of<ops::RelationDataError>([&] { rel.data(model().get_unit("other/0")); }),
             "unit other/0 is not part of relation db:3");
   // Leader can read its own app bag.
-  backend_.leader = true;
+  juju_.data().leader = true;
+  model().invalidate_caches();
   EXPECT_NO_THROW(rel.data(model().app()).as_map());
 }
 
 TEST_F(ModelTest, NoAccessRulesOutsideHooks) {
-  backend_.hook_running = false;
+  juju_.data().hook_running = false;
   auto& rel = db();
   EXPECT_NO_THROW(rel.data(model().app()).as_map());
   EXPECT_NO_THROW(rel.data(model().get_unit("pg/0")).set("k", "v"));
 }
 
 TEST_F(ModelTest, TypedLoadAndSave) {
-  backend_.leader = true;
+  juju_.data().leader = true;
   auto& rel = db();
   rel.save(DbConfig{"db.local", 5432, {"a", "b"}}, model().app());
   model().flush();
-  EXPECT_EQ(backend_.calls.back(),
-            R"(relation_set 3 app {"host":"\"db.local\"","port":"5432","tags":"[\"a\",\"b\"]"})");
-  backend_.bags[{3, "pg"}] = {{"host", "\"pg.local\""}, {"port", "15432"}};
+  EXPECT_EQ(
+      calls().back(),
+      R"(relation-set -r 3 --app --file - <<< {"host":"\"db.local\"","port":"5432","tags":"[\"a\",\"b\"]"})");
+  juju_.relation(3).app_data["pg"] = {{"host", "\"pg.local\""}, {"port", "15432"}};
   auto loaded = rel.load<DbConfig>(model().get_app("pg"));
   EXPECT_EQ(loaded.host, "pg.local");
   EXPECT_EQ(loaded.port, 15432);
-  backend_.bags[{3, "pg/0"}] = {{"host", "not json"}};
+  juju_.relation(3).unit_data["pg/0"] = {{"host", "not json"}};
   EXPECT_EQ(
       error_of<ops::RelationDataTypeError>([&] { rel.load<DbConfig>(model().get_unit("pg/0")); }),
       "relation db:3 key \"host\" of pg/0 is not JSON: not json");
-  backend_.bags[{3, "pg/1"}] = {{"host", "\"h\""}};
+  juju_.relation(3).unit_data["pg/1"] = {{"host", "\"h\""}};
   EXPECT_THROW(rel.load<DbConfig>(model().get_unit("pg/1")), ops::RelationDataTypeError);
   EXPECT_THROW(rel.save_json(nlohmann::json::array(), model().unit()), ops::RelationDataTypeError);
 }
@@ -269,8 +300,8 @@ TEST_F(ModelTest, StatusRules) {
   EXPECT_EQ(unit.status(), ops::UnknownStatus());
   unit.set_status(ops::MaintenanceStatus("installing"));
   EXPECT_EQ(unit.status(), ops::MaintenanceStatus("installing"));
-  EXPECT_EQ(std::count(backend_.calls.begin(), backend_.calls.end(), "status_get"), 1);
-  EXPECT_EQ(backend_.calls.back(), "status_set MaintenanceStatus(\"installing\")");
+  EXPECT_EQ(count("status-get --include-data --application=False --format=json"), 1);
+  EXPECT_EQ(calls().back(), "status-set --application=False maintenance -- installing");
   EXPECT_EQ(error_of<ops::InvalidStatusError>([&] { unit.set_status(ops::UnknownStatus()); }),
             "invalid status for unit redis/0: UnknownStatus() cannot be set");
   EXPECT_THROW(unit.set_status(ops::ErrorStatus("x")), ops::InvalidStatusError);
@@ -285,9 +316,10 @@ TEST_F(ModelTest, StatusRules) {
   EXPECT_EQ(error_of<ops::InvalidStatusError>([&] { app.status(); }),
             "cannot get application status as a non-leader unit");
   EXPECT_EQ(model().get_app("pg").status(), ops::UnknownStatus());
-  backend_.leader = true;
+  juju_.data().leader = true;
+  model().invalidate_caches();
   app.set_status(ops::BlockedStatus("need db"));
-  EXPECT_EQ(backend_.calls.back(), "status_set app BlockedStatus(\"need db\")");
+  EXPECT_EQ(calls().back(), "status-set --application=True blocked -- need db");
   EXPECT_EQ(app.status(), ops::BlockedStatus("need db"));
   EXPECT_EQ(error_of<ops::InvalidStatusError>(
                 [&] { model().get_app("pg").set_status(ops::ActiveStatus()); }),
@@ -313,14 +345,14 @@ TEST_F(ModelTest, StatusValuesCompareAndPrint) {
 }
 
 TEST_F(ModelTest, LeadershipOnlyForOurUnit) {
-  backend_.leader = true;
+  juju_.data().leader = true;
   EXPECT_TRUE(model().unit().is_leader());
   EXPECT_EQ(error_of<ops::ModelError>([&] { model().get_unit("redis/1").is_leader(); }),
             "leadership status of unit redis/1 is not visible to redis/0");
 }
 
 TEST_F(ModelTest, ConfigTypedAccess) {
-  backend_.config = {{"port", 6379}, {"debug", true}, {"name", "r"}, {"ratio", 0.25}};
+  juju_.data().config = {{"port", 6379}, {"debug", true}, {"name", "r"}, {"ratio", 0.25}};
   auto& config = model().config();
   EXPECT_EQ(config.get<int>("port"), 6379);
   EXPECT_TRUE(config.get<bool>("debug"));
@@ -331,10 +363,10 @@ TEST_F(ModelTest, ConfigTypedAccess) {
             "config option 'absent' is not set");
   EXPECT_EQ(error_of<ops::ModelError>([&] { config.get<std::string>("port"); }),
             "config option 'port' has the wrong type: 6379");
-  backend_.config = {{"port", "x"}};
+  juju_.data().config = {{"port", "x"}};
   config.invalidate();
   EXPECT_THROW(config.get<int>("port"), ops::ModelError);
-  EXPECT_EQ(std::count(backend_.calls.begin(), backend_.calls.end(), "config_get"), 2);
+  EXPECT_EQ(count("config-get --format=json"), 2);
 }
 
 struct RedisConfig {
@@ -347,20 +379,27 @@ void from_json(const nlohmann::json& j, RedisConfig& c) {
 }
 
 TEST_F(ModelTest, ConfigLoadIntoStruct) {
-  backend_.config = {{"port", 7000}};
+  juju_.data().config = {{"port", 7000}};
   auto c = model().config().load<RedisConfig>();
   EXPECT_EQ(c.port, 7000);
   EXPECT_FALSE(c.tls);
-  backend_.config = {{"tls", true}};
+  juju_.data().config = {{"tls", true}};
   model().invalidate_caches();
   EXPECT_EQ(error_of<ops::ModelError>([&] { model().config().load<RedisConfig>(); }),
             "invalid config: [json.exception.out_of_range.403] key 'port' not found");
 }
 
 TEST_F(ModelTest, ResourcesStorageAndBindings) {
+  juju_.data().resources["image"] = "/resources/image";
+  juju_.data().storages["data"] = {{0, {"/srv/data/0", true}}, {1, {"/srv/data/1", true}}};
+  ops::Network endpoint;
+  endpoint.interfaces.push_back({"eth0", "10.0.0.1", "10.0.0.0/24"});
+  endpoint.ingress_addresses.push_back("192.168.1.1");
+  juju_.data().networks[{"db", std::nullopt}] = endpoint;
+
   EXPECT_EQ(model().resources().fetch("image"), "/resources/image");
   model().resources().fetch("image");
-  EXPECT_EQ(std::count(backend_.calls.begin(), backend_.calls.end(), "resource_get image"), 1);
+  EXPECT_EQ(count("resource-get image"), 1);
   EXPECT_EQ(error_of<ops::ResourceNotFoundError>([&] { model().resources().fetch("nope"); }),
             "invalid resource name: nope (the charm declares: image)");
 
@@ -370,18 +409,23 @@ TEST_F(ModelTest, ResourcesStorageAndBindings) {
   EXPECT_EQ(data[1].location(), "/srv/data/1");
   EXPECT_EQ(data[1].location(), "/srv/data/1");
   model().storages().request("data", 2);
+  EXPECT_EQ(juju_.data().storage_requests, (std::map<std::string, int>{{"data", 2}}));
   EXPECT_THROW(model().storages()["logs"], ops::ModelError);
   EXPECT_THROW(model().storages().request("logs"), ops::ModelError);
 
-  backend_.dead_relations.insert(3);
   auto& binding = model().get_binding(*model().get_relation("db", 3));
+  juju_.data().relations.erase(3);                          // gone before network-get runs
   EXPECT_EQ(binding.network().bind_address(), "10.0.0.1");  // fell back to the endpoint
   EXPECT_EQ(model().get_binding("db").network().ingress_address(), "192.168.1.1");
   EXPECT_EQ(&model().get_binding("db"), &model().get_binding("db"));
-  Calls expected_tail = {"storage_list data",  "storage_get data/1 location",
-                         "storage_add data 2", "network_get db 3",
-                         "network_get db",     "network_get db"};
-  EXPECT_EQ(Calls(backend_.calls.end() - 6, backend_.calls.end()), expected_tail);
+  Calls expected_tail = {"storage-list data --format=json",
+                         "storage-get -s data/1 location --format=json",
+                         "storage-add data=2",
+                         "network-get db -r 3 --format=json",
+                         "network-get db --format=json",
+                         "network-get db --format=json"};
+  const Calls all = calls();
+  EXPECT_EQ(Calls(all.end() - 6, all.end()), expected_tail);
 }
 
 TEST_F(ModelTest, PortsAndWorkloadVersion) {
@@ -391,60 +435,77 @@ TEST_F(ModelTest, PortsAndWorkloadVersion) {
   EXPECT_THROW(unit.open_port("tcp"), ops::ModelError);
   EXPECT_THROW(unit.open_port("udp", 0), ops::ModelError);
   EXPECT_EQ(unit.opened_ports(), (std::set<ops::Port>{{"icmp", std::nullopt}, {"tcp", 6379}}));
-  backend_.calls.clear();
+  backend_.clear();
   unit.set_ports({{"tcp", 6379}, {"tcp", 26379}});
-  EXPECT_THAT(backend_.calls,
-              ElementsAre("opened_ports", "close_port icmp", "open_port 26379/tcp"));
+  EXPECT_THAT(calls(),
+              ElementsAre("opened-ports --format=json", "close-port icmp", "open-port 26379/tcp"));
+  EXPECT_EQ(juju_.data().opened_ports, (std::set<ops::Port>{{"tcp", 6379}, {"tcp", 26379}}));
   unit.set_workload_version("7.2.4");
-  EXPECT_EQ(backend_.calls.back(), "application_version_set 7.2.4");
+  EXPECT_EQ(calls().back(), "application-version-set -- 7.2.4");
+  EXPECT_EQ(juju_.data().workload_version, "7.2.4");
   EXPECT_THROW(model().get_unit("pg/0").open_port("tcp", 1), ops::ModelError);
   unit.reboot(true);
-  EXPECT_EQ(backend_.calls.back(), "reboot now");
+  EXPECT_EQ(calls().back(), "juju-reboot --now");
+  EXPECT_EQ(juju_.data().reboot_count, 1);
 }
 
 TEST_F(ModelTest, PlannedUnitsOnlyForOurApp) {
+  EXPECT_EQ(model().app().planned_units(), 2);  // this unit and its peer redis/1
+  juju_.data().planned_units = 3;
   EXPECT_EQ(model().app().planned_units(), 3);
+  EXPECT_THAT(calls(), ElementsAre("goal-state --format=json", "goal-state --format=json"));
   EXPECT_THROW(model().get_app("pg").planned_units(), ops::ModelError);
 }
 
 TEST_F(ModelTest, SecretsLifecycle) {
-  backend_.leader = true;
+  juju_.data().leader = true;
   auto secret = model().app().add_secret({{"password", "hunter2"}}, {.label = "admin"});
-  EXPECT_EQ(secret.id(), "secret:s1");
-  EXPECT_EQ(secret.unique_identifier(), "s1");
-  EXPECT_EQ(backend_.calls.back(), "secret_add application secret:s1");
-  EXPECT_EQ(secret.get_content().at("password"), "hunter2");  // cached, no secret_get
-  EXPECT_EQ(backend_.calls.size(), 1u);
+  const std::string id = "secret:cr2d1f0g6s7v3nrbtq01";
+  EXPECT_EQ(secret.id(), id);
+  EXPECT_EQ(secret.unique_identifier(), "cr2d1f0g6s7v3nrbtq01");
+  ASSERT_EQ(backend_.calls().size(), 1u);
+  EXPECT_EQ(calls().back(), "secret-add --label admin --owner application password#file=<file>");
+  EXPECT_EQ(backend_.calls().back().files,
+            (std::map<std::string, std::string>{{"password", "hunter2"}}));
+  EXPECT_EQ(secret.get_content().at("password"), "hunter2");  // cached, no secret-get
+  EXPECT_EQ(calls().size(), 1u);
 
   auto by_label = model().get_secret(std::nullopt, "admin");
-  EXPECT_EQ(backend_.calls.back(), "secret_get - admin");
+  EXPECT_EQ(calls().back(), "secret-get --label admin --format=json");
   EXPECT_EQ(by_label.id(), std::nullopt);
   by_label.set_content({{"password", "new-one"}});
-  EXPECT_THAT(Calls(backend_.calls.end() - 2, backend_.calls.end()),
-              ElementsAre("secret_info_get - admin", "secret_set secret:s1 content"));
-  EXPECT_EQ(by_label.id(), "secret:s1");
-  EXPECT_EQ(by_label.get_content().at("password"), "hunter2");  // still the tracked revision
+  Calls all = calls();
+  EXPECT_THAT(Calls(all.end() - 2, all.end()),
+              ElementsAre("secret-info-get --label admin --format=json",
+                          "secret-set " + id + " password#file=<file>"));
+  EXPECT_EQ(juju_.find_secret(id, std::nullopt)->latest_revision, 2);
+  EXPECT_EQ(by_label.id(), id);
+  EXPECT_EQ(by_label.get_content().at("password"), "hunter2");  // still the cached content
   EXPECT_EQ(by_label.get_content(true).at("password"), "new-one");
-  EXPECT_EQ(backend_.calls.back(), "secret_get secret:s1 admin refresh");
+  EXPECT_EQ(calls().back(), "secret-get " + id + " --label admin --refresh --format=json");
   by_label.peek_content();
-  EXPECT_EQ(backend_.calls.back(), "secret_get secret:s1 admin peek");
+  EXPECT_EQ(calls().back(), "secret-get " + id + " --label admin --peek --format=json");
 
-  auto by_id = model().get_secret("s1");
-  EXPECT_EQ(by_id.id(), "secret:s1");
+  auto by_id = model().get_secret("cr2d1f0g6s7v3nrbtq01");
+  EXPECT_EQ(by_id.id(), id);
   by_id.set_info({.label = "renamed"});
-  EXPECT_EQ(backend_.calls.back(), "secret_set secret:s1 label=renamed");
+  EXPECT_EQ(calls().back(), "secret-set " + id + " --label renamed");
   EXPECT_EQ(by_id.label(), "renamed");
   by_id.grant(db(), &model().get_unit("pg/0"));
-  EXPECT_EQ(backend_.calls.back(), "secret_grant secret:s1 3 pg/0");
+  EXPECT_EQ(calls().back(), "secret-grant " + id + " --relation 3 --unit pg/0");
+  EXPECT_EQ(juju_.find_secret(id, std::nullopt)->grants,
+            (std::map<int, std::set<std::string>>{{3, {"pg/0"}}}));
   by_id.revoke(db());
-  EXPECT_EQ(backend_.calls.back(), "secret_revoke secret:s1 3 -");
+  EXPECT_EQ(calls().back(), "secret-revoke " + id + " --relation 3");
   by_id.remove_revision(2);
-  EXPECT_EQ(backend_.calls.back(), "secret_remove secret:s1 2");
+  EXPECT_EQ(calls().back(), "secret-remove " + id + " --revision 2");
   by_id.remove_all_revisions();
-  EXPECT_EQ(backend_.calls.back(), "secret_remove secret:s1");
+  EXPECT_EQ(calls().back(), "secret-remove " + id);
+  EXPECT_EQ(juju_.find_secret(id, std::nullopt), nullptr);
 
   auto unit_secret = model().unit().add_secret({{"key", "v"}});
-  EXPECT_EQ(backend_.calls.back(), "secret_add unit secret:s2");
+  EXPECT_EQ(calls().back(), "secret-add --owner unit key#file=<file>");
+  EXPECT_EQ(unit_secret.id(), "secret:cr2d1f0g6s7v3nrbtq02");
   EXPECT_THROW(model().get_secret("nope"), ops::SecretNotFoundError);
   EXPECT_THROW(model().get_secret(std::nullopt, std::nullopt), ops::ModelError);
   EXPECT_THROW(by_id.set_info({}), ops::ModelError);

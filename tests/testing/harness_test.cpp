@@ -265,7 +265,7 @@ TEST(HarnessAccess, NonLeaderCannotWriteItsAppBag) {
   harness.begin();
   harness.add_relation("db", "postgresql");
   try {
-    harness.fire("update_status");
+    harness.fire<ops::UpdateStatusEvent>();
     FAIL() << "expected UncaughtCharmError";
   } catch (const ops::testing::UncaughtCharmError& e) {
     EXPECT_EQ(e.handler(), "RudeCharm.on_update_status");
@@ -618,7 +618,7 @@ TEST_F(HarnessTest, DeferredEventsAreReemittedBeforeTheNextEvent) {
   ASSERT_EQ(notices.size(), 1u);
   EXPECT_EQ(notices[0].observer_path, "DemoCharm");
   EXPECT_EQ(notices[0].method_name, "on_config_changed");
-  harness.fire("update_status");  // re-emits; still deferring
+  harness.fire<ops::UpdateStatusEvent>();  // re-emits; still deferring
   EXPECT_EQ(harness.storage().notices().size(), 1u);
   harness.update_config({{"defer-config", false}});  // deferred one, then the new one
   EXPECT_EQ(stored_int("config_count"), 2);

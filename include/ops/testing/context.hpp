@@ -63,7 +63,7 @@ int next_relation_id();
 struct Relation {
   std::string endpoint = {};
   int id = next_relation_id();
-  std::string remote_app_name = "remote";
+  std::string remote_app_name = "remote";  // unused on a peer endpoint (peer_relation: "")
   Databag local_app_data = {};
   Databag local_unit_data = {};
   Databag remote_app_data = {};
@@ -301,8 +301,16 @@ class ContextBase {
   std::function<void(CharmBase&)> after_event_;
 
  private:
+  // Refuses a State Juju could not produce (context_consistency.cpp).
   void check_consistency(const Event& event, const State& state) const;
   void reset_outputs();
+  // The seams of run(): state -> backend, state -> framework storage, the
+  // dispatch, backend -> state.
+  void load_world(const State& state, Event& event, FakeBackend& backend) const;
+  void load_framework_state(const State& state, MemoryStorage& storage) const;
+  bool dispatch(const Event& event, const State& state, FakeBackend& backend,
+                MemoryStorage& storage);
+  State read_back(const State& state, FakeBackend& backend, MemoryStorage& storage) const;
 
   CharmFactory factory_;
   CharmMeta meta_;
@@ -310,19 +318,29 @@ class ContextBase {
   std::string app_name_;
 };
 
-// A Context for a charm class (constructible from ops::Framework&).
+// A Context for a charm class: constructible from ops::Framework&, or
+// built by a factory (TypedCharmFactory, harness.hpp) for each run().
 template <class Charm>
 class Context : public ContextBase {
   static_assert(std::is_base_of_v<CharmBase, Charm>,
                 "Context<Charm>: Charm must derive from ops::CharmBase");
-  static_assert(std::is_constructible_v<Charm, Framework&>,
-                "Context<Charm>: Charm needs a constructor Charm(ops::Framework&)");
 
  public:
+  using Factory = TypedCharmFactory<Charm>;
+
   explicit Context(std::string_view metadata, std::string_view config = {},
-                   std::string_view actions = {}, int unit_id = 0)
-      : ContextBase(factory(), metadata, config, actions, unit_id) {}
-  explicit Context(const CharmDir& dir, int unit_id = 0) : ContextBase(factory(), dir, unit_id) {}
+                   std::string_view actions = {},
+                   int unit_id = 0) requires std::is_constructible_v<Charm, Framework&>
+      : ContextBase(detail::default_factory<Charm>(), metadata, config, actions, unit_id) {}
+  explicit Context(const CharmDir& dir,
+                   int unit_id = 0) requires std::is_constructible_v<Charm, Framework&>
+      : ContextBase(detail::default_factory<Charm>(), dir, unit_id) {}
+  Context(Factory factory, std::string_view metadata, std::string_view config = {},
+          std::string_view actions = {}, int unit_id = 0)
+      : ContextBase(detail::erase_factory<Charm>(std::move(factory)), metadata, config, actions,
+                    unit_id) {}
+  Context(Factory factory, const CharmDir& dir, int unit_id = 0)
+      : ContextBase(detail::erase_factory<Charm>(std::move(factory)), dir, unit_id) {}
 
   // Runs the event and, before the state is read back, `inspect` with the
   // charm (to assert on charm internals after the event).
@@ -334,13 +352,6 @@ class Context : public ContextBase {
       ~Reset() { hook = nullptr; }
     } reset{after_event_};
     return run(event, state);
-  }
-
- private:
-  static CharmFactory factory() {
-    return [](Framework& framework) -> std::unique_ptr<CharmBase> {
-      return std::make_unique<Charm>(framework);
-    };
   }
 };
 

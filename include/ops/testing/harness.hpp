@@ -35,6 +35,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -267,9 +268,25 @@ class HarnessBase {
   // A scope without events: { auto off = harness.hooks_disabled(); ... }.
   HooksDisabled hooks_disabled() { return HooksDisabled(*this); }
 
-  // Fires the event `kind` with `snapshot` (what Juju's environment would
+  // Fires an event of type E with `args` (what Juju's environment would
   // say) through the dispatch steps; a no-op before begin() or with hooks
-  // disabled. The building block of every method above.
+  // disabled. The building block of every method above:
+  //   harness.fire<ops::RelationChangedEvent>(
+  //       {.relation_name = "db", .relation_id = id, .app_name = "pg", .unit_name = "pg/0"});
+  //   harness.fire<ops::UpdateStatusEvent>();
+  // Only the event is fired: the world (relations, units, data) is what
+  // the test set up. Actions run with run_action().
+  template <class E>
+  void fire(const typename E::Args& args = {}) {
+    static_assert(!std::is_base_of_v<ActionEvent, E>,
+                  "Harness::fire<E>: run an action with run_action()");
+    std::optional<int> broken_relation_id;
+    if constexpr (std::is_base_of_v<RelationBrokenEvent, E>) broken_relation_id = args.relation_id;
+    fire(event_kind<E>(args), args.snapshot(), broken_relation_id);
+  }
+  // Deprecated: the string-keyed form of fire<E>(args), with a hand-built
+  // snapshot (`kind` "db_relation_changed"). Kept for existing callers;
+  // use fire<E>(args), whose snapshot the event class itself writes.
   void fire(std::string_view kind, const nlohmann::json& snapshot = nullptr,
             std::optional<int> broken_relation_id = std::nullopt);
 
@@ -279,14 +296,14 @@ class HarnessBase {
   RelationRecord& relation_record(int relation_id);
   void require_endpoint(const std::string& endpoint) const;
   void require_container(const std::string& container) const;
-  nlohmann::json relation_snapshot(const RelationRecord& relation,
-                                   const std::optional<std::string>& unit) const;
-  void fire_relation(const std::string& suffix, const RelationRecord& relation,
-                     const std::optional<std::string>& unit,
+  template <class E>
+  void fire_relation(const RelationRecord& relation, const std::optional<std::string>& unit,
                      const std::optional<std::string>& departing = std::nullopt);
-  void fire_storage(const std::string& suffix, const std::string& name, int index);
-  void fire_secret(const std::string& kind, const SecretRecord& secret,
-                   const std::optional<std::string>& label, std::optional<int> revision);
+  template <class E>
+  void fire_storage(const std::string& name, int index);
+  template <class E>
+  void fire_secret(const SecretRecord& secret, const std::optional<std::string>& label,
+                   std::optional<int> revision);
   SecretRecord& secret_record(const std::string& secret_id);
   const std::filesystem::path& temp_dir();
   // The backend changed under the Model: forget what it read.
@@ -307,32 +324,62 @@ class HarnessBase {
   std::map<std::string, int> next_storage_index_;
 };
 
-// Harness for a charm class (constructible from ops::Framework&).
+// Builds a Charm for the Harness or Context: a charm with collaborators
+// beyond the Framework is tested through one, e.g.
+//   ops::testing::Harness<MyCharm> harness(
+//       [&](ops::Framework& f) { return std::make_unique<MyCharm>(f, fake_client); },
+//       kMetadata);
+template <class Charm>
+using TypedCharmFactory = std::function<std::unique_ptr<Charm>(Framework&)>;
+
+namespace detail {
+// Wraps a typed factory; a factory that returns no charm is a HarnessError.
+template <class Charm>
+CharmFactory erase_factory(TypedCharmFactory<Charm> factory) {
+  if (!factory) throw HarnessError("the charm factory is empty");
+  return [factory = std::move(factory)](Framework& framework) -> std::unique_ptr<CharmBase> {
+    std::unique_ptr<Charm> charm = factory(framework);
+    if (!charm) throw HarnessError("the charm factory returned no charm");
+    return charm;
+  };
+}
+template <class Charm>
+CharmFactory default_factory() {
+  return [](Framework& framework) -> std::unique_ptr<CharmBase> {
+    return std::make_unique<Charm>(framework);
+  };
+}
+}  // namespace detail
+
+// Harness for a charm class: constructible from ops::Framework&, or built
+// by a factory.
 template <class Charm>
 class Harness : public HarnessBase {
   static_assert(std::is_base_of_v<CharmBase, Charm>,
                 "Harness<Charm>: Charm must derive from "
                 "ops::CharmBase");
-  static_assert(std::is_constructible_v<Charm, Framework&>,
-                "Harness<Charm>: Charm needs a constructor Charm(ops::Framework&)");
 
  public:
+  using Factory = TypedCharmFactory<Charm>;
+
   // From metadata.yaml, config.yaml and actions.yaml texts.
-  explicit Harness(std::string_view metadata, std::string_view config = {},
-                   std::string_view actions = {})
-      : HarnessBase(factory(), metadata, config, actions) {}
+  explicit Harness(
+      std::string_view metadata, std::string_view config = {},
+      std::string_view actions = {}) requires std::is_constructible_v<Charm, Framework&>
+      : HarnessBase(detail::default_factory<Charm>(), metadata, config, actions) {}
   // From a charm directory.
-  explicit Harness(const CharmDir& dir) : HarnessBase(factory(), dir) {}
+  explicit Harness(const CharmDir& dir) requires std::is_constructible_v<Charm, Framework&>
+      : HarnessBase(detail::default_factory<Charm>(), dir) {}
+  // With a factory that builds the charm (at begin()), from YAML texts ...
+  Harness(Factory factory, std::string_view metadata, std::string_view config = {},
+          std::string_view actions = {})
+      : HarnessBase(detail::erase_factory<Charm>(std::move(factory)), metadata, config, actions) {}
+  // ... or from a charm directory.
+  Harness(Factory factory, const CharmDir& dir)
+      : HarnessBase(detail::erase_factory<Charm>(std::move(factory)), dir) {}
 
   // The charm; HarnessError before begin().
   Charm& charm() { return static_cast<Charm&>(charm_base()); }
-
- private:
-  static CharmFactory factory() {
-    return [](Framework& framework) -> std::unique_ptr<CharmBase> {
-      return std::make_unique<Charm>(framework);
-    };
-  }
 };
 
 }  // namespace ops::testing

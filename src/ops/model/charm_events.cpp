@@ -27,21 +27,21 @@ namespace {
 
 // The value of a required snapshot key; FrameworkError names the event and key.
 const nlohmann::json& required(const nlohmann::json& snapshot, const char* key,
-                               const EventBase& event) {
+                               std::string_view event_path) {
   if (!snapshot.is_object() || !snapshot.contains(key) || snapshot.at(key).is_null()) {
-    throw FrameworkError("cannot restore " + event.handle().path() + ": snapshot has no '" + key +
+    throw FrameworkError("cannot restore " + std::string(event_path) + ": snapshot has no '" + key +
                          "'");
   }
   return snapshot.at(key);
 }
 
 template <class T>
-T required_as(const nlohmann::json& snapshot, const char* key, const EventBase& event) {
-  const nlohmann::json& value = required(snapshot, key, event);
+T required_as(const nlohmann::json& snapshot, const char* key, std::string_view event_path) {
+  const nlohmann::json& value = required(snapshot, key, event_path);
   try {
     return value.get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw FrameworkError("cannot restore " + event.handle().path() + ": snapshot key '" + key +
+    throw FrameworkError("cannot restore " + std::string(event_path) + ": snapshot key '" + key +
                          "' has the wrong type: " + value.dump());
   }
 }
@@ -58,196 +58,278 @@ std::optional<std::string> optional_string(const nlohmann::json& snapshot, const
 }  // namespace
 
 // ---- relations ---------------------------------------------------------------
+// The snapshot keys are Python ops' (RelationEvent.snapshot).
+
+nlohmann::json RelationEvent::Args::snapshot() const {
+  nlohmann::json out = {{"relation_name", relation_name}, {"relation_id", relation_id}};
+  if (app_name) out["app_name"] = *app_name;
+  if (unit_name) out["unit_name"] = *unit_name;
+  if (departing_unit) out["departing_unit"] = *departing_unit;
+  return out;
+}
+
+RelationEvent::Args RelationEvent::Args::from_snapshot(const nlohmann::json& snapshot,
+                                                       std::string_view event_path) {
+  return {required_as<std::string>(snapshot, "relation_name", event_path),
+          required_as<int>(snapshot, "relation_id", event_path),
+          optional_string(snapshot, "app_name"), optional_string(snapshot, "unit_name"),
+          optional_string(snapshot, "departing_unit")};
+}
+
+RelationEvent::RelationEvent(Handle handle, Args args)
+    : HookEvent(std::move(handle)), args_(std::move(args)) {}
 
 RelationEvent::RelationEvent(Handle handle, std::string relation_name, int relation_id,
                              std::optional<std::string> app_name,
                              std::optional<std::string> unit_name)
-    : HookEvent(std::move(handle)),
-      relation_name_(std::move(relation_name)),
-      relation_id_(relation_id),
-      app_name_(std::move(app_name)),
-      unit_name_(std::move(unit_name)) {}
+    : RelationEvent(std::move(handle), Args{std::move(relation_name), relation_id,
+                                            std::move(app_name), std::move(unit_name)}) {}
 
-nlohmann::json RelationEvent::snapshot() const {
-  nlohmann::json out = {{"relation_name", relation_name_}, {"relation_id", relation_id_}};
-  if (app_name_) out["app_name"] = *app_name_;
-  if (unit_name_) out["unit_name"] = *unit_name_;
-  return out;
-}
+nlohmann::json RelationEvent::snapshot() const { return args_.snapshot(); }
 
 void RelationEvent::restore(const nlohmann::json& snapshot) {
-  relation_name_ = required_as<std::string>(snapshot, "relation_name", *this);
-  relation_id_ = required_as<int>(snapshot, "relation_id", *this);
-  app_name_ = optional_string(snapshot, "app_name");
-  unit_name_ = optional_string(snapshot, "unit_name");
+  args_ = Args::from_snapshot(snapshot, handle().path());
 }
 
 Relation& RelationEvent::relation() const {
-  Relation* relation = framework().model().get_relation(relation_name_, relation_id_);
+  Relation* relation = framework().model().get_relation(args_.relation_name, args_.relation_id);
   if (relation == nullptr) {
-    throw RelationNotFoundError("relation " + relation_name_ + ":" + std::to_string(relation_id_) +
-                                " not found");
+    throw RelationNotFoundError("relation " + args_.relation_name + ":" +
+                                std::to_string(args_.relation_id) + " not found");
   }
   return *relation;
 }
 
 Application* RelationEvent::app() const {
-  if (!app_name_) return nullptr;
-  return &framework().model().get_app(*app_name_);
+  if (!args_.app_name) return nullptr;
+  return &framework().model().get_app(*args_.app_name);
 }
 
 Unit* RelationEvent::unit() const {
-  if (!unit_name_) return nullptr;
-  return &framework().model().get_unit(*unit_name_);
+  if (!args_.unit_name) return nullptr;
+  return &framework().model().get_unit(*args_.unit_name);
 }
 
 RelationDepartedEvent::RelationDepartedEvent(Handle handle, std::string relation_name,
                                              int relation_id, std::optional<std::string> app_name,
                                              std::optional<std::string> unit_name,
                                              std::optional<std::string> departing_unit_name)
-    : RelationEvent(std::move(handle), std::move(relation_name), relation_id, std::move(app_name),
-                    std::move(unit_name)),
-      departing_(std::move(departing_unit_name)) {}
-
-nlohmann::json RelationDepartedEvent::snapshot() const {
-  nlohmann::json out = RelationEvent::snapshot();
-  if (departing_) out["departing_unit"] = *departing_;
-  return out;
-}
-
-void RelationDepartedEvent::restore(const nlohmann::json& snapshot) {
-  RelationEvent::restore(snapshot);
-  departing_ = optional_string(snapshot, "departing_unit");
-}
+    : RelationEvent(std::move(handle),
+                    Args{std::move(relation_name), relation_id, std::move(app_name),
+                         std::move(unit_name), std::move(departing_unit_name)}) {}
 
 Unit* RelationDepartedEvent::departing_unit() const {
-  if (!departing_) return nullptr;
-  return &framework().model().get_unit(*departing_);
+  if (!args().departing_unit) return nullptr;
+  return &framework().model().get_unit(*args().departing_unit);
 }
 
 // ---- storage -----------------------------------------------------------------
 
-StorageEvent::StorageEvent(Handle handle, std::string storage_name, int storage_index,
-                           std::string storage_location)
-    : HookEvent(std::move(handle)),
-      name_(std::move(storage_name)),
-      index_(storage_index),
-      location_(std::move(storage_location)) {}
-
-nlohmann::json StorageEvent::snapshot() const {
-  return {{"storage_name", name_}, {"storage_index", index_}, {"storage_location", location_}};
+nlohmann::json StorageEvent::Args::snapshot() const {
+  return {{"storage_name", storage_name},
+          {"storage_index", storage_index},
+          {"storage_location", storage_location}};
 }
 
+StorageEvent::Args StorageEvent::Args::from_snapshot(const nlohmann::json& snapshot,
+                                                     std::string_view event_path) {
+  return {required_as<std::string>(snapshot, "storage_name", event_path),
+          required_as<int>(snapshot, "storage_index", event_path),
+          required_as<std::string>(snapshot, "storage_location", event_path)};
+}
+
+StorageEvent::StorageEvent(Handle handle, Args args)
+    : HookEvent(std::move(handle)), args_(std::move(args)) {}
+
+StorageEvent::StorageEvent(Handle handle, std::string storage_name, int storage_index,
+                           std::string storage_location)
+    : StorageEvent(std::move(handle),
+                   Args{std::move(storage_name), storage_index, std::move(storage_location)}) {}
+
+nlohmann::json StorageEvent::snapshot() const { return args_.snapshot(); }
+
 void StorageEvent::restore(const nlohmann::json& snapshot) {
-  name_ = required_as<std::string>(snapshot, "storage_name", *this);
-  index_ = required_as<int>(snapshot, "storage_index", *this);
-  location_ = required_as<std::string>(snapshot, "storage_location", *this);
+  args_ = Args::from_snapshot(snapshot, handle().path());
 }
 
 StorageInstance& StorageEvent::storage() const {
-  for (StorageInstance& instance : framework().model().storages()[name_]) {
-    if (instance.index() == index_) return instance;
+  for (StorageInstance& instance : framework().model().storages()[args_.storage_name]) {
+    if (instance.index() == args_.storage_index) return instance;
   }
-  throw ModelError("storage " + name_ + "/" + std::to_string(index_) + " is not attached");
+  throw ModelError("storage " + args_.storage_name + "/" + std::to_string(args_.storage_index) +
+                   " is not attached");
 }
 
 // ---- workloads ---------------------------------------------------------------
 
-WorkloadEvent::WorkloadEvent(Handle handle, std::string container_name)
-    : HookEvent(std::move(handle)), container_(std::move(container_name)) {}
+nlohmann::json WorkloadEvent::Args::snapshot() const {
+  return {{"container_name", container_name}};
+}
 
-nlohmann::json WorkloadEvent::snapshot() const { return {{"container_name", container_}}; }
+WorkloadEvent::Args WorkloadEvent::Args::from_snapshot(const nlohmann::json& snapshot,
+                                                       std::string_view event_path) {
+  return {required_as<std::string>(snapshot, "container_name", event_path)};
+}
+
+WorkloadEvent::WorkloadEvent(Handle handle, Args args)
+    : HookEvent(std::move(handle)), container_(std::move(args.container_name)) {}
+
+WorkloadEvent::WorkloadEvent(Handle handle, std::string container_name)
+    : WorkloadEvent(std::move(handle), Args{std::move(container_name)}) {}
+
+nlohmann::json WorkloadEvent::snapshot() const { return Args{container_}.snapshot(); }
 
 void WorkloadEvent::restore(const nlohmann::json& snapshot) {
-  container_ = required_as<std::string>(snapshot, "container_name", *this);
+  container_ = Args::from_snapshot(snapshot, handle().path()).container_name;
 }
 
 Container& WorkloadEvent::workload() const {
   return framework().model().unit().get_container(container_);
 }
 
+nlohmann::json PebbleNoticeEvent::Args::snapshot() const {
+  return {{"container_name", container_name},
+          {"notice_id", notice.id},
+          {"notice_type", notice.type},
+          {"notice_key", notice.key}};
+}
+
+PebbleNoticeEvent::Args PebbleNoticeEvent::Args::from_snapshot(const nlohmann::json& snapshot,
+                                                               std::string_view event_path) {
+  return {WorkloadEvent::Args::from_snapshot(snapshot, event_path).container_name,
+          PebbleNoticeRef{required_as<std::string>(snapshot, "notice_id", event_path),
+                          required_as<std::string>(snapshot, "notice_type", event_path),
+                          required_as<std::string>(snapshot, "notice_key", event_path)}};
+}
+
+PebbleNoticeEvent::PebbleNoticeEvent(Handle handle, Args args)
+    : WorkloadEvent(std::move(handle), std::move(args.container_name)),
+      notice_(std::move(args.notice)) {}
+
 PebbleNoticeEvent::PebbleNoticeEvent(Handle handle, std::string container_name,
                                      PebbleNoticeRef notice)
-    : WorkloadEvent(std::move(handle), std::move(container_name)), notice_(std::move(notice)) {}
+    : PebbleNoticeEvent(std::move(handle), Args{std::move(container_name), std::move(notice)}) {}
 
 nlohmann::json PebbleNoticeEvent::snapshot() const {
-  nlohmann::json out = WorkloadEvent::snapshot();
-  out["notice_id"] = notice_.id;
-  out["notice_type"] = notice_.type;
-  out["notice_key"] = notice_.key;
-  return out;
+  return Args{workload_name(), notice_}.snapshot();
 }
 
 void PebbleNoticeEvent::restore(const nlohmann::json& snapshot) {
   WorkloadEvent::restore(snapshot);
-  notice_.id = required_as<std::string>(snapshot, "notice_id", *this);
-  notice_.type = required_as<std::string>(snapshot, "notice_type", *this);
-  notice_.key = required_as<std::string>(snapshot, "notice_key", *this);
+  notice_ = Args::from_snapshot(snapshot, handle().path()).notice;
 }
 
 pebble::Notice PebbleNoticeEvent::fetch_notice() const {
   return workload().pebble().get_notice(notice_.id);
 }
 
+nlohmann::json PebbleCheckEvent::Args::snapshot() const {
+  return {{"container_name", container_name}, {"check_name", check_name}};
+}
+
+PebbleCheckEvent::Args PebbleCheckEvent::Args::from_snapshot(const nlohmann::json& snapshot,
+                                                             std::string_view event_path) {
+  return {WorkloadEvent::Args::from_snapshot(snapshot, event_path).container_name,
+          required_as<std::string>(snapshot, "check_name", event_path)};
+}
+
+PebbleCheckEvent::PebbleCheckEvent(Handle handle, Args args)
+    : WorkloadEvent(std::move(handle), std::move(args.container_name)),
+      check_(std::move(args.check_name)) {}
+
 PebbleCheckEvent::PebbleCheckEvent(Handle handle, std::string container_name,
                                    std::string check_name)
-    : WorkloadEvent(std::move(handle), std::move(container_name)), check_(std::move(check_name)) {}
+    : PebbleCheckEvent(std::move(handle), Args{std::move(container_name), std::move(check_name)}) {}
 
 nlohmann::json PebbleCheckEvent::snapshot() const {
-  nlohmann::json out = WorkloadEvent::snapshot();
-  out["check_name"] = check_;
-  return out;
+  return Args{workload_name(), check_}.snapshot();
 }
 
 void PebbleCheckEvent::restore(const nlohmann::json& snapshot) {
   WorkloadEvent::restore(snapshot);
-  check_ = required_as<std::string>(snapshot, "check_name", *this);
+  check_ = Args::from_snapshot(snapshot, handle().path()).check_name;
 }
 
 pebble::CheckInfo PebbleCheckEvent::info() const { return workload().get_check(check_); }
 
 // ---- secrets -----------------------------------------------------------------
 
-SecretEvent::SecretEvent(Handle handle, std::string id, std::optional<std::string> label)
-    : HookEvent(std::move(handle)), id_(std::move(id)), label_(std::move(label)) {}
-
-nlohmann::json SecretEvent::snapshot() const {
-  return {{"id", id_}, {"label", label_ ? nlohmann::json(*label_) : nlohmann::json(nullptr)}};
+nlohmann::json SecretEvent::Args::snapshot() const {
+  return {{"id", id}, {"label", label ? nlohmann::json(*label) : nlohmann::json(nullptr)}};
 }
 
+SecretEvent::Args SecretEvent::Args::from_snapshot(const nlohmann::json& snapshot,
+                                                   std::string_view event_path) {
+  return {required_as<std::string>(snapshot, "id", event_path), optional_string(snapshot, "label")};
+}
+
+SecretEvent::SecretEvent(Handle handle, Args args)
+    : HookEvent(std::move(handle)), id_(std::move(args.id)), label_(std::move(args.label)) {}
+
+SecretEvent::SecretEvent(Handle handle, std::string id, std::optional<std::string> label)
+    : SecretEvent(std::move(handle), Args{std::move(id), std::move(label)}) {}
+
+nlohmann::json SecretEvent::snapshot() const { return Args{id_, label_}.snapshot(); }
+
 void SecretEvent::restore(const nlohmann::json& snapshot) {
-  id_ = required_as<std::string>(snapshot, "id", *this);
-  label_ = optional_string(snapshot, "label");
+  Args args = Args::from_snapshot(snapshot, handle().path());
+  id_ = std::move(args.id);
+  label_ = std::move(args.label);
 }
 
 Secret SecretEvent::secret() const { return Secret(framework().model().backend(), id_, label_); }
 
+nlohmann::json SecretRevisionEvent::Args::snapshot() const {
+  nlohmann::json out = SecretEvent::Args{id, label}.snapshot();
+  out["revision"] = revision;
+  return out;
+}
+
+SecretRevisionEvent::Args SecretRevisionEvent::Args::from_snapshot(const nlohmann::json& snapshot,
+                                                                   std::string_view event_path) {
+  SecretEvent::Args base = SecretEvent::Args::from_snapshot(snapshot, event_path);
+  return {std::move(base.id), std::move(base.label),
+          required_as<int>(snapshot, "revision", event_path)};
+}
+
+SecretRevisionEvent::SecretRevisionEvent(Handle handle, Args args)
+    : SecretEvent(std::move(handle), SecretEvent::Args{std::move(args.id), std::move(args.label)}),
+      revision_(args.revision) {}
+
 SecretRevisionEvent::SecretRevisionEvent(Handle handle, std::string id,
                                          std::optional<std::string> label, int revision)
-    : SecretEvent(std::move(handle), std::move(id), std::move(label)), revision_(revision) {}
+    : SecretRevisionEvent(std::move(handle), Args{std::move(id), std::move(label), revision}) {}
 
 nlohmann::json SecretRevisionEvent::snapshot() const {
-  nlohmann::json out = SecretEvent::snapshot();
-  out["revision"] = revision_;
-  return out;
+  return Args{id(), label(), revision_}.snapshot();
 }
 
 void SecretRevisionEvent::restore(const nlohmann::json& snapshot) {
   SecretEvent::restore(snapshot);
-  revision_ = required_as<int>(snapshot, "revision", *this);
+  revision_ = Args::from_snapshot(snapshot, handle().path()).revision;
 }
 
 void SecretRevisionEvent::remove_revision() const { secret().remove_revision(revision_); }
 
 // ---- actions -----------------------------------------------------------------
 
-ActionEvent::ActionEvent(Handle handle, std::string id)
-    : EventBase(std::move(handle)), id_(std::move(id)) {}
+nlohmann::json ActionEvent::Args::snapshot() const { return {{"id", id}}; }
 
-nlohmann::json ActionEvent::snapshot() const { return {{"id", id_}}; }
+ActionEvent::Args ActionEvent::Args::from_snapshot(const nlohmann::json& snapshot,
+                                                   std::string_view event_path) {
+  return {required_as<std::string>(snapshot, "id", event_path)};
+}
+
+ActionEvent::ActionEvent(Handle handle, Args args)
+    : EventBase(std::move(handle)), id_(std::move(args.id)) {}
+
+ActionEvent::ActionEvent(Handle handle, std::string id)
+    : ActionEvent(std::move(handle), Args{std::move(id)}) {}
+
+nlohmann::json ActionEvent::snapshot() const { return Args{id_}.snapshot(); }
 
 void ActionEvent::restore(const nlohmann::json& snapshot) {
-  id_ = required_as<std::string>(snapshot, "id", *this);
+  id_ = Args::from_snapshot(snapshot, handle().path()).id;
   nlohmann::json params = framework().model().backend().action_get();
   params_ = params.is_object() ? std::move(params) : nlohmann::json::object();
 }

@@ -39,85 +39,96 @@ void install_juju_log_sink(const JujuContext& context) {
   });
 }
 
-// The snapshot a Juju event of `source`'s type carries, from the environment.
+template <class... Events>
+bool is_one_of(const std::type_info& type) {
+  return ((type == typeid(Events)) || ...);
+}
+
+// What Juju says about a relation event, from the environment.
+RelationEvent::Args relation_args(const EventSourceBase& source, const JujuContext& context) {
+  const std::type_info& type = source.event_type();
+  if (!context.relation_name || !context.relation_id) {
+    throw JujuContextError("relation event " + source.kind() +
+                           " needs JUJU_RELATION and JUJU_RELATION_ID");
+  }
+  RelationEvent::Args args{*context.relation_name, *context.relation_id};
+  args.app_name = context.remote_app_name;
+  if (!args.app_name && context.remote_unit_name) {
+    const std::string& unit = *context.remote_unit_name;
+    const auto slash = unit.find('/');
+    if (slash == std::string::npos || slash == 0) {
+      throw JujuContextError("JUJU_REMOTE_UNIT=\"" + unit + "\" is not valid: expected APP/NUMBER");
+    }
+    args.app_name = unit.substr(0, slash);
+  }
+  // relation-created and relation-broken are about the relation, not a unit.
+  if (!is_one_of<RelationCreatedEvent, RelationBrokenEvent>(type)) {
+    args.unit_name = context.remote_unit_name;
+  }
+  if (type == typeid(RelationDepartedEvent)) {
+    args.departing_unit = context.relation_departing_unit_name;
+  }
+  return args;
+}
+
+std::string required_secret_id(const EventSourceBase& source, const JujuContext& context) {
+  if (!context.secret_id) {
+    throw JujuContextError("secret event " + source.kind() + " needs JUJU_SECRET_ID");
+  }
+  return *context.secret_id;
+}
+
+// The snapshot a Juju event of `source`'s type carries: the event class's
+// Args, built from the environment (the Args spell the snapshot keys).
 nlohmann::json juju_event_snapshot(const EventSourceBase& source, const JujuContext& context,
                                    Model& model) {
   const std::type_info& type = source.event_type();
-  const bool created = type == typeid(RelationCreatedEvent);
-  const bool broken = type == typeid(RelationBrokenEvent);
-  const bool departed = type == typeid(RelationDepartedEvent);
-  if (created || broken || departed || type == typeid(RelationJoinedEvent) ||
-      type == typeid(RelationChangedEvent)) {
-    if (!context.relation_name || !context.relation_id) {
-      throw JujuContextError("relation event " + source.kind() +
-                             " needs JUJU_RELATION and JUJU_RELATION_ID");
-    }
-    nlohmann::json snapshot = {{"relation_name", *context.relation_name},
-                               {"relation_id", *context.relation_id}};
-    std::optional<std::string> app = context.remote_app_name;
-    if (!app && context.remote_unit_name) {
-      const std::string& unit = *context.remote_unit_name;
-      const auto slash = unit.find('/');
-      if (slash == std::string::npos || slash == 0) {
-        throw JujuContextError("JUJU_REMOTE_UNIT=\"" + unit +
-                               "\" is not valid: expected APP/NUMBER");
-      }
-      app = unit.substr(0, slash);
-    }
-    if (app) snapshot["app_name"] = *app;
-    if (context.remote_unit_name && !created && !broken) {
-      snapshot["unit_name"] = *context.remote_unit_name;
-    }
-    if (departed && context.relation_departing_unit_name) {
-      snapshot["departing_unit"] = *context.relation_departing_unit_name;
-    }
-    return snapshot;
+  if (is_one_of<RelationCreatedEvent, RelationJoinedEvent, RelationChangedEvent,
+                RelationDepartedEvent, RelationBrokenEvent>(type)) {
+    return relation_args(source, context).snapshot();
   }
-  if (type == typeid(StorageAttachedEvent) || type == typeid(StorageDetachingEvent)) {
+  if (is_one_of<StorageAttachedEvent, StorageDetachingEvent>(type)) {
     if (!context.storage_name || !context.storage_index) {
       throw JujuContextError("storage event " + source.kind() + " needs JUJU_STORAGE_ID");
     }
     const std::string id = *context.storage_name + "/" + std::to_string(*context.storage_index);
-    return {{"storage_name", *context.storage_name},
-            {"storage_index", *context.storage_index},
-            {"storage_location", model.backend().storage_get(id, "location")}};
+    return StorageEvent::Args{*context.storage_name, *context.storage_index,
+                              model.backend().storage_get(id, "location")}
+        .snapshot();
   }
-  if (type == typeid(PebbleReadyEvent) || type == typeid(PebbleCustomNoticeEvent) ||
-      type == typeid(PebbleCheckFailedEvent) || type == typeid(PebbleCheckRecoveredEvent)) {
+  if (is_one_of<PebbleReadyEvent, PebbleCustomNoticeEvent, PebbleCheckFailedEvent,
+                PebbleCheckRecoveredEvent>(type)) {
     if (!context.workload_name) {
       throw JujuContextError("workload event " + source.kind() + " needs JUJU_WORKLOAD_NAME");
     }
-    nlohmann::json snapshot = {{"container_name", *context.workload_name}};
     if (type == typeid(PebbleCustomNoticeEvent)) {
-      snapshot["notice_id"] = context.notice_id.value_or("");
-      snapshot["notice_type"] = context.notice_type.value_or("");
-      snapshot["notice_key"] = context.notice_key.value_or("");
-    } else if (type != typeid(PebbleReadyEvent)) {
-      snapshot["check_name"] = context.pebble_check_name.value_or("");
+      return PebbleNoticeEvent::Args{
+          *context.workload_name,
+          {context.notice_id.value_or(""), context.notice_type.value_or(""),
+           context.notice_key.value_or("")}}
+          .snapshot();
     }
-    return snapshot;
+    if (type == typeid(PebbleReadyEvent))
+      return WorkloadEvent::Args{*context.workload_name}.snapshot();
+    return PebbleCheckEvent::Args{*context.workload_name, context.pebble_check_name.value_or("")}
+        .snapshot();
   }
-  if (type == typeid(SecretChangedEvent) || type == typeid(SecretRotateEvent) ||
-      type == typeid(SecretRemoveEvent) || type == typeid(SecretExpiredEvent)) {
-    if (!context.secret_id) {
-      throw JujuContextError("secret event " + source.kind() + " needs JUJU_SECRET_ID");
+  if (is_one_of<SecretChangedEvent, SecretRotateEvent>(type)) {
+    return SecretEvent::Args{required_secret_id(source, context), context.secret_label}.snapshot();
+  }
+  if (is_one_of<SecretRemoveEvent, SecretExpiredEvent>(type)) {
+    std::string id = required_secret_id(source, context);
+    if (!context.secret_revision) {
+      throw JujuContextError("secret event " + source.kind() + " needs JUJU_SECRET_REVISION");
     }
-    nlohmann::json snapshot = {
-        {"id", *context.secret_id},
-        {"label", context.secret_label ? nlohmann::json(*context.secret_label) : nullptr}};
-    if (type == typeid(SecretRemoveEvent) || type == typeid(SecretExpiredEvent)) {
-      if (!context.secret_revision) {
-        throw JujuContextError("secret event " + source.kind() + " needs JUJU_SECRET_REVISION");
-      }
-      snapshot["revision"] = *context.secret_revision;
-    }
-    return snapshot;
+    return SecretRevisionEvent::Args{std::move(id), context.secret_label, *context.secret_revision}
+        .snapshot();
   }
   if (type == typeid(ActionEvent)) {
     if (!context.action_uuid) {
       throw JujuContextError("action event " + source.kind() + " needs JUJU_ACTION_UUID");
     }
-    return {{"id", *context.action_uuid}};
+    return ActionEvent::Args{*context.action_uuid}.snapshot();
   }
   return nullptr;
 }

@@ -20,6 +20,7 @@ int next_relation_id() {
 Relation peer_relation(std::string endpoint, std::map<int, Databag> peers_data, Databag app_data) {
   Relation relation;
   relation.endpoint = std::move(endpoint);
+  relation.remote_app_name.clear();  // the peers are this app, named by the Context
   relation.remote_units_data = std::move(peers_data);
   relation.local_app_data = std::move(app_data);
   return relation;
@@ -80,9 +81,16 @@ Event EventFactory::relation_event(const std::string& suffix, const Relation& re
   event.relation_id = relation.id;
   event.endpoint = relation.endpoint;
   event.remote_unit = unit;
-  // The remote app of a peer relation is this app; Context::run fixes that
-  // up when it knows the metadata (the snapshot's app_name is set there).
-  event.snapshot = {{"relation_name", relation.endpoint}, {"relation_id", relation.id}};
+  // The snapshot names the remote app and unit, as Juju's environment does,
+  // so that the event deferred (Event::deferred) keeps them. A peer
+  // relation's remote app is this app, which only the Context knows:
+  // Context::run sets app_name and unit_name again from the metadata.
+  RelationEvent::Args args{.relation_name = relation.endpoint, .relation_id = relation.id};
+  if (!relation.remote_app_name.empty()) {
+    args.app_name = relation.remote_app_name;
+    if (unit) args.unit_name = relation.remote_app_name + "/" + std::to_string(*unit);
+  }
+  event.snapshot = args.snapshot();
   return event;
 }
 
@@ -115,6 +123,11 @@ Event EventFactory::relation_departed(const Relation& relation, std::optional<in
   Event event = relation_event("relation_departed", relation,
                                remote_unit ? remote_unit : first_unit(relation));
   event.departing_unit = departing_unit ? departing_unit : event.remote_unit;
+  if (event.departing_unit && !relation.remote_app_name.empty()) {
+    auto args = RelationEvent::Args::from_snapshot(event.snapshot, event.kind);
+    args.departing_unit = relation.remote_app_name + "/" + std::to_string(*event.departing_unit);
+    event.snapshot = args.snapshot();
+  }
   return event;
 }
 
@@ -124,25 +137,24 @@ Event EventFactory::relation_broken(const Relation& relation) const {
 
 Event EventFactory::pebble_ready(const Container& container) const {
   return {.kind = CharmEvents::kind_prefix(container.name) + "_pebble_ready",
-          .snapshot = {{"container_name", container.name}},
+          .snapshot = WorkloadEvent::Args{container.name}.snapshot(),
           .container = container.name};
 }
 
 Event EventFactory::pebble_custom_notice(const Container& container,
                                          const pebble::Notice& notice) const {
-  return {.kind = CharmEvents::kind_prefix(container.name) + "_pebble_custom_notice",
-          .snapshot = {{"container_name", container.name},
-                       {"notice_id", notice.id},
-                       {"notice_type", notice.type},
-                       {"notice_key", notice.key}},
-          .container = container.name,
-          .notice_id = notice.id};
+  return {
+      .kind = CharmEvents::kind_prefix(container.name) + "_pebble_custom_notice",
+      .snapshot =
+          PebbleNoticeEvent::Args{container.name, {notice.id, notice.type, notice.key}}.snapshot(),
+      .container = container.name,
+      .notice_id = notice.id};
 }
 
 Event EventFactory::pebble_check_failed(const Container& container,
                                         const std::string& check) const {
   return {.kind = CharmEvents::kind_prefix(container.name) + "_pebble_check_failed",
-          .snapshot = {{"container_name", container.name}, {"check_name", check}},
+          .snapshot = PebbleCheckEvent::Args{container.name, check}.snapshot(),
           .container = container.name,
           .check = check};
 }
@@ -150,7 +162,7 @@ Event EventFactory::pebble_check_failed(const Container& container,
 Event EventFactory::pebble_check_recovered(const Container& container,
                                            const std::string& check) const {
   return {.kind = CharmEvents::kind_prefix(container.name) + "_pebble_check_recovered",
-          .snapshot = {{"container_name", container.name}, {"check_name", check}},
+          .snapshot = PebbleCheckEvent::Args{container.name, check}.snapshot(),
           .container = container.name,
           .check = check};
 }
@@ -164,9 +176,8 @@ std::string storage_location(const Storage& storage) {
 
 Event EventFactory::storage_attached(const Storage& storage) const {
   return {.kind = CharmEvents::kind_prefix(storage.name) + "_storage_attached",
-          .snapshot = {{"storage_name", storage.name},
-                       {"storage_index", storage.index},
-                       {"storage_location", storage_location(storage)}},
+          .snapshot =
+              StorageEvent::Args{storage.name, storage.index, storage_location(storage)}.snapshot(),
           .storage = storage};
 }
 
@@ -178,11 +189,10 @@ Event EventFactory::storage_detaching(const Storage& storage) const {
 
 namespace {
 Event secret_event(const std::string& kind, const Secret& secret, std::optional<int> revision) {
-  Event event{.kind = kind,
-              .snapshot = {{"id", secret.id},
-                           {"label", secret.label ? nlohmann::json(*secret.label) : nullptr}},
-              .secret_id = secret.id};
-  if (revision) event.snapshot["revision"] = *revision;
+  Event event{.kind = kind, .secret_id = secret.id};
+  event.snapshot = revision
+                       ? SecretRevisionEvent::Args{secret.id, secret.label, *revision}.snapshot()
+                       : SecretEvent::Args{secret.id, secret.label}.snapshot();
   return event;
 }
 }  // namespace
@@ -202,7 +212,7 @@ Event EventFactory::secret_expired(const Secret& secret, int revision) const {
 
 Event EventFactory::action(const std::string& name, nlohmann::json params, std::string id) const {
   return {.kind = CharmEvents::kind_prefix(name) + "_action",
-          .snapshot = {{"id", id}},
+          .snapshot = ActionEvent::Args{id}.snapshot(),
           .action = name,
           .action_params = std::move(params),
           .action_id = std::move(id)};
@@ -211,20 +221,6 @@ Event EventFactory::action(const std::string& name, nlohmann::json params, std::
 // -------------------------------------------------------------- ContextBase
 
 namespace {
-
-bool config_type_fits(const std::string& type, const nlohmann::json& value) {
-  if (type == "string" || type == "secret") return value.is_string();
-  if (type == "int") return value.is_number_integer();
-  if (type == "float") return value.is_number();
-  if (type == "boolean") return value.is_boolean();
-  return false;
-}
-
-std::string join_ints(const std::map<int, Databag>& units) {
-  std::string out;
-  for (const auto& [id, bag] : units) out += (out.empty() ? "" : ", ") + std::to_string(id);
-  return out.empty() ? "none" : out;
-}
 
 // Every event kind's C++ type, to observe any source with one recorder.
 template <class... Events>
@@ -304,181 +300,21 @@ void ContextBase::reset_outputs() {
   reboot_count = 0;
 }
 
-void ContextBase::check_consistency(const Event& event, const State& state) const {
-  std::vector<std::string> problems;
-  const std::string our_unit_number = unit_name_.substr(unit_name_.find('/') + 1);
-
-  if (!state.config.is_object()) problems.push_back("config must be a JSON object");
-  for (const auto& [key, value] : state.config.items()) {
-    auto it = meta_.config.find(key);
-    if (it == meta_.config.end()) {
-      problems.push_back("config option '" + key + "' is not declared in config.yaml");
-    } else if (!config_type_fits(it->second.type, value)) {
-      problems.push_back("config option '" + key + "' is of type " + it->second.type + ", not " +
-                         value.dump());
-    }
-  }
-
-  std::set<int> relation_ids;
-  for (const auto& relation : state.relations) {
-    const std::string what = "relation " + std::to_string(relation.id);
-    if (!relation_ids.insert(relation.id).second) {
-      problems.push_back("two relations have the id " + std::to_string(relation.id));
-    }
-    auto it = meta_.relations.find(relation.endpoint);
-    if (it == meta_.relations.end()) {
-      problems.push_back(what + " is on endpoint '" + relation.endpoint +
-                         "', which the metadata does not declare");
-      continue;
-    }
-    if (it->second.role == RelationRole::kPeer) {
-      if (!relation.remote_app_data.empty()) {
-        problems.push_back(what + " on peer endpoint '" + relation.endpoint +
-                           "' has remote_app_data; a peer relation shares local_app_data");
-      }
-      for (const auto& [unit, bag] : relation.remote_units_data) {
-        if (std::to_string(unit) == our_unit_number) {
-          problems.push_back(what + " on peer endpoint '" + relation.endpoint +
-                             "' lists this unit (" + unit_name_ + ") as a peer");
-        }
-      }
-    } else if (relation.remote_app_name == app_name_ || relation.remote_app_name.empty() ||
-               relation.remote_app_name.find('/') != std::string::npos) {
-      problems.push_back(what + " has an invalid remote application name \"" +
-                         relation.remote_app_name + "\"");
-    }
-  }
-  std::set<std::string> container_names;
-  for (const auto& container : state.containers) {
-    if (!meta_.containers.count(container.name)) {
-      problems.push_back("container '" + container.name + "' is not declared in the metadata");
-    }
-    container_names.insert(container.name);
-    for (const auto& [path, content] : container.files) {
-      if (path.empty() || path.front() != '/') {
-        problems.push_back("file \"" + path + "\" of container '" + container.name +
-                           "' is not an absolute path");
-      }
-    }
-  }
-  for (const auto& storage : state.storages) {
-    if (!meta_.storages.count(storage.name)) {
-      problems.push_back("storage '" + storage.name + "' is not declared in the metadata");
-    }
-  }
-  for (const auto& resource : state.resources) {
-    auto it = meta_.resources.find(resource.name);
-    if (it == meta_.resources.end()) {
-      problems.push_back("resource '" + resource.name + "' is not declared in the metadata");
-    }
-  }
-  for (const auto& [binding, network] : state.networks) {
-    const bool declared = meta_.relations.count(binding) != 0 ||
-                          std::find(meta_.extra_bindings.begin(), meta_.extra_bindings.end(),
-                                    binding) != meta_.extra_bindings.end();
-    if (!declared) {
-      problems.push_back("network binding '" + binding + "' is not an endpoint or extra-binding");
-    }
-  }
-  for (const auto& secret : state.secrets) {
-    if (secret.owner != "" && secret.owner != "app" && secret.owner != "unit") {
-      problems.push_back("secret " + secret.id + " has owner \"" + secret.owner +
-                         "\" (expected \"app\", \"unit\" or \"\")");
-    }
-  }
-
-  // The event against the state.
-  if (event.relation_id) {
-    const Relation* relation = nullptr;
-    for (const auto& r : state.relations) {
-      if (r.id == *event.relation_id) relation = &r;
-    }
-    if (relation == nullptr) {
-      problems.push_back("the event's relation " + std::to_string(*event.relation_id) +
-                         " is not in the state");
-    } else {
-      for (const auto& unit : {event.remote_unit, event.departing_unit}) {
-        if (unit && !relation->remote_units_data.count(*unit)) {
-          problems.push_back("remote unit " + std::to_string(*unit) + " is not in relation " +
-                             std::to_string(relation->id) +
-                             " (its remote units: " + join_ints(relation->remote_units_data) + ")");
-        }
-      }
-    }
-  }
-  if (event.container) {
-    if (!meta_.containers.count(*event.container)) {
-      problems.push_back("the event's container '" + *event.container +
-                         "' is not declared in the metadata");
-    } else if (!container_names.count(*event.container)) {
-      problems.push_back("the event's container '" + *event.container + "' is not in the state");
-    }
-  }
-  if (event.storage) {
-    const bool present =
-        std::any_of(state.storages.begin(), state.storages.end(), [&](const Storage& s) {
-          return s.name == event.storage->name && s.index == event.storage->index;
-        });
-    if (!present) {
-      problems.push_back("the event's storage " + event.storage->name + "/" +
-                         std::to_string(event.storage->index) + " is not in the state");
-    }
-  }
-  if (event.secret_id) {
-    const Secret* secret = nullptr;
-    for (const auto& s : state.secrets) {
-      if (s.id == *event.secret_id) secret = &s;
-    }
-    if (secret == nullptr) {
-      problems.push_back("the event's secret " + *event.secret_id + " is not in the state");
-    } else if (event.kind != "secret_changed" && secret->owner.empty()) {
-      problems.push_back(event.kind + " goes to the secret's owner, but this charm does not own " +
-                         secret->id);
-    } else if (event.kind == "secret_changed" && !secret->owner.empty()) {
-      problems.push_back("secret_changed goes to observers, but this charm owns " + secret->id);
-    }
-  }
-  if (event.action) {
-    try {
-      detail::validated_action_params(meta_, *event.action, event.action_params);
-    } catch (const HarnessError& e) {
-      problems.push_back(e.what());
-    }
-  } else if (!event.kind.empty()) {
-    // Hook kinds must be ones the charm's events can have.
-    static const std::set<std::string> kFixed = {"install",
-                                                 "start",
-                                                 "stop",
-                                                 "remove",
-                                                 "update_status",
-                                                 "config_changed",
-                                                 "upgrade_charm",
-                                                 "pre_series_upgrade",
-                                                 "post_series_upgrade",
-                                                 "leader_elected",
-                                                 "leader_settings_changed",
-                                                 "collect_metrics",
-                                                 "secret_changed",
-                                                 "secret_expired",
-                                                 "secret_rotate",
-                                                 "secret_remove"};
-    if (!kFixed.count(event.kind) && !event.relation_id && !event.container && !event.storage) {
-      problems.push_back("unknown event kind '" + event.kind + "'");
-    }
-  }
-
-  if (problems.empty()) return;
-  std::string message = "inconsistent state for event " + event.kind + ":";
-  for (const auto& problem : problems) message += "\n  - " + problem;
-  throw InconsistentStateError(message);
-}
-
 State ContextBase::run(const Event& input_event, const State& state) {
   check_consistency(input_event, state);
   reset_outputs();
-
-  // ---- the world, from the state
   FakeBackend backend(meta_, unit_name_);
+  Event event = input_event;
+  load_world(state, event, backend);
+  MemoryStorage storage;
+  load_framework_state(state, storage);
+  if (dispatch(event, state, backend, storage)) storage.rollback();  // AbortDispatch
+  return read_back(state, backend, storage);
+}
+
+// State -> backend: Juju's and Pebble's side of the state, and what Juju's
+// environment says about the event (the relation event's remote app/unit).
+void ContextBase::load_world(const State& state, Event& event, FakeBackend& backend) const {
   FakeBackend::Data& data = backend.data();
   data.model_name = state.model.name;
   data.model_uuid = state.model.uuid;
@@ -489,7 +325,6 @@ State ContextBase::run(const Event& input_event, const State& state) {
   data.workload_version = state.workload_version;
   data.planned_units = state.planned_units;
   data.opened_ports = state.opened_ports;
-  Event event = input_event;
   for (const auto& relation : state.relations) {
     const bool peer = meta_.peer_relations.count(relation.endpoint) != 0;
     RelationRecord record;
@@ -507,14 +342,19 @@ State ContextBase::run(const Event& input_event, const State& state) {
       if (!departing) record.remote_units.push_back(unit);
     }
     if (event.relation_id == relation.id) {
-      event.snapshot["app_name"] = record.remote_app;
+      // What Juju's environment says: the remote app (this app on a peer
+      // relation), the remote unit and the departing unit.
+      auto args = RelationEvent::Args::from_snapshot(event.snapshot, event.kind);
+      args.app_name = record.remote_app;
+      args.unit_name.reset();
+      args.departing_unit.reset();
       if (event.remote_unit) {
-        event.snapshot["unit_name"] = record.remote_app + "/" + std::to_string(*event.remote_unit);
+        args.unit_name = record.remote_app + "/" + std::to_string(*event.remote_unit);
       }
       if (event.departing_unit) {
-        event.snapshot["departing_unit"] =
-            record.remote_app + "/" + std::to_string(*event.departing_unit);
+        args.departing_unit = record.remote_app + "/" + std::to_string(*event.departing_unit);
       }
+      event.snapshot = args.snapshot();
     }
     data.relations.emplace(relation.id, std::move(record));
   }
@@ -577,9 +417,10 @@ State ContextBase::run(const Event& input_event, const State& state) {
     action.params = detail::validated_action_params(meta_, *event.action, event.action_params);
     data.action = std::move(action);
   }
+}
 
-  // ---- the framework's state
-  MemoryStorage storage;
+// State -> storage: deferred notices, the event counter, stored state.
+void ContextBase::load_framework_state(const State& state, MemoryStorage& storage) const {
   std::int64_t last_key = 0;
   for (const auto& deferred : state.deferred) {
     storage.save_snapshot(deferred.handle_path, deferred.snapshot);
@@ -600,14 +441,20 @@ State ContextBase::run(const Event& input_event, const State& state) {
     storage.save_snapshot(value.owner_path + "/StoredStateData[" + value.name + "]", value.content);
   }
   storage.commit();
+}
 
-  // ---- one dispatch
+// One dispatch, as ops::main runs it: the charm is built inside the hook,
+// then re-emit, the event, collect-status, commit. Returns whether the
+// charm ended it with AbortDispatch (the caller rolls the storage back).
+bool ContextBase::dispatch(const Event& event, const State& state, FakeBackend& backend,
+                           MemoryStorage& storage) {
   log::set_sink([&backend](log::Level level, std::string_view message) {
     backend.juju_log(std::string(log::to_string(level)), std::string(message));
   });
   struct RestoreLog {
     ~RestoreLog() { log::set_sink({}); }
   } restore_log;
+  FakeBackend::Data& data = backend.data();
   bool aborted = false;
   {
     Model model(meta_, backend);
@@ -618,11 +465,24 @@ State ContextBase::run(const Event& input_event, const State& state) {
       model.set_broken_relation_id(event.relation_id);
     }
     Framework framework(storage, &model);
-    std::unique_ptr<CharmBase> charm = factory_(framework);
+    // As in production the charm is constructed inside the hook: the access
+    // rules hold in its constructor, and what it throws fails the run.
+    data.hook_running = true;
+    std::unique_ptr<CharmBase> charm;
+    try {
+      charm = factory_(framework);
+    } catch (const HarnessError&) {
+      throw;
+    } catch (const AbortDispatch&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw UncaughtCharmError(
+          ops::detail::describe_uncaught("constructing the charm", event.kind, e), std::nullopt,
+          event.kind, std::current_exception());
+    }
     if (!charm) throw HarnessError("the charm factory returned no charm");
     detail::CommitFlusher flusher(framework, model, "ops_testing");
     EmittedRecorder recorder(framework, *charm, emitted_events);
-    data.hook_running = true;
     auto capture = [&] {
       juju_log = data.juju_log;
       unit_status_history = data.unit_status_history;
@@ -650,9 +510,14 @@ State ContextBase::run(const Event& input_event, const State& state) {
     if (after_event_) after_event_(*charm);
     capture();
   }
-  if (aborted) storage.rollback();
+  return aborted;
+}
 
-  // ---- the state after
+// Backend and storage -> the State after the event; ActionFailed when the
+// action handler called fail().
+State ContextBase::read_back(const State& state, FakeBackend& backend,
+                             MemoryStorage& storage) const {
+  FakeBackend::Data& data = backend.data();
   State out = state;
   out.leader = data.leader;
   out.unit_status = data.unit_status;

@@ -140,6 +140,13 @@ const fs::path& HarnessBase::temp_dir() {
 void HarnessBase::begin() {
   if (charm_) throw HarnessError("begin() was already called");
   changed();
+  // Juju constructs the charm inside the hook: the access rules hold in the
+  // constructor too (a charm that writes a remote bag there fails here).
+  backend_->data().hook_running = true;
+  struct AfterConstruction {
+    FakeBackend::Data& data;
+    ~AfterConstruction() { data.hook_running = false; }
+  } after{backend_->data()};
   charm_ = factory_(*framework_);
   if (!charm_) throw HarnessError("the charm factory returned no charm");
   flusher_ = std::make_unique<detail::CommitFlusher>(*framework_, *model_, "ops_testing");
@@ -187,24 +194,28 @@ void HarnessBase::begin_with_initial_hooks() {
     for (int index : indices) {
       StorageRecord& record = backend_->data().storages.at(name).at(index);
       if (record.attached) {
-        fire_storage("storage_attached", name, index);
+        fire_storage<StorageAttachedEvent>(name, index);
       } else {
         attach_storage(name + "/" + std::to_string(index));
       }
     }
   }
-  fire("install");
+  fire<InstallEvent>();
   for (const auto& [endpoint, relation_meta] : meta_.relations) {
     const std::vector<int> ids = backend_->relation_ids(endpoint);
     if (relation_meta.role == RelationRole::kPeer && ids.empty()) {
       add_relation(endpoint, model_->app().name());
       continue;
     }
-    for (int id : ids) fire_relation("relation_created", relation_record(id), std::nullopt);
+    for (int id : ids) fire_relation<RelationCreatedEvent>(relation_record(id), std::nullopt);
   }
-  fire(backend_->data().leader ? "leader_elected" : "leader_settings_changed");
-  fire("config_changed");
-  fire("start");
+  if (backend_->data().leader) {
+    fire<LeaderElectedEvent>();
+  } else {
+    fire<LeaderSettingsChangedEvent>();
+  }
+  fire<ConfigChangedEvent>();
+  fire<StartEvent>();
   for (const auto& [container, container_meta] : meta_.containers) {
     container_pebble_ready(container);
   }
@@ -221,37 +232,29 @@ void HarnessBase::begin_with_initial_hooks() {
     auto app_bag = record.app_data.find(record.remote_app);
     if (app_bag != record.app_data.end() && !app_bag->second.empty() &&
         record.remote_app != model_->app().name()) {
-      fire_relation("relation_changed", record, std::nullopt);
+      fire_relation<RelationChangedEvent>(record, std::nullopt);
     }
     std::vector<std::string> units = record.remote_units;
     std::sort(units.begin(), units.end());
     for (const auto& unit : units) {
-      fire_relation("relation_joined", relation_record(id), unit);
-      fire_relation("relation_changed", relation_record(id), unit);
+      fire_relation<RelationJoinedEvent>(relation_record(id), unit);
+      fire_relation<RelationChangedEvent>(relation_record(id), unit);
     }
   }
 }
 
 // ---------------------------------------------------------------- relations
 
-nlohmann::json HarnessBase::relation_snapshot(const RelationRecord& relation,
-                                              const std::optional<std::string>& unit) const {
-  nlohmann::json snapshot = {{"relation_name", relation.endpoint},
-                             {"relation_id", relation.id},
-                             {"app_name", relation.remote_app}};
-  if (unit) snapshot["unit_name"] = *unit;
-  return snapshot;
-}
-
-void HarnessBase::fire_relation(const std::string& suffix, const RelationRecord& relation,
+template <class E>
+void HarnessBase::fire_relation(const RelationRecord& relation,
                                 const std::optional<std::string>& unit,
                                 const std::optional<std::string>& departing) {
   if (!charm_ || !hooks_enabled_) return;
-  nlohmann::json snapshot = relation_snapshot(relation, unit);
-  if (departing) snapshot["departing_unit"] = *departing;
-  const std::string kind = CharmEvents::kind_prefix(relation.endpoint) + "_" + suffix;
-  const bool broken = suffix == "relation_broken";
-  fire(kind, snapshot, broken ? std::optional<int>(relation.id) : std::nullopt);
+  fire<E>({.relation_name = relation.endpoint,
+           .relation_id = relation.id,
+           .app_name = relation.remote_app,
+           .unit_name = unit,
+           .departing_unit = departing});
 }
 
 int HarnessBase::add_relation(const std::string& endpoint, const std::string& remote_app,
@@ -280,7 +283,7 @@ int HarnessBase::add_relation(const std::string& endpoint, const std::string& re
   record.app_data[remote_app] = {};
   backend_->data().relations.emplace(id, std::move(record));
   changed();
-  fire_relation("relation_created", relation_record(id), std::nullopt);
+  fire_relation<RelationCreatedEvent>(relation_record(id), std::nullopt);
 
   if (options.app_data || options.unit_data) {
     const std::string unit = remote_app + (peer ? "/1" : "/0");
@@ -288,7 +291,7 @@ int HarnessBase::add_relation(const std::string& endpoint, const std::string& re
     if (options.unit_data) stored.unit_data[unit] = *options.unit_data;
     if (options.app_data) stored.app_data[remote_app] = *options.app_data;
     add_relation_unit(id, unit);
-    if (options.app_data) fire_relation("relation_changed", relation_record(id), std::nullopt);
+    if (options.app_data) fire_relation<RelationChangedEvent>(relation_record(id), std::nullopt);
   }
   return id;
 }
@@ -311,8 +314,8 @@ void HarnessBase::add_relation_unit(int relation_id, const std::string& remote_u
   record.remote_units.push_back(remote_unit);
   record.unit_data.try_emplace(remote_unit);
   changed();
-  fire_relation("relation_joined", relation_record(relation_id), remote_unit);
-  fire_relation("relation_changed", relation_record(relation_id), remote_unit);
+  fire_relation<RelationJoinedEvent>(relation_record(relation_id), remote_unit);
+  fire_relation<RelationChangedEvent>(relation_record(relation_id), remote_unit);
 }
 
 void HarnessBase::remove_relation_unit(int relation_id, const std::string& remote_unit) {
@@ -324,7 +327,7 @@ void HarnessBase::remove_relation_unit(int relation_id, const std::string& remot
   }
   record.remote_units.erase(it);
   changed();
-  fire_relation("relation_departed", relation_record(relation_id), remote_unit, remote_unit);
+  fire_relation<RelationDepartedEvent>(relation_record(relation_id), remote_unit, remote_unit);
   relation_record(relation_id).unit_data.erase(remote_unit);
   changed();
 }
@@ -332,7 +335,7 @@ void HarnessBase::remove_relation_unit(int relation_id, const std::string& remot
 void HarnessBase::remove_relation(int relation_id) {
   const std::vector<std::string> units = relation_record(relation_id).remote_units;
   for (const auto& unit : units) remove_relation_unit(relation_id, unit);
-  fire_relation("relation_broken", relation_record(relation_id), std::nullopt);
+  fire_relation<RelationBrokenEvent>(relation_record(relation_id), std::nullopt);
   backend_->data().relations.erase(relation_id);
   for (auto& secret : backend_->data().secrets) secret.grants.erase(relation_id);
   changed();
@@ -377,8 +380,8 @@ void HarnessBase::update_relation_data(int relation_id, const std::string& app_o
     const bool peer = meta_.peer_relations.count(record.endpoint) != 0;
     if (!peer || backend_->data().leader) return;
   }
-  fire_relation("relation_changed", record,
-                is_unit ? std::optional<std::string>(app_or_unit) : std::nullopt);
+  fire_relation<RelationChangedEvent>(
+      record, is_unit ? std::optional<std::string>(app_or_unit) : std::nullopt);
 }
 
 Databag HarnessBase::get_relation_data(int relation_id, const std::string& app_or_unit) {
@@ -400,7 +403,7 @@ void HarnessBase::set_leader(bool is_leader) {
   const bool was_leader = backend_->data().leader;
   backend_->data().leader = is_leader;
   changed();
-  if (is_leader && !was_leader) fire("leader_elected");
+  if (is_leader && !was_leader) fire<LeaderElectedEvent>();
 }
 
 void HarnessBase::update_config(const nlohmann::json& values,
@@ -427,7 +430,7 @@ void HarnessBase::update_config(const nlohmann::json& values,
   for (const auto& [key, value] : options.items()) config[key] = value;
   for (const auto& key : unset) config.erase(key);
   changed();
-  fire("config_changed");
+  fire<ConfigChangedEvent>();
 }
 
 void HarnessBase::set_planned_units(int count) {
@@ -486,10 +489,10 @@ void HarnessBase::set_model_uuid(const std::string& uuid) {
 
 // ---------------------------------------------------- storage and resources
 
-void HarnessBase::fire_storage(const std::string& suffix, const std::string& name, int index) {
+template <class E>
+void HarnessBase::fire_storage(const std::string& name, int index) {
   const StorageRecord& record = backend_->data().storages.at(name).at(index);
-  fire(CharmEvents::kind_prefix(name) + "_" + suffix,
-       {{"storage_name", name}, {"storage_index", index}, {"storage_location", record.location}});
+  fire<E>({.storage_name = name, .storage_index = index, .storage_location = record.location});
 }
 
 std::vector<std::string> HarnessBase::add_storage(const std::string& name, int count, bool attach) {
@@ -522,7 +525,7 @@ void HarnessBase::attach_storage(const std::string& storage_id) {
   if (record.attached) return;
   record.attached = true;
   changed();
-  fire_storage("storage_attached", name, index);
+  fire_storage<StorageAttachedEvent>(name, index);
 }
 
 void HarnessBase::detach_storage(const std::string& storage_id) {
@@ -533,7 +536,7 @@ void HarnessBase::detach_storage(const std::string& storage_id) {
     throw HarnessError("storage " + storage_id + " does not exist");
   }
   if (!storages.at(name).at(index).attached) return;
-  fire_storage("storage_detaching", name, index);
+  fire_storage<StorageDetachingEvent>(name, index);
   backend_->data().storages.at(name).at(index).attached = false;
   changed();
 }
@@ -544,7 +547,7 @@ void HarnessBase::remove_storage(const std::string& storage_id) {
   if (!storages.count(name) || !storages.at(name).count(index)) {
     throw HarnessError("storage " + storage_id + " does not exist");
   }
-  if (storages.at(name).at(index).attached) fire_storage("storage_detaching", name, index);
+  if (storages.at(name).at(index).attached) fire_storage<StorageDetachingEvent>(name, index);
   backend_->data().storages.at(name).erase(index);
   changed();
 }
@@ -583,7 +586,7 @@ void HarnessBase::container_pebble_ready(const std::string& container) {
   FakePebble& fake = pebble(container);
   if (!charm_) return;
   fake.set_can_connect(true);
-  fire(CharmEvents::kind_prefix(container) + "_pebble_ready", {{"container_name", container}});
+  fire<PebbleReadyEvent>({.container_name = container});
 }
 
 std::string HarnessBase::pebble_notify(const std::string& container, const std::string& key,
@@ -591,11 +594,8 @@ std::string HarnessBase::pebble_notify(const std::string& container, const std::
                                        std::optional<pebble::Duration> repeat_after) {
   auto [id, new_or_repeated] = pebble(container).record_notice("custom", key, data, repeat_after);
   if (new_or_repeated) {
-    fire(CharmEvents::kind_prefix(container) + "_pebble_custom_notice",
-         {{"container_name", container},
-          {"notice_id", id},
-          {"notice_type", "custom"},
-          {"notice_key", key}});
+    fire<PebbleCustomNoticeEvent>(
+        {.container_name = container, .notice = {.id = id, .type = "custom", .key = key}});
   }
   return id;
 }
@@ -611,8 +611,7 @@ void HarnessBase::pebble_check_failed(const std::string& container, const std::s
   it->status = pebble::CheckStatus::kDown;
   it->failures = std::max(it->threshold, 1);
   fake.set_check_info(*it);
-  fire(CharmEvents::kind_prefix(container) + "_pebble_check_failed",
-       {{"container_name", container}, {"check_name", check}});
+  fire<PebbleCheckFailedEvent>({.container_name = container, .check_name = check});
 }
 
 void HarnessBase::pebble_check_recovered(const std::string& container, const std::string& check) {
@@ -626,8 +625,7 @@ void HarnessBase::pebble_check_recovered(const std::string& container, const std
   it->status = pebble::CheckStatus::kUp;
   it->failures = 0;
   fake.set_check_info(*it);
-  fire(CharmEvents::kind_prefix(container) + "_pebble_check_recovered",
-       {{"container_name", container}, {"check_name", check}});
+  fire<PebbleCheckRecoveredEvent>({.container_name = container, .check_name = check});
 }
 
 pebble::Plan HarnessBase::get_container_pebble_plan(const std::string& container) {
@@ -666,7 +664,8 @@ ActionOutput HarnessBase::run_action(const std::string& action, const nlohmann::
   const bool enabled = hooks_enabled_;
   hooks_enabled_ = true;
   try {
-    fire(CharmEvents::kind_prefix(action) + "_action", {{"id", backend_->data().action->id}});
+    fire(CharmEvents::kind_prefix(action) + "_action",
+         ActionEvent::Args{backend_->data().action->id}.snapshot());
   } catch (...) {
     hooks_enabled_ = enabled;
     throw;
@@ -735,9 +734,7 @@ void HarnessBase::set_secret_content(const std::string& secret_id, const Databag
   secret.revisions[secret.latest_revision] = content;
   changed();
   if (secret.owner.empty()) {
-    fire("secret_changed",
-         {{"id", secret.id},
-          {"label", secret.consumer_label ? nlohmann::json(*secret.consumer_label) : nullptr}});
+    fire<SecretChangedEvent>({.id = secret.id, .label = secret.consumer_label});
   }
 }
 
@@ -756,33 +753,34 @@ std::vector<int> HarnessBase::get_secret_revisions(const std::string& secret_id)
   return revisions;
 }
 
-void HarnessBase::fire_secret(const std::string& kind, const SecretRecord& secret,
-                              const std::optional<std::string>& label,
+template <class E>
+void HarnessBase::fire_secret(const SecretRecord& secret, const std::optional<std::string>& label,
                               std::optional<int> revision) {
   if (secret.owner.empty()) {
-    throw HarnessError(kind + " goes to the owner of a secret; " + secret.id + " is owned by " +
-                       secret.owner_name);
+    throw HarnessError(std::string(E::kKind) + " goes to the owner of a secret; " + secret.id +
+                       " is owned by " + secret.owner_name);
   }
   const std::optional<std::string> shown = label ? label : secret.label;
-  nlohmann::json snapshot = {{"id", secret.id},
-                             {"label", shown ? nlohmann::json(*shown) : nullptr}};
-  if (revision) snapshot["revision"] = *revision;
-  fire(kind, snapshot);
+  if constexpr (std::is_base_of_v<SecretRevisionEvent, E>) {
+    fire<E>({.id = secret.id, .label = shown, .revision = revision.value_or(0)});
+  } else {
+    fire<E>({.id = secret.id, .label = shown});
+  }
 }
 
 void HarnessBase::trigger_secret_rotation(const std::string& secret_id,
                                           const std::optional<std::string>& label) {
-  fire_secret("secret_rotate", secret_record(secret_id), label, std::nullopt);
+  fire_secret<SecretRotateEvent>(secret_record(secret_id), label, std::nullopt);
 }
 
 void HarnessBase::trigger_secret_removal(const std::string& secret_id, int revision,
                                          const std::optional<std::string>& label) {
-  fire_secret("secret_remove", secret_record(secret_id), label, revision);
+  fire_secret<SecretRemoveEvent>(secret_record(secret_id), label, revision);
 }
 
 void HarnessBase::trigger_secret_expiration(const std::string& secret_id, int revision,
                                             const std::optional<std::string>& label) {
-  fire_secret("secret_expired", secret_record(secret_id), label, revision);
+  fire_secret<SecretExpiredEvent>(secret_record(secret_id), label, revision);
 }
 
 // ------------------------------------------------------------------- status
