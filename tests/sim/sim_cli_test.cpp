@@ -51,7 +51,7 @@ case "$JUJU_DISPATCH_PATH" in
   hooks/install) status-set maintenance installing ;;
   hooks/config-changed)
     sleep "$(config-get delay)"
-    if [ "$(config-get crash)" = true ]; then echo "crashing on purpose" >&2; exit 1; fi
+    case "$(config-get crash)" in [Tt]rue) echo "crashing on purpose" >&2; exit 1 ;; esac
     status-set active "name $(config-get name)" ;;
   hooks/leader-elected|hooks/stop|hooks/ring-relation-departed)
     echo "$JUJU_UNIT_NAME $JUJU_DISPATCH_PATH leader=$(is-leader)" >> "$LOG.leader" ;;
@@ -102,7 +102,7 @@ TEST_F(SimCli, NoWaitReturnsAtOnceAndTheAgentRunsTheHooksWhileStatusShowsThem) {
   }
   EXPECT_EQ(agent,
             (nlohmann::json{{"current", "executing"}, {"message", "running config-changed hook"}}));
-  EXPECT_THAT(ok({"status"}), HasSubstr("app/0*  maintenance  executing"));
+  EXPECT_THAT(ok({"status"}), HasSubstr("app/0*  active    executing"));
   // wait-for returns once the unit is active and idle.
   auto r = sim({"wait-for", "app", "--status", "active", "--timeout", "20"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
