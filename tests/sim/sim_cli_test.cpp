@@ -139,7 +139,7 @@ TEST_F(SimCli, WaitForTimesOutWith3AndStopsAt2OnAnError) {
 
 TEST_F(SimCli, ACommandWaitingForTheModelLockSaysSo) {
   deploy(1);
-  const int fd = ::open((model_ / ".lock").c_str(), O_RDWR);
+  const int fd = ::open((model_ / ".lock").c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX), 0);
   const std::string holder = "pid 1234 (a test)\n";
