@@ -85,6 +85,13 @@ class SimHa : public SimTest {
 
   nlohmann::json status() { return nlohmann::json::parse(ok({"status", "--format=json"})); }
 
+  // Runs ops-sim and expects exit 0 (stderr may say it waited for the lock
+  // the model agent held for update-status).
+  void run_ok(const std::vector<std::string>& args) {
+    const auto r = sim(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
   static std::string yaml_value(const std::string& text, const std::string& key) {
     for (const auto& line : split(text, '\n')) {
       const auto t = trim(line);
@@ -208,7 +215,8 @@ class SimHa : public SimTest {
   }
 
   std::string leader() {
-    for (const auto& [unit, u] : status()["applications"]["redis-k8s"]["units"].items()) {
+    const auto s = status();
+    for (const auto& [unit, u] : s["applications"]["redis-k8s"]["units"].items()) {
       if (u["leader"] == true) return unit;
     }
     return "";
@@ -226,7 +234,7 @@ TEST_F(SimHa, KillTheMastersRedisOnce) {
   const auto f = measure(
       "kill master redis once",
       [&] {
-        ok({"kill", unit_of_ip_[master], "--container", "redis", "--service", "redis"});
+        run_ok({"kill", unit_of_ip_[master], "--container", "redis", "--service", "redis"});
       },
       master, false);
   expect_held(f, master, false);
@@ -235,6 +243,7 @@ TEST_F(SimHa, KillTheMastersRedisOnce) {
 TEST_F(SimHa, KeepTheMastersRedisDownPastDownAfter) {
   const auto master = ips_[fqdn(leader())];
   const auto unit = unit_of_ip_[master];
+  ASSERT_FALSE(unit.empty());
   const auto f = measure(
       "master redis down past down-after",
       [&] {
@@ -252,11 +261,12 @@ TEST_F(SimHa, KeepTheMastersRedisDownPastDownAfter) {
 
 TEST_F(SimHa, RemoveUnitOfTheMasterThatLeads) {
   const auto unit = leader();
+  ASSERT_FALSE(unit.empty());
   const auto master = ips_[fqdn(unit)];
   const auto f = measure(
       "remove-unit of the master (leader)",
       [&] {
-        ok({"remove-unit", unit, "--no-wait"});
+        run_ok({"remove-unit", unit, "--no-wait"});
       },
       master, true);
   expect_held(f, master, true);
@@ -289,7 +299,7 @@ TEST_F(SimHa, RemoveUnitOfTheMasterThatDoesNotLead) {
   const auto f = measure(
       "remove-unit of the master (not leader)",
       [&] {
-        ok({"remove-unit", unit, "--no-wait"});
+        run_ok({"remove-unit", unit, "--no-wait"});
       },
       master, true);
   expect_held(f, master, true);
