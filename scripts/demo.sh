@@ -66,28 +66,21 @@ else
   ip netns delete "opssim-demo-probe-$$"
 fi
 
-# Prints the units (of app $1, or all) not active/idle yet.
-unsettled() {
-  sim status | awk -v app="${1:-}" '/^Unit /{units=1; next} units && NF==0 {units=0}
-    units && (app == "" || index($1, app "/") == 1) && ($2 != "active" || $3 != "idle") {print}'
-}
-
-# Waits (bounded) until every unit (of app $1, or all) is active/idle; update-status runs
-# between polls as Juju's update-status-hook-interval would run it.
+# Waits (bounded) until every unit of each app given is active and idle:
+# `ops-sim wait-for` exits 0 then, 2 when a hook failed, 3 at the timeout.
 wait_active() {
-  local deadline=$((SECONDS + wait_seconds))
-  while [ -n "$(unsettled "${1:-}")" ]; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "ERROR: the model did not settle (all units active/idle) within ${wait_seconds}s" >&2
+  local app rc
+  for app in "$@"; do
+    rc=0
+    sim wait-for "$app" --status active --timeout "$wait_seconds" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      echo "ERROR: $app did not settle (all units active/idle) within ${wait_seconds}s" \
+        "(ops-sim wait-for exit $rc)" >&2
       sim status >&2 || true
       echo "--- last lines of ops-sim debug-log ---" >&2
       sim debug-log | tail -n 40 >&2 || true
       exit 1
     fi
-    sleep 1
-    for app in ${1:-$(sim status | awk '/^App /{apps=1; next} apps && NF==0 {exit} apps {print $1}')}; do
-      sim trigger "$app" update-status >/dev/null 2>&1 || true
-    done
   done
 }
 
@@ -113,6 +106,10 @@ sim --workloads "$workloads" --model demo deploy "$build/redis-k8s.charm" -n 3 \
 
 say "ops-sim deploy build/redis-client.charm"
 sim deploy "$build/redis-client.charm"
+
+# update-status every 10 s (Juju's default is 5 minutes): the charm notices
+# what Sentinel did between hooks.
+sim model-config update-status-hook-interval=10s
 
 say "Waiting until the redis-k8s units are active/idle (at most ${wait_seconds}s)"
 wait_active redis-k8s
@@ -143,7 +140,7 @@ integrate_start=$(date +%s.%N)
 sim integrate redis-k8s redis-client
 
 say "Waiting until every unit is active/idle (at most ${wait_seconds}s)"
-wait_active
+wait_active redis-k8s redis-client
 end=$(date +%s.%N)
 # Deploy to active, without the password steps run between the two waits.
 elapsed=$(awk -v a="$start" -v b="$redis_active" -v c="$integrate_start" -v d="$end" \

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <thread>
@@ -178,10 +179,33 @@ TEST_F(SimPods, DestroyLeftoversCleansUpAModelWhoseDirWasDeleted) {
   fs::remove_all(model_);  // forgotten without destroy
   EXPECT_EQ(model_namespaces(uuid).size(), 2u);
 
+  // A namespace no record ties to a model is not provably unused: kept.
+  const std::string stray = "opssim-0badc0de-stray-0";
+  ASSERT_EQ(run_command({"ip", "netns", "add", stray}).exit_code, 0);
+  // A live model in another dir keeps its namespaces.
+  const auto live_model = model_;
+  model_ = root_ / "live";
+  r = sim({"deploy", charm.string(), "--workloads", "run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string live_uuid =
+      nlohmann::json::parse(ok({"status", "--format=json"}))["model"]["uuid"];
+  model_ = live_model;
+
   r = sim({"destroy", "--leftovers"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("stopped Pebble daemon " + std::to_string(daemon) + "\n"));
-  EXPECT_THAT(r.out, HasSubstr("removed opssim-" + uuid.substr(0, 8) + "-*\n"));
+  EXPECT_THAT(r.out, HasSubstr("removed opssim-" + uuid.substr(0, 8) + "-net\n"));
+  EXPECT_THAT(r.out, HasSubstr("removed opssim-" + uuid.substr(0, 8) + "-gone-0\n"));
+  EXPECT_THAT(r.out, HasSubstr("kept " + stray +
+                               ": no record proves its model gone (ip netns delete it if you "
+                               "know)\n"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr(live_uuid.substr(0, 8))));
+  EXPECT_EQ(model_namespaces(live_uuid).size(), 2u);
+  EXPECT_EQ(model_namespaces("0badc0de").size(), 1u);
+  run_command({"ip", "netns", "delete", stray});
+  model_ = root_ / "live";
+  ok({"destroy"});
+  model_ = live_model;
   EXPECT_TRUE(model_namespaces(uuid).empty());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   auto alive = [&] {
@@ -245,6 +269,126 @@ TEST_F(SimPods, SshRunsACommandInTheUnitsPodOrContainer) {
   EXPECT_EQ(r.err, "ERROR ops-sim ssh: no-such-command: No such file or directory\n");
   ok({"destroy"});
   EXPECT_FALSE(fs::exists(host_etc));
+}
+
+constexpr const char* kStoreMetadata = R"(name: store
+containers:
+  app:
+    mounts:
+      - storage: data
+        location: /var/lib/ops-sim-store
+storage:
+  data:
+    type: filesystem
+)";
+
+ops::pebble::Service looping_service(const std::string& command) {
+  ops::pebble::Service service;
+  service.override = "replace";
+  service.command = command;
+  service.startup = "enabled";
+  service.backoff_delay = "100ms";
+  return service;
+}
+
+TEST_F(SimPods, StorageIsMountedRootOwned0755AndServicesGetAContainersEnvironment) {
+  const fs::path host_store = "/var/lib/ops-sim-store";
+  if (fs::exists(host_store)) GTEST_SKIP() << "leftovers of another run";
+  const auto charm = write_charm("store", kStoreMetadata, "", "", "");
+  auto r = sim({"deploy", charm.string(), "--workloads", "run"}, {"OPS_SIM_TEST_SECRET=leak"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto store = model_ / "units" / "store-0" / "containers" / "app" / "rootfs" / "var" /
+                     "lib" / "ops-sim-store";
+  struct stat st {};
+  ASSERT_EQ(::stat(store.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_gid, 0u);
+  // A workload user cannot write there until the charm chowns it.
+  r = sim({"ssh", "store/0", "--container", "app", "--", "setpriv", "--reuid=65534",
+           "--regid=65534", "--clear-groups", "touch", "/var/lib/ops-sim-store/x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("Permission denied"));
+
+  auto client = ops::pebble::make_client(
+      (model_ / "units" / "store-0" / "pebble" / "app" / "pebble.socket").string());
+  auto service =
+      looping_service("sh -c 'env | sort > /var/lib/ops-sim-store/env; exec sleep 1000'");
+  service.environment = {{"FROM_LAYER", "1"}};
+  client->add_layer("app", ops::pebble::Layer{.services = {{"envdump", service}}});
+  client->replan_services();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (read(store / "env").empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const auto env = read(store / "env");
+  EXPECT_THAT(env, HasSubstr("FROM_LAYER=1\n"));
+  EXPECT_THAT(env, HasSubstr("HOSTNAME=store-0\n"));
+  EXPECT_THAT(env,
+              HasSubstr("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"));
+  EXPECT_THAT(env, ::testing::Not(HasSubstr("OPS_SIM")));
+  EXPECT_THAT(env, ::testing::Not(HasSubstr("leak")));
+  ok({"destroy"});
+}
+
+TEST_F(SimPods, KillAndRestartUnitAreFaultsPebbleAndJujuRecoverFrom) {
+  const fs::path host_store = "/var/lib/ops-sim-store";
+  const fs::path host_etc = "/etc/ops-sim-fault-test";
+  if (fs::exists(host_store) || fs::exists(host_etc)) GTEST_SKIP() << "leftovers of another run";
+  const auto charm = write_charm("store", kStoreMetadata, "", "", "");
+  auto r = sim({"deploy", charm.string(), "--workloads", "run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto store = model_ / "units" / "store-0" / "containers" / "app" / "rootfs" / "var" /
+                     "lib" / "ops-sim-store";
+  auto client = ops::pebble::make_client(
+      (model_ / "units" / "store-0" / "pebble" / "app" / "pebble.socket").string());
+  client->push("/etc/ops-sim-fault-test/conf", "pushed\n", {.make_dirs = true});
+  client->add_layer(
+      "app",
+      ops::pebble::Layer{.services = {{"counter", looping_service("sh -c 'echo run >> "
+                                                                  "/var/lib/ops-sim-store/runs; "
+                                                                  "exec sleep 1000'")}}});
+  client->replan_services();
+  auto wait_runs = [&](const std::string& want) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (read(store / "runs") != want && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return read(store / "runs");
+  };
+  ASSERT_EQ(wait_runs("run\n"), "run\n");
+  r = sim({"kill", "store/0", "--container", "app"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::MatchesRegex("killed pid [0-9]+\n"));
+  // Pebble restarts it after its backoff.
+  EXPECT_EQ(wait_runs("run\nrun\n"), "run\nrun\n");
+  r = sim({"kill", "store/0", "--container", "app", "--service", "nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "ERROR service \"nope\" does not run in store/0 container \"app\" (running: "
+            "counter)\n");
+  r = sim({"kill", "store/0", "--container", "db"});
+  EXPECT_EQ(r.err, "ERROR unit store/0 has no container \"db\" (containers: app)\n");
+
+  // A pod restart: the processes and Pebble's plan go, the storage stays,
+  // the container's other files come fresh from the image.
+  take_hooks();
+  r = sim({"restart-unit", "store/0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(take_hooks(),
+              ::testing::ElementsAre("store/0 hooks/stop", "store/0 hooks/upgrade-charm",
+                                     "store/0 hooks/config-changed", "store/0 hooks/start",
+                                     "store/0 hooks/app-pebble-ready"));
+  EXPECT_EQ(read(store / "runs"), "run\nrun\n");
+  EXPECT_FALSE(fs::exists(model_ / "units" / "store-0" / "containers" / "app" / "rootfs" / "etc" /
+                          "ops-sim-fault-test" / "conf"));
+  client = ops::pebble::make_client(
+      (model_ / "units" / "store-0" / "pebble" / "app" / "pebble.socket").string());
+  EXPECT_TRUE(client->get_services().empty());
+  r = sim({"kill", "store/0", "--container", "app"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ERROR no service runs in store/0 container \"app\"\n");
+  ok({"destroy"});
 }
 
 TEST_F(SimPods, SshNeedsPods) {

@@ -65,18 +65,18 @@ esac
   EXPECT_EQ(unit_greeting("test-charm/0"), "hello db.example");
 
   auto r = sim({"config", "pg", "host=explode"});
-  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
-            "WARNING unit test-charm/0: hook failed: \"db-relation-changed\"\n"
-            "WARNING unit test-charm/1: hook failed: \"db-relation-changed\"\n");
+            "ERROR unit test-charm/0: hook failed: \"db-relation-changed\"\n"
+            "ERROR unit test-charm/1: hook failed: \"db-relation-changed\"\n");
   EXPECT_EQ(unit_greeting("test-charm/0"), "hello db.example");  // the throw committed nothing
 
   // While in error a unit queues further hooks; the others still report it.
   r = sim({"config", "pg", "host=fixed"});
-  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 2);
   r = sim({"resolve", "test-charm/0"});
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.err, "WARNING unit test-charm/1: hook failed: \"db-relation-changed\"\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "ERROR unit test-charm/1: hook failed: \"db-relation-changed\"\n");
   EXPECT_EQ(unit_greeting("test-charm/0"), "hello fixed");
   EXPECT_EQ(unit_greeting("test-charm/1"), "hello db.example");
   status = nlohmann::json::parse(ok({"status", "--format=json"}));

@@ -40,6 +40,7 @@ void apply_op(ModelDb& db, const nlohmann::json& op, ChangeEffects& effects) {
       unit.workload_status = op.at("status");
       unit.workload_message = op.at("message");
       db.update_unit(unit);
+      db.add_status_history(unit.name, "workload", unit.workload_status, unit.workload_message);
     }
   } else if (kind == "app-version") {
     auto app = db.require_app(op.at("app"));

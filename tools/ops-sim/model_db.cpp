@@ -1,6 +1,11 @@
 #include "model_db.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "util.hpp"
 
@@ -60,6 +65,9 @@ CREATE TABLE IF NOT EXISTS unit_state (
   unit TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (unit, key));
 CREATE TABLE IF NOT EXISTS storage (
   id TEXT PRIMARY KEY, unit TEXT NOT NULL, name TEXT NOT NULL, location TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS status_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, unit TEXT NOT NULL, kind TEXT NOT NULL,
+  status TEXT NOT NULL, message TEXT NOT NULL, ts TEXT NOT NULL);
 )sql";
 
 nlohmann::json hook_to_json(const HookSpec& h) {
@@ -164,13 +172,23 @@ std::unique_ptr<ModelDb> ModelDb::open(const fs::path& dir, bool create) {
   if (!create && !fs::exists(file)) {
     throw SimError("no model in " + dir.string() + " (deploy a charm first)");
   }
-  if (create) fs::create_directories(dir);
+  if (create) {
+    fs::create_directories(dir);
+    // It holds passwords and action results: the owner's only.
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+    if (!fs::exists(file)) {
+      const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0) throw SimError("cannot create " + file.string() + ": " + std::strerror(errno));
+      ::close(fd);
+    }
+  }
   return std::make_unique<ModelDb>(file);
 }
 
 ModelDb::ModelDb(const fs::path& file)
     : dir_(file.parent_path()),
       db_(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 30000) {
+  // SQLite creates its -wal and -shm files with the database's mode (0600).
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=NORMAL");
   create_schema();
@@ -183,6 +201,48 @@ std::optional<std::string> ModelDb::meta(const std::string& key) {
   q.bind(1, key);
   if (q.executeStep()) return q.getColumn(0).getString();
   return std::nullopt;
+}
+
+void ModelDb::delete_meta(const std::string& key) {
+  SQLite::Statement q(db_, "DELETE FROM meta WHERE key = ?");
+  q.bind(1, key);
+  q.exec();
+}
+
+void ModelDb::add_status_history(const std::string& unit, const std::string& kind,
+                                 const std::string& status, const std::string& message) {
+  // Repeats of the latest entry are not history (as Juju keeps it).
+  SQLite::Statement last(db_,
+                         "SELECT status, message FROM status_history WHERE unit = ? AND kind = ? "
+                         "ORDER BY id DESC LIMIT 1");
+  last.bind(1, unit);
+  last.bind(2, kind);
+  if (last.executeStep() && last.getColumn(0).getString() == status &&
+      last.getColumn(1).getString() == message) {
+    return;
+  }
+  SQLite::Statement q(db_,
+                      "INSERT INTO status_history (unit, kind, status, message, ts) "
+                      "VALUES (?, ?, ?, ?, ?)");
+  q.bind(1, unit);
+  q.bind(2, kind);
+  q.bind(3, status);
+  q.bind(4, message);
+  q.bind(5, now_rfc3339());
+  q.exec();
+}
+
+std::vector<StatusHistoryRow> ModelDb::status_history(const std::string& unit) {
+  SQLite::Statement q(db_,
+                      "SELECT ts, kind, status, message FROM status_history WHERE unit = ? "
+                      "ORDER BY id");
+  q.bind(1, unit);
+  std::vector<StatusHistoryRow> out;
+  while (q.executeStep()) {
+    out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
+                   q.getColumn(2).getString(), q.getColumn(3).getString()});
+  }
+  return out;
 }
 
 void ModelDb::set_meta(const std::string& key, const std::string& value) {
@@ -318,6 +378,7 @@ void ModelDb::delete_unit(const std::string& name) {
         "DELETE FROM members WHERE remote_unit = ?", "DELETE FROM databags WHERE owner = ?",
         "DELETE FROM ports WHERE unit = ?", "DELETE FROM unit_state WHERE unit = ?",
         "DELETE FROM hook_queue WHERE unit = ?", "DELETE FROM storage WHERE unit = ?",
+        "DELETE FROM status_history WHERE unit = ?",
         "DELETE FROM secret_consumers WHERE unit = ?"}) {
     SQLite::Statement q(db_, sql);
     q.bind(1, name);

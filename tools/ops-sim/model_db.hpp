@@ -94,6 +94,14 @@ struct LogRow {
   std::string unit, level, source, message, timestamp;
 };
 
+// One entry of a unit's status history (show-status-log).
+struct StatusHistoryRow {
+  std::string timestamp;  // RFC 3339
+  std::string kind;       // "workload" or "juju-unit"
+  std::string status;
+  std::string message;
+};
+
 // An action run.
 struct ActionRow {
   std::string uuid;
@@ -118,6 +126,7 @@ class ModelDb {
 
   std::optional<std::string> meta(const std::string& key);
   void set_meta(const std::string& key, const std::string& value);
+  void delete_meta(const std::string& key);
   std::string model_name() { return meta("model-name").value_or("sim"); }
   std::string model_uuid() { return meta("model-uuid").value_or(""); }
   // A counter in the meta table: returns its value and stores value + 1.
@@ -167,6 +176,11 @@ class ModelDb {
   void add_log(const std::string& unit, const std::string& level, const std::string& source,
                const std::string& message);
   std::vector<LogRow> logs(long long after_id = 0);
+
+  // Status history: workload statuses and the agent's (juju-unit) ones.
+  void add_status_history(const std::string& unit, const std::string& kind,
+                          const std::string& status, const std::string& message);
+  std::vector<StatusHistoryRow> status_history(const std::string& unit);
 
   // Actions.
   void insert_action(const ActionRow& action);

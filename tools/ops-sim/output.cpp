@@ -36,6 +36,19 @@ std::pair<std::string, std::string> app_status(ModelDb& db, const AppRow& app) {
   return worst;
 }
 
+}  // namespace
+
+std::pair<std::string, std::string> agent_status(ModelDb& db, const UnitRow& u) {
+  if (u.agent_status == "error") return {"error", "hook failed: \"" + u.error_hook + "\""};
+  if (auto running = db.meta("running:" + u.name)) {
+    return {u.dying ? "dying" : "executing", *running};
+  }
+  if (!db.queued(u.name).empty()) return {u.dying ? "dying" : "executing", "hooks queued"};
+  return {u.dying ? "dying" : "idle", ""};
+}
+
+namespace {
+
 std::pair<std::string, std::string> unit_status(const UnitRow& u) {
   if (u.agent_status == "error") return {"error", "hook failed: \"" + u.error_hook + "\""};
   return {u.workload_status, u.workload_message};
@@ -131,7 +144,8 @@ std::string status_table(ModelDb& db) {
   for (const auto& app : apps) {
     for (const auto& u : db.units(app.name)) {
       auto [status, message] = unit_status(u);
-      std::string agent = u.agent_status == "error" ? "idle" : u.dying ? "dying" : u.agent_status;
+      std::string agent = agent_status(db, u).first;
+      if (agent == "error") agent = "idle";
       unit_rows.push_back(
           {u.name + (app.leader == u.name ? "*" : ""), status, agent, u.address, message});
     }
@@ -168,8 +182,7 @@ ojson status_json(ModelDb& db) {
       units[u.name] = {
           {"workload-status", {{"current", ustatus}, {"message", umessage}}},
           {"juju-status",
-           {{"current", u.agent_status == "error" ? "error" : (u.dying ? "dying" : "idle")},
-            {"message", u.agent_status == "error" ? "hook failed: \"" + u.error_hook + "\"" : ""}}},
+           {{"current", agent_status(db, u).first}, {"message", agent_status(db, u).second}}},
           {"leader", app.leader == u.name},
           {"address", u.address},
           {"open-ports", db.ports(u.name)}};
@@ -233,29 +246,83 @@ std::string show_unit(ModelDb& db, const std::string& unit_name) {
   return to_yaml(out);
 }
 
-std::string debug_log(ModelDb& db, const std::string& include, const std::string& level) {
+namespace {
+
+int log_level(const std::string& level) {
   static const std::map<std::string, int> kLevels = {{"TRACE", 0},   {"DEBUG", 1}, {"INFO", 2},
                                                      {"WARNING", 3}, {"ERROR", 4}, {"CRITICAL", 5}};
-  int min_level = 0;
-  if (!level.empty()) {
-    std::string upper = level;
-    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-    auto it = kLevels.find(upper);
-    if (it == kLevels.end()) throw SimError("unknown log level \"" + level + "\"");
-    min_level = it->second;
+  std::string upper = level;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  auto it = kLevels.find(upper);
+  if (it == kLevels.end()) {
+    if (level.empty()) return 0;
+    return -1;
   }
-  std::string out;
-  for (const auto& log : db.logs()) {
+  return it->second;
+}
+
+// The log rows a debug-log call shows, in order.
+std::vector<LogRow> selected_logs(ModelDb& db, const std::string& include, const std::string& level,
+                                  long long after_id, long long* last_id) {
+  const int min_level = log_level(level);
+  if (min_level < 0) throw SimError("unknown log level \"" + level + "\"");
+  std::vector<LogRow> out;
+  for (auto& log : db.logs(after_id)) {
+    if (last_id) *last_id = log.id;
     if (!include.empty() && log.unit != include && unit_app(log.unit) != include) continue;
-    auto it = kLevels.find(log.level);
-    if (it != kLevels.end() && it->second < min_level) continue;
-    const auto time = log.timestamp.size() >= 19 ? log.timestamp.substr(11, 8) : log.timestamp;
-    const std::string source = log.source == "uniter" ? "juju.worker.uniter.operation"
-                                                      : "unit." + log.unit + "." + log.source;
-    out += "unit-" + unit_hostname(log.unit) + ": " + time + " " + log.level + " " + source + " " +
-           log.message + "\n";
+    if (log_level(log.level) >= 0 && log_level(log.level) < min_level) continue;
+    out.push_back(std::move(log));
   }
   return out;
+}
+
+std::string log_module(const LogRow& log) {
+  return log.source == "uniter" ? "juju.worker.uniter.operation"
+                                : "unit." + log.unit + "." + log.source;
+}
+
+}  // namespace
+
+std::string debug_log(ModelDb& db, const std::string& include, const std::string& level,
+                      long long after_id, long long* last_id) {
+  std::string out;
+  for (const auto& log : selected_logs(db, include, level, after_id, last_id)) {
+    const auto time = log.timestamp.size() >= 19 ? log.timestamp.substr(11, 8) : log.timestamp;
+    out += "unit-" + unit_hostname(log.unit) + ": " + time + " " + log.level + " " +
+           log_module(log) + " " + log.message + "\n";
+  }
+  return out;
+}
+
+std::string debug_log_json(ModelDb& db, const std::string& include, const std::string& level,
+                           long long after_id, long long* last_id) {
+  std::string out;
+  const auto uuid = db.model_uuid();
+  for (const auto& log : selected_logs(db, include, level, after_id, last_id)) {
+    ojson line = {{"model-uuid", uuid},
+                  {"timestamp", log.timestamp},
+                  {"entity", "unit-" + unit_hostname(log.unit)},
+                  {"level", log.level},
+                  {"module", log_module(log)},
+                  {"message", log.message}};
+    out += line.dump() + "\n";
+  }
+  return out;
+}
+
+std::string status_log(ModelDb& db, const std::string& unit, const std::string& kind) {
+  db.require_unit(unit);
+  if (!kind.empty() && kind != "workload" && kind != "juju-unit" && kind != "unit") {
+    throw SimError("unknown status type \"" + kind + "\": expected unit, workload or juju-unit");
+  }
+  std::vector<std::vector<std::string>> rows = {{"Time", "Type", "Status", "Message"}};
+  for (const auto& h : db.status_history(unit)) {
+    if (!kind.empty() && kind != "unit" && h.kind != kind) continue;
+    std::string time = h.timestamp;
+    if (time.size() >= 19) time = time.substr(0, 10) + " " + time.substr(11, 8) + "Z";
+    rows.push_back({time, h.kind, h.status, h.message});
+  }
+  return table(rows);
 }
 
 }  // namespace ops_sim

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "util.hpp"
@@ -18,6 +19,9 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kRegistryDir = "/run/ops-sim/subnets";
+// models/<id>: the model dir of every model with namespaces, written before
+// its first namespace and removed after its last (destroy --leftovers).
+const fs::path kModelsDir = "/run/ops-sim/models";
 
 std::string model_id(ModelDb& db) { return db.model_uuid().substr(0, 8); }
 std::string bridge_ns(ModelDb& db) { return "opssim-" + model_id(db) + "-net"; }
@@ -99,6 +103,10 @@ int create_model_network(ModelDb& db) {
       index = x;
       break;
     }
+    if (index >= 0) {
+      fs::create_directories(kModelsDir);
+      write_file(kModelsDir / model_id(db), model_id(db) + "\n" + db.dir().string() + "\n");
+    }
   }
   if (index < 0) throw SimError("no free 10.213.X.0/24 subnet for the model's pods");
   db.set_meta("subnet-index", std::to_string(index));
@@ -164,6 +172,11 @@ void delete_network(const std::string& model_uuid, const std::string& subnet_ind
       run_command({"ip", "netns", "delete", ns});
   }
   delete_netns(prefix + "net");
+  {
+    RegistryLock lock;
+    std::error_code ec;
+    fs::remove(kModelsDir / model_uuid.substr(0, 8), ec);
+  }
   if (!subnet_index.empty()) {
     RegistryLock lock;
     const auto entry = kRegistryDir / subnet_index;
@@ -174,45 +187,66 @@ void delete_network(const std::string& model_uuid, const std::string& subnet_ind
   }
 }
 
-std::vector<std::string> sweep_leftover_networks() {
-  std::vector<std::string> removed;
-  // Models whose registry entry points at a model dir that is gone.
-  std::set<std::string> live_prefixes;
-  if (fs::exists(kRegistryDir)) {
-    std::vector<std::pair<std::string, std::string>> dead;  // prefix, index
-    {
-      RegistryLock lock;
-      for (const auto& e : fs::directory_iterator(kRegistryDir)) {
-        if (e.path().filename() == ".lock") continue;
-        const auto lines = split(read_file(e.path()), '\n');
-        const std::string bridge = lines[0];
-        const std::string prefix = bridge.substr(0, bridge.size() - 3);  // "opssim-<id>-"
-        bool alive = false;
-        if (lines.size() > 1 && !lines[1].empty() && fs::exists(fs::path(lines[1]) / "model.db")) {
-          ModelDb db(fs::path(lines[1]) / "model.db");
-          alive = db.meta("bridge-netns").value_or("") == bridge;
-        }
-        if (alive) {
-          live_prefixes.insert(prefix);
-        } else {
-          dead.emplace_back(prefix, e.path().filename().string());
-        }
+LeftoverSweep sweep_leftover_networks() {
+  LeftoverSweep out;
+  // Under the registry lock throughout: a model being created registers
+  // itself (under the lock) before it creates any namespace.
+  RegistryLock lock;
+  std::map<std::string, std::vector<fs::path>> dirs;  // model id -> recorded model dirs
+  for (const auto& registry : {kModelsDir, kRegistryDir}) {
+    if (!fs::exists(registry)) continue;
+    for (const auto& e : fs::directory_iterator(registry)) {
+      if (e.path().filename() == ".lock") continue;
+      const auto lines = split(read_file(e.path()), '\n');
+      if (lines.size() < 2 || lines[1].empty()) continue;
+      // models/<id>: "<id>\n<dir>"; subnets/<X>: "opssim-<id>-net\n<dir>".
+      std::string id = lines[0];
+      if (id.rfind("opssim-", 0) == 0 && id.size() >= 15) id = id.substr(7, 8);
+      dirs[id].push_back(lines[1]);
+    }
+  }
+  // A model is provably gone when every dir recorded for it holds no model
+  // database, or one of another model (the dir was reused).
+  auto alive = [&](const std::string& id) {
+    for (const auto& dir : dirs[id]) {
+      std::error_code ec;
+      if (!fs::exists(dir / "model.db", ec)) continue;
+      try {
+        ModelDb db(dir / "model.db");
+        if (db.model_uuid().rfind(id, 0) == 0) return true;
+      } catch (const std::exception&) {
+        return true;  // cannot tell: keep
       }
     }
-    for (const auto& [prefix, index] : dead) {
-      delete_network(prefix.substr(7, 8), index);
-      removed.push_back(prefix + "*");
+    return false;
+  };
+  std::set<std::string> dead;
+  for (const auto& ns : existing_netns()) {
+    if (ns.rfind("opssim-", 0) != 0) continue;
+    const auto id = ns.size() >= 15 ? ns.substr(7, 8) : "";
+    if (id.empty() || !dirs.count(id)) {
+      out.kept.push_back(ns);
+      continue;
+    }
+    if (alive(id)) continue;
+    run_command({"ip", "netns", "delete", ns});
+    out.removed.push_back(ns);
+    dead.insert(id);
+  }
+  for (const auto& [id, recorded] : dirs) {
+    if (!dead.count(id) && alive(id)) continue;
+    // Registry entries of gone models go too.
+    std::error_code ec;
+    fs::remove(kModelsDir / id, ec);
+    if (fs::exists(kRegistryDir)) {
+      for (const auto& e : fs::directory_iterator(kRegistryDir)) {
+        if (e.path().filename() == ".lock") continue;
+        if (split(read_file(e.path()), '\n')[0] == "opssim-" + id + "-net")
+          fs::remove(e.path(), ec);
+      }
     }
   }
-  // Namespaces of models that never made it into the registry.
-  for (const auto& ns : existing_netns()) {
-    if (ns.rfind("opssim-", 0) != 0 || ns.size() < 16) continue;
-    const auto prefix = ns.substr(0, 16);  // "opssim-" + 8 + "-"
-    if (live_prefixes.count(prefix)) continue;
-    run_command({"ip", "netns", "delete", ns});
-    removed.push_back(ns);
-  }
-  return removed;
+  return out;
 }
 
 void delete_model_network(ModelDb& db) {

@@ -46,9 +46,16 @@ void delete_netns(const std::string& name);
 void delete_network(const std::string& model_uuid, const std::string& subnet_index);
 // Deletes every namespace of the model and releases its subnet.
 void delete_model_network(ModelDb& db);
-// Deletes the namespaces and subnet registrations of models whose model
-// dir no longer exists (e.g. removed without destroy); returns what went.
-std::vector<std::string> sweep_leftover_networks();
+// What destroy --leftovers removed, and the opssim-* namespaces it kept
+// because nothing proves their model gone (no registry record of them).
+struct LeftoverSweep {
+  std::vector<std::string> removed;
+  std::vector<std::string> kept;
+};
+// Deletes the namespaces and registrations of models that are provably gone:
+// the model dir recorded for them (in /run/ops-sim) holds no model database,
+// or one of another model. Namespaces with no record are kept and listed.
+LeftoverSweep sweep_leftover_networks();
 
 // The FQDN Kubernetes gives a unit's pod.
 std::string unit_fqdn(const std::string& unit_name, const std::string& model_name);

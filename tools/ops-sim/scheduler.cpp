@@ -155,17 +155,9 @@ void enqueue_unit_removal(ModelDb& db, const std::string& unit_name) {
   auto unit = db.require_unit(unit_name);
   unit.dying = true;
   db.update_unit(unit);
-  // Leadership moves at once (the dying unit is no longer leader, the new
-  // one is, for is-leader); leader-elected runs after the remaining units
-  // have seen the leader depart, as when Juju's lease runs out.
-  auto app = db.require_app(unit.app);
-  std::string new_leader;
-  if (app.leader == unit_name) {
-    auto others = live_units(db, unit.app);
-    new_leader = others.empty() ? "" : others.front().name;
-    app.leader = new_leader;
-    db.update_app(app);
-  }
+  // A departing leader keeps leadership until it is gone, as Juju's lease
+  // does: the remove-unit step below elects a new leader and queues
+  // leader-elected on it.
   const auto relations = db.relations();
   for (const auto& rel : relations) {
     if (rel.broken || !rel.involves(unit.app)) continue;
@@ -176,11 +168,15 @@ void enqueue_unit_removal(ModelDb& db, const std::string& unit_name) {
       }
     }
   }
-  if (!new_leader.empty()) db.enqueue(simple_hook(new_leader, "leader-elected"));
+  const auto queued = db.queued(unit_name);
   for (const auto& rel : relations) {
     if (rel.broken || !rel.involves(unit.app)) continue;
     for (const auto& m : db.members(rel.id, unit_name)) {
-      db.enqueue(relation_hook(unit, rel, "departed", m, unit_name));
+      // A unit removed just before (remove-application) queued this one.
+      const bool queued_already = std::any_of(queued.begin(), queued.end(), [&](const HookSpec& h) {
+        return h.relation_id == rel.id && h.remote_unit == m && h.hook.ends_with("-departed");
+      });
+      if (!queued_already) db.enqueue(relation_hook(unit, rel, "departed", m, unit_name));
     }
     db.enqueue(relation_hook(unit, rel, "broken"));
   }
@@ -189,6 +185,23 @@ void enqueue_unit_removal(ModelDb& db, const std::string& unit_name) {
   auto cleanup = simple_hook(unit_name, "remove-unit");
   cleanup.internal = true;
   db.enqueue(cleanup);
+}
+
+void enqueue_pod_restart(ModelDb& db, const std::string& unit_name) {
+  const auto unit = db.require_unit(unit_name);
+  const auto app = db.require_app(unit.app);
+  db.enqueue(simple_hook(unit_name, "stop"));
+  auto restart = simple_hook(unit_name, "restart-pod");
+  restart.internal = true;
+  db.enqueue(restart);
+  for (const char* hook : {"upgrade-charm", "config-changed", "start"}) {
+    db.enqueue(simple_hook(unit_name, hook));
+  }
+  for (const auto& c : app.charm.containers) {
+    auto h = simple_hook(unit_name, c.name + "-pebble-ready");
+    h.workload = c.name;
+    db.enqueue(h);
+  }
 }
 
 }  // namespace hooks
@@ -207,15 +220,21 @@ std::string ensure_tool_links(ModelDb& db, const std::string& exe) {
 }
 
 Scheduler::Scheduler(ModelDb& db, std::string exe, UnitCleanup on_unit_removed,
-                     std::function<bool()> on_idle)
+                     std::function<bool()> on_idle, PodRestart on_pod_restart)
     : db_(db),
       exe_(std::move(exe)),
       on_unit_removed_(std::move(on_unit_removed)),
-      on_idle_(std::move(on_idle)) {}
+      on_idle_(std::move(on_idle)),
+      on_pod_restart_(std::move(on_pod_restart)) {}
 
 int Scheduler::run_queue() {
   int failures = 0;
   while (true) {
+    if (deadline_ && std::chrono::steady_clock::now() >= *deadline_) {
+      timed_out_ = true;
+      return failures;
+    }
+    if (stop_ && *stop_) return failures;
     const auto entries = db_.queued();
     std::set<std::string> errored;
     for (const auto& u : db_.units()) {
@@ -223,6 +242,21 @@ int Scheduler::run_queue() {
     }
     const HookSpec* picked = nullptr;
     for (const auto& e : entries) {
+      if (e.internal && e.hook == "remove-application") {
+        // After every hook of the app's units and relations has run.
+        bool busy = std::any_of(entries.begin(), entries.end(), [&](const HookSpec& o) {
+          if (o.id == e.id) return false;
+          if (!o.unit.empty() && unit_app(o.unit) == e.remote_app) return true;
+          if (o.internal && o.hook == "remove-relation") {
+            auto rel = db_.relation(o.relation_id);
+            return rel && rel->involves(e.remote_app);
+          }
+          return false;
+        });
+        if (busy) continue;
+        picked = &e;
+        break;
+      }
       if (e.internal && e.hook == "remove-relation") {
         bool busy = std::any_of(entries.begin(), entries.end(), [&](const HookSpec& o) {
           return o.id != e.id && o.relation_id == e.relation_id;
@@ -255,10 +289,37 @@ bool Scheduler::run_internal(const HookSpec& hook) {
   if (hook.hook == "remove-unit") {
     if (on_unit_removed_) on_unit_removed_(hook.unit);
     SQLite::Transaction tx(db_.sql());
+    const auto app_name = unit_app(hook.unit);
     db_.delete_unit(hook.unit);
     db_.dequeue(hook.id);
+    // The lease of a removed leader runs out: another unit is elected.
+    if (auto app = db_.app(app_name); app && app->leader == hook.unit) {
+      const auto others = live_units(db_, app_name);
+      hooks::elect_leader(db_, app_name, others.empty() ? "" : others.front().name);
+    }
     tx.commit();
     write_hosts_files(db_);
+    return true;
+  }
+  if (hook.hook == "remove-application") {
+    const auto app = db_.app(hook.remote_app);
+    SQLite::Transaction tx(db_.sql());
+    for (const auto& rel : db_.relations()) {
+      if (rel.involves(hook.remote_app)) db_.delete_relation(rel.id);
+    }
+    db_.delete_app(hook.remote_app);
+    db_.delete_meta("next-unit-" + hook.remote_app);
+    db_.delete_meta("dying-app:" + hook.remote_app);
+    db_.dequeue(hook.id);
+    tx.commit();
+    std::error_code ec;
+    if (app) fs::remove_all(app->charm_dir, ec);
+    fs::remove_all(db_.dir() / "resources" / hook.remote_app, ec);
+    return true;
+  }
+  if (hook.hook == "restart-pod") {
+    if (on_pod_restart_) on_pod_restart_(hook.unit);
+    db_.dequeue(hook.id);
     return true;
   }
   throw SimError("unknown internal step \"" + hook.hook + "\"");
@@ -277,8 +338,22 @@ bool Scheduler::run_one(const HookSpec& hook) {
     db_.remove_member(hook.relation_id, hook.unit, hook.remote_unit);
   }
   const auto run_id = random_hex(16);
-  const int exit_code = spawn_dispatch(hook, run_id);
+  const auto started = std::chrono::steady_clock::now();
+  db_.set_meta("running:" + hook.unit, "running " + hook.hook + " hook");
+  db_.add_status_history(hook.unit, "juju-unit", "executing", "running " + hook.hook + " hook");
+  int exit_code;
+  try {
+    exit_code = spawn_dispatch(hook, run_id);
+  } catch (...) {
+    db_.delete_meta("running:" + hook.unit);
+    throw;
+  }
+  db_.delete_meta("running:" + hook.unit);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (progress_) progress_(hook, seconds, exit_code == 0);
   if (exit_code == 0) {
+    db_.add_status_history(hook.unit, "juju-unit", "idle", "");
     const auto effects = commit_pending(db_, run_id, [&] {
       db_.dequeue(hook.id);
       auto u = *db_.unit(hook.unit);
@@ -299,6 +374,7 @@ bool Scheduler::run_one(const HookSpec& hook) {
   unit->agent_status = "error";
   unit->error_hook = hook.hook;
   db_.update_unit(*unit);
+  db_.add_status_history(hook.unit, "juju-unit", "error", "hook failed: \"" + hook.hook + "\"");
   return false;
 }
 
@@ -356,12 +432,14 @@ void Scheduler::after_commit(const HookSpec& hook, const ChangeEffects& effects)
   }
 }
 
-int Scheduler::spawn_dispatch(const HookSpec& hook, const std::string& run_id) {
+int Scheduler::spawn_dispatch(const HookSpec& hook, const std::string& run_id,
+                              const std::string* shell_command, std::string* out_text,
+                              std::string* err_text) {
   const auto unit = db_.require_unit(hook.unit);
   const fs::path charm_dir = unit.charm_dir;
   const std::string dispatch_path = (hook.is_action ? "actions/" : "hooks/") + hook.hook;
   fs::path program = charm_dir / "dispatch";
-  if (!fs::exists(program)) {
+  if (!shell_command && !fs::exists(program)) {
     program = charm_dir / dispatch_path;
     if (!fs::exists(program)) return 0;  // Juju skips hooks a charm does not implement
   }
@@ -387,14 +465,14 @@ int Scheduler::spawn_dispatch(const HookSpec& hook, const std::string& run_id) {
   env["JUJU_MODEL_UUID"] = db_.model_uuid();
   env["JUJU_CHARM_DIR"] = charm_dir.string();
   env["CHARM_DIR"] = charm_dir.string();
-  env["JUJU_DISPATCH_PATH"] = dispatch_path;
+  if (!shell_command) env["JUJU_DISPATCH_PATH"] = dispatch_path;
   env["JUJU_VERSION"] = "3.6.0";
   env["JUJU_AVAILABILITY_ZONE"] = "ops-sim";
   env["JUJU_CONTEXT_ID"] = hook.unit + "-" + hook.hook + "-" + run_id;
   if (hook.is_action) {
     env["JUJU_ACTION_NAME"] = hook.hook;
     env["JUJU_ACTION_UUID"] = hook.action_id;
-  } else {
+  } else if (!shell_command) {
     env["JUJU_HOOK_NAME"] = hook.hook;
   }
   if (hook.relation_id >= 0) {
@@ -422,10 +500,14 @@ int Scheduler::spawn_dispatch(const HookSpec& hook, const std::string& run_id) {
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::string program_str = program.string();
+  std::string program_str = shell_command ? "/bin/bash" : program.string();
+  std::string dash_c = "-c";
+  std::string command_str = shell_command ? *shell_command : "";
   std::vector<char*> argv = {program_str.data(), nullptr};
-  const auto out_path = (udir / "hook.out").string();
-  const auto err_path = (udir / "hook.err").string();
+  if (shell_command) argv = {program_str.data(), dash_c.data(), command_str.data(), nullptr};
+  const std::string stem = shell_command ? "exec" : "hook";
+  const auto out_path = (udir / (stem + ".out")).string();
+  const auto err_path = (udir / (stem + ".err")).string();
   const auto dir_str = charm_dir.string();
   const PodSpec pod = pod_spec(db_, hook.unit);
 
@@ -469,7 +551,15 @@ int Scheduler::spawn_dispatch(const HookSpec& hook, const std::string& run_id) {
     pause = std::min(pause * 2, std::chrono::microseconds(20000));
   }
   ::kill(-pid, SIGKILL);  // whatever the hook left behind in its process group
+  if (shell_command) {
+    try {
+      if (out_text) *out_text = read_file(out_path);
+      if (err_text) *err_text = read_file(err_path);
+    } catch (const SimError&) {
+    }
+  }
   for (const auto& [path, level] : {std::pair{out_path, "INFO"}, std::pair{err_path, "WARNING"}}) {
+    if (shell_command) break;
     std::string text;
     try {
       text = read_file(path);
@@ -484,6 +574,32 @@ int Scheduler::spawn_dispatch(const HookSpec& hook, const std::string& run_id) {
     return 124;
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+ExecResult Scheduler::run_exec(const std::string& unit_name, const std::string& command) {
+  run_queue();
+  HookSpec hook;
+  hook.unit = unit_name;
+  hook.hook = "juju-exec";
+  const auto run_id = random_hex(16);
+  ExecResult result;
+  db_.set_meta("running:" + unit_name, "running juju-exec");
+  try {
+    result.exit_code = spawn_dispatch(hook, run_id, &command, &result.out, &result.err);
+  } catch (...) {
+    db_.delete_meta("running:" + unit_name);
+    throw;
+  }
+  db_.delete_meta("running:" + unit_name);
+  // What the command changed through the hook tools is committed as a hook's
+  // writes are: only when it exits 0.
+  if (result.exit_code == 0) {
+    after_commit(hook, commit_pending(db_, run_id));
+  } else {
+    db_.drop_pending(run_id);
+  }
+  run_queue();
+  return result;
 }
 
 ActionRow Scheduler::run_action(const std::string& unit_name, const std::string& action,
@@ -503,7 +619,17 @@ ActionRow Scheduler::run_action(const std::string& unit_name, const std::string&
   hook.is_action = true;
   hook.action_id = row.uuid;
   const auto run_id = random_hex(16);
-  const int exit_code = spawn_dispatch(hook, run_id);
+  db_.set_meta("running:" + unit_name, "running action " + action);
+  db_.add_status_history(unit_name, "juju-unit", "executing", "running action " + action);
+  int exit_code;
+  try {
+    exit_code = spawn_dispatch(hook, run_id);
+  } catch (...) {
+    db_.delete_meta("running:" + unit_name);
+    throw;
+  }
+  db_.delete_meta("running:" + unit_name);
+  db_.add_status_history(unit_name, "juju-unit", "idle", "");
   if (exit_code == 0) {
     after_commit(hook, commit_pending(db_, run_id));
   } else {

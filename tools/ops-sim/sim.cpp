@@ -1,14 +1,21 @@
 #include "sim.hpp"
 
 #include <unistd.h>
+
 #include <yaml-cpp/yaml.h>
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <regex>
 #include <set>
 
+#include <signal.h>
+
+#include "agent.hpp"
 #include "pods.hpp"
 #include "scheduler.hpp"
 #include "util.hpp"
@@ -84,16 +91,55 @@ bool json_type_matches(const nlohmann::json& v, const std::string& type) {
   return true;
 }
 
+// Refuses, before anything is copied, a path that is not a charm: a
+// directory needs metadata.yaml or charmcraft.yaml, a file must be a zip
+// archive (.charm) holding one of them.
+void check_is_charm(const fs::path& source, const std::string& shown) {
+  if (fs::is_directory(source)) {
+    if (!fs::exists(source / "metadata.yaml") && !fs::exists(source / "charmcraft.yaml")) {
+      throw SimError("\"" + shown +
+                     "\" is not a charm: the directory has no metadata.yaml or charmcraft.yaml");
+    }
+    return;
+  }
+  if (!fs::is_regular_file(source)) {
+    throw SimError("\"" + shown + "\" is not a charm: not a directory or a .charm file");
+  }
+  std::string magic(4, '\0');
+  {
+    std::ifstream in(source, std::ios::binary);
+    in.read(magic.data(), 4);
+    magic.resize(static_cast<size_t>(in.gcount()));
+  }
+  if (magic != std::string("PK\x03\x04", 4)) {
+    throw SimError("\"" + shown + "\" is not a charm: a .charm file is a zip archive, and this " +
+                   "file is not one");
+  }
+  const auto listing = run_command({"unzip", "-Z1", source.string()});
+  if (listing.exit_code != 0) {
+    throw SimError("invalid charm archive \"" + shown + "\": unzip cannot read it");
+  }
+  bool has_metadata = false;
+  for (const auto& name : split(listing.out, '\n')) {
+    if (name == "metadata.yaml" || name == "charmcraft.yaml") has_metadata = true;
+  }
+  if (!has_metadata) {
+    throw SimError("\"" + shown +
+                   "\" is not a charm: the archive has no metadata.yaml or charmcraft.yaml");
+  }
+}
+
 // Unpacks a charm dir or .charm into `staging` and reads its metadata.
 CharmInfo unpack_charm(const fs::path& source, const std::string& shown, const fs::path& staging) {
+  check_is_charm(source, shown);
   if (fs::is_directory(source)) {
     copy_tree(source, staging);
   } else {
     fs::create_directories(staging);
     auto r = run_command({"unzip", "-qq", "-o", source.string(), "-d", staging.string()});
     if (r.exit_code != 0) {
-      throw SimError("invalid charm archive \"" + shown +
-                     "\": " + (trim(r.err).empty() ? "unzip failed" : trim(r.err)));
+      throw SimError("invalid charm archive \"" + shown + "\": unzip failed with exit status " +
+                     std::to_string(r.exit_code));
     }
   }
   CharmInfo info;
@@ -161,12 +207,23 @@ ModelDb& Simulator::open_existing() {
 
 ModelDb& Simulator::db() { return open_existing(); }
 
-int Simulator::run_queue() {
+Scheduler Simulator::make_scheduler() {
   auto& db = open_existing();
   Scheduler scheduler(
       db, options_.exe, [this](const std::string& unit) { cleanup_unit(unit); },
-      [this] { return poll_workloads(); });
-  return scheduler.run_queue();
+      [this] { return poll_workloads(); }, [this](const std::string& unit) { restart_pod(unit); });
+  if (run_options_.progress) scheduler.set_progress(run_options_.progress);
+  if (run_options_.deadline) scheduler.set_deadline(*run_options_.deadline);
+  if (stop_) scheduler.set_stop_flag(stop_);
+  return scheduler;
+}
+
+int Simulator::run_queue() {
+  if (!run_options_.wait) return 0;  // the model agent runs them
+  auto scheduler = make_scheduler();
+  const int failures = scheduler.run_queue();
+  if (scheduler.timed_out()) timed_out_ = true;
+  return failures;
 }
 
 bool Simulator::poll_workloads() {
@@ -237,9 +294,14 @@ void Simulator::provision_unit(const AppRow& app, int number, ProvisionGuard& gu
         }
       }
     }
+    // As Kubernetes mounts a volume: owned by root, 0755. A workload that
+    // runs as another user needs the charm to chown it, as on a cluster.
     fs::create_directories(location);
-    // Like a Kubernetes volume, writable by the workload's user whoever it is.
-    fs::permissions(location, fs::perms::all);
+    if (::lchown(location.c_str(), 0, 0) != 0 && ::geteuid() == 0) {
+      throw SimError("cannot chown storage " + location.string() + ": " + std::strerror(errno));
+    }
+    fs::permissions(location, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
     SQLite::Statement ins(db.sql(), "INSERT INTO storage VALUES (?, ?, ?, ?)");
     ins.bind(1, s.name + "/" + std::to_string(next));
     ins.bind(2, name);
@@ -610,9 +672,7 @@ ActionRow Simulator::run_action(const std::string& unit_name, const std::string&
       throw SimError("action \"" + action + "\" needs parameter \"" + r + "\"");
     }
   }
-  Scheduler scheduler(
-      db, options_.exe, [this](const std::string& u) { cleanup_unit(u); },
-      [this] { return poll_workloads(); });
+  auto scheduler = make_scheduler();
   return scheduler.run_action(unit_name, action, values);
 }
 
@@ -755,6 +815,7 @@ void Simulator::attach_resource(const std::string& app_name,
 
 void Simulator::destroy() {
   auto& db = open_existing();
+  stop_model_agent(options_.model_dir);
   for (const auto& u : db.units()) stop_pebble_daemons(db, u.name);
   delete_model_network(db);
   remove_created_mountpoints(db);
@@ -772,6 +833,201 @@ std::vector<std::string> Simulator::errors() {
       out.push_back(u.name + ": hook failed: \"" + u.error_hook + "\"");
   }
   return out;
+}
+
+}  // namespace ops_sim
+
+namespace ops_sim {
+
+void Simulator::remove_application(const std::string& app_name) {
+  auto& db = open_existing();
+  db.require_app(app_name);
+  if (db.meta("dying-app:" + app_name)) {
+    throw SimError("application \"" + app_name + "\" is already being removed");
+  }
+  {
+    SQLite::Transaction tx(db.sql());
+    db.set_meta("dying-app:" + app_name, "1");
+    for (const auto& rel : db.relations()) {
+      if (!rel.peer && !rel.broken && rel.involves(app_name)) {
+        hooks::enqueue_relation_removed(db, rel.id);
+      }
+    }
+    for (const auto& u : db.units(app_name)) {
+      if (!u.dying) hooks::enqueue_unit_removal(db, u.name);
+    }
+    HookSpec step;
+    step.internal = true;
+    step.hook = "remove-application";
+    step.remote_app = app_name;
+    db.enqueue(step);
+    tx.commit();
+  }
+  run_queue();
+}
+
+void Simulator::restart_unit(const std::string& unit_name) {
+  auto& db = open_existing();
+  const auto unit = db.require_unit(unit_name);
+  if (unit.dying) throw SimError("unit \"" + unit_name + "\" is being removed");
+  {
+    SQLite::Transaction tx(db.sql());
+    hooks::enqueue_pod_restart(db, unit_name);
+    tx.commit();
+  }
+  run_queue();
+}
+
+void Simulator::restart_pod(const std::string& unit_name) {
+  auto& db = open_existing();
+  const auto unit = db.require_unit(unit_name);
+  const auto app = db.require_app(unit.app);
+  // The old pod's processes go: Pebble stops its services (SIGTERM, then
+  // SIGKILL after kill-delay) as the kubelet does.
+  stop_pebble_daemons(db, unit_name);
+  // A new pod gets its containers' filesystems fresh from the image; only
+  // the storage volumes survive.
+  std::vector<std::string> locations;
+  {
+    SQLite::Statement q(db.sql(), "SELECT location FROM storage WHERE unit = ?");
+    q.bind(1, unit_name);
+    while (q.executeStep()) locations.push_back(q.getColumn(0).getString());
+  }
+  const auto keep_dir = unit_dir(db, unit_name) / ".storage-kept";
+  for (const auto& c : app.charm.containers) {
+    const auto root = container_root(db, unit_name, c.name);
+    std::vector<std::pair<fs::path, fs::path>> kept;  // location, parked at
+    for (const auto& location : locations) {
+      const auto rel = fs::path(location).lexically_relative(root);
+      if (rel.empty() || rel.native().rfind("..", 0) == 0 || !fs::exists(location)) continue;
+      fs::create_directories(keep_dir);
+      const auto parked = keep_dir / std::to_string(kept.size());
+      fs::rename(location, parked);
+      kept.emplace_back(location, parked);
+    }
+    fs::remove_all(root);
+    fs::create_directories(root);
+    if (!c.resource.empty() && app.resources.contains(c.resource)) {
+      const fs::path image = app.resources[c.resource].get<std::string>();
+      if (fs::is_directory(image)) copy_tree(image, root);
+    }
+    for (const auto& [location, parked] : kept) {
+      fs::create_directories(fs::path(location).parent_path());
+      fs::rename(parked, location);
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(keep_dir, ec);
+  db.add_log(unit_name, "INFO", "uniter", "pod restarted (storage kept)");
+  start_pebble_daemons(db, unit_name, options_.exe);
+}
+
+std::vector<int> Simulator::kill_service(const std::string& unit_name, const std::string& container,
+                                         const std::string& service) {
+  auto& db = open_existing();
+  const auto unit = db.require_unit(unit_name);
+  const auto app = db.require_app(unit.app);
+  const auto& cs = app.charm.containers;
+  if (std::none_of(cs.begin(), cs.end(), [&](const auto& c) { return c.name == container; })) {
+    std::vector<std::string> names;
+    for (const auto& c : cs) names.push_back(c.name);
+    throw SimError("unit " + unit_name + " has no container \"" + container + "\"" +
+                   (names.empty() ? std::string(" (its charm has none)")
+                                  : " (containers: " + join(names, ", ") + ")"));
+  }
+  if (db.meta("workloads").value_or("simulate") != "run") {
+    throw SimError("kill needs --workloads=run: with simulate no service process runs");
+  }
+  const auto running = running_services(db, unit_name, container);
+  if (running.empty()) {
+    throw SimError("no service runs in " + unit_name + " container \"" + container + "\"");
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, pid] : running) names.push_back(name);
+  std::string target = service;
+  if (target.empty()) {
+    if (running.size() > 1) {
+      throw SimError("container \"" + container + "\" of " + unit_name +
+                     " runs several services (" + join(names, ", ") + "): name one with --service");
+    }
+    target = running.begin()->first;
+  }
+  auto it = running.find(target);
+  if (it == running.end()) {
+    throw SimError("service \"" + target + "\" does not run in " + unit_name + " container \"" +
+                   container + "\" (running: " + join(names, ", ") + ")");
+  }
+  // The service is its process group's leader: kill -9 all of it.
+  if (::kill(-it->second, SIGKILL) != 0) {
+    throw SimError("cannot kill service \"" + target + "\" (pid " + std::to_string(it->second) +
+                   "): " + std::strerror(errno));
+  }
+  db.add_log(unit_name, "INFO", "uniter",
+             "killed service \"" + target + "\" (pid " + std::to_string(it->second) +
+                 ") in container \"" + container + "\" with SIGKILL");
+  return {it->second};
+}
+
+Simulator::ExecOutput Simulator::exec(const std::string& unit_name, const std::string& command) {
+  auto& db = open_existing();
+  const auto unit = db.require_unit(unit_name);
+  if (command.empty()) throw SimError("exec needs a command: ops-sim exec --unit U -- CMD");
+  auto scheduler = make_scheduler();
+  auto r = scheduler.run_exec(unit_name, command);
+  return {r.exit_code, std::move(r.out), std::move(r.err)};
+}
+
+namespace {
+const char* const kUpdateStatusInterval = "update-status-hook-interval";
+}
+
+std::map<std::string, std::string> Simulator::model_config() {
+  auto& db = open_existing();
+  return {{kUpdateStatusInterval, db.meta(kUpdateStatusInterval).value_or("5m")}};
+}
+
+void Simulator::set_model_config(const std::vector<std::string>& values,
+                                 const std::vector<std::string>& resets) {
+  auto& db = open_existing();
+  std::map<std::string, std::string> set;
+  for (const auto& kv : values) {
+    auto [k, v] = parse_key_value(kv, "model config value");
+    if (k != kUpdateStatusInterval) {
+      throw SimError("unknown model config key \"" + k + "\" (ops-sim supports " +
+                     kUpdateStatusInterval + ")");
+    }
+    update_status_interval(v);  // validates
+    set[k] = v;
+  }
+  for (const auto& k : resets) {
+    if (k != kUpdateStatusInterval) {
+      throw SimError("unknown model config key \"" + k + "\" (ops-sim supports " +
+                     kUpdateStatusInterval + ")");
+    }
+  }
+  SQLite::Transaction tx(db.sql());
+  for (const auto& [k, v] : set) db.set_meta(k, v);
+  for (const auto& k : resets) db.delete_meta(k);
+  tx.commit();
+}
+
+void Simulator::queue_update_status() {
+  auto& db = open_existing();
+  SQLite::Transaction tx(db.sql());
+  const auto queued = db.queued();
+  for (const auto& u : db.units()) {
+    if (u.dying || u.agent_status == "error") continue;
+    if (std::any_of(queued.begin(), queued.end(), [&](const HookSpec& h) {
+          return h.unit == u.name && h.hook == "update-status";
+        })) {
+      continue;
+    }
+    HookSpec h;
+    h.unit = u.name;
+    h.hook = "update-status";
+    db.enqueue(h);
+  }
+  tx.commit();
 }
 
 }  // namespace ops_sim

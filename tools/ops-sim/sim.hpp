@@ -7,8 +7,12 @@
 // hooks it queued. Errors are SimError with a message that names the problem.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,10 +29,26 @@ struct SimOptions {
   std::string exe;         // absolute path of the ops-sim executable
 };
 
+class Scheduler;
+
+// How an operation runs the hooks it queued.
+struct RunOptions {
+  bool wait = true;  // false (--no-wait): leave them to the model agent
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // --timeout
+  // Called after each hook (progress lines on a terminal).
+  std::function<void(const HookSpec& hook, double seconds, bool ok)> progress;
+};
+
 class Simulator {
  public:
   explicit Simulator(SimOptions options);
   ~Simulator();
+
+  void set_run_options(RunOptions options) { run_options_ = std::move(options); }
+  // The model agent's stop flag: run_queue stops starting hooks once it is set.
+  void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
+  // Whether run_queue stopped at the --timeout deadline with hooks left.
+  bool timed_out() const { return timed_out_; }
 
   // Deploys CHARM (dir or .charm) as `app` with `units` units.
   void deploy(const std::string& charm, std::string app, int units,
@@ -58,6 +78,27 @@ class Simulator {
   void attach_resource(const std::string& app, const std::vector<std::string>& resources);
   // Removes every namespace, process, mount and file of the model.
   void destroy();
+  // Removes an application: its relations, then each unit (departed,
+  // broken, stop, remove), then the application itself.
+  void remove_application(const std::string& app);
+  // Restarts a unit's pod, keeping its storage (see hooks::enqueue_pod_restart).
+  void restart_unit(const std::string& unit);
+  // Kills (SIGKILL) a workload service's processes in a unit's container;
+  // Pebble restarts the service by its backoff. Returns the pids killed.
+  std::vector<int> kill_service(const std::string& unit, const std::string& container,
+                                const std::string& service);
+  // Runs a shell command in the unit's hook context (juju exec).
+  struct ExecOutput {
+    int exit_code = 0;
+    std::string out, err;
+  };
+  ExecOutput exec(const std::string& unit, const std::string& command);
+  // Model config (update-status-hook-interval): "k=v" sets, "k" alone prints.
+  std::map<std::string, std::string> model_config();
+  void set_model_config(const std::vector<std::string>& values,
+                        const std::vector<std::string>& resets);
+  // Queues update-status on every live unit not in error (the model agent).
+  void queue_update_status();
   // Runs whatever is queued; returns the number of failed hooks.
   int run_queue();
 
@@ -72,8 +113,14 @@ class Simulator {
   // Queues hooks for what the workloads reported (Pebble custom notices).
   bool poll_workloads();
 
+  Scheduler make_scheduler();
+  void restart_pod(const std::string& unit);
+
   SimOptions options_;
   std::unique_ptr<ModelDb> db_;
+  RunOptions run_options_;
+  const std::atomic<bool>* stop_ = nullptr;
+  bool timed_out_ = false;
 };
 
 }  // namespace ops_sim

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,8 +32,6 @@
 #include "ops/pebble.hpp"
 #include "pebble_server.hpp"
 #endif
-
-extern char** environ;
 
 namespace ops_sim {
 namespace fs = std::filesystem;
@@ -245,6 +244,38 @@ void stop_pebble_daemons(ModelDb& db, const std::string& unit) {
   }
 }
 
+std::map<std::string, int> running_services(ModelDb& db, const std::string& unit,
+                                            const std::string& container) {
+  std::map<std::string, int> out;
+  const auto base = unit_dir(db, unit);
+  const auto daemon_pid_file = base / "pebble" / container / "pebble.pid";
+  std::error_code ec;
+  if (!fs::exists(daemon_pid_file, ec)) return out;
+  const auto daemon = parse_int(trim(read_file(daemon_pid_file)));
+  if (!daemon) return out;
+  const auto logs = base / "containers" / container / "logs";
+  for (const auto& e : fs::directory_iterator(logs, ec)) {
+    if (e.path().extension() != ".pid") continue;
+    std::string text;
+    try {
+      text = read_file(e.path());
+    } catch (const SimError&) {
+      continue;
+    }
+    const auto pid = parse_int(trim(text));
+    if (!pid || !process_alive(static_cast<pid_t>(*pid))) continue;
+    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
+    std::ifstream stat("/proc/" + std::to_string(*pid) + "/stat");
+    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = content.rfind(')');
+    if (close == std::string::npos) continue;
+    const auto fields = split(trim(content.substr(close + 1)), ' ');
+    if (fields.size() < 2 || parse_int(fields[1]) != daemon) continue;
+    out[e.path().stem().string()] = static_cast<int>(*pid);
+  }
+  return out;
+}
+
 std::vector<int> stop_orphan_pebble_daemons() {
   std::vector<int> out;
   for (const auto& e : fs::directory_iterator("/proc")) {
@@ -375,43 +406,16 @@ namespace {
 
 namespace pebble = ops::pebble;
 
-// The Pebble server records the owner a charm asks for on make-dir and push
-// but creates files as root; a service that runs as a user gets the
-// root-owned files of the container's mounted directories, as the charm's
-// chown would have given them in a real container.
-void give_to_user(const std::vector<std::pair<std::string, std::string>>& mounts, uid_t uid,
-                  gid_t gid) {
-  auto adopt = [&](const fs::path& p) {
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) == 0 && st.st_uid == 0) (void)!::lchown(p.c_str(), uid, gid);
-  };
-  for (const auto& [src, dst] : mounts) {
-    adopt(src);
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(src, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      adopt(it->path());
-    }
-  }
-}
-
 // Runs services as processes (see workloads.hpp).
 class RunServiceManager : public ops::pebble_server::ServiceManager {
  public:
-  RunServiceManager(std::string root, std::string log_dir, std::string mountpoints_file)
+  RunServiceManager(std::string root, std::string log_dir, std::string mountpoints_file,
+                    std::string hostname)
       : root_(std::move(root)),
         log_dir_(std::move(log_dir)),
         mountpoints_file_(std::move(mountpoints_file)),
-        owner_sync_([this] { sync_owners(); }) {}
-  ~RunServiceManager() override {
-    stop_all();
-    {
-      std::lock_guard lock(owner_mu_);
-      closing_ = true;
-    }
-    owner_cv_.notify_all();
-    owner_sync_.join();
-  }
+        hostname_(std::move(hostname)) {}
+  ~RunServiceManager() override { stop_all(); }
 
   void start(const std::string& name, const pebble::Service& service) override {
     std::unique_lock lock(mu_);
@@ -569,12 +573,13 @@ class RunServiceManager : public ops::pebble_server::ServiceManager {
     if (!service.command) throw std::runtime_error("service \"" + name + "\" has no command");
     auto args = split_command(*service.command);
     if (args.empty()) throw std::runtime_error("service \"" + name + "\" has an empty command");
-    std::map<std::string, std::string> env;
-    for (char** e = environ; *e; ++e) {
-      std::string kv = *e;
-      auto eq = kv.find('=');
-      if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
+    // A container's environment, not ops-sim's: the image's defaults and the
+    // pod's hostname; then HOME/USER for the service's user (Pebble sets
+    // them) and the service's own environment on top.
+    std::map<std::string, std::string> env = {
+        {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+        {"HOME", "/root"}};
+    if (!hostname_.empty()) env["HOSTNAME"] = hostname_;
     uid_t uid = 0;
     gid_t gid = 0;
     bool as_user = false;
@@ -630,11 +635,6 @@ class RunServiceManager : public ops::pebble_server::ServiceManager {
     }
     const auto cwd = service.working_dir.value_or(root_);
     const auto mounts = container_mounts(root_, mountpoints_file_);
-    if (as_user) {
-      give_to_user(mounts, uid, gid);
-      std::lock_guard lock(owner_mu_);
-      owners_[name] = {uid, gid};
-    }
     const auto log = (fs::path(log_dir_) / (name + ".log")).string();
     int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) throw std::runtime_error("cannot open " + log + ": " + std::strerror(errno));
@@ -660,29 +660,24 @@ class RunServiceManager : public ops::pebble_server::ServiceManager {
       ::dup2(log_fd, 2);
       // chdir first: the service user may not be able to reach the rootfs path.
       if (::chdir(cwd.c_str()) != 0) _exit(126);
+      // Opened as root: the service's user need not reach the (0700) model
+      // dir that a relative command such as bin/redis_exporter lives in;
+      // the exec itself still checks the file's own permissions.
+      const int program_fd = ::open(program.c_str(), O_PATH);
+      if (program_fd < 0) _exit(127);
       if (as_user) {
         if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) _exit(126);
       }
-      ::execve(program.c_str(), argv.data(), envp.data());
+      ::syscall(SYS_execveat, program_fd, "", argv.data(), envp.data(), AT_EMPTY_PATH);
       _exit(127);
     }
     ::close(log_fd);
-    return pid;
-  }
-
-  // Files the charm pushes later (e.g. a rewritten sentinel.conf) are root's
-  // again: hand them to the users of the services every 200 ms.
-  void sync_owners() {
-    std::unique_lock lock(owner_mu_);
-    while (!closing_) {
-      owner_cv_.wait_for(lock, std::chrono::milliseconds(200));
-      if (closing_ || owners_.empty()) continue;
-      const auto owners = owners_;
-      lock.unlock();
-      const auto mounts = container_mounts(root_, mountpoints_file_);
-      for (const auto& [name, ids] : owners) give_to_user(mounts, ids.first, ids.second);
-      lock.lock();
+    // For `ops-sim kill`: which process is the service now.
+    try {
+      write_file(fs::path(log_dir_) / (name + ".pid"), std::to_string(pid) + "\n");
+    } catch (const SimError&) {
     }
+    return pid;
   }
 
   std::string root_;
@@ -690,11 +685,7 @@ class RunServiceManager : public ops::pebble_server::ServiceManager {
   std::string mountpoints_file_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Proc>> procs_;
-  std::mutex owner_mu_;
-  std::condition_variable owner_cv_;
-  bool closing_ = false;
-  std::map<std::string, std::pair<uid_t, gid_t>> owners_;  // service -> its user
-  std::thread owner_sync_;                                 // last: starts after the members it uses
+  std::string hostname_;
 };
 
 int g_signal_pipe[2] = {-1, -1};
@@ -734,7 +725,7 @@ int pebble_daemon_main(const PebbleDaemonOptions& options) {
   RunServiceManager* runner = nullptr;
   if (options.mode == "run") {
     auto manager = std::make_unique<RunServiceManager>(options.root, options.log_dir,
-                                                       options.mountpoints_file);
+                                                       options.mountpoints_file, options.hostname);
     runner = manager.get();
     server_options.services = std::move(manager);
   }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,11 @@ void remove_created_mountpoints(ModelDb& db);
 // Queues <container>-pebble-custom-notice for custom notices recorded in the
 // unit's Pebble servers since the last call; returns how many were queued.
 int queue_pebble_notices(ModelDb& db, const std::string& unit);
+// The services whose process runs in a unit's container (--workloads=run):
+// name -> pid, from the pid files the Pebble daemon writes, checked to be
+// its live children.
+std::map<std::string, int> running_services(ModelDb& db, const std::string& unit,
+                                            const std::string& container);
 // Stops Pebble daemons whose socket no longer exists (their model dir was
 // removed without destroy); returns their pids.
 std::vector<int> stop_orphan_pebble_daemons();
