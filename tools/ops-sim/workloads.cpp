@@ -28,10 +28,8 @@
 #include "pods.hpp"
 #include "util.hpp"
 
-#ifdef OPS_SIM_HAVE_PEBBLE_SERVER
 #include "ops/pebble.hpp"
 #include "pebble_server.hpp"
-#endif
 
 namespace ops_sim {
 namespace fs = std::filesystem;
@@ -98,14 +96,6 @@ fs::path container_root(ModelDb& db, const std::string& unit, const std::string&
   return unit_dir(db, unit) / "containers" / container / "rootfs";
 }
 
-bool have_pebble_server() {
-#ifdef OPS_SIM_HAVE_PEBBLE_SERVER
-  return true;
-#else
-  return false;
-#endif
-}
-
 namespace {
 
 bool process_alive(pid_t pid) {
@@ -127,10 +117,6 @@ bool is_our_daemon(pid_t pid, const std::string& socket) {
 void start_pebble_daemons(ModelDb& db, const std::string& unit, const std::string& exe) {
   const auto app = db.require_app(unit_app(unit));
   if (app.charm.containers.empty()) return;
-  if (!have_pebble_server()) {
-    throw SimError("charm \"" + app.charm.name +
-                   "\" has containers but this ops-sim was built without tools/pebble-server");
-  }
   const auto pod = pod_spec(db, unit);
   const auto mode = db.meta("workloads").value_or("simulate");
   for (const auto& c : app.charm.containers) {
@@ -363,8 +349,6 @@ void remove_created_mountpoints(ModelDb& db) {
   std::error_code ec;
   fs::remove(file, ec);
 }
-
-#ifdef OPS_SIM_HAVE_PEBBLE_SERVER
 
 int queue_pebble_notices(ModelDb& db, const std::string& unit) {
   const auto app = db.require_app(unit_app(unit));
@@ -745,15 +729,5 @@ int pebble_daemon_main(const PebbleDaemonOptions& options) {
   return 0;
 }
 
-#else
-
-int queue_pebble_notices(ModelDb&, const std::string&) { return 0; }
-
-int pebble_daemon_main(const PebbleDaemonOptions&) {
-  std::cerr << "ERROR this ops-sim was built without tools/pebble-server\n";
-  return 1;
-}
-
-#endif
 
 }  // namespace ops_sim

@@ -64,8 +64,6 @@ std::map<std::string, int> running_services(ModelDb& db, const std::string& unit
 std::vector<int> stop_orphan_pebble_daemons();
 // Runs a Pebble daemon in the foreground until SIGTERM; returns exit code.
 int pebble_daemon_main(const PebbleDaemonOptions& options);
-// Whether this build includes the Pebble server.
-bool have_pebble_server();
 
 // Splits a command line the way Pebble does (shell-like quoting, no expansion).
 std::vector<std::string> split_command(const std::string& command);
