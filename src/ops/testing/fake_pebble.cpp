@@ -3,21 +3,19 @@
 // API over a host directory, plus canned exec results.
 #include "ops/testing/fake_pebble.hpp"
 
-#include "ops/detail/pebble_files.hpp"
-#include "ops/detail/pebble_model.hpp"
-
 #include <unistd.h>
 
-#include <fnmatch.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <istream>
 #include <ostream>
 #include <sstream>
 #include <system_error>
+
+#include "ops/detail/pebble_files.hpp"
+#include "ops/detail/pebble_model.hpp"
 
 namespace ops::testing {
 namespace fs = std::filesystem;
