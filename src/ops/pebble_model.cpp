@@ -506,6 +506,15 @@ void PebbleModel::add_layer(const std::string& label, const Layer& layer, bool c
 void PebbleModel::add_layer_yaml(const std::string& label, std::string_view yaml, bool combine) {
   if (label.empty()) throw bad_request("label must be set");
   Layer layer;
+  // Pebble decodes the top level with KnownFields: an unknown section is an
+  // error (a typo such as "service:" would otherwise be dropped silently).
+  for (const auto& key : yaml_top_level_keys(yaml)) {
+    if (key != "summary" && key != "description" && key != "services" && key != "checks" &&
+        key != "log-targets") {
+      throw layer_error("cannot parse layer " + go_quote(label) + ": unknown section " +
+                        go_quote(key));
+    }
+  }
   try {
     layer = Layer::from_yaml(yaml);
   } catch (const Error& e) {

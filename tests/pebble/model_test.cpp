@@ -106,6 +106,8 @@ const Rule kRules[] = {
     {"log-targets:\n  t:\n    override: replace\n    type: loki\n    location: x\n    services: "
      "[-ghost]\n",
      R"(log target "t" specifies unknown service "ghost")"},
+    {"service:\n  redis:\n    override: replace\n    command: x\n",
+     R"(cannot parse layer YAML: cannot parse layer "base": unknown section "service")"},
     {"services:\n  a:\n    override: replace\n    command: a\n    after: [b]\n  b:\n    override: "
      "replace\n    command: b\n    after: [a]\n",
      "services in before/after loop: a, b"},

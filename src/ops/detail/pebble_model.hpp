@@ -35,6 +35,10 @@ std::string timestamp_now();
 // Go's %q quoting of a string (JSON quoting is the same for what we name).
 std::string go_quote(const std::string& text);
 
+// The keys of a YAML mapping's top level (none when the text is not a
+// mapping or not YAML). Defined with the YAML code in pebble_types.cpp.
+std::vector<std::string> yaml_top_level_keys(std::string_view yaml);
+
 // ------------------------------------------------------------- validation
 //
 // Each function throws APIError(400) with Pebble's message (the text its
