@@ -136,15 +136,24 @@ TEST_F(PebbleClientTest, FailingStartRaisesChangeErrorWithTaskLog) {
   EXPECT_EQ(statuses().at("redis"), ServiceStatus::kError);
 }
 
-TEST_F(PebbleClientTest, StartingARunningServiceFails) {
+// Pebble's servstate: starting a running service succeeds and says so in
+// the task's log.
+TEST_F(PebbleClientTest, StartingARunningServiceIsLoggedNotFailed) {
   client_->add_layer("redis", redis_layer());
   client_->start_services({"redis"});
-  EXPECT_THROW(client_->start_services({"redis"}), ops::pebble::ChangeError);
+  const std::string id = client_->start_services({"redis"});
+  const auto change = client_->get_change(id);
+  EXPECT_EQ(change.status, "Done");
+  ASSERT_EQ(change.tasks.size(), 1u);
+  ASSERT_EQ(change.tasks[0].log.size(), 1u);
+  EXPECT_THAT(change.tasks[0].log[0],
+              ::testing::EndsWith(" INFO Service \"redis\" already started."));
+  EXPECT_EQ(services_->history(), std::vector<std::string>{"start redis"});
   try {
     client_->start_services({"nope"});
     FAIL() << "expected APIError";
   } catch (const ops::pebble::APIError& e) {
-    EXPECT_EQ(e.message(), "service \"nope\" does not exist");
+    EXPECT_EQ(e.message(), "cannot start services: service \"nope\" does not exist");
   }
 }
 

@@ -180,8 +180,10 @@ class DemoCharm : public ops::CharmBase {
             .services = {{"demo", ops::pebble::Service{.override = "replace",
                                                        .command = "/bin/demo --port " + port,
                                                        .startup = "enabled"}}},
-            .checks = {{"up", ops::pebble::Check{
-                                  .override = "replace", .level = "alive", .threshold = 3}}}});
+            .checks = {{"up", ops::pebble::Check{.override = "replace",
+                                                 .level = "alive",
+                                                 .threshold = 3,
+                                                 .tcp = ops::pebble::TcpCheck{.port = 8080}}}}});
     container.replan();
     container.push("/etc/demo.conf", "greeting=" + config().get<std::string>("greeting") + "\n",
                    {.make_dirs = true, .permissions = 0600});

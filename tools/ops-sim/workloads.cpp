@@ -70,26 +70,11 @@ std::vector<std::string> split_command(const std::string& command) {
 }
 
 double parse_go_duration(const std::string& text) {
-  if (text.empty()) throw SimError("empty duration");
-  double total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-      ++i;
-    if (start == i) throw SimError("invalid duration \"" + text + "\"");
-    double value = std::stod(text.substr(start, i - start));
-    size_t ustart = i;
-    while (i < text.size() && !std::isdigit(static_cast<unsigned char>(text[i])) && text[i] != '.')
-      ++i;
-    const auto unit = text.substr(ustart, i - ustart);
-    static const std::map<std::string, double> kUnits = {
-        {"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
-    auto it = kUnits.find(unit);
-    if (it == kUnits.end()) throw SimError("invalid duration \"" + text + "\"");
-    total += value * it->second;
+  try {
+    return ops::pebble::parse_duration(text).count();
+  } catch (const ops::pebble::Error& e) {
+    throw SimError(e.what());
   }
-  return total;
 }
 
 fs::path container_root(ModelDb& db, const std::string& unit, const std::string& container) {

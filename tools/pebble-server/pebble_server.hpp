@@ -5,8 +5,10 @@
 // What it serves: system-info; layers and the plan (with combine); services
 // (start/stop/restart/replan/autostart) as changes with ids that can be
 // waited on; files under a root directory that stands for the container's
-// filesystem (push/pull/list/make-dir/remove with permissions; user and group
-// are recorded, not applied); exec, which REALLY runs the command on the
+// filesystem (push/pull/list/make-dir/remove with permissions, every path
+// resolved inside the root without following a link out of it; an owner
+// that exists on the host is applied with fchown before the file appears,
+// one the host does not know is recorded and listed); exec, which REALLY runs the command on the
 // host (posix_spawn) with its standard streams on the websockets, its
 // environment, working directory (default: the root directory) and timeout,
 // as the server's own user (user/group are accepted and ignored);

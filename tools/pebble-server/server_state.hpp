@@ -19,6 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ops/detail/pebble_files.hpp"
+#include "ops/detail/pebble_model.hpp"
 #include "pebble_server.hpp"
 
 namespace ops::pebble_server::detail {
@@ -84,78 +86,72 @@ class State {
   void add_warning(const std::string& message);
 
  private:
-  struct ChangeRecord {
-    pebble::Change change;
-    std::vector<std::string> services;  // for GET /v1/changes?for=
-  };
-  struct Ownership {
-    std::optional<std::int64_t> user_id;
-    std::optional<std::string> user;
-    std::optional<std::int64_t> group_id;
-    std::optional<std::string> group;
-  };
-  struct CheckState {
-    pebble::CheckStatus status = pebble::CheckStatus::kUp;
-    int failures = 0;
-    bool stopped = false;
-  };
   struct WarningRecord {
     pebble::Warning warning;
     bool shown = false;
   };
-  struct ServiceOp {
-    std::string action;  // "start" or "stop"
-    std::string name;
-  };
 
   Response handle_locked(const Request& request, std::optional<ExecSpec>& exec);
+  // server_services.cpp: services, layers and plan, signals, changes.
   Response get_services(const Request& request);
   Response post_services(const Request& request);
   Response post_layers(const Request& request);
+  Response get_plan(const Request& request);
+  Response post_signals(const Request& request);
+  Response get_changes(const Request& request);
+  Response change_endpoint(const Request& request);
+  // server_files.cpp
   Response get_files(const Request& request);
   Response post_files(const Request& request);
   Response write_files(const Request& request);
+  // server_exec.cpp
   Response post_exec(const Request& request, std::optional<ExecSpec>& exec);
-  Response post_signals(const Request& request);
+  // server_checks.cpp: checks, notices, warnings.
   Response get_checks(const Request& request);
   Response post_checks(const Request& request);
-  Response get_changes(const Request& request);
   Response post_notices(const Request& request);
   Response get_notices(const Request& request);
+  Response get_notice(const Request& request);
+  Response warnings_endpoint(const Request& request);
 
-  std::string new_change(const std::string& kind, const std::string& summary,
-                         std::vector<pebble::Task> tasks, std::vector<std::string> services);
   void make_ready(pebble::Change& change);
   void run_worker();
-  void run_service_change(const std::string& change_id, const std::vector<ServiceOp>& ops);
-  // Ordered names to start: the requested ones and what they require, each
-  // after the services it must follow.
-  std::vector<std::string> start_order(const std::vector<std::string>& names) const;
+  void run_service_change(const std::string& change_id,
+                          const std::vector<pebble::detail::ServiceOp>& ops);
 
   const std::string root_;
   std::unique_ptr<ServiceManager> services_;
   const std::string version_;
 
   std::mutex mutex_;
-  std::vector<std::pair<std::string, pebble::Layer>> layers_;
-  pebble::Plan plan_;
-  std::map<std::string, pebble::Service> started_with_;  // config at last start
-  std::map<std::string, ChangeRecord> changes_;
-  int next_change_ = 1;
-  int next_task_ = 1;
-  int next_notice_ = 1;
-  std::map<std::string, Ownership> ownership_;  // by container path
-  std::map<std::string, CheckState> checks_;
-  std::vector<pebble::Notice> notices_;
+  pebble::detail::PebbleModel model_;
+  pebble::detail::ContainerFiles files_;
   std::vector<WarningRecord> warnings_;
   std::function<void()> on_change_ready_;
   std::function<void(const std::string&)> on_abort_;
 
   // The worker runs service changes one at a time, off the I/O thread.
-  std::deque<std::pair<std::string, std::vector<ServiceOp>>> queue_;
+  std::deque<std::pair<std::string, std::vector<pebble::detail::ServiceOp>>> queue_;
   std::condition_variable queue_cv_;
   bool stopping_ = false;
   std::thread worker_;
 };
+
+// Helpers shared by the State's source files.
+// A request the client got wrong: answered with `status` and the message.
+struct BadRequest {
+  explicit BadRequest(std::string text, int code = 400, std::string error_kind = {})
+      : message(std::move(text)), status(code), kind(std::move(error_kind)) {}
+  std::string message;
+  int status;
+  std::string kind;
+};
+Response async_response(const std::string& change_id, const nlohmann::json& result = nullptr);
+nlohmann::json parse_body(const Request& request);
+std::vector<std::string> string_list(const nlohmann::json& body, const char* key);
+std::vector<std::string> split_commas(const std::string& text);
+std::string query_value(const Request& request, const std::string& key);
+std::optional<std::int64_t> optional_int(const nlohmann::json& j, const char* key);
+std::optional<std::string> optional_string(const nlohmann::json& j, const char* key);
 
 }  // namespace ops::pebble_server::detail

@@ -13,9 +13,14 @@
 // difference. While can_connect() is false every client call throws
 // pebble::ConnectionError, as a container whose Pebble is not up yet does.
 //
-// Errors mirror Pebble's: APIError for refused requests (unknown service,
-// duplicate layer label), PathError ("not-found", "generic-file-error") for
-// files, ExecError for a command whose canned exit code is not zero.
+// The layers, plan, service changes, checks, notices and files are the same
+// Pebble model that tools/pebble-server serves over HTTP, so both refuse
+// what Pebble refuses, with Pebble's messages: APIError for refused requests
+// (a layer Pebble's validation rejects, an unknown service, a duplicate
+// layer label), PathError ("not-found", "permission-denied",
+// "generic-file-error") for files, ExecError for a command whose canned
+// exit code is not zero. File paths resolve inside the filesystem root as
+// if it were "/" (a symbolic link never leads out of it).
 // HarnessError when a command has no registered result: that is a test bug.
 // The FakePebble must outlive the clients it hands out. Not thread-safe.
 #pragma once
@@ -31,6 +36,11 @@
 
 #include "ops/pebble.hpp"
 #include "ops/testing/errors.hpp"
+
+namespace ops::pebble::detail {
+class PebbleModel;
+class ContainerFiles;
+}  // namespace ops::pebble::detail
 
 namespace ops::testing {
 
@@ -100,11 +110,10 @@ class FakePebble {
   void clear_exec_history() { exec_history_.clear(); }
 
   // The layers in the order they were added, by label.
-  const std::vector<std::pair<std::string, pebble::Layer>>& layers() const noexcept {
-    return layers_;
-  }
-  // Adds a layer as Pebble's POST /v1/layers does (APIError on a duplicate
-  // label without combine, or a service without "override").
+  const std::vector<std::pair<std::string, pebble::Layer>>& layers() const noexcept;
+  // Adds a layer as Pebble's POST /v1/layers does: APIError(400) with
+  // Pebble's message when the layer or the plan it makes is invalid (a
+  // duplicate label without combine, a missing "override" or "command", ...).
   void add_layer(const std::string& label, const pebble::Layer& layer, bool combine);
   // Every layer combined in order.
   pebble::Plan plan() const;
@@ -119,9 +128,7 @@ class FakePebble {
   // Check states; checks of the plan without an entry here read as up.
   void set_check_info(pebble::CheckInfo info);
   std::vector<pebble::CheckInfo> check_infos() const;
-  const std::map<std::string, pebble::CheckInfo>& explicit_check_infos() const noexcept {
-    return checks_;
-  }
+  const std::map<std::string, pebble::CheckInfo>& explicit_check_infos() const noexcept;
 
   // Records a notice of `type` with `key`; returns its id and whether it is
   // new or repeated (a repeat within repeat_after does not count).
@@ -130,10 +137,10 @@ class FakePebble {
                                              std::optional<pebble::Duration> repeat_after);
   // Adds a notice as it is (Context states bring their own).
   void add_notice(pebble::Notice notice);
-  const std::vector<pebble::Notice>& notices() const noexcept { return notices_; }
+  const std::vector<pebble::Notice>& notices() const noexcept;
 
   // Changes made by service operations, by id.
-  const std::map<std::string, pebble::Change>& changes() const noexcept { return changes_; }
+  const std::map<std::string, pebble::Change>& changes() const noexcept;
 
   // What an exec of `args` returns; HarnessError when nothing matches.
   ExecResult run_exec(const ExecArgs& args);
@@ -142,6 +149,9 @@ class FakePebble {
   std::string change_services(const std::string& kind, const std::vector<std::string>& names);
 
  private:
+  friend class FakePebbleAccess;  // the client's way to the model and files
+  pebble::detail::ContainerFiles& files();
+
   struct ExecRule {
     std::vector<std::string> prefix;
     ExecHandler handler;
@@ -153,12 +163,9 @@ class FakePebble {
   bool owns_root_ = false;
   std::vector<ExecRule> exec_rules_;
   std::vector<ExecArgs> exec_history_;
-  std::vector<std::pair<std::string, pebble::Layer>> layers_;
+  std::unique_ptr<pebble::detail::PebbleModel> model_;
+  std::unique_ptr<pebble::detail::ContainerFiles> files_;
   std::map<std::string, pebble::ServiceStatus> service_statuses_;
-  std::map<std::string, pebble::CheckInfo> checks_;
-  std::vector<pebble::Notice> notices_;
-  std::map<std::string, pebble::Change> changes_;
-  int last_change_ = 0;
 };
 
 // A timestamp as Pebble writes it, for now ("2024-05-01T12:00:00.000000000Z").

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "ops/detail/pebble_model.hpp"
 #include "ops/detail/pebble_multipart.hpp"
 #include "ops/detail/pebble_transport.hpp"
 #include "ops/pebble.hpp"
@@ -55,12 +56,6 @@ std::string target(const std::string& path, const Query& query) {
   return out;
 }
 
-std::string octal(int mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%03o", static_cast<unsigned>(mode));
-  return buf;
-}
-
 // Converts a decoded result into T, reporting a wrong shape as ProtocolError.
 template <typename T>
 T decode(const json& j, const char* what) {
@@ -98,7 +93,7 @@ json auth_fields(const std::optional<int>& permissions, const std::optional<std:
                  const std::optional<std::int64_t>& group_id,
                  const std::optional<std::string>& group) {
   json info = json::object();
-  if (permissions) info["permissions"] = octal(*permissions);
+  if (permissions) info["permissions"] = detail::format_permissions(*permissions);
   if (user_id) info["user-id"] = *user_id;
   if (user) info["user"] = *user;
   if (group_id) info["group-id"] = *group_id;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "ops/detail/pebble_model.hpp"
 #include "ops/pebble.hpp"
 
 namespace ops::pebble {
@@ -648,6 +649,22 @@ void from_json(const json& j, Layer& v) {
   read_named(j, "checks", v.checks);
   read_named(j, "log-targets", v.log_targets);
 }
+
+namespace detail {
+
+std::vector<std::string> yaml_top_level_keys(std::string_view yaml) {
+  std::vector<std::string> keys;
+  try {
+    const YAML::Node root = YAML::Load(std::string(yaml));
+    if (!root.IsMap()) return keys;
+    for (const auto& entry : root) keys.push_back(entry.first.as<std::string>());
+  } catch (const YAML::Exception&) {
+    keys.clear();  // the parser of the caller reports the syntax error
+  }
+  return keys;
+}
+
+}  // namespace detail
 
 Layer Layer::from_yaml(std::string_view yaml) { return parse_yaml(yaml, "layer").get<Layer>(); }
 

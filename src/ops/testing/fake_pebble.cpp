@@ -1,22 +1,30 @@
-// The in-memory Pebble: layers, services, checks, notices, files under a
-// host directory and canned exec results.
+// The in-memory Pebble: an in-process front of the shared Pebble model
+// (layers, plan, service changes, checks, notices) and of the shared files
+// API over a host directory, plus canned exec results.
 #include "ops/testing/fake_pebble.hpp"
 
 #include <unistd.h>
 
-#include <fnmatch.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <istream>
 #include <ostream>
 #include <sstream>
 #include <system_error>
 
+#include "ops/detail/pebble_files.hpp"
+#include "ops/detail/pebble_model.hpp"
+
 namespace ops::testing {
 namespace fs = std::filesystem;
+
+class FakePebbleAccess {
+ public:
+  static pebble::detail::PebbleModel& model(FakePebble& pebble) { return *pebble.model_; }
+  static pebble::detail::ContainerFiles& files(FakePebble& pebble) { return pebble.files(); }
+};
 
 std::string pebble_timestamp_now() {
   const auto now = std::chrono::system_clock::now();
@@ -36,39 +44,12 @@ std::string pebble_timestamp_now() {
 namespace {
 
 pebble::APIError api_error(int code, const std::string& message) {
-  const std::string status = code == 404   ? "Not Found"
-                             : code == 500 ? "Internal Server Error"
-                                           : "Bad Request";
-  nlohmann::json body = {{"type", "error"},
-                         {"status-code", code},
-                         {"status", status},
-                         {"result", {{"message", message}}}};
-  return pebble::APIError(std::move(body), code, status, message);
+  return pebble::detail::api_error(code, message);
 }
 
 bool starts_with(const std::vector<std::string>& command, const std::vector<std::string>& prefix) {
   if (prefix.size() > command.size()) return false;
   return std::equal(prefix.begin(), prefix.end(), command.begin());
-}
-
-pebble::FileType file_type_of(const fs::file_status& status) {
-  switch (status.type()) {
-    case fs::file_type::regular:
-      return pebble::FileType::kFile;
-    case fs::file_type::directory:
-      return pebble::FileType::kDirectory;
-    case fs::file_type::symlink:
-      return pebble::FileType::kSymlink;
-    case fs::file_type::socket:
-      return pebble::FileType::kSocket;
-    case fs::file_type::fifo:
-      return pebble::FileType::kNamedPipe;
-    case fs::file_type::block:
-    case fs::file_type::character:
-      return pebble::FileType::kDevice;
-    default:
-      return pebble::FileType::kUnknown;
-  }
 }
 
 // The finished command of an exec() call.
@@ -123,7 +104,8 @@ class FakeExecProcess final : public pebble::ExecProcess {
   bool waited_ = false;
 };
 
-// A pebble::Client over a FakePebble.
+// A pebble::Client over a FakePebble: each call goes to the shared model
+// or the shared files API, which raise what the HTTP client would.
 class FakeClient final : public pebble::Client {
  public:
   explicit FakeClient(FakePebble& pebble) : pebble_(pebble) {}
@@ -141,58 +123,46 @@ class FakeClient final : public pebble::Client {
     return 0;
   }
   std::vector<pebble::Change> get_changes(pebble::ChangeState select,
-                                          const std::string& /*service*/) override {
+                                          const std::string& service) override {
     check();
-    std::vector<pebble::Change> out;
-    for (const auto& [id, change] : pebble_.changes()) {
-      if (select == pebble::ChangeState::kInProgress && change.ready) continue;
-      if (select == pebble::ChangeState::kReady && !change.ready) continue;
-      out.push_back(change);
-    }
-    return out;
+    return model().changes(select, service);
   }
   pebble::Change get_change(const std::string& change_id) override {
     check();
-    auto it = pebble_.changes().find(change_id);
-    if (it == pebble_.changes().end()) {
-      throw api_error(404, "cannot find change with id \"" + change_id + "\"");
-    }
-    return it->second;
+    return model().change(change_id);
   }
   pebble::Change abort_change(const std::string& change_id) override {
     pebble::Change change = get_change(change_id);
-    throw api_error(400, "cannot abort change " + change_id + " with nothing pending");
+    if (change.ready) {
+      throw api_error(400, "cannot abort change " + change_id + " with nothing pending");
+    }
+    return change;
   }
   pebble::Change wait_change(const std::string& change_id, pebble::Duration /*timeout*/) override {
     return get_change(change_id);
   }
-  std::string autostart_services(pebble::Duration /*timeout*/) override {
-    check();
-    return pebble_.change_services("autostart", {});
+  std::string autostart_services(pebble::Duration timeout) override {
+    return wait_services("autostart", {}, timeout);
   }
-  std::string replan_services(pebble::Duration /*timeout*/) override {
-    check();
-    return pebble_.change_services("replan", {});
+  std::string replan_services(pebble::Duration timeout) override {
+    return wait_services("replan", {}, timeout);
   }
   std::string start_services(const std::vector<std::string>& services,
-                             pebble::Duration /*timeout*/) override {
-    check();
-    return pebble_.change_services("start", services);
+                             pebble::Duration timeout) override {
+    return wait_services("start", services, timeout);
   }
   std::string stop_services(const std::vector<std::string>& services,
-                            pebble::Duration /*timeout*/) override {
-    check();
-    return pebble_.change_services("stop", services);
+                            pebble::Duration timeout) override {
+    return wait_services("stop", services, timeout);
   }
   std::string restart_services(const std::vector<std::string>& services,
-                               pebble::Duration /*timeout*/) override {
-    check();
-    return pebble_.change_services("restart", services);
+                               pebble::Duration timeout) override {
+    return wait_services("restart", services, timeout);
   }
   std::vector<pebble::ServiceInfo> get_services(const std::vector<std::string>& names) override {
     check();
     std::vector<pebble::ServiceInfo> out;
-    for (const auto& [name, service] : pebble_.plan().services) {
+    for (const auto& [name, service] : model().plan().services) {
       if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
       pebble::ServiceInfo info;
       info.name = name;
@@ -215,48 +185,18 @@ class FakeClient final : public pebble::Client {
 
   std::string pull(const std::string& path) override {
     check();
-    const fs::path host = pebble_.host_path(path);
-    std::error_code ec;
-    const auto status = fs::status(host, ec);
-    if (ec || !fs::exists(status)) {
-      throw pebble::PathError("not-found", "stat " + path + ": no such file or directory");
-    }
-    if (fs::is_directory(status)) {
-      throw pebble::PathError("generic-file-error",
-                              "can only read a regular file: \"" + path + "\"");
-    }
-    std::ifstream in(host, std::ios::binary);
-    if (!in) throw pebble::PathError("permission-denied", "open " + path + ": permission denied");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return files().read(path);
   }
   void pull(const std::string& path, std::ostream& out) override { out << pull(path); }
 
   void push(const std::string& path, std::string_view data,
             const pebble::PushOptions& options) override {
     check();
-    const fs::path host = pebble_.host_path(path);
-    const fs::path parent = host.parent_path();
-    std::error_code ec;
-    if (!fs::is_directory(parent, ec)) {
-      if (!options.make_dirs) {
-        throw pebble::PathError(
-            "not-found", "parent directory not found: " + fs::path(path).parent_path().string());
-      }
-      fs::create_directories(parent, ec);
-      if (ec) throw pebble::PathError("generic-file-error", "mkdir: " + ec.message());
-    }
-    if (fs::is_directory(host, ec)) {
-      throw pebble::PathError("generic-file-error", "open " + path + ": is a directory");
-    }
-    {
-      std::ofstream out(host, std::ios::binary | std::ios::trunc);
-      if (!out) throw pebble::PathError("permission-denied", "open " + path + ": cannot write");
-      out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    }
-    fs::permissions(host, static_cast<fs::perms>(options.permissions.value_or(0644)),
-                    fs::perm_options::replace, ec);
+    files().write(path, data,
+                  {options.make_dirs,
+                   options.permissions ? pebble::detail::format_permissions(*options.permissions)
+                                       : std::string(),
+                   {options.user_id, options.user, options.group_id, options.group}});
   }
   void push(const std::string& path, std::istream& data,
             const pebble::PushOptions& options) override {
@@ -268,79 +208,21 @@ class FakeClient final : public pebble::Client {
   std::vector<pebble::FileInfo> list_files(const std::string& path,
                                            const pebble::ListFilesOptions& options) override {
     check();
-    const fs::path host = pebble_.host_path(path);
-    std::error_code ec;
-    const auto status = fs::symlink_status(host, ec);
-    if (ec || !fs::exists(status)) {
-      throw pebble::PathError("not-found", "stat " + path + ": no such file or directory");
-    }
-    std::vector<pebble::FileInfo> out;
-    auto describe = [&](const fs::path& entry, const std::string& container_path) {
-      pebble::FileInfo info;
-      info.path = container_path;
-      info.name = fs::path(container_path).filename().string();
-      if (info.name.empty()) info.name = "/";
-      const auto entry_status = fs::symlink_status(entry);
-      info.type = file_type_of(entry_status);
-      if (info.type == pebble::FileType::kFile) {
-        info.size = static_cast<std::int64_t>(fs::file_size(entry));
-      }
-      info.permissions = static_cast<int>(entry_status.permissions() & fs::perms::mask);
-      info.last_modified = pebble_timestamp_now();
-      info.user_id = static_cast<std::int64_t>(getuid());
-      info.group_id = static_cast<std::int64_t>(getgid());
-      return info;
-    };
-    if (options.itself || !fs::is_directory(status)) {
-      out.push_back(describe(host, path));
-      return out;
-    }
-    std::vector<fs::path> entries;
-    for (const auto& entry : fs::directory_iterator(host)) entries.push_back(entry.path());
-    std::sort(entries.begin(), entries.end());
-    for (const auto& entry : entries) {
-      const std::string name = entry.filename().string();
-      if (options.pattern && fnmatch(options.pattern->c_str(), name.c_str(), 0) != 0) continue;
-      std::string container_path = path;
-      if (container_path.empty() || container_path.back() != '/') container_path += '/';
-      out.push_back(describe(entry, container_path + name));
-    }
-    return out;
+    return files().list(path, options.pattern.value_or(""), options.itself);
   }
 
   void make_dir(const std::string& path, const pebble::MakeDirOptions& options) override {
     check();
-    const fs::path host = pebble_.host_path(path);
-    std::error_code ec;
-    if (fs::exists(host, ec)) {
-      if (options.make_parents && fs::is_directory(host)) return;
-      throw pebble::PathError("generic-file-error", "mkdir " + path + ": file exists");
-    }
-    if (!fs::is_directory(host.parent_path(), ec) && !options.make_parents) {
-      throw pebble::PathError("not-found", "mkdir " + path + ": no such file or directory");
-    }
-    fs::create_directories(host, ec);
-    if (ec) throw pebble::PathError("generic-file-error", "mkdir " + path + ": " + ec.message());
-    fs::permissions(host, static_cast<fs::perms>(options.permissions.value_or(0755)),
-                    fs::perm_options::replace, ec);
+    files().make_dir(path,
+                     {options.make_parents,
+                      options.permissions ? pebble::detail::format_permissions(*options.permissions)
+                                          : std::string(),
+                      {options.user_id, options.user, options.group_id, options.group}});
   }
 
   void remove_path(const std::string& path, bool recursive) override {
     check();
-    const fs::path host = pebble_.host_path(path);
-    std::error_code ec;
-    if (!fs::exists(fs::symlink_status(host, ec))) {
-      if (recursive) return;  // Pebble: removing nothing recursively succeeds
-      throw pebble::PathError("not-found", "remove " + path + ": no such file or directory");
-    }
-    if (recursive) {
-      fs::remove_all(host, ec);
-    } else if (fs::is_directory(host) && !fs::is_empty(host)) {
-      throw pebble::PathError("generic-file-error", "remove " + path + ": directory not empty");
-    } else {
-      fs::remove(host, ec);
-    }
-    if (ec) throw pebble::PathError("generic-file-error", "remove " + path + ": " + ec.message());
+    files().remove(path, recursive);
   }
 
   std::unique_ptr<pebble::ExecProcess> exec(const std::vector<std::string>& command,
@@ -366,12 +248,12 @@ class FakeClient final : public pebble::Client {
 
   void send_signal(const std::string& signal, const std::vector<std::string>& services) override {
     check();
-    if (services.empty()) throw api_error(400, "must specify services");
+    if (services.empty()) throw api_error(400, "must specify one or more services");
     const auto plan = pebble_.plan();
     for (const auto& name : services) {
       if (!plan.services.count(name) ||
           pebble_.service_status(name) != pebble::ServiceStatus::kActive) {
-        throw api_error(500, "cannot send signal to \"" + name + "\": service is not running");
+        throw api_error(400, "cannot send signal to \"" + name + "\": service is not running");
       }
     }
     static_cast<void>(signal);
@@ -380,21 +262,15 @@ class FakeClient final : public pebble::Client {
   std::vector<pebble::CheckInfo> get_checks(pebble::CheckLevel level,
                                             const std::vector<std::string>& names) override {
     check();
-    std::vector<pebble::CheckInfo> out;
-    for (auto& info : pebble_.check_infos()) {
-      if (level != pebble::CheckLevel::kUnset && info.level != level) continue;
-      if (!names.empty() && std::find(names.begin(), names.end(), info.name) == names.end()) {
-        continue;
-      }
-      out.push_back(std::move(info));
-    }
-    return out;
+    return model().check_infos(level, names);
   }
   std::vector<std::string> start_checks(const std::vector<std::string>& names) override {
-    return set_checks(names, pebble::CheckStatus::kUp);
+    check();
+    return model().run_checks("start", names);
   }
   std::vector<std::string> stop_checks(const std::vector<std::string>& names) override {
-    return set_checks(names, pebble::CheckStatus::kInactive);
+    check();
+    return model().run_checks("stop", names);
   }
 
   std::string notify(const std::string& type, const std::string& key,
@@ -405,27 +281,11 @@ class FakeClient final : public pebble::Client {
   }
   pebble::Notice get_notice(const std::string& id) override {
     check();
-    for (const auto& notice : pebble_.notices()) {
-      if (notice.id == id) return notice;
-    }
-    throw api_error(404, "cannot find notice with id \"" + id + "\"");
+    return model().notice(id);
   }
   std::vector<pebble::Notice> get_notices(const pebble::NoticesFilter& filter) override {
     check();
-    std::vector<pebble::Notice> out;
-    for (const auto& notice : pebble_.notices()) {
-      if (!filter.types.empty() &&
-          std::find(filter.types.begin(), filter.types.end(), notice.type) == filter.types.end()) {
-        continue;
-      }
-      if (!filter.keys.empty() &&
-          std::find(filter.keys.begin(), filter.keys.end(), notice.key) == filter.keys.end()) {
-        continue;
-      }
-      if (filter.after && notice.last_repeated <= *filter.after) continue;
-      out.push_back(notice);
-    }
-    return out;
+    return model().notices(filter.types, filter.keys, filter.after.value_or(""));
   }
 
  private:
@@ -438,22 +298,18 @@ class FakeClient final : public pebble::Client {
     }
   }
 
-  std::vector<std::string> set_checks(const std::vector<std::string>& names,
-                                      pebble::CheckStatus status) {
+  pebble::detail::PebbleModel& model() { return FakePebbleAccess::model(pebble_); }
+  pebble::detail::ContainerFiles& files() { return FakePebbleAccess::files(pebble_); }
+
+  // A service action, as the real client does it: the change is waited for
+  // (it is ready at once here) and a failed one raises ChangeError.
+  std::string wait_services(const std::string& kind, const std::vector<std::string>& names,
+                            pebble::Duration timeout) {
     check();
-    std::vector<std::string> changed;
-    const auto infos = pebble_.check_infos();
-    for (const auto& name : names) {
-      auto it = std::find_if(infos.begin(), infos.end(),
-                             [&](const pebble::CheckInfo& info) { return info.name == name; });
-      if (it == infos.end()) throw api_error(400, "cannot find check \"" + name + "\"");
-      if (it->status == status) continue;
-      pebble::CheckInfo info = *it;
-      info.status = status;
-      pebble_.set_check_info(info);
-      changed.push_back(name);
-    }
-    return changed;
+    const std::string id = pebble_.change_services(kind, names);
+    const pebble::Change& change = model().change(id);
+    if (timeout.count() != 0 && change.err) throw pebble::ChangeError(*change.err, change);
+    return id;
   }
 
   FakePebble& pebble_;
@@ -461,9 +317,11 @@ class FakeClient final : public pebble::Client {
 
 }  // namespace
 
-FakePebble::FakePebble(std::string container_name) : name_(std::move(container_name)) {}
+FakePebble::FakePebble(std::string container_name)
+    : name_(std::move(container_name)), model_(std::make_unique<pebble::detail::PebbleModel>()) {}
 
 FakePebble::~FakePebble() {
+  files_.reset();
   if (owns_root_ && root_) {
     std::error_code ec;
     fs::remove_all(*root_, ec);
@@ -489,12 +347,35 @@ void FakePebble::set_filesystem_root(fs::path root) {
     throw HarnessError("filesystem root " + root.string() + " of container '" + name_ +
                        "' is not a directory");
   }
+  files_.reset();
   if (owns_root_ && root_) {
     std::error_code ec;
     fs::remove_all(*root_, ec);
   }
   root_ = std::move(root);
   owns_root_ = false;
+}
+
+pebble::detail::ContainerFiles& FakePebble::files() {
+  if (!files_)
+    files_ = std::make_unique<pebble::detail::ContainerFiles>(filesystem_root().string());
+  return *files_;
+}
+
+const std::vector<std::pair<std::string, pebble::Layer>>& FakePebble::layers() const noexcept {
+  return model_->layers();
+}
+
+const std::map<std::string, pebble::CheckInfo>& FakePebble::explicit_check_infos() const noexcept {
+  return model_->explicit_check_infos();
+}
+
+const std::vector<pebble::Notice>& FakePebble::notices() const noexcept {
+  return model_->notices();
+}
+
+const std::map<std::string, pebble::Change>& FakePebble::changes() const noexcept {
+  return model_->all_changes();
 }
 
 fs::path FakePebble::host_path(const std::string& container_path) {
@@ -538,31 +419,10 @@ ExecResult FakePebble::run_exec(const ExecArgs& args) {
 }
 
 void FakePebble::add_layer(const std::string& label, const pebble::Layer& layer, bool combine) {
-  for (const auto& [name, service] : layer.services) {
-    if (service.override != std::optional<std::string>("merge") &&
-        service.override != std::optional<std::string>("replace")) {
-      throw api_error(
-          400, "layer \"" + label + "\" must define \"override\" for service \"" + name + "\"");
-    }
-  }
-  for (auto& [existing_label, existing] : layers_) {
-    if (existing_label != label) continue;
-    if (!combine) throw api_error(400, "layer \"" + label + "\" already exists");
-    existing.combine(layer);
-    return;
-  }
-  layers_.emplace_back(label, layer);
+  model_->add_layer(label, layer, combine);
 }
 
-pebble::Plan FakePebble::plan() const {
-  pebble::Layer combined;
-  for (const auto& [label, layer] : layers_) combined.combine(layer);
-  pebble::Plan plan;
-  plan.services = std::move(combined.services);
-  plan.checks = std::move(combined.checks);
-  plan.log_targets = std::move(combined.log_targets);
-  return plan;
-}
+pebble::Plan FakePebble::plan() const { return model_->plan(); }
 
 pebble::ServiceStatus FakePebble::service_status(const std::string& service) const {
   auto it = service_statuses_.find(service);
@@ -573,93 +433,30 @@ void FakePebble::set_service_status(const std::string& service, pebble::ServiceS
   service_statuses_[service] = status;
 }
 
-void FakePebble::set_check_info(pebble::CheckInfo info) {
-  std::string name = info.name;
-  checks_[name] = std::move(info);
-}
+void FakePebble::set_check_info(pebble::CheckInfo info) { model_->set_check_info(std::move(info)); }
 
-std::vector<pebble::CheckInfo> FakePebble::check_infos() const {
-  std::map<std::string, pebble::CheckInfo> all = checks_;
-  for (const auto& [name, check] : plan().checks) {
-    if (all.count(name)) continue;
-    pebble::CheckInfo info;
-    info.name = name;
-    info.level = check.level == std::optional<std::string>("alive")   ? pebble::CheckLevel::kAlive
-                 : check.level == std::optional<std::string>("ready") ? pebble::CheckLevel::kReady
-                                                                      : pebble::CheckLevel::kUnset;
-    info.startup = check.startup.value_or("enabled");
-    info.status = pebble::CheckStatus::kUp;
-    info.threshold = static_cast<int>(check.threshold.value_or(3));
-    all.emplace(name, std::move(info));
-  }
-  std::vector<pebble::CheckInfo> out;
-  for (auto& [name, info] : all) out.push_back(std::move(info));
-  return out;
-}
+std::vector<pebble::CheckInfo> FakePebble::check_infos() const { return model_->check_infos(); }
 
 std::pair<std::string, bool> FakePebble::record_notice(
     const std::string& type, const std::string& key, const std::map<std::string, std::string>& data,
     std::optional<pebble::Duration> repeat_after) {
-  const std::string now = pebble_timestamp_now();
-  for (auto& notice : notices_) {
-    if (notice.type != type || notice.key != key) continue;
-    ++notice.occurrences;
-    notice.last_occurred = now;
-    notice.last_data = data;
-    // A repeat only counts (and fires an event) when repeat_after has passed;
-    // the timestamps here are too coarse to measure that, so a repeat_after
-    // means "not repeated yet".
-    const bool repeated = !repeat_after.has_value();
-    if (repeated) notice.last_repeated = now;
-    if (repeat_after) notice.repeat_after = pebble::format_duration(*repeat_after);
-    return {notice.id, repeated};
-  }
-  pebble::Notice notice;
-  notice.id = std::to_string(notices_.size() + 1);
-  notice.type = type;
-  notice.key = key;
-  notice.first_occurred = notice.last_occurred = notice.last_repeated = now;
-  notice.occurrences = 1;
-  notice.last_data = data;
-  if (repeat_after) notice.repeat_after = pebble::format_duration(*repeat_after);
-  notices_.push_back(notice);
-  return {notice.id, true};
+  return model_->notify(type, key, data, repeat_after);
 }
 
-void FakePebble::add_notice(pebble::Notice notice) { notices_.push_back(std::move(notice)); }
+void FakePebble::add_notice(pebble::Notice notice) { model_->add_notice(std::move(notice)); }
 
 std::string FakePebble::change_services(const std::string& kind,
                                         const std::vector<std::string>& names) {
-  const pebble::Plan current = plan();
-  std::vector<std::string> targets;
-  if (kind == "autostart" || kind == "replan") {
-    for (const auto& [name, service] : current.services) {
-      if (service.startup == std::optional<std::string>("enabled")) targets.push_back(name);
+  const auto plan = model_->plan_services(
+      kind, names, [this](const std::string& name) { return service_status(name); });
+  return model_->run_service_plan(plan, [this](const pebble::detail::ServiceOp& op) {
+    auto skipped = pebble::detail::skipped_op(op, service_status(op.name));
+    if (!skipped) {
+      service_statuses_[op.name] =
+          op.action == "start" ? pebble::ServiceStatus::kActive : pebble::ServiceStatus::kInactive;
     }
-  } else {
-    if (names.empty()) throw api_error(400, "no services specified for " + kind);
-    for (const auto& name : names) {
-      if (!current.services.count(name)) {
-        throw api_error(400,
-                        "cannot " + kind + " services: service \"" + name + "\" does not exist");
-      }
-    }
-    targets = names;
-  }
-  const auto status =
-      kind == "stop" ? pebble::ServiceStatus::kInactive : pebble::ServiceStatus::kActive;
-  for (const auto& name : targets) service_statuses_[name] = status;
-
-  pebble::Change change;
-  change.id = std::to_string(++last_change_);
-  change.kind = kind;
-  change.summary = kind + " service(s)";
-  change.status = "Done";
-  change.ready = true;
-  change.spawn_time = pebble_timestamp_now();
-  change.ready_time = change.spawn_time;
-  changes_.emplace(change.id, change);
-  return change.id;
+    return skipped;
+  });
 }
 
 }  // namespace ops::testing
