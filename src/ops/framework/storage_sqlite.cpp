@@ -75,6 +75,7 @@ class SQLiteStorage final : public Storage {
       st.bind(1, std::string(handle_path));
       st.bind(2, text.data(), static_cast<int>(text.size()));
       st.exec();
+      changed_ = true;
     });
   }
 
@@ -104,7 +105,7 @@ class SQLiteStorage final : public Storage {
       auto& st = *drop_snapshot_;
       st.reset();
       st.bind(1, std::string(handle_path));
-      st.exec();
+      if (st.exec() > 0) changed_ = true;
     });
   }
 
@@ -128,6 +129,7 @@ class SQLiteStorage final : public Storage {
       st.bind(3, std::string(method_name));
       st.exec();
       sequence = db_->getLastInsertRowid();
+      new_notices_.insert(sequence);
     });
     return sequence;
   }
@@ -140,7 +142,7 @@ class SQLiteStorage final : public Storage {
       st.bind(1, std::string(observer_path));
       st.bind(2, std::string(method_name));
       st.bind(3, static_cast<std::int64_t>(sequence));
-      st.exec();
+      if (st.exec() > 0 && !new_notices_.count(sequence)) changed_ = true;
     });
   }
 
@@ -149,7 +151,8 @@ class SQLiteStorage final : public Storage {
       auto& st = *drop_notice_;
       st.reset();
       st.bind(1, static_cast<std::int64_t>(sequence));
-      st.exec();
+      // Dropping a notice saved in this transaction undoes it: no change.
+      if (st.exec() > 0 && new_notices_.erase(sequence) == 0) changed_ = true;
     });
   }
 
@@ -180,9 +183,15 @@ class SQLiteStorage final : public Storage {
     return any;
   }
 
+  bool has_changes() override { return changed_ || !new_notices_.empty(); }
+
+  // With no net change the transaction is rolled back instead: the file is
+  // not written and not synced (a notice saved and dropped again may have
+  // touched pages in the cache; its sequence number is then reused).
   void commit() override {
     guard([&] {
-      db_->exec("COMMIT");
+      db_->exec(has_changes() ? "COMMIT" : "ROLLBACK");
+      forget_changes();
       db_->exec("BEGIN EXCLUSIVE");
     });
   }
@@ -190,6 +199,7 @@ class SQLiteStorage final : public Storage {
   void rollback() override {
     guard([&] {
       db_->exec("ROLLBACK");
+      forget_changes();
       db_->exec("BEGIN EXCLUSIVE");
     });
   }
@@ -245,6 +255,11 @@ class SQLiteStorage final : public Storage {
       throw StorageError("cannot create state database " + path_.string() + ": " +
                          std::strerror(errno));
     }
+  }
+
+  void forget_changes() {
+    changed_ = false;
+    new_notices_.clear();
   }
 
   void begin(const SQLiteStorageOptions& options) {
@@ -463,6 +478,10 @@ class SQLiteStorage final : public Storage {
 
   std::filesystem::path path_;
   bool new_file_ = true;  // missing or empty before we opened it
+  // Since the last commit: whether a snapshot or an older notice changed,
+  // and the notices saved (and not dropped again).
+  bool changed_ = false;
+  std::set<std::int64_t> new_notices_;
   std::unique_ptr<SQLite::Database> db_;
   std::unique_ptr<SQLite::Statement> save_snapshot_, load_snapshot_, drop_snapshot_, save_notice_,
       drop_notice_, any_notice_;
