@@ -85,36 +85,32 @@ class NoOpCommitTest : public ::testing::Test {
   std::filesystem::path file_ = ops::default_state_file(dir_.path());
 };
 
+// Each dispatch emits foo, then pre_commit and commit (unobserved, but numbered).
 TEST_F(NoOpCommitTest, ANoOpDispatchLeavesTheFileByteForByte) {
-  dispatch({.bump = true});
+  dispatch({.bump = true});  // foo[1], pre_commit[2], commit[3]
   const std::string before = read_file(file_);
   ASSERT_FALSE(before.empty());
-  EXPECT_EQ(dispatch({}), std::vector<std::string>{"MyCharm/on/foo[2]"});
-  EXPECT_EQ(read_file(file_), before);  // not even SQLite's file change counter moved
-  EXPECT_EQ(dispatch({}), std::vector<std::string>{"MyCharm/on/foo[2]"});
-  EXPECT_EQ(read_file(file_), before);
-  EXPECT_EQ(content(), R"(count=1 framework={"event_count":1})");
+  EXPECT_EQ(dispatch({}), std::vector<std::string>{"MyCharm/on/foo[4]"});
+  EXPECT_TRUE(read_file(file_) == before);  // not even SQLite's file change counter moved
+  EXPECT_EQ(dispatch({}), std::vector<std::string>{"MyCharm/on/foo[4]"});
+  EXPECT_TRUE(read_file(file_) == before);
+  EXPECT_EQ(content(), R"(count=1 framework={"event_count":3})");
 }
 
 TEST_F(NoOpCommitTest, AChangeCommitsTheEventCountWithIt) {
   dispatch({.bump = true});
-  dispatch({});  // foo[2], not saved
+  EXPECT_EQ(dispatch({}), std::vector<std::string>{"MyCharm/on/foo[4]"});  // not saved
   // The deferred event is numbered from the last saved count, and the count
-  // is saved with it: its path stays unique.
-  EXPECT_EQ(dispatch({.defer = true}), std::vector<std::string>{"MyCharm/on/foo[2]"});
-  EXPECT_EQ(content(), R"(count=1 framework={"event_count":2} notice=MyCharm/on/foo[2])");
+  // is saved with it: stored event paths stay unique.
+  EXPECT_EQ(dispatch({.defer = true}), std::vector<std::string>{"MyCharm/on/foo[4]"});
+  EXPECT_EQ(content(), R"(count=1 framework={"event_count":6} notice=MyCharm/on/foo[4])");
   const std::string deferred = read_file(file_);
-  // Re-emitted and deferred again, with a new foo[3] deferred too.
-  EXPECT_EQ(dispatch({.defer = true}),
-            (std::vector<std::string>{"MyCharm/on/foo[2]", "MyCharm/on/foo[3]"}));
-  EXPECT_EQ(
-      content(),
-      R"(count=1 framework={"event_count":3} notice=MyCharm/on/foo[2] notice=MyCharm/on/foo[3])");
-  EXPECT_NE(read_file(file_), deferred);
-  // Handled at last: dropping older notices is a change.
-  EXPECT_EQ(dispatch({}), (std::vector<std::string>{"MyCharm/on/foo[2]", "MyCharm/on/foo[3]",
-                                                    "MyCharm/on/foo[4]"}));
-  EXPECT_EQ(content(), R"(count=1 framework={"event_count":4})");
+  // Deferred again, and the new equal foo[7] is not queued beside it: no change.
+  EXPECT_EQ(dispatch({.defer = true}), std::vector<std::string>{"MyCharm/on/foo[4]"});
+  EXPECT_TRUE(read_file(file_) == deferred);
+  // Handled at last: dropping an older notice is a change.
+  EXPECT_EQ(dispatch({}), (std::vector<std::string>{"MyCharm/on/foo[4]", "MyCharm/on/foo[7]"}));
+  EXPECT_EQ(content(), R"(count=1 framework={"event_count":9})");
 }
 
 TEST_F(NoOpCommitTest, StorageTracksNetChanges) {
@@ -176,7 +172,9 @@ void kill_at_any_moment(const std::function<void()>& run,
     }
   }
   EXPECT_GT(seen_after, 0);
-  if (before != after) EXPECT_GT(seen_before, 0);
+  if (before != after) {
+    EXPECT_GT(seen_before, 0);
+  }
 }
 
 TEST_F(NoOpCommitTest, AKillDuringAChangingDispatchLeavesBeforeOrAfter) {
@@ -185,8 +183,8 @@ TEST_F(NoOpCommitTest, AKillDuringAChangingDispatchLeavesBeforeOrAfter) {
   const std::string base = read_file(file_);
   auto run = [&] { dispatch({.bump = true, .defer = true}); };
   const std::string before = content();
-  ASSERT_EQ(before, R"(count=1 framework={"event_count":1})");
-  const std::string after = R"(count=2 framework={"event_count":2} notice=MyCharm/on/foo[2])";
+  ASSERT_EQ(before, R"(count=1 framework={"event_count":3})");
+  const std::string after = R"(count=2 framework={"event_count":6} notice=MyCharm/on/foo[4])";
   auto content_then_reset = [&] {
     std::string now = content();
     std::ofstream(file_, std::ios::binary | std::ios::trunc) << base;

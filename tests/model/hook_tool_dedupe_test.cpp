@@ -153,9 +153,9 @@ TEST_F(HookToolDedupeTest, RepeatedWorkloadVersionRunsOnce) {
   m.unit().set_workload_version("7.2.4");
   m.unit().set_workload_version("7.2.5");
   m.unit().set_workload_version("7.2.4");
-  EXPECT_THAT(tools_.argvs(), ElementsAre(Argv{"application-version-set", "7.2.4"},
-                                          Argv{"application-version-set", "7.2.5"},
-                                          Argv{"application-version-set", "7.2.4"}));
+  EXPECT_THAT(tools_.argvs(), ElementsAre(Argv{"application-version-set", "--", "7.2.4"},
+                                          Argv{"application-version-set", "--", "7.2.5"},
+                                          Argv{"application-version-set", "--", "7.2.4"}));
 }
 
 TEST_F(HookToolDedupeTest, GoalStateRunsOncePerDispatch) {
