@@ -1,9 +1,9 @@
 // Runs a charm's dispatch N times as a whole process (the environment is
 // inherited: the caller sets JUJU_* and PATH) and reports the median and 90th
-// percentile wall time, the median CPU time (user + system) and the peak RSS
-// of the dispatch process itself (wait4's rusage, not counting the hook tools
-// it spawns). CPU time does not depend on how busy the machine is; wall time
-// does.
+// percentile wall time, the median CPU time (user + system, wait4's rusage:
+// the dispatch process and the hook tools it waited for) and the peak RSS of
+// the largest of them. CPU time does not depend on how busy the machine is;
+// wall time does.
 //   dispatch-bench-driver DISPATCH RUNS
 #include <spawn.h>
 #include <sys/resource.h>

@@ -4,6 +4,12 @@
 # hook tools one dispatch runs. Times the charm as ops_add_charm links a
 # dispatch (charm/dispatch, ops_lean_link) and, when built, the same charm
 # linked against the shared libraries (charm-shared/dispatch, SHARED_DEPS).
+# The floor is the same hook-tool calls (replayed from their recorded argv)
+# run by a /bin/sh script without the charm; own cost = charm minus floor.
+# With valgrind installed it counts the instructions of the dispatch process
+# itself (callgrind; the hook tools it spawns are not counted), for this
+# hook and for a no-op hook (update-status, which the charm does not
+# observe); with strace installed, the fsync/fdatasync calls of both.
 #   bench/dispatch/run.sh [BUILD_DIR] [RUNS]     (defaults: build, 50)
 # On a busy machine the wall time mostly measures the run queue; as root,
 # `chrt -f 50 bench/dispatch/run.sh ...` gives the dispatch (and its hook
@@ -25,8 +31,12 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/charm" "$work/bin"
 cp "$here/metadata.yaml" "$here/config.yaml" "$work/charm/"
 log="$work/calls.log"
-tool() {  # tool NAME STDOUT
-  printf '#!/bin/sh\necho "%s $*" >> "%s"\nprintf %%s '"'"'%s'"'"'\n' "$1" "$log" "$2" > "$work/bin/$1"
+tool() {  # tool NAME STDOUT: logs its argv (one call a line, words single-quoted)
+  {
+    echo '#!/bin/sh'
+    echo "{ printf %s '$1'; for a in \"\$@\"; do printf \" '%s'\" \"\$a\"; done; echo; } >> '$log'"
+    echo "printf %s '$2'"
+  } > "$work/bin/$1"
   chmod +x "$work/bin/$1"
 }
 tool config-get '{"name": "bench"}'
@@ -42,11 +52,48 @@ export JUJU_CHARM_DIR="$work/charm"
 "$dispatch"  # warm-up, and the one run whose hook-tool calls are shown
 echo "hook tools per dispatch:"
 sed 's/^/  /' "$log"
+
+# The floor: the same calls, run by a shell script instead of the charm.
+floor="$work/floor"
+{ echo '#!/bin/sh'; sed 's|$| > /dev/null|' "$log"; } > "$floor"
+chmod +x "$floor"
+calls_per_dispatch=$(wc -l < "$log")
+medians() {  # medians FILE: "WALL CPU" of a driver report
+  sed -n 's/^median \(wall\|CPU (user+sys)\): \([0-9.]*\) ms$/\2/p' "$1" | tr '\n' ' '
+}
+echo "== floor: the $calls_per_dispatch hook-tool calls from /bin/sh"
+"$driver" "$floor" "$runs" | tee "$work/floor.out"
+
 shared="$build/bench/dispatch/charm-shared/dispatch"
 for program in "$dispatch" "$shared"; do
   [ -x "$program" ] || continue
   echo "== $program"
   : > "$log"
-  "$driver" "$program" "$runs"
+  "$driver" "$program" "$runs" | tee "$work/charm.out"
   echo "hook tool calls in $runs runs: $(wc -l < "$log") ($(grep -c '^config-get' "$log") config-get, $(grep -c '^status-set' "$log") status-set, $(grep -c '^is-leader' "$log") is-leader, $(grep -c '^juju-log' "$log") juju-log)"
+  # shellcheck disable=SC2046
+  set -- $(medians "$work/charm.out") $(medians "$work/floor.out")
+  awk -v cw="$1" -v cc="$2" -v fw="$3" -v fc="$4" 'BEGIN {
+    printf "own cost (charm minus floor): %.2f ms wall, %.2f ms CPU (floor: %.2f ms wall, %.2f ms CPU of the shell)\n", cw - fw, cc - fc, fw, fc }'
 done
+
+instructions() {  # instructions HOOK: user-space instructions of one dispatch process
+  JUJU_DISPATCH_PATH="hooks/$1" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    "$dispatch" 2>&1 | sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p'
+}
+if command -v valgrind > /dev/null; then
+  echo "instructions (callgrind, the dispatch process without its hook tools):"
+  echo "  config-changed: $(instructions config-changed)"
+  echo "  no-op update-status: $(instructions update-status)"
+fi
+
+syncs() {  # syncs HOOK: fsync + fdatasync calls of one dispatch
+  JUJU_DISPATCH_PATH="hooks/$1" strace -f -c -o "$work/strace.out" -e trace=fsync,fdatasync \
+    "$dispatch"
+  awk '$NF == "fsync" || $NF == "fdatasync" { n += $4 } END { print n + 0 }' "$work/strace.out"
+}
+if command -v strace > /dev/null; then
+  echo "fsync+fdatasync calls (strace -f -c -e trace=fsync,fdatasync):"
+  echo "  config-changed (stored state changed): $(syncs config-changed)"
+  echo "  no-op update-status: $(syncs update-status)"
+fi

@@ -37,6 +37,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -626,7 +627,11 @@ class Unit {
 
   Model& model_;
   std::string name_;
+  // The status as last read or set in this dispatch; status_set_ when we set it.
   std::optional<StatusBase> status_;
+  bool status_set_ = false;
+  // The workload version last set in this dispatch.
+  std::optional<std::string> workload_version_;
 };
 
 // An application: ours, or one we are related to.
@@ -655,7 +660,10 @@ class Application {
   friend class Model;
   Model& model_;
   std::string name_;
+  // The status as last read or set in this dispatch; status_set_ when we set it.
   std::optional<StatusBase> status_;
+  bool status_set_ = false;
+  std::optional<int> planned_units_;  // goal-state, read once per dispatch
 };
 
 // --------------------------------------------------------- config, resources
@@ -714,12 +722,17 @@ class Resources {
   // The path of the resource's file. ResourceNotFoundError when `name` is
   // not declared in metadata or Juju cannot provide it.
   std::filesystem::path fetch(const std::string& name);
-  void invalidate() { paths_.clear(); }
+  void invalidate() {
+    paths_.clear();
+    failures_.clear();
+  }
 
  private:
   ModelBackend& backend_;
   std::set<std::string> names_;
   std::map<std::string, std::filesystem::path> paths_;
+  // resource-get failures of this dispatch, rethrown instead of asking again.
+  std::map<std::string, std::exception_ptr> failures_;
 };
 
 // ------------------------------------------------------------------- storage

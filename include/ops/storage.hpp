@@ -67,6 +67,10 @@ class Storage {
   // True when at least one notice is stored (cheap).
   virtual bool has_notices() = 0;
 
+  // Whether the content differs from the last commit (or opening). A
+  // notice saved and dropped again is no change. Implementations that do not
+  // track it answer true.
+  virtual bool has_changes() { return true; }
   // Makes every change since the last commit (or since opening) durable.
   virtual void commit() = 0;
   // Forgets every change since the last commit.

@@ -648,11 +648,14 @@ void Framework::commit() {
     storage_->save_snapshot(state->handle().path(), snapshot);
     state->saved(std::move(snapshot));
   }
-  if (event_count_dirty_) {
+  // The event counter only keeps stored event paths unique: it is saved with
+  // the first other change, so a dispatch that changed nothing commits
+  // nothing (the next one numbers its events from the last saved count).
+  if (event_count_dirty_ && storage_->has_changes()) {
     storage_->save_snapshot(kStatePath, nlohmann::json{{"event_count", event_count_}});
+    event_count_dirty_ = false;
   }
   storage_->commit();
-  event_count_dirty_ = false;
 }
 
 }  // namespace ops

@@ -75,6 +75,7 @@ class SQLiteStorage final : public Storage {
       st.bind(1, std::string(handle_path));
       st.bind(2, text.data(), static_cast<int>(text.size()));
       st.exec();
+      changed_ = true;
     });
   }
 
@@ -104,7 +105,7 @@ class SQLiteStorage final : public Storage {
       auto& st = *drop_snapshot_;
       st.reset();
       st.bind(1, std::string(handle_path));
-      st.exec();
+      if (st.exec() > 0) changed_ = true;
     });
   }
 
@@ -120,42 +121,65 @@ class SQLiteStorage final : public Storage {
   std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
                            std::string_view method_name) override {
     std::int64_t sequence = 0;
+    // Kept in memory until read or committed: a notice dropped again before
+    // (the usual case: its handler did not defer) never touches a page, so
+    // SQLite has no journal to write, sync or roll back.
     guard([&] {
-      auto& st = *save_notice_;
-      st.reset();
-      st.bind(1, std::string(event_path));
-      st.bind(2, std::string(observer_path));
-      st.bind(3, std::string(method_name));
-      st.exec();
-      sequence = db_->getLastInsertRowid();
+      if (next_sequence_ == 0) {
+        next_sequence_ =
+            db_->execAndGet(
+                   "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name='notice'), 0), "
+                   "coalesce((SELECT max(sequence) FROM notice), 0))")
+                .getInt64() +
+            1;
+      }
+      sequence = next_sequence_++;
+      pending_.push_back(Notice{sequence, std::string(event_path), std::string(observer_path),
+                                std::string(method_name)});
+      new_notices_.insert(sequence);
     });
     return sequence;
   }
 
   void update_notice(std::int64_t sequence, std::string_view observer_path,
                      std::string_view method_name) override {
+    for (Notice& notice : pending_) {
+      if (notice.sequence != sequence) continue;
+      notice.observer_path = observer_path;
+      notice.method_name = method_name;
+      return;
+    }
     guard([&] {
       SQLite::Statement st(*db_,
                            "UPDATE notice SET observer_path=?, method_name=? WHERE sequence=?");
       st.bind(1, std::string(observer_path));
       st.bind(2, std::string(method_name));
       st.bind(3, static_cast<std::int64_t>(sequence));
-      st.exec();
+      if (st.exec() > 0 && !new_notices_.count(sequence)) changed_ = true;
     });
   }
 
   void drop_notice(std::int64_t sequence) override {
+    const auto it = std::find_if(pending_.begin(), pending_.end(),
+                                 [&](const Notice& n) { return n.sequence == sequence; });
+    if (it != pending_.end()) {
+      pending_.erase(it);
+      new_notices_.erase(sequence);
+      return;
+    }
     guard([&] {
       auto& st = *drop_notice_;
       st.reset();
       st.bind(1, static_cast<std::int64_t>(sequence));
-      st.exec();
+      // Dropping a notice saved in this transaction undoes it: no change.
+      if (st.exec() > 0 && new_notices_.erase(sequence) == 0) changed_ = true;
     });
   }
 
   std::vector<Notice> notices(std::string_view event_path) override {
     std::vector<Notice> result;
     guard([&] {
+      write_pending();
       SQLite::Statement st(*db_, event_path.empty()
                                      ? "SELECT sequence, event_path, observer_path, method_name "
                                        "FROM notice ORDER BY sequence"
@@ -171,6 +195,7 @@ class SQLiteStorage final : public Storage {
   }
 
   bool has_notices() override {
+    if (!pending_.empty()) return true;
     bool any = false;
     guard([&] {
       auto& st = *any_notice_;
@@ -180,9 +205,16 @@ class SQLiteStorage final : public Storage {
     return any;
   }
 
+  bool has_changes() override { return changed_ || !new_notices_.empty(); }
+
+  // With no net change the transaction is rolled back instead: the file is
+  // not written and not synced (a notice saved and dropped again may have
+  // touched pages in the cache; its sequence number is then reused).
   void commit() override {
     guard([&] {
-      db_->exec("COMMIT");
+      write_pending();
+      db_->exec(has_changes() ? "COMMIT" : "ROLLBACK");
+      forget_changes();
       db_->exec("BEGIN EXCLUSIVE");
     });
   }
@@ -190,12 +222,14 @@ class SQLiteStorage final : public Storage {
   void rollback() override {
     guard([&] {
       db_->exec("ROLLBACK");
+      forget_changes();
       db_->exec("BEGIN EXCLUSIVE");
     });
   }
 
   void close() override {
     if (!db_) return;
+    forget_changes();
     statements_reset();
     try {
       db_->exec("ROLLBACK");
@@ -245,6 +279,30 @@ class SQLiteStorage final : public Storage {
       throw StorageError("cannot create state database " + path_.string() + ": " +
                          std::strerror(errno));
     }
+  }
+
+  void forget_changes() {
+    changed_ = false;
+    new_notices_.clear();
+    pending_.clear();
+    next_sequence_ = 0;
+  }
+
+  // Inserts the notices kept in memory, with their sequence numbers.
+  void write_pending() {
+    if (pending_.empty()) return;
+    SQLite::Statement st(*db_,
+                         "INSERT INTO notice (sequence, event_path, observer_path, method_name) "
+                         "VALUES (?, ?, ?, ?)");
+    for (const Notice& notice : pending_) {
+      st.reset();
+      st.bind(1, static_cast<std::int64_t>(notice.sequence));
+      st.bind(2, notice.event_path);
+      st.bind(3, notice.observer_path);
+      st.bind(4, notice.method_name);
+      st.exec();
+    }
+    pending_.clear();
   }
 
   void begin(const SQLiteStorageOptions& options) {
@@ -463,6 +521,12 @@ class SQLiteStorage final : public Storage {
 
   std::filesystem::path path_;
   bool new_file_ = true;  // missing or empty before we opened it
+  // Since the last commit: whether a snapshot or an older notice changed,
+  // and the notices saved (and not dropped again).
+  bool changed_ = false;
+  std::set<std::int64_t> new_notices_;
+  std::vector<Notice> pending_;     // saved notices not yet inserted
+  std::int64_t next_sequence_ = 0;  // 0: read from the file at the next save_notice
   std::unique_ptr<SQLite::Database> db_;
   std::unique_ptr<SQLite::Statement> save_snapshot_, load_snapshot_, drop_snapshot_, save_notice_,
       drop_notice_, any_notice_;

@@ -406,13 +406,18 @@ void Unit::set_status(const StatusBase& status) {
                              " cannot be set");
   }
   if (!is_ours()) throw InvalidStatusError("cannot set the status of remote unit " + name_);
+  // Juju applies a status-set at once: repeating the one we last set is not observable.
+  if (status_set_ && status_ == status) return;
   model_.backend().status_set(status, false);
   status_ = status;
+  status_set_ = true;
 }
 
 void Unit::set_workload_version(const std::string& version) {
   require_ours("set the workload version");
+  if (workload_version_ == version) return;  // already set in this dispatch
   model_.backend().application_version_set(version);
+  workload_version_ = version;
 }
 
 Secret Unit::add_secret(const std::map<std::string, std::string>& content,
@@ -481,13 +486,16 @@ void Application::set_status(const StatusBase& status) {
   if (!model_.backend().is_leader()) {
     throw InvalidStatusError("cannot set application status as a non-leader unit");
   }
+  if (status_set_ && status_ == status) return;  // as Unit::set_status
   model_.backend().status_set(status, true);
   status_ = status;
+  status_set_ = true;
 }
 
 int Application::planned_units() {
   if (!is_ours()) throw ModelError("cannot get planned units for remote application " + name_);
-  return model_.backend().planned_units();
+  if (!planned_units_) planned_units_ = model_.backend().planned_units();
+  return *planned_units_;
 }
 
 Secret Application::add_secret(const std::map<std::string, std::string>& content,
@@ -520,8 +528,16 @@ std::filesystem::path Resources::fetch(const std::string& name) {
                                 " (the charm declares: " + join_names(names_) + ")");
   }
   auto it = paths_.find(name);
-  if (it == paths_.end()) it = paths_.emplace(name, backend_.resource_get(name)).first;
-  return it->second;
+  if (it != paths_.end()) return it->second;
+  if (auto failed = failures_.find(name); failed != failures_.end()) {
+    std::rethrow_exception(failed->second);
+  }
+  try {
+    return paths_.emplace(name, backend_.resource_get(name)).first->second;
+  } catch (const ModelError&) {
+    failures_.emplace(name, std::current_exception());
+    throw;
+  }
 }
 
 const std::filesystem::path& StorageInstance::location() {
@@ -724,8 +740,16 @@ void Model::invalidate_caches() {
     relation->invalidate();
     relation->active_ = id != broken_relation_id_;
   }
-  for (auto& [name, unit] : units_) unit->status_.reset();
-  for (auto& [name, app] : apps_) app->status_.reset();
+  for (auto& [name, unit] : units_) {
+    unit->status_.reset();
+    unit->status_set_ = false;
+    unit->workload_version_.reset();
+  }
+  for (auto& [name, app] : apps_) {
+    app->status_.reset();
+    app->status_set_ = false;
+    app->planned_units_.reset();
+  }
   for (const auto& name : storages_.names()) storages_.invalidate(name);
   for (auto& [key, binding] : bindings_) binding->invalidate();
 }
