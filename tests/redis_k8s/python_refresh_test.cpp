@@ -2,7 +2,9 @@
 // place: the unit's state file, written by Python ops with a deferred
 // redis-pebble-ready, is migrated by the first dispatch (ops::main's steps
 // over the real SQLite state file), and that dispatch re-emits the event into
-// our handler through the charm's Python handler aliases.
+// our handler through the charm's Python handler aliases. Juju and Pebble
+// are ops::testing's FakeBackend and FakePebble; the dispatch is ops::main's
+// own sequence over a real SQLite file (the Harness keeps its state in memory).
 //
 // The state file is tests/framework/fixtures/python-ops-redis-k8s.db, written
 // by tests/framework/fixtures/make_python_state.py with python3's pickle.
@@ -18,17 +20,18 @@
 #include "ops/detail/main_dispatch.hpp"
 #include "ops/log.hpp"
 #include "ops/storage.hpp"
+#include "ops/testing/fake_backend.hpp"
+#include "ops/testing/fake_pebble.hpp"
 #include "python_aliases.hpp"
 #include "redis_k8s/fixture.hpp"
 
 namespace {
 
-using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-constexpr const char* kFqdn = "redis-k8s-0.redis-k8s-endpoints.test-model.svc.cluster.local";
-const std::string kApp = "redis-k8s";
+using redis_test::kApp;
+using redis_test::kFqdn;
 
 // The repository root is OPS_SOURCE_DIR (set by ctest), as for the charm's
 // metadata in fixture.hpp.
@@ -44,10 +47,16 @@ class PythonRefreshTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     std::filesystem::copy_file(fixture_file(), state_file_);
     ::chmod(state_file_.c_str(), 0600);
-    juju.unit = "redis-k8s/0";
-    juju.leader = true;
-    peer_id = juju.add_relation("redis-peers", kApp);
-    juju.bag(peer_id, kApp) = {{"leader-host", kFqdn}, {"redis-password", "password"}};
+    juju.data().leader = true;
+    juju.data().relations[peer_id] = ops::testing::RelationRecord{
+        .endpoint = "redis-peers",
+        .id = peer_id,
+        .remote_app = kApp,
+        .remote_units = {},
+        .unit_data = {},
+        .app_data = {{kApp, {{"leader-host", kFqdn}, {"redis-password", "password"}}}}};
+    juju.pebble("sentinel").set_can_connect(true);
+    redis_pebble().handle_exec({"chown"}, ops::testing::ExecResult{});
     ops::log::set_level(ops::log::Level::debug);
     ops::log::set_sink([this](ops::log::Level level, std::string_view message) {
       log_lines.push_back(std::string(ops::log::to_string(level)) + ": " + std::string(message));
@@ -59,32 +68,21 @@ class PythonRefreshTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  redis_k8s::RedisCharmCollaborators collaborators() {
-    redis_k8s::RedisCharmCollaborators c;
-    c.workload = &redis;
-    c.pebble = [this](const std::string& name) -> ops::pebble::Client& {
-      return name == "redis" ? static_cast<ops::pebble::Client&>(redis_pebble) : sentinel_pebble;
-    };
-    c.fqdn = [] { return std::string(kFqdn); };
-    c.resolve = [](const std::string&) { return std::string("10.1.0.10"); };
-    c.random = [](unsigned char* out, std::size_t size) {
-      for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<unsigned char>(i);
-    };
-    return c;
-  }
+  ops::testing::FakePebble& redis_pebble() { return juju.pebble("redis"); }
 
   // One dispatch as ops::main runs it, over the unit's state file.
   void dispatch(const std::string& kind) {
-    const ops::CharmMeta meta = ops::CharmMeta::from_yaml(redis_test::source_file("metadata.yaml"),
-                                                          redis_test::source_file("actions.yaml"),
-                                                          redis_test::source_file("config.yaml"));
-    ops::Model model(meta, juju);
+    ops::Model model(meta_, juju);
+    model.set_pebble_client_factory(
+        [this](const std::string& container) { return juju.pebble(container).client(); });
+    juju.data().hook_running = true;
     ops::Framework framework(ops::open_sqlite_storage(state_file_), &model);
-    auto charm = redis_k8s::make_redis_charm_factory(collaborators())(framework);
+    auto charm = redis_k8s::make_redis_charm_factory(world.make())(framework);
     ops::detail::CommitFlusher flusher(framework, model, "ops_main");
     ops::detail::run_dispatch_steps(framework, *charm, kind,
                                     [](const ops::EventSourceBase&) { return nullptr; });
     framework.close();
+    juju.data().hook_running = false;
   }
 
   std::vector<std::string> notices() {
@@ -108,17 +106,18 @@ class PythonRefreshTest : public ::testing::Test {
   std::filesystem::path dir_ =
       std::filesystem::temp_directory_path() / ("redis-refresh-test-" + std::to_string(::getpid()));
   std::filesystem::path state_file_ = ops::default_state_file(dir_);
-  redis_test::MemoryJuju juju;
-  redis_k8s::FakeRedisWorkload redis;
-  redis_test::FakePebble redis_pebble;
-  redis_test::FakePebble sentinel_pebble;
-  int peer_id = -1;
+  const ops::CharmMeta meta_ = ops::CharmMeta::from_yaml(redis_test::source_file("metadata.yaml"),
+                                                         redis_test::source_file("actions.yaml"),
+                                                         redis_test::source_file("config.yaml"));
+  ops::testing::FakeBackend juju{meta_, "redis-k8s/0"};
+  redis_test::Collaborators world;
+  int peer_id = 0;
   std::vector<std::string> log_lines;
 };
 
 TEST_F(PythonRefreshTest, TheFirstHookReemitsTheDeferredPebbleReadyIntoOurHandler) {
   // Pebble is not up yet: our handler runs, waits and defers again.
-  redis_pebble.can_connect = false;
+  redis_pebble().set_can_connect(false);
   dispatch("upgrade_charm");
 
   EXPECT_THAT(lines_with("Migrated the state file"),
@@ -142,21 +141,17 @@ TEST_F(PythonRefreshTest, TheFirstHookReemitsTheDeferredPebbleReadyIntoOurHandle
   // Deferred again by our handler: same place in the queue, our name.
   EXPECT_THAT(notices(), ElementsAre("2 RedisK8sCharm/on/redis_pebble_ready[4] "
                                      "RedisK8sCharm.on_redis_pebble_ready"));
-  EXPECT_TRUE(redis_pebble.layers.empty());
-  EXPECT_EQ(juju.unit_status, ops::WaitingStatus("Waiting for Pebble in workload container"));
+  EXPECT_TRUE(redis_pebble().layers().empty());
+  EXPECT_EQ(juju.data().unit_status,
+            ops::WaitingStatus("Waiting for Pebble in workload container"));
 
   // The next hook, with Pebble up: the handler runs to the end.
-  redis_pebble.can_connect = true;
+  redis_pebble().set_can_connect(true);
   log_lines.clear();
   dispatch("update_status");
   EXPECT_THAT(notices(), IsEmpty());
-  EXPECT_THAT(redis_pebble.actions, Contains("add_layer redis"));
-  EXPECT_EQ(
-      *redis_pebble.get_plan().services.at("redis").command,
-      "redis-server --requirepass password --bind 0.0.0.0 --masterauth password "
-      "--replica-announce-ip " +
-          std::string(kFqdn) +
-          " --logfile /var/log/redis/redis-server.log --appendonly yes --dir /var/lib/redis/");
+  EXPECT_EQ(redis_pebble().plan().services.at("redis"),
+            redis_test::redis_service(redis_test::normal_conf("password"), ""));
   EXPECT_THAT(lines_with("Migrated"), IsEmpty());
   auto storage = ops::open_sqlite_storage(state_file_);
   EXPECT_EQ(storage->load_snapshot("RedisK8sCharm/on/redis_pebble_ready[4]"), std::nullopt);

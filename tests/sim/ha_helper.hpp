@@ -198,15 +198,17 @@ class Poller {
   // The longest run of samples with more than one master.
   double longest_split_brain_seconds() {
     double longest = 0;
-    std::optional<Clock::time_point> since;
+    bool split = false;  // the previous sample had more than one master
+    Clock::time_point since{};
     for (const auto& s : samples()) {
       int masters = 0;
       for (const auto& [ip, role] : s.roles) masters += role == "master";
       if (masters > 1) {
-        if (!since) since = s.at;
-        longest = std::max(longest, std::chrono::duration<double>(s.at - *since).count());
+        if (!split) since = s.at;
+        split = true;
+        longest = std::max(longest, std::chrono::duration<double>(s.at - since).count());
       } else {
-        since.reset();
+        split = false;
       }
     }
     return longest;

@@ -206,7 +206,9 @@ class SimHa : public SimTest {
   void expect_held(const Figures& f, const std::string& old_master_ip, bool new_master) {
     ASSERT_TRUE(f.seconds_to_master.has_value()) << "no single master after the fault";
     EXPECT_LE(*f.seconds_to_master, std::chrono::duration<double>(kSentinelBound).count());
-    if (new_master) EXPECT_NE(f.master_ip, old_master_ip);
+    if (new_master) {
+      EXPECT_NE(f.master_ip, old_master_ip);
+    }
     EXPECT_GT(f.acknowledged, 0);
     ASSERT_TRUE(f.lost.has_value());
     EXPECT_EQ(*f.lost, 0) << "acknowledged writes lost";

@@ -110,6 +110,12 @@ std::string smart(const json& v) {
 
 // The hook run the tool serves, and what it produces.
 struct Ctx {
+  Ctx(ModelDb& model_db, std::string unit_name, std::string app_name, std::string run)
+      : db(model_db),
+        unit(std::move(unit_name)),
+        app(std::move(app_name)),
+        run_id(std::move(run)) {}
+
   ModelDb& db;
   std::string unit;
   std::string app;
@@ -1066,7 +1072,7 @@ int run_hook_tool(const std::string& name, const std::vector<std::string>& args)
                       " must be run by a charm hook (OPS_SIM_DIR and JUJU_UNIT_NAME are not set)");
     }
     auto db = ModelDb::open(dir, false);
-    Ctx c{*db, unit, unit_app(unit), env("OPS_SIM_RUN_ID")};
+    Ctx c(*db, unit, unit_app(unit), env("OPS_SIM_RUN_ID"));
     if (c.run_id.empty())
       throw ToolError(name + " must be run by a charm hook (OPS_SIM_RUN_ID is not set)");
     if (auto id =
