@@ -452,6 +452,8 @@ TEST_F(ModelTest, PortsAndWorkloadVersion) {
 TEST_F(ModelTest, PlannedUnitsOnlyForOurApp) {
   EXPECT_EQ(model().app().planned_units(), 2);  // this unit and its peer redis/1
   juju_.data().planned_units = 3;
+  EXPECT_EQ(model().app().planned_units(), 2);  // goal-state is read once per dispatch
+  model().invalidate_caches();                  // the next dispatch asks again
   EXPECT_EQ(model().app().planned_units(), 3);
   EXPECT_THAT(calls(), ElementsAre("goal-state --format=json", "goal-state --format=json"));
   EXPECT_THROW(model().get_app("pg").planned_units(), ops::ModelError);

@@ -36,6 +36,7 @@ class RedisAuthTest : public ::testing::Test {
     harness->set_model_name("test-model");
     harness->set_can_connect("redis", true);
     harness->set_can_connect("sentinel", true);
+    harness->handle_exec("redis", {"chown"}, ops::testing::ExecResult{});
     harness->begin();
     peer_id = harness->add_relation("redis-peers", kApp);
     harness->set_leader(true);
@@ -58,8 +59,11 @@ class RedisAuthTest : public ::testing::Test {
     if (it == bag.end()) return std::nullopt;
     return it->second;
   }
-  std::string redis_command() {
-    return *harness->get_container_pebble_plan("redis").services.at("redis").command;
+  // The redis-server configuration the charm pushed (the password and
+  // protected mode live there, not on the command line).
+  std::string redis_conf() {
+    return redis_test::read_host_file(
+        harness->pebble("redis").host_path("/etc/redis-server/redis.conf"));
   }
   int add_capable(const std::string& app) {
     return harness->add_relation("redis", app, {.app_data = kCapable, .unit_data = {}});
@@ -80,7 +84,8 @@ TEST_F(RedisAuthTest, CapableRequirerKeepsAuthOnAndGetsThePassword) {
   EXPECT_EQ(charm().redis_password(), "secret");
   EXPECT_EQ(published_password(rel), "secret");
   EXPECT_EQ(harness->get_relation_data(rel, kUnit).at("hostname"), "10.2.1.5");
-  EXPECT_THAT(redis_command(), ::testing::Not(::testing::HasSubstr("--protected-mode no")));
+  EXPECT_THAT(redis_conf(), ::testing::Not(::testing::HasSubstr("protected-mode no")));
+  EXPECT_THAT(redis_conf(), ::testing::HasSubstr("requirepass secret\n"));
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 
@@ -90,7 +95,8 @@ TEST_F(RedisAuthTest, LegacyRequirerTurnsAuthOff) {
   EXPECT_TRUE(charm().legacy_mode());
   EXPECT_EQ(charm().redis_password(), std::nullopt);
   EXPECT_EQ(published_password(rel), std::nullopt);
-  EXPECT_THAT(redis_command(), ::testing::HasSubstr("--protected-mode no"));
+  EXPECT_THAT(redis_conf(), ::testing::HasSubstr("protected-mode no\n"));
+  EXPECT_THAT(redis_conf(), ::testing::Not(::testing::HasSubstr("requirepass")));
 }
 
 TEST_F(RedisAuthTest, ALegacyRequirerBesideACapableOneTurnsAuthOffForBoth) {
@@ -100,7 +106,8 @@ TEST_F(RedisAuthTest, ALegacyRequirerBesideACapableOneTurnsAuthOffForBoth) {
   EXPECT_EQ(enable_password(), "false");
   EXPECT_EQ(published_password(capable), std::nullopt);  // withdrawn: Redis has none now
   EXPECT_EQ(published_password(legacy), std::nullopt);
-  EXPECT_THAT(redis_command(), ::testing::HasSubstr("--protected-mode no"));
+  EXPECT_THAT(redis_conf(), ::testing::HasSubstr("protected-mode no\n"));
+  EXPECT_THAT(redis_conf(), ::testing::Not(::testing::HasSubstr("requirepass")));
 }
 
 TEST_F(RedisAuthTest, RemovingTheLastLegacyRelationTurnsAuthBackOn) {
@@ -114,7 +121,8 @@ TEST_F(RedisAuthTest, RemovingTheLastLegacyRelationTurnsAuthBackOn) {
   EXPECT_FALSE(charm().legacy_mode());
   EXPECT_EQ(charm().redis_password(), "secret");
   EXPECT_EQ(published_password(capable), "secret");
-  EXPECT_THAT(redis_command(), ::testing::Not(::testing::HasSubstr("--protected-mode no")));
+  EXPECT_THAT(redis_conf(), ::testing::Not(::testing::HasSubstr("protected-mode no")));
+  EXPECT_THAT(redis_conf(), ::testing::HasSubstr("requirepass secret\n"));
 }
 
 TEST_F(RedisAuthTest, ARelationWithoutUnitsDecidesNothingYet) {

@@ -238,6 +238,11 @@ std::vector<std::string> config_file_values(const std::string& file, const std::
 }  // namespace
 
 int cli_main(int argc, char** argv) {
+  // Hidden, started by a run-mode Pebble daemon for each exec (workloads.hpp).
+  if (argc >= 5 && std::string_view(argv[1]) == "container-exec" &&
+      std::string_view(argv[4]) == "--") {
+    return container_exec_main(argv[2], argv[3], std::vector<std::string>(argv + 5, argv + argc));
+  }
   CLI::App app{"ops-sim: a local Juju model that runs charms as processes"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand

@@ -668,6 +668,36 @@ void on_sigpipe(int) {}
 
 }  // namespace
 
+int container_exec_main(const std::string& root, const std::string& mountpoints_file,
+                        const std::vector<std::string>& command) {
+  if (command.empty()) {
+    std::cerr << "ERROR container-exec: no command\n";
+    return 126;
+  }
+  const auto mounts = container_mounts(root, mountpoints_file);
+  if (::unshare(CLONE_NEWNS) != 0 ||
+      ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    std::cerr << "ERROR container-exec: cannot make a mount namespace: " << std::strerror(errno)
+              << "\n";
+    return 126;
+  }
+  for (const auto& [src, dst] : mounts) {
+    if (::mount(src.c_str(), dst.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      std::cerr << "ERROR container-exec: cannot mount " << src << " on " << dst << ": "
+                << std::strerror(errno) << "\n";
+      return 126;
+    }
+  }
+  std::vector<std::string> args = command;
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  std::cerr << "ERROR container-exec: cannot run " << command.front() << ": "
+            << std::strerror(errno) << "\n";
+  return 127;
+}
+
 int pebble_daemon_main(const PebbleDaemonOptions& options) {
   if (!options.netns.empty()) {
     PodSpec pod{options.netns, options.hosts, options.hostname};
@@ -693,6 +723,17 @@ int pebble_daemon_main(const PebbleDaemonOptions& options) {
   server_options.root_dir = options.root;
   RunServiceManager* runner = nullptr;
   if (options.mode == "run") {
+    // Pebble's exec runs in the container: through `ops-sim container-exec`,
+    // in the container's mount namespace like its services (never on the
+    // host's own /etc, /var/lib ...).
+    std::error_code ec;
+    const auto self = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) {
+      std::cerr << "ERROR cannot find this executable: " << ec.message() << "\n";
+      return 1;
+    }
+    server_options.exec_prefix = {self.string(), "container-exec", options.root,
+                                  options.mountpoints_file, "--"};
     auto manager = std::make_unique<RunServiceManager>(options.root, options.log_dir,
                                                        options.mountpoints_file, options.hostname);
     runner = manager.get();
@@ -713,6 +754,5 @@ int pebble_daemon_main(const PebbleDaemonOptions& options) {
   }
   return 0;
 }
-
 
 }  // namespace ops_sim

@@ -64,6 +64,13 @@ std::map<std::string, int> running_services(ModelDb& db, const std::string& unit
 std::vector<int> stop_orphan_pebble_daemons();
 // Runs a Pebble daemon in the foreground until SIGTERM; returns exit code.
 int pebble_daemon_main(const PebbleDaemonOptions& options);
+// `ops-sim container-exec ROOT MOUNTPOINTS_FILE -- /abs/command args...`
+// (started by a run-mode Pebble daemon for each exec): enters a mount
+// namespace of its own with the container's paths of ROOT bind-mounted, as
+// the container's services have, and execs the command there. Returns only
+// on failure (126: no namespace, 127: the command cannot run).
+int container_exec_main(const std::string& root, const std::string& mountpoints_file,
+                        const std::vector<std::string>& command);
 
 // Splits a command line the way Pebble does (shell-like quoting, no expansion).
 std::vector<std::string> split_command(const std::string& command);

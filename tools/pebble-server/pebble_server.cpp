@@ -174,6 +174,7 @@ class ExecSession : public std::enable_shared_from_this<ExecSession> {
 struct Server::Impl {
   explicit Impl(ServerOptions options)
       : socket_path(options.socket_path),
+        exec_prefix(std::move(options.exec_prefix)),
         state(options.root_dir, std::move(options.services), options.version),
         ioc(1),
         acceptor(ioc) {
@@ -361,6 +362,7 @@ struct Server::Impl {
   }
 
   std::string socket_path;
+  std::vector<std::string> exec_prefix;  // see ServerOptions
   detail::State state;
   // Declared before ioc: the coroutines ioc destroys at the end still refer
   // to these. ~Server empties execs first, while ioc is alive.
@@ -431,8 +433,10 @@ void ExecSession::launch() {
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  std::vector<std::string> command = impl_.exec_prefix;
+  command.insert(command.end(), spec_.command.begin(), spec_.command.end());
   std::vector<char*> argv;
-  for (auto& arg : spec_.command) argv.push_back(arg.data());
+  for (auto& arg : command) argv.push_back(arg.data());
   argv.push_back(nullptr);
   std::vector<char*> envp;
   for (auto& entry : spec_.environment) envp.push_back(entry.data());

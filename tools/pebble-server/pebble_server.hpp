@@ -84,6 +84,11 @@ struct ServerOptions {
   // Services; a SimulatedServiceManager when null.
   std::unique_ptr<ServiceManager> services{};
   std::string version = "1.10.0";  // reported by system-info
+  // Run in front of every exec'd command (its argv then follows): how a
+  // host that stands in for a container makes exec run inside it. ops-sim
+  // passes its own `container-exec`, which enters the container's mount
+  // namespace as its services do. Empty: the command runs as it is.
+  std::vector<std::string> exec_prefix{};
 };
 
 // A running server. Construction binds the socket; start() serves on a
