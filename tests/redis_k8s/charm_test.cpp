@@ -317,7 +317,7 @@ TEST_F(RedisCharmTest, LegacyRequirerSwitchesToTheLegacyConfiguration) {
   harness->begin();
   int rel = harness->add_relation("redis", "wordpress");
   EXPECT_FALSE(app_bag().contains("enable-password"));  // undecided until a unit joins
-  harness->add_relation_unit(rel, "wordpress/0");        // without `auth-capable`: legacy
+  harness->add_relation_unit(rel, "wordpress/0");       // without `auth-capable`: legacy
   EXPECT_EQ(app_bag().at("enable-password"), "false");
   EXPECT_EQ(harness->get_relation_data(rel, kApp).at("leader-host"), kFqdn);
   EXPECT_EQ(redis_file("/etc/redis-server/redis.conf"),
