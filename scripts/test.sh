@@ -14,7 +14,7 @@ root=$(pwd)
 jobs=${OPS_JOBS:-$(nproc)}
 export OPS_JOBS=$jobs
 
-./scripts/install-deps.sh
+if [ "${OPS_TIDY:-0}" = 1 ]; then ./scripts/install-deps.sh clang-tidy-16; else ./scripts/install-deps.sh; fi
 ./scripts/check-format.sh
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPS_WERROR=ON >/dev/null
