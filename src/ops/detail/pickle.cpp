@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -187,6 +188,33 @@ bool valid_utf8(std::string_view s) {
 class Unpickler {
  public:
   explicit Unpickler(std::string_view data) : data_(data) {}
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
+
+  // A container can hold itself (a list appended to itself through the
+  // memo), a shared_ptr cycle: empty every container reachable from the memo
+  // and the stack, holding each alive until all are emptied.
+  ~Unpickler() {
+    std::vector<Ptr> reachable;
+    std::unordered_set<const Value*> seen;
+    auto visit = [&](const Ptr& value) {
+      if (value && seen.insert(value.get()).second) reachable.push_back(value);
+    };
+    for (const auto& [index, value] : memo_) visit(value);
+    for (const Ptr& value : stack_) visit(value);
+    for (std::size_t i = 0; i < reachable.size(); ++i) {
+      const Ptr value = reachable[i];
+      for (const Ptr& item : value->items) visit(item);
+      for (const auto& [key, item] : value->entries) {
+        visit(key);
+        visit(item);
+      }
+    }
+    for (const Ptr& value : reachable) {
+      value->items.clear();
+      value->entries.clear();
+    }
+  }
 
   Ptr run() {
     if (data_.size() < 2 || static_cast<unsigned char>(data_[0]) != kProto) {
