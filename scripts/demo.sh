@@ -25,7 +25,7 @@ say "Installing the Debian packages (scripts/install-deps.sh)"
 ./scripts/install-deps.sh
 
 say "Building ops-sim and packing the redis-k8s and redis-client charms ($build_dir/, -j$jobs)"
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
 cmake --build "$build_dir" -j "$jobs" --target ops-sim charm-redis-k8s charm-redis-client
 build=$(cd "$build_dir" && pwd)
 ops_sim_exe=$build/tools/ops-sim/ops-sim

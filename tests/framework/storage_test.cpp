@@ -297,6 +297,45 @@ TEST_F(SQLiteStorageTest, ASnapshotThatIsNotJsonIsAStorageError) {
   }
 }
 
+TEST_F(SQLiteStorageTest, AnEmptyFileStartsOverWithAWarning) {
+  std::ofstream(file_, std::ios::binary).close();  // 0 bytes, e.g. after a full disk
+  ops_test::LogCapture log;
+  auto storage = ops::open_sqlite_storage(file_);
+  EXPECT_THAT(log.lines,
+              ElementsAre("WARNING state database " + file_.string() +
+                          " is an empty (0-byte) file: starting with no stored state and no "
+                          "deferred events; any state this unit had before is lost"));
+  EXPECT_THAT(storage->list_snapshots(), IsEmpty());
+}
+
+TEST_F(SQLiteStorageTest, ANewFileIsCreatedWithoutAWarning) {
+  ops_test::LogCapture log;
+  ops::open_sqlite_storage(file_)->close();
+  EXPECT_THAT(log.lines, IsEmpty());
+}
+
+TEST_F(SQLiteStorageTest, ADanglingSymlinkIsRefusedAndNothingIsCreated) {
+  const auto target = dir_.path() / "elsewhere.db";
+  std::filesystem::create_symlink(target, file_);
+  EXPECT_EQ(storage_error(file_), "state database " + file_.string() +
+                                      " is a symbolic link to a missing file; refusing to create "
+                                      "the state file through it (remove the link or create its "
+                                      "target with mode 0600)");
+  EXPECT_FALSE(std::filesystem::exists(target));
+  EXPECT_TRUE(std::filesystem::is_symlink(file_));
+}
+
+TEST_F(SQLiteStorageTest, ASymlinkToAnExistingStateFileIsFollowed) {
+  const auto target = dir_.path() / "elsewhere.db";
+  {
+    auto storage = ops::open_sqlite_storage(target);
+    storage->save_snapshot("kept", 7);
+    storage->commit();
+  }
+  std::filesystem::create_symlink(target, file_);
+  EXPECT_EQ(ops::open_sqlite_storage(file_)->load_snapshot("kept"), nlohmann::json(7));
+}
+
 TEST_F(SQLiteStorageTest, AMissingDirectoryIsAStorageError) {
   EXPECT_THAT(storage_error(dir_.path() / "no" / "such" / "dir" / ".unit-state.db"),
               HasSubstr("cannot create state database"));

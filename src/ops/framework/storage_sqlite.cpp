@@ -254,7 +254,15 @@ class SQLiteStorage final : public Storage {
   void check_file_header() {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path_, ec);
-    if (ec || size == 0) return;  // missing or empty: a new database
+    if (ec) return;  // missing: a new database
+    if (size == 0) {
+      // SQLite takes an empty file as a new database, as Python ops does:
+      // whatever state the unit had is gone, so say so instead of starting over silently.
+      log::warning("state database " + path_.string() +
+                   " is an empty (0-byte) file: starting with no stored state and no deferred "
+                   "events; any state this unit had before is lost");
+      return;
+    }
     new_file_ = false;
     std::ifstream in(path_, std::ios::binary);
     std::array<char, 16> header{};
@@ -278,6 +286,15 @@ class SQLiteStorage final : public Storage {
     if (errno != EEXIST) {
       throw StorageError("cannot create state database " + path_.string() + ": " +
                          std::strerror(errno));
+    }
+    // O_EXCL fails on any symbolic link, even a dangling one, and SQLite
+    // would then create the link's target with the umask's mode (0644):
+    // world-readable stored state. A link to an existing file is used as is.
+    std::error_code ec;
+    if (std::filesystem::is_symlink(path_, ec) && !std::filesystem::exists(path_, ec)) {
+      throw StorageError("state database " + path_.string() +
+                         " is a symbolic link to a missing file; refusing to create the state "
+                         "file through it (remove the link or create its target with mode 0600)");
     }
   }
 
