@@ -24,11 +24,14 @@ std::string render_backends(const std::vector<charms::http::v0::Website>& sites)
 HttpProxyCharm::HttpProxyCharm(ops::Framework& framework) : CharmBase(framework, "HttpProxyCharm") {
   framework.observe<&HttpProxyCharm::on_websites_changed>(backends_.websites_changed(), *this);
   framework.observe<&HttpProxyCharm::on_config_changed>(on.config_changed, *this);
+  framework.observe<&HttpProxyCharm::on_start>(on.start, *this);
 }
 
 void HttpProxyCharm::on_websites_changed(charms::http::v0::WebsitesChangedEvent&) { render(); }
 
 void HttpProxyCharm::on_config_changed(ops::ConfigChangedEvent&) { render(); }
+
+void HttpProxyCharm::on_start(ops::StartEvent&) { render(); }
 
 void HttpProxyCharm::render() {
   const auto sites = backends_.websites();

@@ -24,6 +24,7 @@ class HttpProxyCharm : public ops::CharmBase {
 
   void on_websites_changed(charms::http::v0::WebsitesChangedEvent& event);
   void on_config_changed(ops::ConfigChangedEvent& event);
+  void on_start(ops::StartEvent& event);
 
   const charms::http::v0::HttpRequires& backends() const { return backends_; }
 
