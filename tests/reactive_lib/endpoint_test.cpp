@@ -30,8 +30,8 @@ requires:
 // What the interface saw, kept across dispatches by the test.
 struct Log {
   std::vector<std::string> events;
-  bool defer_port = false;        // the port handler defers
-  bool ack_host = false;          // the host handler clears changed.host
+  bool defer_port = false;  // the port handler defers
+  bool ack_host = false;    // the host handler clears changed.host
 };
 
 // An interface layer: observes every event its Endpoint base raises.

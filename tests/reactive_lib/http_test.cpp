@@ -20,9 +20,9 @@
 namespace {
 
 namespace http = charms::http::v0;
+using ops::testing::CharmDir;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using ops::testing::CharmDir;
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -70,15 +70,12 @@ class Provider : public ops::CharmBase {
 TEST(HttpProvides, AnExplicitHostnameAndBadInput) {
   ops::testing::Context<Provider> ctx("name: web\nprovides:\n  website:\n    interface: http\n");
   ops::testing::Relation rel{.endpoint = "website"};
-  ops::testing::State out = ctx.run_with(ctx.on.update_status(), {.relations = {rel}},
-                                         [](Provider& charm) {
-                                           EXPECT_THROW(charm.website.publish_info(0),
-                                                        std::invalid_argument);
-                                           EXPECT_THROW(charm.website.publish_info(65536),
-                                                        std::invalid_argument);
-                                           EXPECT_THROW(charm.website.publish_info(80, ""),
-                                                        std::invalid_argument);
-                                         });
+  ops::testing::State out =
+      ctx.run_with(ctx.on.update_status(), {.relations = {rel}}, [](Provider& charm) {
+        EXPECT_THROW(charm.website.publish_info(0), std::invalid_argument);
+        EXPECT_THROW(charm.website.publish_info(65536), std::invalid_argument);
+        EXPECT_THROW(charm.website.publish_info(80, ""), std::invalid_argument);
+      });
   EXPECT_EQ(out.get_relation(rel.id).local_unit_data,
             (ops::testing::Databag{
                 {"hostname", "web.example"}, {"port", "443"}, {"private-address", "192.0.2.0"}}));
@@ -180,12 +177,13 @@ TEST_F(ProxyHarness, JsonEncodedValuesAreReadAndBadPortsAreLeftOut) {
 }
 
 TEST(HttpRequiresContext, WebsitesChangedOnlyWhenHostnameOrPortChangedSinceTheLastDispatch) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("http-proxy-ctx-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("http-proxy-ctx-" + std::to_string(::getpid()));
   ops::testing::Context<http_proxy::HttpProxyCharm> ctx(CharmDir{HTTP_PROXY_DIR});
-  ops::testing::Relation rel{.endpoint = "reverseproxy",
-                             .remote_app_name = "web",
-                             .remote_units_data = {{0, {{"hostname", "10.0.0.1"}, {"port", "80"}}}}};
+  ops::testing::Relation rel{
+      .endpoint = "reverseproxy",
+      .remote_app_name = "web",
+      .remote_units_data = {{0, {{"hostname", "10.0.0.1"}, {"port", "80"}}}}};
   ops::testing::State state{.config = {{"config-file", (dir / "b.cfg").string()}},
                             .relations = {rel}};
   state = ctx.run(ctx.on.relation_changed(rel), state);

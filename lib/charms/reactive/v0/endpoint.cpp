@@ -58,14 +58,29 @@ void append_python_string(std::string& out, const std::string& s) {
     i += len;
     char buf[16];
     switch (cp) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\b': out += "\\b"; continue;
-      case '\f': out += "\\f"; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      default:
+        break;
     }
     if (cp < 0x20 || (cp >= 0x7F && cp < 0x10000)) {
       std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
@@ -261,9 +276,8 @@ void EndpointChangedEvent::restore(const nlohmann::json& snapshot) {
   fields_ = string_list(snapshot.value("fields", nlohmann::json::array()));
 }
 
-FieldChangedEvent::FieldChangedEvent(ops::Handle handle, std::string endpoint_name,
-                                     int relation_id, std::optional<std::string> unit_name,
-                                     std::string field)
+FieldChangedEvent::FieldChangedEvent(ops::Handle handle, std::string endpoint_name, int relation_id,
+                                     std::optional<std::string> unit_name, std::string field)
     : EndpointEvent(std::move(handle), std::move(endpoint_name), relation_id, std::move(unit_name)),
       field_(std::move(field)) {}
 
