@@ -94,8 +94,7 @@ class ProxyHarness : public ::testing::Test {
   }
   ~ProxyHarness() override { std::filesystem::remove_all(dir); }
   const http::HttpRequires& backends() { return harness.charm().backends(); }
-  // Counts websites_changed through the charm's status history: each render
-  // writes the file, so count file rewrites via a marker instead.
+  // The backend section the charm wrote last.
   std::string config_text() { return read_file(dir / "backends.cfg"); }
 
   std::filesystem::path dir;
