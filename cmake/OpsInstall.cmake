@@ -20,10 +20,11 @@ install(DIRECTORY include/ops DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT 
 
 # The charm libraries (lib/charms): ops::redis_k8s_v0 (the `redis`
 # interface), ops::prometheus_scrape_v0, ops::grafana_dashboard_v0,
-# ops::loki_push_api_v1 and the ops::juju_topology_v0 they share, with their
+# ops::loki_push_api_v1 and the ops::juju_topology_v0 they share,
+# ops::reactive_endpoint_v0 and ops::http_v0 (the `http` interface), with their
 # headers under include/charms/<charm>/v<N>/.
 install(TARGETS redis_k8s_lib juju_topology_lib prometheus_scrape_lib grafana_dashboard_lib
-                loki_push_api_lib
+                loki_push_api_lib reactive_endpoint_lib http_lib
         EXPORT opsTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT ops
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -30,7 +30,8 @@ if(NOT last_output STREQUAL "libs: ok\n")
 endif()
 foreach(header charms/redis_k8s/v0/redis.hpp charms/prometheus_k8s/v0/prometheus_scrape.hpp
                charms/grafana_k8s/v0/grafana_dashboard.hpp charms/loki_k8s/v1/loki_push_api.hpp
-               charms/observability_libs/v0/juju_topology.hpp)
+               charms/observability_libs/v0/juju_topology.hpp charms/reactive/v0/endpoint.hpp
+               charms/http/v0/http.hpp)
   if(NOT EXISTS "${prefix}/include/${header}")
     message(FATAL_ERROR "the install has no include/${header}")
   endif()

@@ -1,5 +1,8 @@
-// The README's example charm: one Pebble service, configured from `port`.
+// The README's example charm: one Pebble service, configured from `port`,
+// and the `website` endpoint (the http interface) telling related proxies
+// where it serves.
 #pragma once
+#include "charms/http/v0/http.hpp"
 #include "ops/ops.hpp"
 
 class HelloCharm : public ops::CharmBase {
@@ -7,6 +10,7 @@ class HelloCharm : public ops::CharmBase {
   explicit HelloCharm(ops::Framework& framework) : CharmBase(framework, "HelloCharm") {
     framework.observe<&HelloCharm::on_pebble_ready>(on.container("web").pebble_ready, *this);
     framework.observe<&HelloCharm::on_config_changed>(on.config_changed, *this);
+    framework.observe<&HelloCharm::on_website_joined>(website_.on.joined, *this);
   }
 
   void on_pebble_ready(ops::PebbleReadyEvent& event) { configure(event.workload()); }
@@ -20,6 +24,10 @@ class HelloCharm : public ops::CharmBase {
     configure(web);
   }
 
+  void on_website_joined(charms::reactive::v0::EndpointJoinedEvent&) {
+    website_.publish_info(config().get<int>("port"));
+  }
+
  private:
   void configure(ops::Container& web) {
     const std::string port = std::to_string(config().get<int>("port"));
@@ -31,5 +39,8 @@ class HelloCharm : public ops::CharmBase {
     web.add_layer("web", layer, /*combine=*/true);
     web.replan();
     unit().set_status(ops::ActiveStatus("serving on port " + port));
+    website_.publish_info(config().get<int>("port"));
   }
+
+  charms::http::v0::HttpProvides website_{*this, "website"};
 };
