@@ -6,22 +6,6 @@ if(OPS_WERROR)
 endif()
 set(OPS_MODULES "" CACHE INTERNAL "ops-cpp library modules")
 
-# ops_precompile_headers(TARGET [headers...]): the headers every file of a
-# multi-file target parses (the standard library's common ones and
-# nlohmann/json, plus the given ones) are parsed once per target, into a
-# precompiled header, instead of once per file: a third of a full build's
-# CPU time. OPS_PCH=OFF turns it off (e.g. to check that each file includes
-# what it uses).
-option(OPS_PCH "Precompile the headers a target's files share" ON)
-set(OPS_PCH_HEADERS <algorithm> <cstdint> <filesystem> <functional> <map> <memory>
-    <optional> <set> <sstream> <stdexcept> <string> <string_view> <utility> <vector>
-    <nlohmann/json.hpp>)
-function(ops_precompile_headers target)
-  if(OPS_PCH)
-    target_precompile_headers(${target} PRIVATE ${OPS_PCH_HEADERS} ${ARGN})
-  endif()
-endfunction()
-
 # ops_add_module(NAME SOURCES files... PUBLIC_LINK targets... PRIVATE_LINK targets...)
 # A static library of the framework, built from the listed files (paths
 # relative to the project root; no globs, so a new file is added on purpose).
@@ -39,7 +23,6 @@ function(ops_add_module name)
   target_compile_features(${name} PUBLIC cxx_std_20)
   target_compile_options(${name} PRIVATE ${OPS_WARNINGS})
   target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_LINK} PRIVATE ${ARG_PRIVATE_LINK})
-  ops_precompile_headers(${name})
   set(OPS_MODULES ${OPS_MODULES} ${name} CACHE INTERNAL "ops-cpp library modules")
   set_property(GLOBAL APPEND PROPERTY OPS_LISTED_SOURCES ${sources})
 endfunction()
@@ -93,10 +76,6 @@ function(ops_add_test_area area)
   target_compile_options(${exe} PRIVATE ${OPS_WARNINGS})
   target_include_directories(${exe} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${exe} PRIVATE ${ARG_LINK} GTest::gmock GTest::gtest GTest::gtest_main)
-  list(LENGTH tests count)
-  if(count GREATER 1)
-    ops_precompile_headers(${exe} <gmock/gmock.h> <gtest/gtest.h>)
-  endif()
   set(labels ${area})
   if(ARG_THREADED)
     list(APPEND labels threaded)
