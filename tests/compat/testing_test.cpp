@@ -1006,3 +1006,21 @@ TEST(TestHarnessConstructor, RemoteAppBagIsReadOnlyInTheConstructor) {
 }
 
 }  // namespace
+
+namespace {
+
+// ops: test/test_framework.py::TestFramework::test_reemit_ignores_unknown_event_type
+// (a plain Framework: the notice of a kind no charm defines goes, without a word on stderr)
+TEST(TestPlainFramework, DeferredNoticeOfAnUnknownKindIsDroppedSilently) {
+  ops::MemoryStorage storage;
+  storage.save_notice("Gone/on/foo[1]", "Observer", "on_foo");
+  ::testing::internal::CaptureStderr();
+  {
+    ops::Framework framework(storage);
+    framework.reemit();
+  }
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_TRUE(storage.notices().empty());
+}
+
+}  // namespace
