@@ -826,7 +826,9 @@ class CharmBase : public Object {
   // names turned into "_" (ops' load_config). Bad config: ModelError naming
   // what does not fit, or with OnInvalid::kBlocked the unit is set
   // BlockedStatus("Invalid config: ...") and the dispatch ends
-  // (AbortDispatch(0): no retry by Juju, nothing committed).
+  // (AbortDispatch(0): no retry by Juju, nothing committed). An exception
+  // the charm's own from_json throws (any std::exception) counts as bad
+  // config too, its what() as the message; with kRaise it propagates.
   template <class T>
   T load_config(OnInvalid on_invalid = OnInvalid::kRaise) const;
 
@@ -864,6 +866,13 @@ T ActionEvent::load_params(OnInvalid on_invalid) const {
   } catch (const nlohmann::json::exception& e) {
     invalid_params(e.what(), on_invalid);
     throw;  // not reached: invalid_params always throws
+  } catch (const AbortDispatch&) {
+    throw;
+  } catch (const std::exception& e) {
+    // The charm's own from_json refused the input (a validation error).
+    if (on_invalid == OnInvalid::kRaise) throw;
+    invalid_params(e.what(), on_invalid);
+    throw;  // not reached
   }
 }
 
@@ -874,6 +883,13 @@ T CharmBase::load_config(OnInvalid on_invalid) const {
   } catch (const nlohmann::json::exception& e) {
     invalid_config(e.what(), on_invalid);
     throw;  // not reached: invalid_config always throws
+  } catch (const AbortDispatch&) {
+    throw;
+  } catch (const std::exception& e) {
+    // The charm's own from_json refused the config (a validation error).
+    if (on_invalid == OnInvalid::kRaise) throw;
+    invalid_config(e.what(), on_invalid);
+    throw;  // not reached
   }
 }
 

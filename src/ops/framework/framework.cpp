@@ -552,8 +552,9 @@ void Framework::reemit() {
       }
     }
     if (source == nullptr) {
-      log::warning("Dropping deferred event " + notice.event_path + " for " + notice.observer_path +
-                   "." + notice.method_name + ": no event of that kind is defined in this charm");
+      // ops drops these silently (NoTypeError): debug, not a warning.
+      log::debug("Dropping deferred event " + notice.event_path + " for " + notice.observer_path +
+                 "." + notice.method_name + ": no event of that kind is defined in this charm");
       storage_->drop_notice(notice.sequence);
       continue;
     }
