@@ -145,9 +145,22 @@ TEST_F(CharmTest, UnknownNamesAreClearErrors) {
     FAIL() << "expected FrameworkError";
   } catch (const FrameworkError& e) {
     EXPECT_STREQ(e.what(),
+                 "TestCharm/on: the charm's metadata declares no relation endpoint, storage, "
+                 "container or action 'cache' (declared: data, db, get-password, redis, "
+                 "redis-peers)");
+  }
+  try {
+    static_cast<void>(on.relation("cache"));
+    FAIL() << "expected FrameworkError";
+  } catch (const FrameworkError& e) {
+    EXPECT_STREQ(e.what(),
                  "TestCharm/on: the charm's metadata declares no relation endpoint 'cache' "
                  "(declared: db, redis-peers)");
   }
+  // on[name] reaches a storage's events too (ops' PrefixedEvents).
+  EXPECT_EQ(&on["data"].storage_attached.source(), &on.storage("data").storage_attached);
+  EXPECT_EQ(&on["get-password"].action.source(), &on.action("get-password").action);
+  EXPECT_EQ(&on["redis"].pebble_ready.source(), &on.container("redis").pebble_ready);
   EXPECT_THROW(on.container("db"), FrameworkError);
   EXPECT_THROW(on.action("db"), FrameworkError);
   EXPECT_THROW(on.storage("logs"), FrameworkError);

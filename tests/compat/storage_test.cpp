@@ -291,8 +291,9 @@ TEST_P(StoragePermutations, StoredStatePersists) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Storages, StoragePermutations,
-                         ::testing::Values(Kind::kSQLite, Kind::kMemory), [](const auto& info) {
-                           return info.param == Kind::kSQLite ? "SQLite" : "Memory";
+                         ::testing::Values(Kind::kSQLite, Kind::kMemory),
+                         [](const auto& param_info) {
+                           return param_info.param == Kind::kSQLite ? "SQLite" : "Memory";
                          });
 
 // ---- the SQLite state file (TestSQLiteStorage) ---------------------------------

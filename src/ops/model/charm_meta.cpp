@@ -314,7 +314,7 @@ void parse_multiple_range(const Parser& p, const Field& f, StorageMeta& meta) {
     return !s.empty() && s.size() < 10 &&
            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
-  if (Parser::is_plain(f.node) && digits(text)) {
+  if (digits(text)) {  // an int, or a string schema.Int() parses
     const int m = std::stoi(text);
     if (m <= 0) p.fail(f, "invalid count " + text + " (must be at least 1)");
     meta.multiple_min = m;
@@ -477,8 +477,9 @@ void parse_links(const Parser& p, const Field& root, CharmMeta& meta) {
   Field links = p.child(root, "links");
   const bool has_links = p.optional_map(links);
   auto one_or_many = [&](const char* key, const char* links_key) {
-    Field f = p.child(root, key);
-    if (!Parser::present(f) && has_links) f = p.child(links, links_key);
+    // (Fields are built, never assigned: assigning a yaml-cpp node writes through it.)
+    const bool top = Parser::present(p.child(root, key));
+    const Field f = top || !has_links ? p.child(root, key) : p.child(links, links_key);
     if (!Parser::present(f)) return std::vector<std::string>{};
     if (f.node.IsScalar()) return std::vector<std::string>{p.string_value(f)};
     return p.string_list(f);
@@ -486,8 +487,9 @@ void parse_links(const Parser& p, const Field& root, CharmMeta& meta) {
   meta.links.websites = one_or_many("website", "website");
   meta.links.sources = one_or_many("source", "source");
   meta.links.issues = one_or_many("issues", "issues");
-  Field docs = p.child(root, "docs");
-  if (!Parser::present(docs) && has_links) docs = p.child(links, "documentation");
+  const bool top_docs = Parser::present(p.child(root, "docs"));
+  const Field docs =
+      top_docs || !has_links ? p.child(root, "docs") : p.child(links, "documentation");
   if (Parser::present(docs)) meta.links.documentation = p.string_value(docs);
   if (has_links) {
     Field contact = p.child(links, "contact");
