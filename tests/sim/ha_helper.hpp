@@ -285,7 +285,7 @@ inline UnitState unit_state(Conn& conn) {
     freeReplyObject(r);
   }
   if (auto* r = conn.command({"INFO", "server"})) {
-    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_VERB) {
+    if (r->type == REDIS_REPLY_STRING) {
       const std::string info(r->str, r->len);
       const auto at = info.find("run_id:");
       if (at != std::string::npos) {
