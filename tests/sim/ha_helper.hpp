@@ -200,14 +200,24 @@ class Poller {
     }
     return std::nullopt;
   }
-  // The longest run of samples with more than one master.
-  double longest_split_brain_seconds() {
+  // The first sample after `from` where `ip` does not answer ROLE master.
+  std::optional<Clock::time_point> not_master_since(Clock::time_point from, const std::string& ip) {
+    for (const auto& s : samples()) {
+      if (s.at < from) continue;
+      const auto it = s.roles.find(ip);
+      if (it == s.roles.end() || it->second != "master") return s.at;
+    }
+    return std::nullopt;
+  }
+  // The longest run of samples with more than one master, not counting
+  // `except` (a departing master whose writes are paused).
+  double longest_split_brain_seconds(const std::string& except = "") {
     double longest = 0;
     bool split = false;  // the previous sample had more than one master
     Clock::time_point since{};
     for (const auto& s : samples()) {
       int masters = 0;
-      for (const auto& [ip, role] : s.roles) masters += role == "master";
+      for (const auto& [ip, role] : s.roles) masters += role == "master" && ip != except;
       if (masters > 1) {
         if (!split) since = s.at;
         split = true;
