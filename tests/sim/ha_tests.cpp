@@ -87,15 +87,16 @@ class SimHa : public SimRedisModel {
     r = sim({"integrate", "redis-k8s", "redis-client", "--timeout", "120"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // A hook after Sentinel's own failover comes from update-status, as in Juju.
-    ok({"model-config", std::string("update-status-hook-interval=") + kUpdateStatusInterval});
+    ok_after_lock(
+        {"model-config", std::string("update-status-hook-interval=") + kUpdateStatusInterval});
     uuid_ = status()["model"]["uuid"];
     // The client authenticates (it says auth-capable): the writer uses the
     // admin password as the demo does.
-    password_ =
-        yaml_value(ok({"run", "redis-k8s/0", "get-initial-admin-password"}), "redis-password");
+    password_ = yaml_value(ok_after_lock({"run", "redis-k8s/0", "get-initial-admin-password"}),
+                           "redis-password");
     ASSERT_EQ(password_.size(), 16u);
-    sentinel_password_ =
-        yaml_value(ok({"run", "redis-k8s/0", "get-sentinel-password"}), "sentinel-password");
+    sentinel_password_ = yaml_value(ok_after_lock({"run", "redis-k8s/0", "get-sentinel-password"}),
+                                    "sentinel-password");
     ASSERT_FALSE(sentinel_password_.empty());
     wait_healthy();
   }
@@ -140,12 +141,12 @@ class SimHa : public SimRedisModel {
   // leader-host as the client sees it in the redis relation's app bag, and
   // as a redis-k8s unit sees it in the peer app bag (IPs).
   std::pair<std::string, std::string> leader_hosts() {
-    const auto client = yaml_value(ok({"show-unit", "redis-client/0"}), "leader-host");
+    const auto client = yaml_value(ok_after_lock({"show-unit", "redis-client/0"}), "leader-host");
     std::string peer;
     const auto s = status();
     for (const auto& [unit, u] : s["applications"]["redis-k8s"]["units"].items()) {
       if (unit == departing_) continue;  // may be gone by the time show-unit runs
-      peer = yaml_value(ok({"show-unit", unit}), "leader-host");
+      peer = yaml_value(ok_after_lock({"show-unit", unit}), "leader-host");
       break;
     }
     return {ip_of(client), ip_of(peer)};
@@ -200,7 +201,7 @@ class SimHa : public SimRedisModel {
           return true;
         },
         std::chrono::seconds(90));
-    EXPECT_TRUE(held) << "no steady state: " << why << "\n" << ok({"status"});
+    EXPECT_TRUE(held) << "no steady state: " << why << "\n" << ok_after_lock({"status"});
     return held ? master : "";
   }
 
@@ -342,7 +343,7 @@ class SimHa : public SimRedisModel {
     ASSERT_TRUE(
         eventually([&] { return !status()["applications"]["redis-k8s"]["units"].contains(unit); },
                    std::chrono::seconds(60)))
-        << ok({"status"});
+        << ok_after_lock({"status"});
     if (!restore) return;
     run_ok({"add-unit", "redis-k8s", "--timeout", "120"});
     ASSERT_FALSE(wait_healthy().empty());
