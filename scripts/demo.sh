@@ -241,8 +241,7 @@ else
     now=$(date +%s.%N)
     if [ -z "$new_master" ]; then
       named=$(cli -h "$other" -p 26379 -a "$sentinel_password" --no-auth-warning --raw \
-        SENTINEL get-master-addr-by-name redis-k8s 2>&1 | head -n 1)
-      echo "DEBUG named=$named" >>"${OPS_DEMO_DEBUG:-/dev/null}"
+        SENTINEL get-master-addr-by-name redis-k8s 2>/dev/null | head -n 1)
       if [ -n "$named" ] && [ "$named" != "$leader_host" ] &&
         [ "$(cli -h "$named" -a "$password" --no-auth-warning ROLE | head -n 1)" = master ]; then
         new_master=$named
