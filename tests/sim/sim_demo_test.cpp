@@ -144,7 +144,33 @@ TEST_F(SimDemo, RedisWithSentinelReplicatesAndServesTheClient) {
     EXPECT_EQ(master[5], "6379");
   }
 
-  // 7. destroy leaves no namespace and no process of the model.
+  // 7. Storage: the charm took the volume (mounted root-owned, as on
+  // Kubernetes) for redis, so Redis writes its append-only files there and
+  // BGSAVE writes dump.rdb.
+  const auto cli_auth = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {"-h", fqdn(0), "-a", password, "--no-auth-warning"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return cli_out(argv);
+  };
+  EXPECT_THAT(cli_auth({"BGSAVE", "SCHEDULE"}), HasSubstr("Background saving"));
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto info = cli_auth({"INFO", "persistence"});
+        return info.find("rdb_bgsave_in_progress:0") != std::string::npos &&
+               info.find("rdb_last_bgsave_status:ok") != std::string::npos &&
+               info.find("aof_enabled:1") != std::string::npos &&
+               info.find("aof_last_write_status:ok") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << cli_auth({"INFO", "persistence"});
+  r = sim({"ssh", "redis-k8s/0", "--container", "redis", "--", "sh", "-c",
+           "stat -c %U /var/lib/redis; ls /var/lib/redis /var/lib/redis/appendonlydir"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(split(r.out, '\n'), ::testing::Contains("redis")) << r.out;
+  EXPECT_THAT(split(r.out, '\n'), ::testing::Contains("dump.rdb")) << r.out;
+  EXPECT_THAT(split(r.out, '\n'), ::testing::Contains("appendonly.aof.manifest")) << r.out;
+
+  // 8. destroy leaves no namespace and no process of the model.
   const auto pids = pod_pids(uuid);
   // 6 Pebble daemons (2 containers x 3 units), then redis-server,
   // redis_exporter and the sentinel in each unit.
