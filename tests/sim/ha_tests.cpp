@@ -281,6 +281,16 @@ class SimHa : public SimRedisModel {
       }
     }
     if (bags_at) f.to_bags = seconds(*bags_at - *at);
+    if (!at) {  // say what the units were, for the failure
+      const auto samples = poller.samples();
+      if (!samples.empty()) {
+        std::cout << "HA no single master; last ROLE poll:";
+        for (const auto& [ip, role] : samples.back().roles) {
+          std::cout << " " << unit_of(ip) << "=" << (role.empty() ? "down" : role);
+        }
+        std::cout << "; Sentinel names " << samples.back().sentinel_master << std::endl;
+      }
+    }
     // Writes go on a little on the master the URL names.
     std::this_thread::sleep_for(std::chrono::seconds(1));
     writer.stop();
