@@ -10,7 +10,9 @@
 # integrates the two (redis-client says it authenticates, so the password
 # stays on, unlike in the reference charm), writes the key with the password
 # through the URL the client charm received, reads it back from a replica and asks a sentinel who the
-# master is. A trap destroys the model (namespaces, Pebble daemons, services,
+# master is, then makes one fault (the master's Redis killed past Sentinel's
+# down-after) with a writer going and prints the time to the new master and
+# the writes acknowledged and lost. A trap destroys the model (namespaces, Pebble daemons, services,
 # files) however the script ends. Run as root (network namespaces); where namespaces are not allowed
 # it runs the Juju side only (--workloads=simulate) and says so.
 set -euo pipefail
@@ -197,6 +199,98 @@ else
     exit 1
   fi
   echo "Sentinel's master agrees with the peer bag's leader-host ($leader_host)"
+
+  # One fault end to end: a writer in the client's pod does SET then WAIT 1
+  # 1000 (acknowledged = at least one replica has it) against the host of
+  # the client's URL; the master's redis-server is killed (-9) again and
+  # again for 7 s, past Sentinel's down-after (5 s), so Sentinel elects a new
+  # master; the charm follows at its next hook (update-status every 10 s
+  # here) and the client's URL moves to it. Every acknowledged key must be
+  # on the new master.
+  old_unit=""
+  for unit in $(app_units redis-k8s); do
+    [ "$(fqdn "$unit")" = "$leader_host" ] && old_unit=$unit
+  done
+  other=$replica
+  say "Fault: kill -9 the master's redis ($old_unit) for 7 s, past Sentinel's down-after" \
+    "(5 s), with a writer doing SET + WAIT 1 1000 through the client's URL"
+  echo "$host" >"$work/ha-target"
+  : >"$work/ha-acked"
+  # shellcheck disable=SC2016 # expanded by the pod's shell
+  sim ssh redis-client/0 -- env REDISCLI_AUTH="$password" WORK="$work" sh -c '
+    n=0
+    while [ ! -e "$WORK/ha-stop" ]; do
+      n=$((n + 1))
+      out=$(printf "SET ha:%s %s\nWAIT 1 1000\n" "$n" "$n" |
+        timeout 3 redis-cli -h "$(cat "$WORK/ha-target")" 2>/dev/null | tr "\n" " ")
+      case "$out" in "OK 1 " | "OK 2 ") echo "ha:$n" >>"$WORK/ha-acked" ;; esac
+    done' &
+  writer=$!
+  sleep 3
+  fault_start=$(date +%s.%N)
+  (
+    end_kill=$(($(date +%s) + 7))
+    while [ "$(date +%s)" -lt "$end_kill" ]; do
+      sim kill "$old_unit" --container redis --service redis >/dev/null 2>&1 || true
+      sleep 0.2
+    done
+  ) &
+  killer=$!
+  new_master="" master_seconds="" url_seconds=""
+  for _ in $(seq 1 600); do
+    now=$(date +%s.%N)
+    if [ -z "$new_master" ]; then
+      named=$(cli -h "$other" -p 26379 -a "$sentinel_password" --no-auth-warning --raw \
+        SENTINEL get-master-addr-by-name redis-k8s 2>/dev/null | head -n 1)
+      if [ -n "$named" ] && [ "$named" != "$leader_host" ] &&
+        [ "$(cli -h "$named" -a "$password" --no-auth-warning ROLE | head -n 1)" = master ]; then
+        new_master=$named
+        master_seconds=$(awk -v a="$fault_start" -v b="$now" 'BEGIN {printf "%.1f", b - a}')
+        echo "Sentinel's new master: $new_master, ${master_seconds}s after the fault"
+      fi
+    fi
+    url_now=$(sim status | grep -o 'redis://[^ ]*' | head -n 1)
+    url_host=${url_now#redis://}
+    url_host=${url_host%:*}
+    [ -n "$url_host" ] && echo "$url_host" >"$work/ha-target"
+    if [ -n "$new_master" ] && [ "$url_host" = "$new_master" ]; then
+      url_seconds=$(awk -v a="$fault_start" -v b="$now" 'BEGIN {printf "%.1f", b - a}')
+      echo "The client's URL names it ($url_now), ${url_seconds}s after the fault"
+      break
+    fi
+    sleep 0.2
+  done
+  wait "$killer"
+  sleep 2
+  touch "$work/ha-stop"
+  wait "$writer" || true
+  if [ -z "$url_seconds" ]; then
+    echo "ERROR: no new master in the client's URL within 2 minutes" >&2
+    exit 1
+  fi
+  acked=$(wc -l <"$work/ha-acked")
+  present=0
+  while read -r batch; do
+    # shellcheck disable=SC2086 # one key a word
+    n=$(cli -h "$new_master" -a "$password" --no-auth-warning EXISTS $batch)
+    present=$((present + n))
+  done < <(xargs -n 500 <"$work/ha-acked")
+  lost=$((acked - present))
+  say "Fault figures: new master after ${master_seconds}s, client's URL on it after" \
+    "${url_seconds}s; writes acknowledged: $acked; acknowledged writes lost: $lost"
+  if [ "$lost" -ne 0 ]; then
+    echo "ERROR: $lost acknowledged writes are missing on the new master" >&2
+    exit 1
+  fi
+  say "The killed unit's Redis came back as a replica of the new master:" \
+    "redis-cli -h $leader_host ROLE"
+  for _ in $(seq 1 100); do
+    role=$(cli -h "$leader_host" -a "$password" --no-auth-warning ROLE 2>/dev/null | head -n 2 |
+      tr '\n' ' ')
+    [ "$role" = "slave $new_master " ] && break
+    sleep 0.3
+  done
+  echo "$role"
 fi
 
 say "ops-sim status"

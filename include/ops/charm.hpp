@@ -10,12 +10,14 @@
 // ("metadata.yaml:12: requires.db.limit: expected an integer").
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,17 +48,51 @@ struct RelationMeta {
   bool optional = false;
 };
 
-// A storage mounted into a container.
-struct ContainerMount {
+// Where a container mounts one storage (ops' ContainerStorageMeta); a storage
+// may be mounted at several locations (Kubernetes subPath mounts).
+struct ContainerStorageMeta {
   std::string storage;
-  std::string location;
+  std::vector<std::string> locations;
+  // The only location; ops::Error when there are several (use locations).
+  const std::string& location() const;
+};
+
+// One base a container image may be built on (charmcraft's containers.<name>.bases).
+struct ContainerBase {
+  std::string os_name;  // "ubuntu"
+  std::string channel;  // "22.04"
+  std::vector<std::string> architectures;
 };
 
 // A workload container (Kubernetes charms).
 struct ContainerMeta {
   std::string name;
   std::optional<std::string> resource;  // the oci-image resource it runs
-  std::vector<ContainerMount> mounts;
+  std::vector<ContainerBase> bases;     // instead of resource (never both)
+  // Mounts keyed by storage name, as ops' ContainerMeta.mounts.
+  std::map<std::string, ContainerStorageMeta> mounts;
+  std::optional<int> uid, gid;  // outside Juju's reserved 1000-9999
+};
+
+// A device declared under `devices:` (e.g. a GPU).
+struct DeviceMeta {
+  std::string name;
+  std::string type;
+  std::string description;
+  std::int64_t count_min = 1;
+  std::int64_t count_max = 1;
+};
+
+// A payload class declared under `payloads:`.
+struct PayloadMeta {
+  std::string payload_name;
+  std::string type;
+};
+
+// The links of metadata (website, source, issues, docs or `links:`), as ops' MetadataLinks.
+struct MetadataLinks {
+  std::vector<std::string> websites, sources, issues;
+  std::optional<std::string> documentation;
 };
 
 // A storage declared under `storage:`.
@@ -67,11 +103,18 @@ struct StorageMeta {
   std::string description;
   bool shared = false;
   bool read_only = false;
-  std::string minimum_size;
-  // From "multiple: range:": "1-3" -> 1..3, "2-" -> 2..unbounded (no max),
-  // "3" -> 3..3. Both empty when the storage is not multiple.
+  std::string minimum_size;  // as written; Juju's size grammar ("10G", "512M", "1.5GiB")
+  // From "multiple: range:" in Juju's grammar: 3 -> 3..3, "1-3" -> 1..3,
+  // "2-" and "2+" -> 2..unbounded (no max). Both empty when not multiple.
   std::optional<int> multiple_min;
   std::optional<int> multiple_max;
+  std::vector<std::string> properties;  // Juju accepts only "transient"
+
+  // ops' multiple_range: (min, max or nullopt), nullopt when not multiple.
+  std::optional<std::pair<int, std::optional<int>>> multiple_range() const {
+    if (!multiple_min) return std::nullopt;
+    return std::make_pair(*multiple_min, multiple_max);
+  }
 };
 
 // A resource declared under `resources:`.
@@ -85,6 +128,7 @@ struct ResourceMeta {
 // An action from actions.yaml (or charmcraft.yaml's `actions:`).
 struct ActionMeta {
   std::string name;
+  std::string title;
   std::string description;
   nlohmann::json parameters = nlohmann::json::object();  // JSON-schema properties
   std::vector<std::string> required;
@@ -103,6 +147,13 @@ struct ConfigOption {
 struct CharmMeta {
   std::string name, display_name, summary, description;
   std::vector<std::string> maintainers, tags, series, extra_bindings;
+  std::vector<std::string> terms, categories;
+  MetadataLinks links;
+  bool subordinate = false;
+  std::optional<std::string> min_juju_version;
+  std::string charm_user = "root";  // "root", "sudoer" or "non-root"
+  std::map<std::string, PayloadMeta> payloads;
+  std::map<std::string, DeviceMeta> devices;
   std::map<std::string, RelationMeta> requires_relations, provides_relations, peer_relations;
   std::map<std::string, RelationMeta> relations;  // all three sections together
   std::map<std::string, StorageMeta> storages;
@@ -717,6 +768,35 @@ struct ContainerEvents {
   EventSource<PebbleCheckRecoveredEvent>& pebble_check_recovered;
 };
 
+// The events named after one name of the charm's metadata, as ops'
+// PrefixedEvents (charm.on[name]): on["db"].relation_changed,
+// on["data"].storage_attached, on["redis"].pebble_ready,
+// on["get-password"].action. Only the kinds the metadata declares for the
+// name exist; using another throws FrameworkError naming the event.
+struct PrefixedEvents {
+  EventSourceRef<RelationCreatedEvent> relation_created;
+  EventSourceRef<RelationJoinedEvent> relation_joined;
+  EventSourceRef<RelationChangedEvent> relation_changed;
+  EventSourceRef<RelationDepartedEvent> relation_departed;
+  EventSourceRef<RelationBrokenEvent> relation_broken;
+  EventSourceRef<StorageAttachedEvent> storage_attached;
+  EventSourceRef<StorageDetachingEvent> storage_detaching;
+  EventSourceRef<ActionEvent> action;
+  EventSourceRef<PebbleReadyEvent> pebble_ready;
+  EventSourceRef<PebbleCustomNoticeEvent> pebble_custom_notice;
+  EventSourceRef<PebbleCheckFailedEvent> pebble_check_failed;
+  EventSourceRef<PebbleCheckRecoveredEvent> pebble_check_recovered;
+  // The endpoint's events when name is a relation endpoint (set by CharmEvents).
+  const RelationEndpointEvents* endpoint_events = nullptr;
+
+  // As RelationEndpointEvents, for code written against on.relation(name);
+  // FrameworkError when name is not a relation endpoint.
+  operator const RelationEndpointEvents&() const {  // NOLINT(google-explicit-constructor)
+    if (endpoint_events == nullptr) static_cast<void>(relation_changed.source());
+    return *endpoint_events;
+  }
+};
+
 // A charm's `on`: the fixed Juju events as members and, defined from the
 // charm's metadata, the events of each endpoint, storage, action and
 // container (names with "-" become "_" in kinds: "redis-peers" ->
@@ -746,9 +826,12 @@ class CharmEvents : public ObjectEvents {
   EventSource<CollectStatusEvent> collect_app_status{*this, "collect_app_status"};
   EventSource<CollectStatusEvent> collect_unit_status{*this, "collect_unit_status"};
 
-  // The events of relation endpoint `endpoint` ("redis-peers"); throws
-  // FrameworkError when the metadata declares no such endpoint.
-  const RelationEndpointEvents& operator[](std::string_view endpoint) const;
+  // The events named after `name`, a relation endpoint, storage, container
+  // or action of the metadata (ops' on[name]); throws FrameworkError when
+  // the metadata declares nothing of that name. For an event kind known
+  // only at run time ("install", "db_relation_changed"), use event(kind),
+  // find(kind) or get<E>(kind).
+  const PrefixedEvents& operator[](std::string_view name) const;
   // Same as operator[].
   const RelationEndpointEvents& relation(std::string_view endpoint) const;
   // The events of a storage, action or container declared in metadata;
@@ -771,6 +854,7 @@ class CharmEvents : public ObjectEvents {
   NameMap<StorageNameEvents> storages_;
   NameMap<ActionNameEvents> actions_;
   NameMap<ContainerEvents> containers_;
+  NameMap<PrefixedEvents> prefixed_;
 };
 
 // The kind Juju's dispatch gives an event of type E with `args`:
@@ -826,7 +910,9 @@ class CharmBase : public Object {
   // names turned into "_" (ops' load_config). Bad config: ModelError naming
   // what does not fit, or with OnInvalid::kBlocked the unit is set
   // BlockedStatus("Invalid config: ...") and the dispatch ends
-  // (AbortDispatch(0): no retry by Juju, nothing committed).
+  // (AbortDispatch(0): no retry by Juju, nothing committed). An exception
+  // the charm's own from_json throws (any std::exception) counts as bad
+  // config too, its what() as the message; with kRaise it propagates.
   template <class T>
   T load_config(OnInvalid on_invalid = OnInvalid::kRaise) const;
 
@@ -864,6 +950,13 @@ T ActionEvent::load_params(OnInvalid on_invalid) const {
   } catch (const nlohmann::json::exception& e) {
     invalid_params(e.what(), on_invalid);
     throw;  // not reached: invalid_params always throws
+  } catch (const AbortDispatch&) {
+    throw;
+  } catch (const std::exception& e) {
+    // The charm's own from_json refused the input (a validation error).
+    if (on_invalid == OnInvalid::kRaise) throw;
+    invalid_params(e.what(), on_invalid);
+    throw;  // not reached
   }
 }
 
@@ -874,6 +967,13 @@ T CharmBase::load_config(OnInvalid on_invalid) const {
   } catch (const nlohmann::json::exception& e) {
     invalid_config(e.what(), on_invalid);
     throw;  // not reached: invalid_config always throws
+  } catch (const AbortDispatch&) {
+    throw;
+  } catch (const std::exception& e) {
+    // The charm's own from_json refused the config (a validation error).
+    if (on_invalid == OnInvalid::kRaise) throw;
+    invalid_config(e.what(), on_invalid);
+    throw;  // not reached
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace ops {
 
@@ -23,6 +24,30 @@ class Error : public std::runtime_error {
 class FrameworkError : public Error {
  public:
   using Error::Error;
+};
+
+// Framework::load_snapshot found no snapshot under the handle (ops' NoSnapshotError).
+class NoSnapshotError : public FrameworkError {
+ public:
+  explicit NoSnapshotError(std::string handle_path)
+      : FrameworkError("no snapshot data found for " + handle_path + " object"),
+        handle_path_(std::move(handle_path)) {}
+  const std::string& handle_path() const noexcept { return handle_path_; }
+
+ private:
+  std::string handle_path_;
+};
+
+// Framework::load_snapshot has no type registered for the handle (ops' NoTypeError).
+class NoTypeError : public FrameworkError {
+ public:
+  explicit NoTypeError(std::string handle_path)
+      : FrameworkError("cannot restore " + handle_path + " since no class was registered for it"),
+        handle_path_(std::move(handle_path)) {}
+  const std::string& handle_path() const noexcept { return handle_path_; }
+
+ private:
+  std::string handle_path_;
 };
 
 // The unit's state database cannot be opened or read: corrupt, written by

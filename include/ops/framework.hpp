@@ -59,6 +59,7 @@
 // FrameworkError (misuse) and StorageError (persistence). Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -69,6 +70,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeindex>
 #include <typeinfo>
 #include <utility>
 #include <vector>
@@ -187,6 +189,7 @@ class EventBase {
 
  private:
   friend class EventSourceBase;
+  friend class Framework;
   Handle handle_;
   Framework* framework_ = nullptr;
   bool deferred_ = false;
@@ -239,6 +242,8 @@ class EventSourceBase {
   EventSourceBase(ObjectEvents& events, std::string_view kind);
   // Points a new event at the framework before restore().
   void attach(EventBase& event) const noexcept;
+  // An event of this source's type at handle (not restored, not delivered).
+  virtual std::unique_ptr<EventBase> make_event(const Handle& handle) const = 0;
 
   struct Observation {
     Object* observer;  // null once the observer is destroyed
@@ -286,9 +291,46 @@ class EventSource final : public EventSourceBase {
 
   const std::type_info& event_type() const noexcept override { return typeid(E); }
 
+ protected:
+  std::unique_ptr<EventBase> make_event(const Handle& handle) const override {
+    return std::make_unique<E>(handle);
+  }
+
  private:
   bool run_observer(const Handle& handle, const nlohmann::json& snapshot,
                     const Observation& observation) override;
+};
+
+// A reference to an event source that may not exist, as the attributes of
+// ops' PrefixedEvents (charm.on["db"].relation_changed): using a missing one
+// throws FrameworkError with the reason given at construction. Framework's
+// observe accepts it as it accepts an EventSource.
+template <class E>
+class EventSourceRef {
+ public:
+  // source may be null; missing is the error message used then.
+  EventSourceRef(EventSource<E>* source, std::string missing)
+      : source_(source), missing_(std::move(missing)) {}
+
+  // True when the source exists.
+  bool exists() const noexcept { return source_ != nullptr; }
+  // The source; FrameworkError when it does not exist.
+  EventSource<E>& source() const {
+    if (source_ == nullptr) throw FrameworkError(missing_);
+    return *source_;
+  }
+  operator EventSource<E>&() const { return source(); }  // NOLINT(google-explicit-constructor)
+  // source().kind().
+  const std::string& kind() const { return source().kind(); }
+  // source().observer_count().
+  std::size_t observer_count() const { return source().observer_count(); }
+  // source().emit(args...).
+  template <class... Args>
+  void emit(Args&&... args) const;
+
+ private:
+  EventSource<E>* source_;
+  std::string missing_;
 };
 
 // Python ops' name for a bound event source.
@@ -313,6 +355,8 @@ class ObjectEvents : public Object {
   EventSource<E>& define_event(std::string_view kind);
   // The source of kind; throws FrameworkError when there is none.
   EventSourceBase& operator[](std::string_view kind) const;
+  // Same as operator[] (which CharmEvents uses for names from metadata).
+  EventSourceBase& event(std::string_view kind) const { return ObjectEvents::operator[](kind); }
   // The source of kind, or null.
   EventSourceBase* find(std::string_view kind) const noexcept;
   // The source of kind as type E; throws FrameworkError when there is none or
@@ -401,6 +445,17 @@ concept HandlerMethodFor = std::is_base_of_v<Object, O> && detail::HandlerMethod
     std::is_lvalue_reference_v<typename detail::HandlerMethod<M>::Param> &&
     std::is_base_of_v<std::remove_cvref_t<typename detail::HandlerMethod<M>::Param>, E>;
 
+// A value Framework::save_snapshot / load_snapshot can store (ops'
+// Serializable): built from its Handle, with a JSON snapshot() that
+// restore() reads back. Every event class is one.
+template <class T>
+concept Serializable = std::constructible_from<T, Handle> &&
+    requires(T& t, const T& ct, const nlohmann::json& j) {
+  { ct.handle() } -> std::convertible_to<const Handle&>;
+  { ct.snapshot() } -> std::convertible_to<nlohmann::json>;
+  t.restore(j);
+};
+
 // One handler call: the event delivered and the observer method it ran.
 struct HandlerCall {
   std::string event_path;     // "MyCharm/on/config_changed[3]"
@@ -456,6 +511,32 @@ class Framework {
   requires std::invocable<F&, E&>
   void observe(EventSource<E>& event, Object& observer, std::string_view method_name, F handler);
 
+  // The same three, for an EventSourceRef (charm.on["db"].relation_changed);
+  // FrameworkError when the source does not exist.
+  template <auto M, class E, class O>
+  void observe(const EventSourceRef<E>& event, O& observer) {
+    observe<M>(event.source(), observer);
+  }
+  template <class E, class O, class M>
+  requires HandlerMethodFor<M, E, O>
+  void observe(const EventSourceRef<E>& event, O& observer, M method,
+               std::string_view method_name) {
+    observe(event.source(), observer, method, method_name);
+  }
+  template <class E, class F>
+  requires std::invocable<F&, E&>
+  void observe(const EventSourceRef<E>& event, Object& observer, std::string_view method_name,
+               F handler) {
+    observe(event.source(), observer, method_name, std::move(handler));
+  }
+
+  // Observes a source known only at run time (events.event(kind), where
+  // kind comes from data) with observer's method M, whose parameter P& is
+  // checked when observing: FrameworkError when the source's events are not
+  // P (or derived from it).
+  template <auto M, class O>
+  void observe(EventSourceBase& event, O& observer);
+
   // Runs the notices deferred in earlier dispatches, in the order they were
   // first saved; only deferring observers run again, and a notice deferred
   // again keeps its place. A notice whose observer method is not observing
@@ -474,6 +555,32 @@ class Framework {
   // Emits pre_commit then commit, saves changed stored state and the event
   // counter, and commits the storage transaction.
   void commit();
+
+  // Drops the stored event snapshots ("<...>/on/<kind>[<n>]") that no notice
+  // refers to any more (left by old framework versions or by crashes).
+  void remove_unreferenced_events();
+
+  // Registers T for the objects at "<parent>/<kind>[...]" (a null parent:
+  // root handles "<kind>[...]"), so that load_snapshot can rebuild them and
+  // save_snapshot accepts T. Registering a path again replaces its type.
+  template <Serializable T>
+  void register_type(const std::optional<Handle>& parent, std::string_view kind);
+  template <Serializable T>
+  void register_type(const Object& parent, std::string_view kind) {
+    register_type<T>(std::optional<Handle>(parent.handle()), kind);
+  }
+  // Stores value.snapshot() under value.handle(); FrameworkError when T was
+  // never registered (ops: "cannot save T values before registering that type").
+  template <Serializable T>
+  void save_snapshot(const T& value);
+  // Rebuilds the object stored at handle: T(handle), then restore(snapshot)
+  // (an event is attached to this framework first). NoTypeError when no type
+  // is registered for handle's parent and kind, FrameworkError when the type
+  // registered is not T, NoSnapshotError when nothing is stored there.
+  template <Serializable T>
+  std::unique_ptr<T> load_snapshot(const Handle& handle);
+  // Removes the snapshot stored at handle (no-op when absent).
+  void drop_snapshot(const Handle& handle);
 
   // Rolls back what was not committed and releases the storage (an owned
   // storage is closed, a borrowed one rolled back). Later emits, reemit() and
@@ -513,6 +620,11 @@ class Framework {
 
   void init();
   void check_open() const;
+  // The type registered for handle's parent and kind; NoTypeError if none.
+  std::type_index registered_type(const Handle& handle) const;
+  void require_known_type(std::type_index type, std::string_view type_name) const;
+  // The snapshot stored at path; NoSnapshotError if none.
+  nlohmann::json stored_snapshot_of(const std::string& path);
   void register_object(const Object& object);
   void forget_object(const Object& object) noexcept;
   void register_source(EventSourceBase& source);
@@ -554,6 +666,9 @@ class Framework {
   std::vector<StoredStateBase*> stored_states_;
   std::optional<HandlerCall> failed_handler_;
   std::vector<PythonHandlerAlias> python_aliases_;
+  // register_type: (parent path, kind) -> type, and every type registered.
+  std::map<std::pair<std::string, std::string>, std::type_index, std::less<>> type_registry_;
+  std::vector<std::type_index> types_known_;
   // Events whose handlers are running, innermost last: path and snapshot.
   std::vector<std::pair<std::string_view, const nlohmann::json*>> in_flight_;
   std::unique_ptr<Object> root_;         // "framework"
@@ -616,18 +731,30 @@ class StoredState final : public StoredStateBase {
   void erase(std::string_view key);
   // Every stored key and value, as a JSON object.
   const nlohmann::json& data() const;
+  // The value of key for changing it in place, as ops' StoredDict and
+  // StoredList allow: stored_["peers"].push_back("redis/1"),
+  // stored_["cfg"]["port"] = 6379. A missing key is added as null. What is
+  // changed through the reference is saved at commit (compared with what
+  // the storage holds, as set() does). The reference is valid until the key
+  // is erased or the state destroyed.
+  nlohmann::json& operator[](std::string_view key);
+  // Every stored key and value (a JSON object) for changing in place; saved
+  // at commit like operator[]. Replacing it with a non-object makes commit()
+  // throw FrameworkError.
+  nlohmann::json& mutable_data();
   // True when there are changes not yet saved.
-  bool dirty() const noexcept { return dirty_; }
+  bool dirty() const { return changed(); }
 
  private:
   void load() const;
-  bool changed() const override { return dirty_; }
+  bool changed() const override;
   nlohmann::json current_snapshot() const override;
   void on_saved() override { dirty_ = false; }
 
   mutable nlohmann::json data_;
   mutable bool loaded_ = false;
   bool dirty_ = false;
+  bool exposed_ = false;  // a mutable reference was handed out
 };
 
 // The stored state of an Object as one typed value T (a struct with nlohmann
@@ -704,6 +831,12 @@ void EventSource<E>::emit(Args&&... args) {
 }
 
 template <class E>
+template <class... Args>
+void EventSourceRef<E>::emit(Args&&... args) const {
+  source().emit(std::forward<Args>(args)...);
+}
+
+template <class E>
 bool EventSource<E>::run_observer(const Handle& handle, const nlohmann::json& snapshot,
                                   const Observation& observation) {
   E event(handle);
@@ -760,6 +893,28 @@ void Framework::observe(EventSource<E>& event, O& observer, M method,
                   [target, method](EventBase& e) { (target->*method)(static_cast<E&>(e)); });
 }
 
+template <auto M, class O>
+void Framework::observe(EventSourceBase& event, O& observer) {
+  using Method = decltype(M);
+  static_assert(detail::HandlerMethod<Method>::kIsMethod &&
+                    std::is_lvalue_reference_v<typename detail::HandlerMethod<Method>::Param>,
+                "handler must be a non-const member function taking EventType&");
+  using Param = std::remove_cvref_t<typename detail::HandlerMethod<Method>::Param>;
+  static_assert(std::is_base_of_v<EventBase, Param>, "a handler's parameter must be an event");
+  static_assert(std::is_base_of_v<typename detail::HandlerMethod<Method>::Class, O>,
+                "the handler must be a method of the observer");
+  const std::unique_ptr<EventBase> probe =
+      event.make_event(Handle(event.emitter().handle(), event.kind()));
+  if (dynamic_cast<Param*>(probe.get()) == nullptr) {
+    throw FrameworkError("cannot observe " + event.emitter().handle().path() + "/" + event.kind() +
+                         " with " + std::string(detail::member_name<M>()) +
+                         ": its events are not of the handler's parameter type");
+  }
+  O* target = &observer;
+  add_observation(event, observer, detail::member_name<M>(),
+                  [target](EventBase& e) { (target->*M)(static_cast<Param&>(e)); });
+}
+
 template <class E, class F>
 requires std::invocable<F&, E&>
 void Framework::observe(EventSource<E>& event, Object& observer, std::string_view method_name,
@@ -767,6 +922,40 @@ void Framework::observe(EventSource<E>& event, Object& observer, std::string_vie
   add_observation(
       event, observer, method_name,
       [handler = std::move(handler)](EventBase& e) mutable { handler(static_cast<E&>(e)); });
+}
+
+template <Serializable T>
+void Framework::register_type(const std::optional<Handle>& parent, std::string_view kind) {
+  if (kind.empty()) throw FrameworkError("register_type needs a kind");
+  const std::type_index type(typeid(T));
+  type_registry_.insert_or_assign({parent ? parent->path() : std::string(), std::string(kind)},
+                                  type);
+  if (std::find(types_known_.begin(), types_known_.end(), type) == types_known_.end()) {
+    types_known_.push_back(type);
+  }
+}
+
+template <Serializable T>
+void Framework::save_snapshot(const T& value) {
+  check_open();
+  require_known_type(typeid(T), typeid(T).name());
+  storage_->save_snapshot(value.handle().path(), value.snapshot());
+}
+
+template <Serializable T>
+std::unique_ptr<T> Framework::load_snapshot(const Handle& handle) {
+  check_open();
+  if (registered_type(handle) != std::type_index(typeid(T))) {
+    throw FrameworkError("cannot restore " + handle.path() +
+                         " as the type asked for: another type is registered for it");
+  }
+  nlohmann::json data = stored_snapshot_of(handle.path());
+  auto object = std::make_unique<T>(handle);
+  if constexpr (std::is_base_of_v<EventBase, T>) {
+    static_cast<EventBase&>(*object).framework_ = this;
+  }
+  object->restore(data);
+  return object;
 }
 
 template <class T>

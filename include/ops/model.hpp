@@ -37,6 +37,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -46,6 +47,8 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -684,6 +687,23 @@ class Config {
   template <typename T>
   T get(const std::string& key) {
     const nlohmann::json& value = at(key);
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      // nlohmann would wrap 99999999999 into an int, or truncate 1.5: refuse.
+      bool fits = false;
+      if (value.is_number_unsigned()) {
+        fits = std::in_range<T>(value.template get<std::uint64_t>());
+      } else if (value.is_number_integer()) {
+        fits = std::in_range<T>(value.template get<std::int64_t>());
+      } else {
+        throw ModelError("config option '" + key + "' has the wrong type: " + value.dump());
+      }
+      if (!fits) {
+        throw ModelError("config option '" + key + "' is out of range for the requested " +
+                         std::to_string(sizeof(T) * 8) + "-bit " +
+                         (std::is_signed_v<T> ? "signed" : "unsigned") +
+                         " integer: " + value.dump());
+      }
+    }
     try {
       return value.template get<T>();
     } catch (const nlohmann::json::exception&) {

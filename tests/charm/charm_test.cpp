@@ -123,9 +123,9 @@ TEST_F(CharmTest, DefinesTheEventsOfEachEndpointStorageActionAndContainer) {
   EXPECT_EQ(on["db"].relation_joined.kind(), "db_relation_joined");
   EXPECT_EQ(on["db"].relation_departed.kind(), "db_relation_departed");
   EXPECT_EQ(on["db"].relation_broken.kind(), "db_relation_broken");
-  EXPECT_EQ(&on["redis-peers"].relation_changed,
+  EXPECT_EQ(&on["redis-peers"].relation_changed.source(),
             &on.get<RelationChangedEvent>("redis_peers_relation_changed"));
-  EXPECT_EQ(&on.relation("db").relation_changed, &on["db"].relation_changed);
+  EXPECT_EQ(&on.relation("db").relation_changed, &on["db"].relation_changed.source());
   EXPECT_EQ(on.storage("data").storage_attached.kind(), "data_storage_attached");
   EXPECT_EQ(on.storage("data").storage_detaching.kind(), "data_storage_detaching");
   EXPECT_EQ(on.action("get-password").action.kind(), "get_password_action");
@@ -145,9 +145,22 @@ TEST_F(CharmTest, UnknownNamesAreClearErrors) {
     FAIL() << "expected FrameworkError";
   } catch (const FrameworkError& e) {
     EXPECT_STREQ(e.what(),
+                 "TestCharm/on: the charm's metadata declares no relation endpoint, storage, "
+                 "container or action 'cache' (declared: data, db, get-password, redis, "
+                 "redis-peers)");
+  }
+  try {
+    static_cast<void>(on.relation("cache"));
+    FAIL() << "expected FrameworkError";
+  } catch (const FrameworkError& e) {
+    EXPECT_STREQ(e.what(),
                  "TestCharm/on: the charm's metadata declares no relation endpoint 'cache' "
                  "(declared: db, redis-peers)");
   }
+  // on[name] reaches a storage's events too (ops' PrefixedEvents).
+  EXPECT_EQ(&on["data"].storage_attached.source(), &on.storage("data").storage_attached);
+  EXPECT_EQ(&on["get-password"].action.source(), &on.action("get-password").action);
+  EXPECT_EQ(&on["redis"].pebble_ready.source(), &on.container("redis").pebble_ready);
   EXPECT_THROW(on.container("db"), FrameworkError);
   EXPECT_THROW(on.action("db"), FrameworkError);
   EXPECT_THROW(on.storage("logs"), FrameworkError);
@@ -157,17 +170,17 @@ TEST_F(CharmTest, UnknownNamesAreClearErrors) {
 // ---- snapshots -------------------------------------------------------------------
 
 TEST_F(CharmTest, RelationEventSnapshots) {
-  EXPECT_EQ(deferred_snapshot(charm().on["db"].relation_changed, "db", 3,
+  EXPECT_EQ(deferred_snapshot(charm().on.relation("db").relation_changed, "db", 3,
                               std::optional<std::string>("pg"), std::optional<std::string>("pg/0")),
             json({{"relation_name", "db"},
                   {"relation_id", 3},
                   {"app_name", "pg"},
                   {"unit_name", "pg/0"}}));
-  EXPECT_EQ(deferred_snapshot(charm().on["db"].relation_created, "db", 3,
+  EXPECT_EQ(deferred_snapshot(charm().on.relation("db").relation_created, "db", 3,
                               std::optional<std::string>("pg"), std::nullopt),
             json({{"relation_name", "db"}, {"relation_id", 3}, {"app_name", "pg"}}));
   EXPECT_EQ(
-      deferred_snapshot(charm().on["redis-peers"].relation_departed, "redis-peers", 1,
+      deferred_snapshot(charm().on.relation("redis-peers").relation_departed, "redis-peers", 1,
                         std::optional<std::string>("redis"), std::optional<std::string>("redis/1"),
                         std::optional<std::string>("redis/1")),
       json({{"relation_name", "redis-peers"},
@@ -215,8 +228,9 @@ TEST_F(CharmTest, RestoreRejectsSnapshotsWithoutRequiredKeys) {
 }
 
 TEST_F(CharmTest, DeferredRelationEventIsRestoredInTheNextDispatch) {
-  deferred_snapshot(charm().on["db"].relation_departed, "db", 3, std::optional<std::string>("pg"),
-                    std::optional<std::string>("pg/1"), std::optional<std::string>("pg/1"));
+  deferred_snapshot(charm().on.relation("db").relation_departed, "db", 3,
+                    std::optional<std::string>("pg"), std::optional<std::string>("pg/1"),
+                    std::optional<std::string>("pg/1"));
   fw().commit();
   dispatch.reset();
   dispatch = std::make_unique<Dispatch>(meta, juju, storage);

@@ -65,8 +65,8 @@ void expect_redis_k8s(const ops::CharmMeta& meta) {
   EXPECT_EQ(redis.name, "redis");
   EXPECT_EQ(redis.resource, "redis-image");
   ASSERT_EQ(redis.mounts.size(), 1u);
-  EXPECT_EQ(redis.mounts[0].storage, "database");
-  EXPECT_EQ(redis.mounts[0].location, "/var/lib/redis");
+  EXPECT_EQ(redis.mounts.at("database").storage, "database");
+  EXPECT_EQ(redis.mounts.at("database").location(), "/var/lib/redis");
   const ops::ContainerMeta& sentinel = meta.containers.at("sentinel");
   EXPECT_EQ(sentinel.resource, "redis-image");
   EXPECT_TRUE(sentinel.mounts.empty());
@@ -271,14 +271,25 @@ TEST_F(CharmMetaTest, StorageFieldsAndMultipleRanges) {
   EXPECT_EQ(meta.storages.at("c").multiple_max, 3);
 }
 
-TEST_F(CharmMetaTest, MountWithoutLocationUsesTheStorageLocation) {
+// Juju's `m+` form (and `m-`): no upper bound. A charm using it must dispatch.
+TEST_F(CharmMetaTest, StorageRangeWithPlus) {
   ops::CharmMeta meta = ops::CharmMeta::from_yaml(
-      "name: x\n"
-      "storage: {data: {type: filesystem, location: /data}}\n"
-      "containers: {app: {mounts: [{storage: data}]}}\n");
-  ASSERT_EQ(meta.containers.at("app").mounts.size(), 1u);
-  EXPECT_EQ(meta.containers.at("app").mounts[0].location, "/data");
-  EXPECT_EQ(meta.containers.at("app").resource, std::nullopt);
+      "name: x\nstorage:\n  d: {type: filesystem, multiple: {range: 10+}}\n");
+  EXPECT_EQ(meta.storages.at("d").multiple_min, 10);
+  EXPECT_EQ(meta.storages.at("d").multiple_max, std::nullopt);
+  EXPECT_EQ(meta.storages.at("d").multiple_range(), std::make_pair(10, std::optional<int>()));
+  // Juju accepts a maximum below the minimum (Meta.Check only refuses 0); so do we.
+  meta = ops::CharmMeta::from_yaml(
+      "name: x\nstorage:\n  d: {type: filesystem, multiple: {range: 3-1}}\n");
+  EXPECT_EQ(meta.storages.at("d").multiple_range(), std::make_pair(3, std::optional<int>(1)));
+}
+
+// Juju refuses a mount without a location ("location must be specified on mount").
+TEST_F(CharmMetaTest, MountWithoutLocationIsRefused) {
+  EXPECT_EQ(metadata_error("name: x\n"
+                           "storage: {data: {type: filesystem, location: /data}}\n"
+                           "containers: {app: {mounts: [{storage: data}]}}\n"),
+            "metadata.yaml:3: containers.app.mounts[0].location: missing (required)");
 }
 
 TEST_F(CharmMetaTest, MaintainersTagsSeriesExtraBindingsAssumes) {
@@ -287,7 +298,6 @@ TEST_F(CharmMetaTest, MaintainersTagsSeriesExtraBindingsAssumes) {
       "maintainer: A <a@example.com>\n"
       "maintainers: [B <b@example.com>]\n"
       "tags: [database, cache]\n"
-      "series: [jammy]\n"
       "extra-bindings:\n"
       "  public:\n"
       "  admin:\n"
@@ -296,7 +306,7 @@ TEST_F(CharmMetaTest, MaintainersTagsSeriesExtraBindingsAssumes) {
       "  - any-of: [k8s-api, {all-of: [lxd]}]\n");
   EXPECT_THAT(meta.maintainers, ElementsAre("A <a@example.com>", "B <b@example.com>"));
   EXPECT_THAT(meta.tags, ElementsAre("database", "cache"));
-  EXPECT_THAT(meta.series, ElementsAre("jammy"));
+  EXPECT_THAT(ops::CharmMeta::from_yaml("name: x\nseries: [jammy]\n").series, ElementsAre("jammy"));
   EXPECT_THAT(meta.extra_bindings, ElementsAre("public", "admin"));
   EXPECT_EQ(meta.assumes, nlohmann::json::parse(
                               R"(["juju >= 3.1", {"any-of": ["k8s-api", {"all-of": ["lxd"]}]}])"));
@@ -404,16 +414,18 @@ TEST_F(CharmMetaTest, DuplicateEndpointNamesAcrossSections) {
 }
 
 TEST_F(CharmMetaTest, BadStorage) {
+  // Juju's grammar (storageCountC): m, m-n, m- or m+; a maximum of 0 is refused.
   EXPECT_EQ(metadata_error("name: x\nstorage:\n  d:\n    type: filesystem\n    multiple:\n"
-                           "      range: 3-1\n"),
-            "metadata.yaml:6: storage.d.multiple.range: expected a range like '3', '1-3' or "
-            "'2-', got '3-1'");
+                           "      range: 3-0\n"),
+            "metadata.yaml:6: storage.d.multiple.range: invalid maximum count 0");
   EXPECT_EQ(metadata_error("name: x\nstorage:\n  d: {type: filesystem, multiple: {range: -2}}\n"),
-            "metadata.yaml:3: storage.d.multiple.range: expected a range like '3', '1-3' or "
-            "'2-', got '-2'");
+            "metadata.yaml:3: storage.d.multiple.range: value '-2' does not match 'm', 'm-n', "
+            "'m-' or 'm+'");
   EXPECT_EQ(metadata_error("name: x\nstorage:\n  d: {type: filesystem, multiple: {range: a-b}}\n"),
-            "metadata.yaml:3: storage.d.multiple.range: expected a range like '3', '1-3' or "
-            "'2-', got 'a-b'");
+            "metadata.yaml:3: storage.d.multiple.range: value 'a-b' does not match 'm', 'm-n', "
+            "'m-' or 'm+'");
+  EXPECT_EQ(metadata_error("name: x\nstorage:\n  d: {type: filesystem, multiple: {range: 0}}\n"),
+            "metadata.yaml:3: storage.d.multiple.range: invalid count 0 (must be at least 1)");
   EXPECT_EQ(metadata_error("name: x\nstorage:\n  d:\n    type: tape\n"),
             "metadata.yaml:4: storage.d.type: expected 'filesystem' or 'block', got 'tape'");
   EXPECT_EQ(metadata_error("name: x\nstorage:\n  d:\n    location: /d\n"),

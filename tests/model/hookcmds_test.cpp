@@ -192,6 +192,13 @@ TEST_F(HookcmdsTest, ActionToolsFlattenAndValidate) {
   EXPECT_THROW(hc::action_set({{"a-", "x"}}), ops::ModelError);
   EXPECT_THROW(hc::action_set({{"a", {{"b", 1}}}, {"a.b", 2}}), ops::ModelError);
   EXPECT_THROW(hc::action_set(nlohmann::json::array()), ops::ModelError);
+  // Juju's own refusals (action-set.go), before any process runs: each
+  // "."-part follows the key rule and none is a reserved key.
+  EXPECT_THROW(hc::action_set({{"foo..bar", "x"}}), ops::ModelError);
+  for (const char* reserved : {"stdout", "stdout-encoding", "stderr", "stderr-encoding"}) {
+    EXPECT_THROW(hc::action_set({{reserved, "x"}}), ops::ModelError);
+    EXPECT_THROW(hc::action_set({{"out", {{reserved, "x"}}}}), ops::ModelError);
+  }
   EXPECT_EQ(tools_.count("action-set"), 0);
   try {
     hc::action_set({{"a", {{"b", 1}}}, {"a.b", 2}});

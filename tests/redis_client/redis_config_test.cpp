@@ -103,11 +103,12 @@ class StartScriptTest : public ::testing::Test {
           0755);
   }
   // Runs the script; returns what the redis-server stand-in printed.
-  std::string start(const std::string& current_master) {
-    write(dir_ / "start-redis.sh",
-          redis_k8s::redis_start_script(
-              {.app_name = "redis-k8s", .fqdn = kFqdn, .current_master = current_master}),
-          0750);
+  std::string start(const std::string& current_master, bool tls = false) {
+    write(
+        dir_ / "start-redis.sh",
+        redis_k8s::redis_start_script(
+            {.app_name = "redis-k8s", .fqdn = kFqdn, .current_master = current_master, .tls = tls}),
+        0750);
     const std::string command =
         "PATH=" + dir_.string() + ":/usr/bin:/bin SENTINEL_PASSWORD=spw /bin/sh " +
         (dir_ / "start-redis.sh").string() + " > " + (dir_ / "out").string() + " 2>&1";
@@ -130,6 +131,15 @@ TEST_F(StartScriptTest, AReplicaOfTheMasterSentinelNames) {
   // The Sentinel password goes through the environment, never argv.
   EXPECT_EQ(cli_args(),
             "spw -h localhost -p 26379 --raw SENTINEL get-master-addr-by-name redis-k8s\n");
+}
+
+TEST_F(StartScriptTest, AsksSentinelOverTlsWhenTlsIsOn) {
+  sentinel_answers(kMaster + "\\n6379\\n");
+  EXPECT_EQ(start(kFqdn, true),
+            "redis-server /etc/redis-server/redis.conf --replicaof " + kMaster + " 6379\n");
+  EXPECT_EQ(cli_args(),
+            "spw -h localhost -p 26379 --tls --cacert /var/lib/redis/ca.crt --raw SENTINEL "
+            "get-master-addr-by-name redis-k8s\n");
 }
 
 TEST_F(StartScriptTest, TheMasterWhenSentinelNamesThisUnit) {
@@ -177,6 +187,27 @@ TEST(SentinelConf, WithoutRedisPassword) {
   SentinelSettings s{"cache", "10.1.2.3", 1, std::nullopt, "sp", "cache-0.example"};
   EXPECT_EQ(redis_k8s::sentinel_conf(s),
             "port 26379\n"
+            "sentinel monitor cache 10.1.2.3 6379 1\n"
+            "sentinel down-after-milliseconds cache 5000\n"
+            "sentinel failover-timeout cache 30000\n"
+            "sentinel parallel-syncs cache 1\n"
+            "requirepass sp\n"
+            "sentinel announce-hostnames yes\n"
+            "sentinel resolve-hostnames yes\n"
+            "sentinel announce-ip cache-0.example\n"
+            "replica-announce-ip cache-0.example\n");
+}
+
+TEST(SentinelConf, WithTlsServesAndDialsTlsOnly) {
+  SentinelSettings s{"cache", "10.1.2.3", 1, std::nullopt, "sp", "cache-0.example", true};
+  EXPECT_EQ(redis_k8s::sentinel_conf(s),
+            "port 0\n"
+            "tls-port 26379\n"
+            "tls-cert-file /etc/redis-server/redis.crt\n"
+            "tls-key-file /etc/redis-server/redis.key\n"
+            "tls-ca-cert-file /etc/redis-server/ca.crt\n"
+            "tls-auth-clients optional\n"
+            "tls-replication yes\n"
             "sentinel monitor cache 10.1.2.3 6379 1\n"
             "sentinel down-after-milliseconds cache 5000\n"
             "sentinel failover-timeout cache 30000\n"

@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "redis_config.hpp"
 #include "redis_servers.hpp"
 #include "workload.hpp"
 
@@ -150,6 +151,65 @@ TEST_F(TlsVerifyTest, TheWorkloadVerifiesItsOwnRedisAsItsFqdn) {
   EXPECT_EQ(named.info_server("localhost").at("tcp_port"), std::to_string(port_));
   redis_k8s::ProductionRedisWorkload unnamed([&] { return settings(false); });
   EXPECT_THROW(unnamed.info_server("localhost"), redis_k8s::RedisConnectionError);
+}
+
+// With TLS on, the charm's sentinel.conf makes Sentinel serve TLS only and
+// reach the TLS-only Redis over TLS; the charm's workload asks it over TLS,
+// checking the unit's FQDN when it dials localhost. The config is the
+// charm's own, with the file paths and ports of this test.
+TEST_F(TlsVerifyTest, SentinelServesAndMonitorsOverTlsWithTheCharmsConfig) {
+  const std::string d = dir_->path().string();
+  const int sentinel_port = redis_test::free_port();
+  std::string conf = redis_k8s::sentinel_conf(
+      {"cache", "127.0.0.1", 1, std::string(kPassword), "sentinel-pw", "localhost", true});
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const auto at = conf.find(from);
+    ASSERT_NE(at, std::string::npos) << from << " not in\n" << conf;
+    conf.replace(at, from.size(), to);
+  };
+  replace("tls-port 26379", "tls-port " + std::to_string(sentinel_port));
+  replace(redis_k8s::kSentinelCertPath, d + "/server.crt");
+  replace(redis_k8s::kSentinelKeyPath, d + "/server.key");
+  replace(redis_k8s::kSentinelCaCertPath, d + "/ca.crt");
+  replace("127.0.0.1 6379", "127.0.0.1 " + std::to_string(port_));
+  redis_test::write_file(work_.path() / "sentinel.conf",
+                         "bind 127.0.0.1\ndir " + work_.path().string() + "\n" + conf);
+  Process sentinel({"redis-sentinel", (work_.path() / "sentinel.conf").string()},
+                   work_.path() / "sentinel.log");
+  auto settings = [&] {
+    redis_k8s::WorkloadSettings s;
+    s.sentinel_password = "sentinel-pw";
+    s.sentinel_port = sentinel_port;
+    s.tls = true;
+    s.ca_cert_file = d + "/ca.crt";
+    s.local_server_name = kFqdn;
+    return s;
+  };
+  redis_k8s::ProductionRedisWorkload workload(settings);
+  // Sentinel knows the master's run id once it has had an INFO reply from
+  // it: it reached the TLS-only Redis over TLS.
+  std::map<std::string, std::string> master;
+  redis_test::wait_until(
+      [&] {
+        try {
+          master = workload.sentinel_master("localhost", "cache");
+        } catch (const redis_k8s::RedisError&) {
+          return false;
+        }
+        return !master["runid"].empty();
+      },
+      "Sentinel over TLS with the master's run id");
+  EXPECT_EQ(master["ip"], "127.0.0.1");
+  EXPECT_EQ(master["port"], std::to_string(port_));
+  EXPECT_EQ(master["flags"], "master");
+  // Plain TCP gets no answer from a TLS-only Sentinel.
+  redis_k8s::ProductionRedisWorkload plain([&] {
+    auto s = settings();
+    s.tls = false;
+    return s;
+  });
+  EXPECT_THROW(plain.sentinel_master("localhost", "cache"), redis_k8s::RedisError);
+  sentinel.stop();
 }
 
 }  // namespace

@@ -390,6 +390,37 @@ TEST_F(RedisCharmTest, EnableTlsWithCertificatesServesTls) {
   EXPECT_EQ(harness->get_workload_version(), "6.0.11");
 }
 
+TEST_F(RedisCharmTest, EnableTlsPutsSentinelOnTlsWithItsOwnCopiesOfTheCertificates) {
+  harness->set_leader(true);
+  set_app_bag({{"redis-password", "pw"}, {"sentinel-password", "spw"}, {"leader-host", kFqdn}});
+  attach_certificates();
+  harness->begin();
+  redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
+  harness->update_config({{"enable-tls", true}});
+  auto sentinel_file = [&](const std::string& path) {
+    return redis_test::read_host_file(sentinel_pebble().host_path(path));
+  };
+  EXPECT_EQ(sentinel_file("/etc/redis-server/redis.crt"), "CERT");
+  EXPECT_EQ(sentinel_file("/etc/redis-server/redis.key"), "KEY");
+  EXPECT_EQ(sentinel_file("/etc/redis-server/ca.crt"), "CA");
+  EXPECT_EQ(redis_test::host_file_mode(sentinel_pebble().host_path("/etc/redis-server/redis.key")),
+            0600);
+  EXPECT_EQ(sentinel_file("/etc/redis-server/sentinel.conf"),
+            redis_k8s::sentinel_conf({.app_name = kApp,
+                                      .current_master = kFqdn,
+                                      .quorum = 1,
+                                      .redis_password = std::string("pw"),
+                                      .sentinel_password = "spw",
+                                      .fqdn = kFqdn,
+                                      .tls = true}));
+  EXPECT_EQ(sentinel_file("/etc/redis-server/sentinel.conf").substr(0, 22),
+            "port 0\ntls-port 26379\n");
+  // The start script asks its Sentinel over TLS.
+  EXPECT_EQ(redis_file("/etc/redis-server/start-redis.sh"),
+            redis_k8s::redis_start_script(
+                {.app_name = kApp, .fqdn = kFqdn, .current_master = kFqdn, .tls = true}));
+}
+
 // ---- replication: the role is not in the plan --------------------------------------
 
 TEST_F(RedisCharmTest, AReplicaHasTheSamePlanAsTheMasterAndAStartScriptNamingIt) {

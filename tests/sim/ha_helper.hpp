@@ -181,28 +181,43 @@ class Poller {
     std::lock_guard lock(mu_);
     return samples_;
   }
-  // The first time at or after `from` when exactly one unit is master and
-  // it is not `old_ip` (empty: any single master).
-  std::optional<Clock::time_point> single_master_since(Clock::time_point from,
-                                                       const std::string& old_ip) {
+  // The first sample after `from` with exactly one master, once the fault
+  // showed: `old_ip` stopped answering as master (when `need_new`, the one
+  // master must also be another unit than `old_ip`).
+  std::optional<Clock::time_point> single_master_after(Clock::time_point from,
+                                                       const std::string& old_ip, bool need_new) {
+    bool fault_seen = false;
     for (const auto& s : samples()) {
       if (s.at < from) continue;
+      const auto old = s.roles.find(old_ip);
+      if (old == s.roles.end() || old->second != "master") fault_seen = true;
+      if (!fault_seen) continue;
       std::vector<std::string> masters;
       for (const auto& [ip, role] : s.roles) {
         if (role == "master") masters.push_back(ip);
       }
-      if (masters.size() == 1 && (old_ip.empty() || masters[0] != old_ip)) return s.at;
+      if (masters.size() == 1 && (!need_new || masters[0] != old_ip)) return s.at;
     }
     return std::nullopt;
   }
-  // The longest run of samples with more than one master.
-  double longest_split_brain_seconds() {
+  // The first sample after `from` where `ip` does not answer ROLE master.
+  std::optional<Clock::time_point> not_master_since(Clock::time_point from, const std::string& ip) {
+    for (const auto& s : samples()) {
+      if (s.at < from) continue;
+      const auto it = s.roles.find(ip);
+      if (it == s.roles.end() || it->second != "master") return s.at;
+    }
+    return std::nullopt;
+  }
+  // The longest run of samples with more than one master, not counting
+  // `except` (a departing master whose writes are paused).
+  double longest_split_brain_seconds(const std::string& except = "") {
     double longest = 0;
     bool split = false;  // the previous sample had more than one master
     Clock::time_point since{};
     for (const auto& s : samples()) {
       int masters = 0;
-      for (const auto& [ip, role] : s.roles) masters += role == "master";
+      for (const auto& [ip, role] : s.roles) masters += role == "master" && ip != except;
       if (masters > 1) {
         if (!split) since = s.at;
         split = true;
@@ -256,6 +271,74 @@ class Poller {
   std::vector<Sample> samples_;
   std::thread thread_;
 };
+
+// What one Redis says of itself: ROLE's first field ("master", "slave", ""
+// when unreachable), whether a replica's link to its master is up, and the
+// server's run_id (a new one after every start: a restart shows).
+struct UnitState {
+  std::string role;
+  bool link_up = false;
+  std::string run_id;
+};
+
+inline UnitState unit_state(Conn& conn) {
+  UnitState out;
+  if (auto* r = conn.command({"ROLE"})) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+        r->element[0]->type == REDIS_REPLY_STRING) {
+      out.role = r->element[0]->str;
+      // A replica: slave, host, port, state ("connected" once in sync), offset.
+      out.link_up = out.role == "slave" && r->elements > 3 &&
+                    r->element[3]->type == REDIS_REPLY_STRING &&
+                    std::string(r->element[3]->str) == "connected";
+    }
+    freeReplyObject(r);
+  }
+  if (auto* r = conn.command({"INFO", "server"})) {
+    if (r->type == REDIS_REPLY_STRING) {
+      const std::string info(r->str, r->len);
+      const auto at = info.find("run_id:");
+      if (at != std::string::npos) {
+        out.run_id = info.substr(at + 7, info.find_first_of("\r\n", at) - at - 7);
+      }
+    }
+    freeReplyObject(r);
+  }
+  return out;
+}
+
+// Each Redis's state (ip -> state), asked from a thread in the pod's namespace.
+inline std::map<std::string, UnitState> unit_states(const std::string& netns,
+                                                    const std::vector<std::string>& ips,
+                                                    const std::string& password) {
+  std::map<std::string, UnitState> out;
+  std::thread t([&] {
+    if (!enter_netns(netns)) return;
+    for (const auto& ip : ips) {
+      Conn conn(ip, 6379, password);
+      out[ip] = unit_state(conn);
+    }
+  });
+  t.join();
+  return out;
+}
+
+// Sends one command to ip:port from a thread in the pod's namespace; the
+// reply's text (status, error or bulk string), "" when none.
+inline std::string command_in(const std::string& netns, const std::string& ip, int port,
+                              const std::string& password, const std::vector<std::string>& args) {
+  std::string out;
+  std::thread t([&] {
+    if (!enter_netns(netns)) return;
+    Conn conn(ip, port, password);
+    if (auto* r = conn.command(args)) {
+      if (r->str) out.assign(r->str, r->len);
+      freeReplyObject(r);
+    }
+  });
+  t.join();
+  return out;
+}
 
 // The acknowledged keys the Redis at `ip` does not have (run from a thread
 // in the pod's namespace); nullopt when it cannot be asked.

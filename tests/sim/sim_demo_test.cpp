@@ -8,91 +8,17 @@
 #include <signal.h>
 
 #include <chrono>
-#include <functional>
-#include <thread>
+#include <fstream>
 
-#include <nlohmann/json.hpp>
-
-#include "pods.hpp"
-#include "sim_fixture.hpp"
+#include "redis_model_fixture.hpp"
 
 namespace ops_sim::testing {
 namespace {
 
 using ::testing::HasSubstr;
-using Clock = std::chrono::steady_clock;
 
-const std::string kExporter = "/usr/bin/prometheus-redis-exporter";
-
-std::string fqdn(int n) {
-  return "redis-k8s-" + std::to_string(n) + ".redis-k8s-endpoints.demo.svc.cluster.local";
-}
-
-// The value of the first "key: value" line of YAML-ish output.
-std::string yaml_value(const std::string& text, const std::string& key) {
-  for (const auto& line : split(text, '\n')) {
-    const auto t = trim(line);
-    if (t.rfind(key + ": ", 0) == 0) return t.substr(key.size() + 2);
-  }
-  return "";
-}
-
-class SimDemo : public SimTest {
+class SimDemo : public SimRedisModel {
  protected:
-  void SetUp() override {
-    SimTest::SetUp();
-    std::string why;
-    if (!pods_supported(&why)) GTEST_SKIP() << why;
-    for (const char* exe : {"/usr/bin/redis-server", "/usr/bin/redis-sentinel",
-                            "/usr/bin/redis-cli", kExporter.c_str()}) {
-      if (!fs::exists(exe)) GTEST_SKIP() << exe << " is missing: run scripts/install-deps.sh";
-    }
-    image_ = root_ / "image";
-    fs::create_directories(image_ / "bin");
-    fs::create_symlink(kExporter, image_ / "bin" / "redis_exporter");
-  }
-
-  nlohmann::json status() { return nlohmann::json::parse(ok({"status", "--format=json"})); }
-
-  // Units of the model not yet active/idle, as "unit workload/agent" strings.
-  std::vector<std::string> unsettled() {
-    std::vector<std::string> out;
-    const auto s = status();
-    for (const auto& [app, a] : s["applications"].items()) {
-      for (const auto& [unit, u] : a["units"].items()) {
-        const std::string workload = u["workload-status"]["current"];
-        const std::string agent = u["juju-status"]["current"];
-        if (workload != "active" || agent != "idle") {
-          out.push_back(unit + " " + workload + "/" + agent);
-        }
-      }
-    }
-    return out;
-  }
-
-  // Polls `done` every 100 ms for at most `limit`; true when it held.
-  static bool eventually(const std::function<bool()>& done, std::chrono::seconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (!done()) {
-      if (Clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return true;
-  }
-
-  // redis-cli run in the client's pod through `ops-sim ssh`.
-  SimResult cli(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"ssh", "redis-client/0", "--", "redis-cli"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return sim(argv);
-  }
-
-  std::string cli_out(const std::vector<std::string>& args) {
-    auto r = cli(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return trim(r.out);
-  }
-
   // Pids of the processes in the model's pods (Pebble daemons, services).
   std::vector<int> pod_pids(const std::string& uuid) {
     std::vector<int> out;
@@ -111,18 +37,13 @@ class SimDemo : public SimTest {
     const auto pos = content.rfind(')');
     return !content.empty() && pos != std::string::npos && content[pos + 2] != 'Z';
   }
-
-  fs::path image_;
 };
 
 TEST_F(SimDemo, RedisWithSentinelReplicatesAndServesTheClient) {
-  const auto build = fs::path(OPS_SIM_BINARY_DIR);
   // 1. Three redis-k8s units, really running Redis and Sentinel.
-  auto r =
-      sim({"--workloads", "run", "--model", "demo", "deploy", (build / "redis-k8s.charm").string(),
-           "-n", "3", "--resource", "redis-image=" + image_.string()});
+  auto r = deploy_redis_k8s(3);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = sim({"deploy", (build / "redis-client.charm").string()});
+  r = deploy_redis_client();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto s = status();
   const std::string uuid = s["model"]["uuid"];
@@ -223,7 +144,33 @@ TEST_F(SimDemo, RedisWithSentinelReplicatesAndServesTheClient) {
     EXPECT_EQ(master[5], "6379");
   }
 
-  // 7. destroy leaves no namespace and no process of the model.
+  // 7. Storage: the charm took the volume (mounted root-owned, as on
+  // Kubernetes) for redis, so Redis writes its append-only files there and
+  // BGSAVE writes dump.rdb.
+  const auto cli_auth = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {"-h", fqdn(0), "-a", password, "--no-auth-warning"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return cli_out(argv);
+  };
+  EXPECT_THAT(cli_auth({"BGSAVE", "SCHEDULE"}), HasSubstr("Background saving"));
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto info = cli_auth({"INFO", "persistence"});
+        return info.find("rdb_bgsave_in_progress:0") != std::string::npos &&
+               info.find("rdb_last_bgsave_status:ok") != std::string::npos &&
+               info.find("aof_enabled:1") != std::string::npos &&
+               info.find("aof_last_write_status:ok") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << cli_auth({"INFO", "persistence"});
+  r = sim({"ssh", "redis-k8s/0", "--container", "redis", "--", "sh", "-c",
+           "stat -c %U /var/lib/redis; ls /var/lib/redis /var/lib/redis/appendonlydir"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(split(r.out, '\n'), ::testing::Contains("redis")) << r.out;
+  EXPECT_THAT(split(r.out, '\n'), ::testing::Contains("dump.rdb")) << r.out;
+  EXPECT_THAT(split(r.out, '\n'), ::testing::Contains("appendonly.aof.manifest")) << r.out;
+
+  // 8. destroy leaves no namespace and no process of the model.
   const auto pids = pod_pids(uuid);
   // 6 Pebble daemons (2 containers x 3 units), then redis-server,
   // redis_exporter and the sentinel in each unit.

@@ -34,11 +34,11 @@ class RecorderCharm : public ops::CharmBase {
     record(on.leader_elected);
     record(on.leader_settings_changed);
     for (const char* endpoint : {"db", "cluster"}) {
-      record(on[endpoint].relation_created);
-      record(on[endpoint].relation_joined);
-      record(on[endpoint].relation_changed);
-      record(on[endpoint].relation_departed);
-      record(on[endpoint].relation_broken);
+      record(on.relation(endpoint).relation_created);
+      record(on.relation(endpoint).relation_joined);
+      record(on.relation(endpoint).relation_changed);
+      record(on.relation(endpoint).relation_departed);
+      record(on.relation(endpoint).relation_broken);
     }
     record(on.container("workload").pebble_ready);
     record(on.storage("data").storage_attached);

@@ -184,9 +184,11 @@ std::string RedisK8sCharm::redis_config() {
 }
 
 std::string RedisK8sCharm::redis_start_script_text() {
-  return redis_start_script(StartScriptSettings{.app_name = app().name(),
-                                                .fqdn = unit_fqdn(),
-                                                .current_master = current_master().value_or("")});
+  return redis_start_script(
+      StartScriptSettings{.app_name = app().name(),
+                          .fqdn = unit_fqdn(),
+                          .current_master = current_master().value_or(""),
+                          .tls = config().get_optional<bool>("enable-tls").value_or(false)});
 }
 
 ops::pebble::Layer RedisK8sCharm::redis_layer() {
@@ -238,6 +240,7 @@ std::string RedisK8sCharm::sentinel_config() {
   settings.redis_password = redis_password();
   settings.sentinel_password = sentinel_password().value_or("");
   settings.fqdn = unit_fqdn();
+  settings.tls = config().get_optional<bool>("enable-tls").value_or(false);
   return sentinel_conf(settings);
 }
 
@@ -326,6 +329,19 @@ bool RedisK8sCharm::update_sentinel_layer() {
         kConfigDir,
         ops::pebble::MakeDirOptions{
             .make_parents = true, .permissions = 0750, .user = kRedisUser, .group = kRedisUser});
+  }
+  if (config().get_optional<bool>("enable-tls").value_or(false)) {
+    // Sentinel's own copies of the certificate, key and CA (sentinel.conf
+    // names them): its container does not see the redis container's files.
+    const std::vector<std::string> paths = {kSentinelCertPath, kSentinelKeyPath,
+                                            kSentinelCaCertPath};
+    const auto files = certificates();
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+      if (!files[i]) continue;  // config-changed blocked on the missing resource
+      sentinel.push(
+          paths[i], read_file(*files[i]),
+          ops::pebble::PushOptions{.permissions = 0600, .user = kRedisUser, .group = kRedisUser});
+    }
   }
   sentinel.push(
       kSentinelConfigPath, sentinel_config(),

@@ -49,9 +49,10 @@ std::string redis_start_script(const StartScriptSettings& s) {
   out += "# Written by the redis-k8s charm. Starts redis-server in the role the local\n";
   out += "# Sentinel assigns now, so that a restarted Redis never comes back as a second\n";
   out += "# master; the charm's view of the master when Sentinel cannot answer.\n";
+  const std::string tls = s.tls ? std::string(" --tls --cacert ") + kCaCertPath : "";
   out += "answer=$(REDISCLI_AUTH=\"$SENTINEL_PASSWORD\" redis-cli -h localhost -p " +
-         std::to_string(kSentinelPort) + " --raw SENTINEL get-master-addr-by-name " + s.app_name +
-         " 2>/dev/null)\n";
+         std::to_string(kSentinelPort) + tls + " --raw SENTINEL get-master-addr-by-name " +
+         s.app_name + " 2>/dev/null)\n";
   out += "host=$(printf '%s\\n' \"$answer\" | sed -n 1p)\n";
   out += "port=$(printf '%s\\n' \"$answer\" | sed -n 2p)\n";
   out += "case \"$host:$port\" in\n";
@@ -81,7 +82,19 @@ std::string sha256_hex(std::string_view text) {
 std::string sentinel_conf(const SentinelSettings& s) {
   const std::string& app = s.app_name;
   std::string out;
-  out += "port " + std::to_string(kSentinelPort) + "\n";
+  if (s.tls) {
+    // Redis listens on TLS only (port 0): Sentinel reaches it, and the other
+    // Sentinels, with TLS too (tls-replication), and serves TLS only.
+    out += "port 0\n";
+    out += "tls-port " + std::to_string(kSentinelPort) + "\n";
+    out += std::string("tls-cert-file ") + kSentinelCertPath + "\n";
+    out += std::string("tls-key-file ") + kSentinelKeyPath + "\n";
+    out += std::string("tls-ca-cert-file ") + kSentinelCaCertPath + "\n";
+    out += "tls-auth-clients optional\n";
+    out += "tls-replication yes\n";
+  } else {
+    out += "port " + std::to_string(kSentinelPort) + "\n";
+  }
   out += "sentinel monitor " + app + " " + s.current_master + " " + std::to_string(kRedisPort) +
          " " + std::to_string(s.quorum) + "\n";
   out += "sentinel down-after-milliseconds " + app + " 5000\n";

@@ -36,6 +36,12 @@ inline constexpr const char* kStartScriptPath = "/etc/redis-server/start-redis.s
 inline constexpr const char* kCertPath = "/var/lib/redis/redis.crt";
 inline constexpr const char* kKeyPath = "/var/lib/redis/redis.key";
 inline constexpr const char* kCaCertPath = "/var/lib/redis/ca.crt";
+// The same three files in the sentinel container (its own filesystem), for
+// Sentinel's TLS port and its TLS connections to Redis and the other
+// Sentinels.
+inline constexpr const char* kSentinelCertPath = "/etc/redis-server/redis.crt";
+inline constexpr const char* kSentinelKeyPath = "/etc/redis-server/redis.key";
+inline constexpr const char* kSentinelCaCertPath = "/etc/redis-server/ca.crt";
 inline constexpr int kSocketTimeoutMs = 1000;
 inline constexpr std::size_t kPasswordLength = 16;
 // The leader's wait for a failover it forced: how often it asks its
@@ -70,6 +76,7 @@ struct StartScriptSettings {
   std::string fqdn;            // this unit's hostname (the master when Sentinel names it)
   std::string current_master;  // peer app `leader-host` when the script was written: the
                                // fallback when the local Sentinel cannot answer
+  bool tls = false;            // config enable-tls: Sentinel listens on TLS only
 };
 
 // The text of /etc/redis-server/start-redis.sh, the `redis` service's
@@ -95,6 +102,7 @@ struct SentinelSettings {
   std::optional<std::string> redis_password;  // `sentinel auth-pass` only when set
   std::string sentinel_password;
   std::string fqdn;  // announced by this sentinel
+  bool tls = false;  // config enable-tls: TLS port only, TLS to Redis and the other Sentinels
 };
 
 // The text of /etc/redis-server/sentinel.conf, one directive a line.

@@ -78,11 +78,14 @@ RedisReply ProductionRedisWorkload::execute(Service service, const std::string& 
     options.password = s.redis_password;
     options.tls = s.tls;
     options.ca_file = s.ca_cert_file;
-    if (host == "localhost") options.tls_server_name = s.local_server_name;
   } else {
+    // With TLS on, Sentinel serves TLS only, with the same certificate.
     options.port = s.sentinel_port;
     options.password = s.sentinel_password;
+    options.tls = s.tls;
+    options.ca_file = s.ca_cert_file;
   }
+  if (host == "localhost") options.tls_server_name = s.local_server_name;
   RedisClient client(std::move(options));
   return client.command(argv);
 }

@@ -198,6 +198,8 @@ struct Event {
   std::optional<std::string> action = std::nullopt;
   nlohmann::json action_params = nlohmann::json::object();
   std::string action_id = {};
+  // A custom event (ctx.on.custom): finds its source on the charm of the run.
+  std::function<EventSourceBase&(CharmBase&)> custom_source = nullptr;
 
   // This event as deferred by `observer_path`'s `method_name` in an earlier
   // dispatch, with event key `key`: for State::deferred.
@@ -293,6 +295,15 @@ class ContextBase {
   std::vector<ExecArgs> exec_history;
   std::map<std::string, int> requested_storages;  // storage-add counts
   int reboot_count = 0;
+  // Each workload version the charm replaced (not the current one; an
+  // unset version is not recorded), as Scenario's workload_version_history.
+  std::vector<std::string> workload_version_history;
+
+  // ---- options
+  // Also record in emitted_events the deferred events re-emitted before the
+  // event (first, in the order they were deferred), as Scenario's
+  // Context(capture_deferred_events=True).
+  bool capture_deferred_events = false;
 
  protected:
   // The charm of the run in progress (for Context<Charm>::run_with).
@@ -318,6 +329,30 @@ class ContextBase {
   std::string app_name_;
 };
 
+// The event factories of a Context<Charm>: those of EventFactory, and
+// custom events (Scenario's ctx.on.custom): an event a charm library's
+// object (or the charm) emits, run as the whole dispatch, chosen on the
+// charm constructed for the run:
+//   ctx.run(ctx.on.custom([](MyCharm& c) -> ops::EventSourceBase& {
+//             return c.database.on.database_created; }), state);
+// The event's snapshot is `snapshot` (what its restore() reads); it has no
+// Juju hook context of its own.
+template <class Charm>
+class TypedEventFactory : public EventFactory {
+ public:
+  Event custom(std::function<EventSourceBase&(Charm&)> select,
+               nlohmann::json snapshot = nullptr) const {
+    if (!select) throw HarnessError("ctx.on.custom: no event source given");
+    Event event;
+    event.kind = "custom";
+    event.snapshot = std::move(snapshot);
+    event.custom_source = [select = std::move(select)](CharmBase& charm) -> EventSourceBase& {
+      return select(static_cast<Charm&>(charm));
+    };
+    return event;
+  }
+};
+
 // A Context for a charm class: constructible from ops::Framework&, or
 // built by a factory (TypedCharmFactory, harness.hpp) for each run().
 template <class Charm>
@@ -327,6 +362,9 @@ class Context : public ContextBase {
 
  public:
   using Factory = TypedCharmFactory<Charm>;
+
+  // The event factories, with custom events for this charm.
+  const TypedEventFactory<Charm> on{};
 
   explicit Context(std::string_view metadata, std::string_view config = {},
                    std::string_view actions = {},

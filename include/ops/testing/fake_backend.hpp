@@ -85,6 +85,7 @@ struct ActionRecord {
   std::string id;
   nlohmann::json params = nlohmann::json::object();
   nlohmann::json results = nlohmann::json::object();
+  bool results_set = false;  // whether action-set ran (Context: no results otherwise)
   std::vector<std::string> logs;
   std::optional<std::string> failure;  // set by action-fail
 };
@@ -103,7 +104,8 @@ class FakeBackend final : public ModelBackend {
     std::vector<StatusBase> unit_status_history;  // each status replaced by status-set
     std::vector<StatusBase> app_status_history;
     std::optional<std::string> workload_version;
-    std::optional<int> planned_units;  // unset: 1 + the units in peer relations
+    std::vector<std::string> workload_version_history;  // each version replaced
+    std::optional<int> planned_units;                   // unset: 1 + the units in peer relations
     std::map<int, RelationRecord> relations;
     std::map<std::string, std::map<int, StorageRecord>> storages;  // name -> index -> record
     std::map<std::string, int> storage_requests;                   // storage-add counts

@@ -228,8 +228,12 @@ class HarnessBase {
   // Adds a secret owned by another application (revision 1); the charm can
   // read it once grant_secret() gave it access. Returns the id.
   std::string add_model_secret(const std::string& owner_app, const Databag& content);
-  // Gives `observer` (this app or this unit) read access to a secret owned
-  // by another app.
+  // Adds a secret the user made (juju add-secret; revision 1), for a
+  // config option of type secret: the charm can read it, never change it,
+  // once grant_secret(id, <this app>) gave it access. Returns the id.
+  std::string add_user_secret(const Databag& content);
+  // Gives `observer` (this app or this unit; a user secret: this app) read
+  // access to a secret owned by another app or by the user.
   void grant_secret(const std::string& secret_id, const std::string& observer);
   void revoke_secret(const std::string& secret_id, const std::string& observer);
   // Adds a revision; when another app owns the secret fires secret-changed.

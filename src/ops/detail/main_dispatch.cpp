@@ -56,7 +56,8 @@ void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view
   try {
     if (steps.reemit && !restricted) framework.reemit();
     stage = "emitting the event";
-    if (EventSourceBase* source = charm.on.find(kind)) {
+    if (EventSourceBase* source =
+            steps.find_source ? steps.find_source(charm) : charm.on.find(kind)) {
       const nlohmann::json snapshot = make_snapshot ? make_snapshot(*source) : nullptr;
       if (log::enabled(log::Level::debug)) {
         log::debug("Emitting Juju event " + std::string(kind) + ".");

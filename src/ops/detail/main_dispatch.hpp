@@ -43,6 +43,9 @@ struct DispatchSteps {
   bool reemit = true;          // re-emit deferred events first
   bool collect_status = true;  // run evaluate_status() after the event
   bool commit = true;          // Framework::commit() at the end
+  // The source to emit instead of charm.on's `kind` (a custom event a
+  // test runs, ops::testing's ctx.on.custom); null: charm.on.find(kind).
+  std::function<EventSourceBase*(CharmBase&)> find_source = nullptr;
 };
 
 // The snapshot of the event to emit, made only when the charm defines it.

@@ -552,8 +552,9 @@ void Framework::reemit() {
       }
     }
     if (source == nullptr) {
-      log::warning("Dropping deferred event " + notice.event_path + " for " + notice.observer_path +
-                   "." + notice.method_name + ": no event of that kind is defined in this charm");
+      // ops drops these silently (NoTypeError): debug, not a warning.
+      log::debug("Dropping deferred event " + notice.event_path + " for " + notice.observer_path +
+                 "." + notice.method_name + ": no event of that kind is defined in this charm");
       storage_->drop_notice(notice.sequence);
       continue;
     }
@@ -636,6 +637,66 @@ void Framework::add_python_aliases(const std::vector<PythonHandlerAlias>& aliase
     }
     if (!known) python_aliases_.push_back(alias);
   }
+}
+
+std::type_index Framework::registered_type(const Handle& handle) const {
+  const auto it = type_registry_.find(
+      std::make_pair(std::string(handle.parent_path()), std::string(handle.kind())));
+  if (it == type_registry_.end()) throw NoTypeError(handle.path());
+  return it->second;
+}
+
+void Framework::require_known_type(std::type_index type, std::string_view type_name) const {
+  if (std::find(types_known_.begin(), types_known_.end(), type) == types_known_.end()) {
+    throw FrameworkError("cannot save " + std::string(type_name) +
+                         " values before registering that type");
+  }
+}
+
+nlohmann::json Framework::stored_snapshot_of(const std::string& path) {
+  std::optional<nlohmann::json> data = storage_->load_snapshot(path);
+  if (!data) throw NoSnapshotError(path);
+  return std::move(*data);
+}
+
+void Framework::drop_snapshot(const Handle& handle) {
+  check_open();
+  storage_->drop_snapshot(handle.path());
+}
+
+namespace {
+
+// ops' _event_regex, ^(|.*/)on/[a-zA-Z_]+\[\d+\]$: the path of an event.
+bool is_event_path(std::string_view path) {
+  if (path.size() < 4 || path.back() != ']') return false;
+  const std::size_t open = path.rfind('[');
+  if (open == std::string_view::npos || open + 2 > path.size() - 1) return false;
+  const std::string_view key = path.substr(open + 1, path.size() - open - 2);
+  if (key.empty() ||
+      !std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  const std::size_t slash = path.rfind('/', open);
+  if (slash == std::string_view::npos) return false;
+  const std::string_view kind = path.substr(slash + 1, open - slash - 1);
+  if (kind.empty() || !std::all_of(kind.begin(), kind.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+      })) {
+    return false;
+  }
+  const std::string_view before = path.substr(0, slash);
+  return before == "on" || (before.size() > 3 && before.substr(before.size() - 3) == "/on");
+}
+
+}  // namespace
+
+void Framework::remove_unreferenced_events() {
+  check_open();
+  std::vector<std::string> unreferenced;
+  for (const std::string& path : storage_->list_snapshots()) {
+    if (is_event_path(path) && storage_->notices(path).empty()) unreferenced.push_back(path);
+  }
+  for (const std::string& path : unreferenced) storage_->drop_snapshot(path);
 }
 
 void Framework::commit() {

@@ -92,8 +92,33 @@ const nlohmann::json& StoredState::data() const {
   return data_;
 }
 
+nlohmann::json& StoredState::operator[](std::string_view key) {
+  load();
+  exposed_ = true;
+  auto it = data_.find(key);
+  if (it == data_.end()) it = data_.emplace(std::string(key), nullptr).first;
+  return *it;
+}
+
+nlohmann::json& StoredState::mutable_data() {
+  load();
+  exposed_ = true;
+  return data_;
+}
+
+bool StoredState::changed() const {
+  if (dirty_) return true;
+  if (!exposed_) return false;
+  const nlohmann::json& stored = stored_snapshot();
+  return stored.is_null() ? !(data_.is_object() && data_.empty()) : data_ != stored;
+}
+
 nlohmann::json StoredState::current_snapshot() const {
   load();
+  if (!data_.is_object()) {
+    throw FrameworkError("stored state " + handle().path() + " must stay a JSON object, got " +
+                         data_.dump());
+  }
   return data_;
 }
 

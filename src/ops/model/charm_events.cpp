@@ -1,6 +1,8 @@
 // The charm event classes: snapshot/restore with Python ops' keys, and what
 // each event gives its handler (relation, storage, secret, action...).
 #include <map>
+#include <type_traits>
+#include <vector>
 
 #include "ops/charm.hpp"
 
@@ -395,6 +397,41 @@ CharmEvents::CharmEvents(Object& charm, const CharmMeta& meta) : ObjectEvents(ch
                   define_event<PebbleCheckFailedEvent>(p + "_pebble_check_failed"),
                   define_event<PebbleCheckRecoveredEvent>(p + "_pebble_check_recovered")));
   }
+  std::vector<std::string> names;
+  for (const auto& [name, relation] : meta.relations) names.push_back(name);
+  for (const auto& [name, storage] : meta.storages) names.push_back(name);
+  for (const auto& [name, action] : meta.actions) names.push_back(name);
+  for (const auto& [name, container] : meta.containers) names.push_back(name);
+  for (const std::string& name : names) {
+    if (prefixed_.count(name) != 0) continue;
+    const std::string p = kind_prefix(name);
+    auto ref = [&]<class E>(std::type_identity<E>, const char* suffix, const char* what) {
+      const std::string kind = p + suffix;
+      return EventSourceRef<E>(dynamic_cast<EventSource<E>*>(find(kind)),
+                               handle().path() + ": '" + name + "' is not " + what +
+                                   " in the charm's metadata, so there is no event " + kind);
+    };
+    constexpr const char* kRel = "a relation endpoint";
+    constexpr const char* kSto = "a storage";
+    constexpr const char* kCon = "a container";
+    prefixed_.emplace(
+        name, std::make_unique<PrefixedEvents>(PrefixedEvents{
+                  ref(std::type_identity<RelationCreatedEvent>{}, "_relation_created", kRel),
+                  ref(std::type_identity<RelationJoinedEvent>{}, "_relation_joined", kRel),
+                  ref(std::type_identity<RelationChangedEvent>{}, "_relation_changed", kRel),
+                  ref(std::type_identity<RelationDepartedEvent>{}, "_relation_departed", kRel),
+                  ref(std::type_identity<RelationBrokenEvent>{}, "_relation_broken", kRel),
+                  ref(std::type_identity<StorageAttachedEvent>{}, "_storage_attached", kSto),
+                  ref(std::type_identity<StorageDetachingEvent>{}, "_storage_detaching", kSto),
+                  ref(std::type_identity<ActionEvent>{}, "_action", "an action"),
+                  ref(std::type_identity<PebbleReadyEvent>{}, "_pebble_ready", kCon),
+                  ref(std::type_identity<PebbleCustomNoticeEvent>{}, "_pebble_custom_notice", kCon),
+                  ref(std::type_identity<PebbleCheckFailedEvent>{}, "_pebble_check_failed", kCon),
+                  ref(std::type_identity<PebbleCheckRecoveredEvent>{}, "_pebble_check_recovered",
+                      kCon)}));
+    const auto endpoint = relations_.find(name);
+    if (endpoint != relations_.end()) prefixed_.at(name)->endpoint_events = endpoint->second.get();
+  }
 }
 
 CharmEvents::~CharmEvents() = default;
@@ -415,8 +452,9 @@ const T& lookup(const std::map<std::string, std::unique_ptr<T>, std::less<>>& ma
 }
 }  // namespace
 
-const RelationEndpointEvents& CharmEvents::operator[](std::string_view endpoint) const {
-  return relation(endpoint);
+const PrefixedEvents& CharmEvents::operator[](std::string_view name) const {
+  return lookup(prefixed_, name, "relation endpoint, storage, container or action",
+                handle().path());
 }
 
 const RelationEndpointEvents& CharmEvents::relation(std::string_view endpoint) const {

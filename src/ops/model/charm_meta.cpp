@@ -305,27 +305,57 @@ RelationMeta parse_relation(const Parser& p, const std::string& name, RelationRo
   return meta;
 }
 
-// "1-3" -> (1, 3); "2-" -> (2, none); "3" -> (3, 3).
+// Juju's storage count grammar (internal/charm/meta.go, storageCountC): an
+// integer m > 0 (m..m), or "m-n", "m-" or "m+" (m..unbounded). The maximum
+// must not be 0 (Meta.Check).
 void parse_multiple_range(const Parser& p, const Field& f, StorageMeta& meta) {
-  std::string text = p.string_value(f);
-  auto is_number = [](const std::string& s) {
-    return !s.empty() && s.size() < 9 &&
+  const std::string text = p.string_value(f);
+  auto digits = [](std::string_view s) {
+    return !s.empty() && s.size() < 10 &&
            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
-  auto bad = [&]() { p.fail(f, "expected a range like '3', '1-3' or '2-', got '" + text + "'"); };
-  std::size_t dash = text.find('-');
-  std::string low = text.substr(0, dash);
-  if (!is_number(low)) bad();
+  if (digits(text)) {  // an int, or a string schema.Int() parses
+    const int m = std::stoi(text);
+    if (m <= 0) p.fail(f, "invalid count " + text + " (must be at least 1)");
+    meta.multiple_min = m;
+    meta.multiple_max = m;
+    return;
+  }
+  const std::size_t sep = text.find_first_of("-+");
+  const std::string low = text.substr(0, sep);
+  if (sep == std::string::npos || !digits(low)) {
+    p.fail(f, "value '" + text + "' does not match 'm', 'm-n', 'm-' or 'm+'");
+  }
+  const std::string rest = text.substr(sep + 1);
   meta.multiple_min = std::stoi(low);
-  if (dash == std::string::npos) {
-    meta.multiple_max = meta.multiple_min;
-  } else {
-    std::string high = text.substr(dash + 1);
-    if (!high.empty()) {
-      if (!is_number(high)) bad();
-      meta.multiple_max = std::stoi(high);
-      if (*meta.multiple_max < *meta.multiple_min) bad();
-    }
+  if (rest.empty()) return;  // "m-" or "m+": no upper bound
+  if (text[sep] == '+' || !digits(rest)) {
+    p.fail(f, "value '" + text + "' does not match 'm', 'm-n', 'm-' or 'm+'");
+  }
+  meta.multiple_max = std::stoi(rest);
+  if (*meta.multiple_max == 0) p.fail(f, "invalid maximum count 0");
+}
+
+// Juju's size grammar (utils.ParseSize): a non-negative number with an
+// optional suffix M, G, T, P, E, Z or Y, each alone or followed by "B" or "iB".
+void check_size(const Parser& p, const Field& f, const std::string& text) {
+  const std::size_t end = text.find_first_not_of("0123456789.");
+  const std::string number = text.substr(0, end);
+  const std::string suffix = end == std::string::npos ? "" : text.substr(end);
+  bool suffix_ok = suffix.empty();
+  for (char unit : std::string_view("MGTPEZY")) {
+    const std::string base(1, unit);
+    if (suffix == base || suffix == base + "B" || suffix == base + "iB") suffix_ok = true;
+  }
+  if (!suffix_ok) {
+    p.fail(f, "invalid multiplier suffix '" + suffix + "', expected one of M, G, T, P, E, Z, Y");
+  }
+  char* parsed_end = nullptr;
+  errno = 0;
+  const double value = number.empty() ? -1 : std::strtod(number.c_str(), &parsed_end);
+  if (number.empty() || parsed_end != number.c_str() + number.size() || errno == ERANGE ||
+      value < 0) {
+    p.fail(f, "expected a non-negative number, got '" + number + "'");
   }
 }
 
@@ -338,11 +368,27 @@ StorageMeta parse_storage(const Parser& p, const std::string& name, const Field&
     p.fail(p.child(f, "type"), "expected 'filesystem' or 'block', got '" + meta.type + "'");
   }
   Field location = p.child(f, "location");
-  if (Parser::present(location)) meta.location = p.string_value(location);
+  if (Parser::present(location)) {
+    meta.location = p.string_value(location);
+    if (meta.type != "filesystem") {
+      p.fail(location, "location may not be specified for \"type: " + meta.type + "\"");
+    }
+  }
   meta.description = p.optional_string(f, "description");
   meta.shared = p.optional_bool(f, "shared", false);
   meta.read_only = p.optional_bool(f, "read-only", false);
   meta.minimum_size = p.optional_string(f, "minimum-size");
+  if (!meta.minimum_size.empty()) check_size(p, p.child(f, "minimum-size"), meta.minimum_size);
+  Field properties = p.child(f, "properties");
+  meta.properties = p.string_list(properties);
+  for (std::size_t i = 0; i < meta.properties.size(); ++i) {
+    if (meta.properties[i] != "transient") {
+      p.fail(Field{properties.node[i], properties.path + "[" + std::to_string(i) + "]",
+                   Parser::line_of(properties.node[i], properties.line)},
+             "expected 'transient' (the only storage property Juju knows), got '" +
+                 meta.properties[i] + "'");
+    }
+  }
   Field multiple = p.child(f, "multiple");
   if (p.optional_map(multiple)) {
     Field range = p.child(multiple, "range");
@@ -359,6 +405,33 @@ ContainerMeta parse_container(const Parser& p, const std::string& name, const Fi
   if (!p.optional_map(f)) return meta;
   Field resource = p.child(f, "resource");
   if (Parser::present(resource)) meta.resource = p.string_value(resource);
+  Field bases = p.child(f, "bases");
+  if (Parser::present(bases)) {
+    if (!bases.node.IsSequence()) p.fail(bases, "expected a list, got " + Parser::kind(bases.node));
+    if (meta.resource) p.fail(bases, "a container may specify a resource or bases, not both");
+    for (std::size_t i = 0; i < bases.node.size(); ++i) {
+      Field base{bases.node[i], bases.path + "[" + std::to_string(i) + "]",
+                 Parser::line_of(bases.node[i], bases.line)};
+      p.require_map(base);
+      ContainerBase b;
+      b.os_name = p.required_string(base, "name");
+      b.channel = p.required_string(base, "channel");
+      Field architectures = p.child(base, "architectures");
+      if (!Parser::present(architectures)) p.fail(architectures, "missing (required)");
+      b.architectures = p.string_list(architectures);
+      meta.bases.push_back(std::move(b));
+    }
+  }
+  for (const char* key : {"uid", "gid"}) {
+    Field id = p.child(f, key);
+    if (!Parser::present(id)) continue;
+    const int value = p.int_value(id);
+    if (value >= 1000 && value < 10000) {
+      p.fail(id, "invalid " + std::string(key) + " " + std::to_string(value) + ": " + key +
+                     " cannot be in reserved range 1000-9999");
+    }
+    (std::string_view(key) == "uid" ? meta.uid : meta.gid) = value;
+  }
   Field mounts = p.child(f, "mounts");
   if (!Parser::present(mounts)) return meta;
   if (!mounts.node.IsSequence())
@@ -367,21 +440,14 @@ ContainerMeta parse_container(const Parser& p, const std::string& name, const Fi
     Field mount{mounts.node[i], mounts.path + "[" + std::to_string(i) + "]",
                 Parser::line_of(mounts.node[i], mounts.line)};
     p.require_map(mount);
-    ContainerMount m;
-    m.storage = p.required_string(mount, "storage");
-    auto storage = storages.find(m.storage);
-    if (storage == storages.end()) {
-      p.fail(p.child(mount, "storage"), "no storage named '" + m.storage + "' is declared");
+    const std::string storage = p.required_string(mount, "storage");
+    if (storages.find(storage) == storages.end()) {
+      p.fail(p.child(mount, "storage"), "no storage named '" + storage + "' is declared");
     }
-    Field location = p.child(mount, "location");
-    if (Parser::present(location)) {
-      m.location = p.string_value(location);
-    } else if (storage->second.location) {
-      m.location = *storage->second.location;
-    } else {
-      p.fail(location, "missing (the storage declares no location)");
-    }
-    meta.mounts.push_back(std::move(m));
+    // Juju refuses a mount without its location ("location must be specified on mount").
+    const std::string location = p.required_string(mount, "location");
+    auto [it, inserted] = meta.mounts.try_emplace(storage, ContainerStorageMeta{storage, {}});
+    it->second.locations.push_back(location);
   }
   return meta;
 }
@@ -396,8 +462,127 @@ ResourceMeta parse_resource(const Parser& p, const std::string& name, const Fiel
   }
   Field filename = p.child(f, "filename");
   if (Parser::present(filename)) meta.filename = p.string_value(filename);
+  if (meta.type == "file") {
+    if (!meta.filename || meta.filename->empty()) p.fail(filename, "resource missing filename");
+    if (meta.filename->find('/') != std::string::npos) {
+      p.fail(filename, "filename cannot contain \"/\" (got '" + *meta.filename + "')");
+    }
+  }
   meta.description = p.optional_string(f, "description");
   return meta;
+}
+
+// website/source/issues/docs, or the same under `links:` (ops' _load_links).
+void parse_links(const Parser& p, const Field& root, CharmMeta& meta) {
+  Field links = p.child(root, "links");
+  const bool has_links = p.optional_map(links);
+  auto one_or_many = [&](const char* key, const char* links_key) {
+    // (Fields are built, never assigned: assigning a yaml-cpp node writes through it.)
+    const bool top = Parser::present(p.child(root, key));
+    const Field f = top || !has_links ? p.child(root, key) : p.child(links, links_key);
+    if (!Parser::present(f)) return std::vector<std::string>{};
+    if (f.node.IsScalar()) return std::vector<std::string>{p.string_value(f)};
+    return p.string_list(f);
+  };
+  meta.links.websites = one_or_many("website", "website");
+  meta.links.sources = one_or_many("source", "source");
+  meta.links.issues = one_or_many("issues", "issues");
+  const bool top_docs = Parser::present(p.child(root, "docs"));
+  const Field docs =
+      top_docs || !has_links ? p.child(root, "docs") : p.child(links, "documentation");
+  if (Parser::present(docs)) meta.links.documentation = p.string_value(docs);
+  if (has_links) {
+    Field contact = p.child(links, "contact");
+    if (Parser::present(contact)) meta.maintainers.push_back(p.string_value(contact));
+  }
+}
+
+// Juju refuses metadata mixing v1-only keys (series, deployment,
+// min-juju-version) with v2-only keys (containers, assumes, charm-user).
+void check_unambiguous_format(const Parser& p, const Field& root) {
+  std::vector<std::string> v1, v2;
+  for (const char* key : {"series", "deployment", "min-juju-version"}) {
+    if (p.child(root, key).node.IsDefined()) v1.emplace_back(key);
+  }
+  for (const char* key : {"assumes", "charm-user", "containers"}) {
+    if (p.child(root, key).node.IsDefined()) v2.emplace_back(key);
+  }
+  if (v1.empty() || v2.empty()) return;
+  auto join = [](const std::vector<std::string>& keys) {
+    std::string out;
+    for (const auto& key : keys) out += (out.empty() ? "\"" : ", \"") + key + "\"";
+    return out;
+  };
+  p.fail(p.child(root, v1.front()),
+         "ambiguous metadata: keys " + join(v1) + " cannot be used with " + join(v2));
+}
+
+// A Juju version number: major.minor.patch or major.minor-tag+build... (version.Parse).
+bool is_juju_version(const std::string& text) {
+  std::size_t i = 0;
+  auto number = [&] {
+    const std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i > start;
+  };
+  if (!number() || i >= text.size() || text[i++] != '.' || !number()) return false;
+  if (i < text.size() && text[i] == '-') {  // major.minor-tagpatch
+    ++i;
+    const std::size_t start = i;
+    while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
+    if (i == start || !number()) return false;
+  } else if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (!number()) return false;
+  } else {
+    return false;
+  }
+  if (i < text.size() && text[i] == '.') {  // .build
+    ++i;
+    if (!number()) return false;
+  }
+  return i == text.size();
+}
+
+// Juju reserves the endpoint name "juju" and the "juju-" prefix (except
+// for container-scoped requires of subordinates), and "juju*" interfaces
+// for provides and peers, unless the charm's own name starts with "juju-".
+void check_reserved(const Parser& p, const CharmMeta& meta, const RelationMeta& rel,
+                    const Field& entry) {
+  if (meta.name.rfind("juju-", 0) == 0) return;
+  auto reserved = [](const std::string& name) {
+    return name == "juju" || name.rfind("juju-", 0) == 0;
+  };
+  const bool subordinate_exception =
+      meta.subordinate && rel.role == RelationRole::kRequires && rel.scope == "container";
+  if (!subordinate_exception && reserved(rel.relation_name)) {
+    p.fail(entry,
+           "charm '" + meta.name + "' using a reserved relation name: '" + rel.relation_name + "'");
+  }
+  if (rel.role != RelationRole::kRequires && reserved(rel.interface_name)) {
+    p.fail(entry, "charm '" + meta.name + "' relation '" + rel.relation_name +
+                      "' using a reserved interface: '" + rel.interface_name + "'");
+  }
+}
+
+DeviceMeta parse_device(const Parser& p, const std::string& name, const Field& f) {
+  p.require_map(f);
+  DeviceMeta device;
+  device.name = name;
+  device.type = p.required_string(f, "type");
+  device.description = p.optional_string(f, "description");
+  for (const char* key : {"countmin", "countmax"}) {
+    Field count = p.child(f, key);
+    if (!Parser::present(count)) continue;
+    const int value = p.int_value(count);
+    if (value < 0) p.fail(count, "invalid device count " + std::to_string(value));
+    (std::string_view(key) == "countmin" ? device.count_min : device.count_max) = value;
+  }
+  if (device.count_min > device.count_max) {
+    p.fail(f, "maximum count " + std::to_string(device.count_max) +
+                  " can not be smaller than minimum count " + std::to_string(device.count_min));
+  }
+  return device;
 }
 
 // Parses the metadata keys (metadata.yaml, or the top of charmcraft.yaml).
@@ -414,18 +599,41 @@ void parse_metadata(const Parser& p, const Field& root, CharmMeta& meta) {
   for (auto& m : p.string_list(p.child(root, "maintainers"))) meta.maintainers.push_back(m);
   meta.tags = p.string_list(p.child(root, "tags"));
   meta.series = p.string_list(p.child(root, "series"));
+  meta.categories = p.string_list(p.child(root, "categories"));
+  meta.terms = p.string_list(p.child(root, "terms"));
+  meta.subordinate = p.optional_bool(root, "subordinate", false);
+  parse_links(p, root, meta);
+  check_unambiguous_format(p, root);
+  Field min_juju = p.child(root, "min-juju-version");
+  if (Parser::present(min_juju)) {
+    meta.min_juju_version = p.string_value(min_juju);
+    if (!is_juju_version(*meta.min_juju_version)) {
+      p.fail(min_juju, "invalid min-juju-version '" + *meta.min_juju_version +
+                           "' (expected a version like 2.9.0)");
+    }
+  }
+  Field charm_user = p.child(root, "charm-user");
+  if (Parser::present(charm_user)) {
+    meta.charm_user = p.string_value(charm_user);
+    if (meta.charm_user != "root" && meta.charm_user != "sudoer" && meta.charm_user != "non-root") {
+      p.fail(charm_user, "invalid charm-user '" + meta.charm_user +
+                             "' expected one of root, sudoer or non-root");
+    }
+  }
 
+  // Juju's schema: a mapping of binding names to nothing.
   Field bindings = p.child(root, "extra-bindings");
   if (Parser::present(bindings)) {
-    if (bindings.node.IsMap()) {
-      p.each_entry(bindings, [&](const std::string& key, const Field&) {
-        meta.extra_bindings.push_back(key);
-      });
-    } else if (bindings.node.IsSequence()) {
-      meta.extra_bindings = p.string_list(bindings);
-    } else {
+    if (!bindings.node.IsMap()) {
       p.fail(bindings, "expected a mapping, got " + Parser::kind(bindings.node));
     }
+    if (bindings.node.size() == 0)
+      p.fail(bindings, "extra bindings cannot be empty when specified");
+    p.each_entry(bindings, [&](const std::string& key, const Field& value) {
+      if (Parser::present(value))
+        p.fail(value, "expected nothing (null), got " + Parser::describe(value.node));
+      meta.extra_bindings.push_back(key);
+    });
   }
 
   struct Section {
@@ -447,6 +655,7 @@ void parse_metadata(const Parser& p, const Field& root, CharmMeta& meta) {
                           "'; endpoint names must be unique");
       }
       RelationMeta rel = parse_relation(p, name, section.role, entry);
+      check_reserved(p, meta, rel, entry);
       section.out->emplace(name, rel);
       meta.relations.emplace(name, std::move(rel));
     });
@@ -471,9 +680,44 @@ void parse_metadata(const Parser& p, const Field& root, CharmMeta& meta) {
     });
   }
   for (const auto& [name, container] : meta.containers) {
-    if (container.resource && !meta.resources.count(*container.resource)) {
+    if (!container.resource) continue;
+    const auto resource = meta.resources.find(*container.resource);
+    if (resource == meta.resources.end()) {
       p.fail(p.child(p.child(containers, name), "resource"),
              "no resource named '" + *container.resource + "' is declared");
+    }
+    if (resource->second.type != "oci-image") {
+      p.fail(p.child(p.child(containers, name), "resource"),
+             "referenced resource '" + *container.resource + "' is not a oci-image");
+    }
+  }
+  Field payloads = p.child(root, "payloads");
+  if (p.optional_map(payloads)) {
+    p.each_entry(payloads, [&](const std::string& name, const Field& entry) {
+      p.require_map(entry);
+      meta.payloads.emplace(name, PayloadMeta{name, p.required_string(entry, "type")});
+    });
+  }
+  Field devices = p.child(root, "devices");
+  if (p.optional_map(devices)) {
+    p.each_entry(devices, [&](const std::string& name, const Field& entry) {
+      meta.devices.emplace(name, parse_device(p, name, entry));
+    });
+  }
+  for (const std::string& binding : meta.extra_bindings) {
+    if (meta.relations.count(binding) != 0) {
+      p.fail(p.child(bindings, binding),
+             "relation '" + binding + "' cannot be used in extra bindings");
+    }
+  }
+  if (meta.subordinate) {
+    const bool container_scoped =
+        std::any_of(meta.requires_relations.begin(), meta.requires_relations.end(),
+                    [](const auto& entry) { return entry.second.scope == "container"; });
+    if (!container_scoped) {
+      p.fail(p.child(root, "subordinate"),
+             "subordinate charm '" + meta.name +
+                 "' lacks a \"requires\" relation with container scope");
     }
   }
   Field assumes = p.child(root, "assumes");
@@ -491,6 +735,7 @@ void parse_actions(const Parser& p, const Field& actions, CharmMeta& meta) {
     ActionMeta action;
     action.name = name;
     if (p.optional_map(f)) {
+      action.title = p.optional_string(f, "title");
       action.description = p.optional_string(f, "description");
       Field params = p.child(f, "params");
       if (p.optional_map(params)) action.parameters = p.to_json(params.node);
@@ -552,6 +797,18 @@ void parse_config(const Parser& p, const Field& config, CharmMeta& meta) {
     meta.config.emplace(name, std::move(option));
   });
 }
+
+}  // namespace
+
+const std::string& ContainerStorageMeta::location() const {
+  if (locations.size() != 1) {
+    throw Error("container has " + std::to_string(locations.size()) +
+                " mount points for storage '" + storage + "': use locations");
+  }
+  return locations.front();
+}
+
+namespace {
 
 std::optional<std::string> read_file(const std::filesystem::path& path) {
   std::error_code ec;

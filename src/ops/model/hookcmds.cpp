@@ -160,19 +160,44 @@ void add_secret_attributes(std::vector<std::string>& argv, const SecretAttribute
   if (attrs.rotate) argv.insert(argv.end(), {"--rotate", to_string(*attrs.rotate)});
 }
 
+// Juju's action-set (worker/uniter/runner/jujuc/action-set.go): every
+// "."-separated part of a key path follows the action name rule, and none is
+// one of the keys Juju keeps for itself.
 const std::regex& action_key_re() {
-  static const std::regex re("^[a-z0-9](([a-z0-9-.]+)?[a-z0-9])?$");
+  static const std::regex re("^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$");
   return re;
+}
+
+void check_action_key_path(const std::string& path) {
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = path.find('.', start);
+    const std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!std::regex_match(part, action_key_re())) {
+      throw ModelError("action-set: key \"" + part + "\" of \"" + path +
+                           "\" must start and end with lowercase alphanumeric, and contain only "
+                           "lowercase alphanumeric and hyphens",
+                       "ERROR key \"" + part +
+                           "\" must start and end with lowercase alphanumeric, and contain only "
+                           "lowercase alphanumeric and hyphens\n");
+    }
+    for (const char* reserved : {"stdout", "stdout-encoding", "stderr", "stderr-encoding"}) {
+      if (part == reserved) {
+        throw ModelError("action-set: cannot set reserved action key \"" + part + "\"",
+                         "ERROR cannot set reserved action key \"" + part + "\"\n");
+      }
+    }
+    if (dot == std::string::npos) return;
+    start = dot + 1;
+  }
 }
 
 void flatten_results(const nlohmann::json& input, const std::string& parent,
                      std::map<std::string, std::string>& out, std::vector<std::string>& order) {
   for (const auto& [key, value] : input.items()) {
-    if (!std::regex_match(key, action_key_re())) {
-      throw ModelError("action-set: key \"" + key +
-                       "\" is invalid: must be similar to 'key', 'some-key2', or 'some.key'");
-    }
     std::string full = parent.empty() ? key : parent + "." + key;
+    check_action_key_path(full);
     if (value.is_object()) {
       flatten_results(value, full, out, order);
     } else if (out.count(full) != 0) {

@@ -291,7 +291,15 @@ std::vector<pebble::Notice> Container::get_notices(const pebble::NoticesFilter& 
   return pebble().get_notices(filter);
 }
 
-pebble::Notice Container::get_notice(const std::string& id) { return pebble().get_notice(id); }
+pebble::Notice Container::get_notice(const std::string& id) {
+  try {
+    return pebble().get_notice(id);
+  } catch (const pebble::APIError& e) {
+    // As ops: a notice Pebble does not have is a ModelError.
+    if (e.code() == 404) throw ModelError("notice '" + id + "' not found");
+    throw;
+  }
+}
 
 // ------------------------------------------------ Unit and Model containers
 

@@ -298,6 +298,7 @@ void ContextBase::reset_outputs() {
   exec_history.clear();
   requested_storages.clear();
   reboot_count = 0;
+  workload_version_history.clear();
 }
 
 State ContextBase::run(const Event& input_event, const State& state) {
@@ -488,7 +489,7 @@ bool ContextBase::dispatch(const Event& event, const State& state, FakeBackend& 
       unit_status_history = data.unit_status_history;
       app_status_history = data.app_status_history;
       if (data.action) {
-        action_results = data.action->results;
+        if (data.action->results_set) action_results = data.action->results;
         action_logs = data.action->logs;
         action_failure = data.action->failure;
       }
@@ -497,10 +498,39 @@ bool ContextBase::dispatch(const Event& event, const State& state, FakeBackend& 
         exec_history.insert(exec_history.end(), history.begin(), history.end());
       }
       requested_storages = data.storage_requests;
+      workload_version_history = data.workload_version_history;
       reboot_count = data.reboot_count;
     };
+    std::string kind = event.kind;
+    detail::DispatchSteps steps;
+    if (event.custom_source) {
+      // A custom event: its source is found on the charm built for this run.
+      EventSourceBase* source = nullptr;
+      try {
+        source = &event.custom_source(*charm);
+      } catch (const std::exception& e) {
+        throw HarnessError(std::string("ctx.on.custom: cannot find the event source: ") + e.what());
+      }
+      kind = std::string(source->kind());
+      steps.find_source = [source](CharmBase&) { return source; };
+    }
+    if (capture_deferred_events && !ops::detail::is_restricted_event(kind)) {
+      // The deferred events the framework will re-emit first (one record per
+      // event, however many observers deferred it); a kind the charm no
+      // longer defines is dropped, not emitted.
+      const std::string charm_on = charm->handle().path() + "/on";
+      std::string last_path;
+      for (const auto& deferred : state.deferred) {
+        if (deferred.handle_path == last_path) continue;
+        last_path = deferred.handle_path;
+        const Handle handle = Handle::from_path(deferred.handle_path);
+        const std::string event_kind(handle.kind());
+        if (handle.parent_path() == charm_on && charm->on.find(event_kind) == nullptr) continue;
+        emitted_events.push_back({event_kind, deferred.snapshot});
+      }
+    }
     try {
-      detail::run_dispatch_steps(framework, *charm, event.kind, event.snapshot, {});
+      detail::run_dispatch_steps(framework, *charm, kind, event.snapshot, steps);
     } catch (const AbortDispatch&) {
       aborted = true;
     } catch (...) {

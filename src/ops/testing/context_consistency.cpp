@@ -1,5 +1,6 @@
 // Context's consistency checker: refuses a State (and Event) that Juju
 // could never produce, listing every problem found, before anything runs.
+#include <regex>
 #include <set>
 #include <string>
 
@@ -9,12 +10,23 @@
 namespace ops::testing {
 namespace {
 
+// Juju checks option values against their declared type exactly: an int
+// is not a float (as Scenario's checker: isinstance(value, float)).
 bool config_type_fits(const std::string& type, const nlohmann::json& value) {
   if (type == "string" || type == "secret") return value.is_string();
   if (type == "int") return value.is_number_integer();
-  if (type == "float") return value.is_number();
+  if (type == "float") return value.is_number_float();
   if (type == "boolean") return value.is_boolean();
   return false;
+}
+
+// A secret URI as Juju's core/secrets ParseURI takes it: "secret:" and a
+// 20-character xid (base32hex, 0-9a-v), optionally "secret://<model uuid>/<xid>".
+bool is_secret_uri(const std::string& value) {
+  static const std::regex re(
+      "^secret:(//[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/)?"
+      "[0-9a-v]{20}$");
+  return std::regex_match(value, re);
 }
 
 std::string join_ints(const std::map<int, Databag>& units) {
@@ -37,6 +49,9 @@ void ContextBase::check_consistency(const Event& event, const State& state) cons
     } else if (!config_type_fits(it->second.type, value)) {
       problems.push_back("config option '" + key + "' is of type " + it->second.type + ", not " +
                          value.dump());
+    } else if (it->second.type == "secret" && !is_secret_uri(value.get<std::string>())) {
+      problems.push_back("config option '" + key + "' is of type secret, but " + value.dump() +
+                         " is not a secret URI (secret:<20 characters of 0-9a-v>)");
     }
   }
 
@@ -118,7 +133,24 @@ void ContextBase::check_consistency(const Event& event, const State& state) cons
       problems.push_back("the event's relation " + std::to_string(*event.relation_id) +
                          " is not in the state");
     } else {
+      const bool peer = meta_.relations.count(relation->endpoint) != 0 &&
+                        meta_.relations.at(relation->endpoint).role == RelationRole::kPeer;
+      // Juju runs relation-departed on the departing unit itself too (its
+      // JUJU_DEPARTING_UNIT is this unit), which on a peer relation is
+      // this unit's number.
+      const bool departing_self =
+          peer && event.departing_unit && std::to_string(*event.departing_unit) == our_unit_number;
+      const std::string suffix = event.kind.substr(event.kind.rfind("_relation_") + 1);
+      if ((suffix == "relation_joined" || suffix == "relation_changed" ||
+           suffix == "relation_departed") &&
+          relation->remote_units_data.empty() && !event.remote_unit) {
+        // Juju runs these hooks for a remote unit only (app-level changes
+        // too come after a unit joined): a relation with none cannot have them.
+        problems.push_back(event.kind + " needs a remote unit, but relation " +
+                           std::to_string(relation->id) + " has no remote units");
+      }
       for (const auto& unit : {event.remote_unit, event.departing_unit}) {
+        if (unit == event.departing_unit && departing_self && unit != event.remote_unit) continue;
         if (unit && !relation->remote_units_data.count(*unit)) {
           problems.push_back("remote unit " + std::to_string(*unit) + " is not in relation " +
                              std::to_string(relation->id) +
@@ -133,6 +165,15 @@ void ContextBase::check_consistency(const Event& event, const State& state) cons
                          "' is not declared in the metadata");
     } else if (!container_names.count(*event.container)) {
       problems.push_back("the event's container '" + *event.container + "' is not in the state");
+    } else if (event.notice_id) {
+      const Container& container = state.get_container(*event.container);
+      const bool present =
+          std::any_of(container.notices.begin(), container.notices.end(),
+                      [&](const pebble::Notice& notice) { return notice.id == *event.notice_id; });
+      if (!present) {
+        problems.push_back("the event's notice " + *event.notice_id + " is not in container '" +
+                           *event.container + "'");
+      }
     }
   }
   if (event.storage) {
@@ -165,7 +206,7 @@ void ContextBase::check_consistency(const Event& event, const State& state) cons
     } catch (const HarnessError& e) {
       problems.push_back(e.what());
     }
-  } else if (!event.kind.empty()) {
+  } else if (!event.kind.empty() && !event.custom_source) {
     // Hook kinds must be ones the charm's events can have.
     static const std::set<std::string> kFixed = {"install",
                                                  "start",

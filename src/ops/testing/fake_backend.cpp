@@ -2,6 +2,7 @@
 #include "ops/testing/fake_backend.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "ops/charm.hpp"
 #include "ops/hookcmds.hpp"
@@ -143,6 +144,10 @@ void FakeBackend::status_set(const StatusBase& status, bool is_app) {
 }
 
 void FakeBackend::application_version_set(const std::string& version) {
+  // The version replaced, as Scenario's history (an unset one is not kept).
+  if (data_.workload_version && !data_.workload_version->empty()) {
+    data_.workload_version_history.push_back(*data_.workload_version);
+  }
   data_.workload_version = version;
 }
 
@@ -337,10 +342,10 @@ std::map<std::string, std::string> FakeBackend::secret_get(const std::optional<s
       secret->label = label;
     }
   }
+  // Owners track a revision too since Juju 3.1.7: secret-get without
+  // --refresh/--peek answers the tracked one, for owner and observer alike.
   int revision = secret->latest_revision;
-  if (secret->owner.empty() && !peek && !refresh) {
-    revision = secret->tracked_revision.value_or(secret->latest_revision);
-  }
+  if (!peek && !refresh) revision = secret->tracked_revision.value_or(secret->latest_revision);
   if (refresh) secret->tracked_revision = secret->latest_revision;
   auto it = secret->revisions.find(revision);
   if (it == secret->revisions.end()) {
@@ -425,7 +430,21 @@ nlohmann::json FakeBackend::action_get() {
 void FakeBackend::action_set(const nlohmann::json& results) {
   if (!data_.action) throw ModelError("action-set: not running an action");
   hookcmds::action_set_args(results);  // Juju's key rules, without running anything
-  data_.action->results.merge_patch(results);
+  // Juju merges each key path into the results; a null value is a value
+  // (ops' Harness keeps it), not a deletion as in a JSON merge-patch.
+  std::function<void(nlohmann::json&, const nlohmann::json&)> merge =
+      [&merge](nlohmann::json& into, const nlohmann::json& from) {
+        for (const auto& [key, value] : from.items()) {
+          if (value.is_object()) {
+            if (!into.contains(key) || !into[key].is_object()) into[key] = nlohmann::json::object();
+            merge(into[key], value);
+          } else {
+            into[key] = value;
+          }
+        }
+      };
+  merge(data_.action->results, results);
+  if (!results.empty()) data_.action->results_set = true;  // as action-set with no keys never runs
 }
 
 void FakeBackend::action_log(const std::string& message) {

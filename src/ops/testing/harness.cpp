@@ -701,8 +701,27 @@ std::string HarnessBase::add_model_secret(const std::string& owner_app, const Da
   return secret.id;
 }
 
+std::string HarnessBase::add_user_secret(const Databag& content) {
+  Secret::validate_content(content);
+  SecretRecord secret;
+  secret.id = backend_->new_secret_id();
+  // A user secret (juju add-secret) belongs to the model.
+  secret.owner_name = backend_->model_uuid();
+  secret.revisions[1] = content;
+  secret.tracked_revision = 1;
+  backend_->data().secrets.push_back(secret);
+  changed();
+  return secret.id;
+}
+
 void HarnessBase::grant_secret(const std::string& secret_id, const std::string& observer) {
   SecretRecord& secret = secret_record(secret_id);
+  if (secret.owner.empty() && secret.owner_name == backend_->model_uuid() &&
+      observer != backend_->app_name()) {
+    // juju grant-secret takes applications only.
+    throw HarnessError("grant_secret: a user secret is granted to an application (" +
+                       backend_->app_name() + "), not " + observer);
+  }
   if (observer != backend_->app_name() && observer != backend_->unit_name()) {
     throw HarnessError("grant_secret: the observer must be " + backend_->app_name() + " or " +
                        backend_->unit_name() + ", not " + observer);
