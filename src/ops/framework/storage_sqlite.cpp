@@ -60,13 +60,14 @@ class SQLiteStorage final : public Storage {
       // mode, FULL (the rollback journal's safe setting) until then.
       wal_ = header_wal;
       set_synchronous();
-      if (new_file_) use_wal();  // the schema is then created in WAL mode
       begin(options);
       check_or_create_schema();  // a migration commits with the rollback journal
       const bool in_wal = db_->execAndGet("PRAGMA journal_mode").getString() == "wal";
-      if (in_wal != wal_ || (!in_wal && !new_file_)) {
-        // Switched once, as a file of an older ops-cpp or just migrated from
-        // Python ops (a rollback-journal commit of the header's two bytes).
+      if (!in_wal || !wal_) {
+        // Switched once, as a new file (after its schema: switching the
+        // empty file first would leave a header-only file if killed before
+        // the schema's commit), a file of an older ops-cpp or one just
+        // migrated from Python ops: a rollback-journal commit of two bytes.
         db_->exec("ROLLBACK");
         if (in_wal) {
           wal_ = true;
