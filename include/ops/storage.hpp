@@ -86,9 +86,10 @@ struct SQLiteStorageOptions {
   // failing with StorageError.
   std::chrono::milliseconds lock_timeout{5000};
   // When true (the default), commit() returns once the data is on disk
-  // (SQLite synchronous=FULL). When false, the operating system writes it
-  // later (synchronous=OFF): still safe if the process dies, but a power loss
-  // may lose the last commits. For simulators and tests, not for units.
+  // (WAL mode, synchronous=NORMAL and a checkpoint per commit). When false,
+  // the operating system writes it later (synchronous=OFF): still safe if
+  // the process dies, but a power loss may lose the last commits. For
+  // simulators and tests, not for units.
   bool sync_to_disk = true;
 };
 

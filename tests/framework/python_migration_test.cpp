@@ -499,6 +499,7 @@ TEST_F(MigrationTest, AKillAtAnyMomentLeavesThePythonFileOrOurs) {
     std::filesystem::remove(file_);
     std::filesystem::remove(copy());
     std::filesystem::remove(file_.string() + "-journal");
+    std::filesystem::remove(file_.string() + "-wal");
     install("python-ops-protocol4.db");
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);

@@ -341,6 +341,87 @@ TEST_F(SQLiteStorageTest, AMissingDirectoryIsAStorageError) {
               HasSubstr("cannot create state database"));
 }
 
+// The file's two format-version bytes (offsets 18 and 19): 2 in WAL mode, 1 with a rollback
+// journal.
+std::string format_versions(const std::filesystem::path& file) {
+  const std::string bytes = read_file(file);
+  if (bytes.size() < 20) return "short file";
+  return std::to_string(bytes[18]) + "," + std::to_string(bytes[19]);
+}
+
+// The files beside the state file (SQLite's -wal, -shm, -journal).
+std::vector<std::string> files_beside(const std::filesystem::path& file) {
+  std::vector<std::string> names;
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    if (std::filesystem::exists(file.string() + suffix)) names.push_back(suffix);
+  }
+  return names;
+}
+
+// One durable commit: WAL mode with synchronous=NORMAL, and a checkpoint in
+// commit() that syncs the WAL, copies it into the database file and syncs
+// that. So the committed data is in the database file itself when commit()
+// returns, and close() leaves the database file alone.
+TEST_F(SQLiteStorageTest, ACommitIsInTheDatabaseFileItselfWhenCommitReturns) {
+  auto storage = ops::open_sqlite_storage(file_);
+  storage->save_snapshot("a", 1);
+  storage->commit();
+  storage->save_snapshot("b", 2);  // not committed
+  // In WAL mode, with the WAL index in memory (exclusive locking): no -shm.
+  EXPECT_THAT(files_beside(file_), ElementsAre("-wal"));
+  // The database file alone, without the WAL, holds the commit.
+  const std::filesystem::path copy = dir_.path() / "copy.db";
+  std::ofstream(copy, std::ios::binary) << read_file(file_);
+  {
+    SQLite::Database db(copy.string(), SQLite::OPEN_READWRITE);
+    SQLite::Statement st(db, "SELECT handle, data FROM snapshot ORDER BY handle");
+    std::vector<std::string> rows;
+    while (st.executeStep())
+      rows.push_back(st.getColumn(0).getString() + "=" + st.getColumn(1).getString());
+    EXPECT_THAT(rows, ElementsAre("a=1"));
+  }
+  storage->close();
+  EXPECT_THAT(files_beside(file_), IsEmpty());  // the WAL is removed at close
+  EXPECT_EQ(format_versions(file_), "2,2");
+  SQLite::Database db(file_.string(), SQLite::OPEN_READWRITE);
+  EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+  EXPECT_EQ(db.execAndGet("SELECT group_concat(handle) FROM snapshot").getString(), "a");
+}
+
+TEST_F(SQLiteStorageTest, AFileWithARollbackJournalIsSwitchedToWalOnce) {
+  {
+    auto storage = ops::open_sqlite_storage(file_);
+    storage->save_snapshot("a", 1);
+    storage->commit();
+  }
+  {
+    // As an older ops-cpp left it.
+    SQLite::Database db(file_.string(), SQLite::OPEN_READWRITE);
+    ASSERT_EQ(db.execAndGet("PRAGMA journal_mode=DELETE").getString(), "delete");
+  }
+  ASSERT_EQ(format_versions(file_), "1,1");
+  {
+    auto storage = ops::open_sqlite_storage(file_);
+    EXPECT_EQ(storage->load_snapshot("a"), nlohmann::json(1));
+    EXPECT_THAT(files_beside(file_), ElementsAre("-wal"));
+  }
+  EXPECT_EQ(format_versions(file_), "2,2");
+  EXPECT_THAT(files_beside(file_), IsEmpty());
+}
+
+TEST_F(SQLiteStorageTest, WithoutSyncToDiskTheWalIsCopiedAtClose) {
+  ops::SQLiteStorageOptions options;
+  options.sync_to_disk = false;
+  auto storage = ops::open_sqlite_storage(file_, options);
+  storage->save_snapshot("a", 1);
+  storage->commit();
+  const std::string before_close = read_file(file_);
+  storage->close();
+  EXPECT_NE(read_file(file_), before_close);  // no checkpoint at commit: it happens at close
+  EXPECT_THAT(files_beside(file_), IsEmpty());
+  EXPECT_EQ(ops::open_sqlite_storage(file_)->load_snapshot("a"), nlohmann::json(1));
+}
+
 TEST(MemoryStorageTest, CommittedSnapshotsShowWhatTheNextDispatchSees) {
   ops::MemoryStorage storage;
   storage.save_snapshot("a", 1);

@@ -278,6 +278,7 @@ TEST_F(DispatchTest, ThrowingHandlerCommitsNothing) {
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(read_file(state_file()), state_before);
   EXPECT_FALSE(fs::exists(charm_dir_ / ".unit-state.db-journal"));
+  EXPECT_FALSE(fs::exists(charm_dir_ / ".unit-state.db-wal"));
   EXPECT_EQ(tools_.count("relation-set"), 0);
   EXPECT_EQ(tools_.count("status-set"), 0);
   const std::string expected =

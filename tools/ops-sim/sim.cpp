@@ -756,10 +756,15 @@ void Simulator::refresh(const std::string& app_name, const std::string& charm) {
       throw SimError("the new charm has no option \"" + key + "\", which is set; reset it first");
     }
   }
-  // Each unit gets the new files; its .unit-state.db (the charm's state) stays.
+  // Each unit gets the new files; its .unit-state.db (the charm's state)
+  // stays, with the -wal or -journal a killed dispatch may have left beside it.
   for (const auto& u : db.units(app_name)) {
     for (const auto& entry : fs::directory_iterator(u.charm_dir)) {
-      if (entry.path().filename() != ".unit-state.db") fs::remove_all(entry.path());
+      const std::string name = entry.path().filename().string();
+      if (name != ".unit-state.db" && name != ".unit-state.db-wal" &&
+          name != ".unit-state.db-journal") {
+        fs::remove_all(entry.path());
+      }
     }
     fs::copy(staging, u.charm_dir,
              fs::copy_options::recursive | fs::copy_options::copy_symlinks |
