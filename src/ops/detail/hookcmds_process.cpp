@@ -313,14 +313,14 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
 }
 
 std::optional<std::chrono::nanoseconds> hook_tool_timeout() {
-  const char* text = std::getenv(kHookToolTimeoutEnv);
-  if (text == nullptr || *text == '\0') return kHookToolTimeout;
+  const char* text = std::getenv(hookcmds::kHookToolTimeoutEnv);
+  if (text == nullptr || *text == '\0') return hookcmds::kHookToolTimeout;
   char* end = nullptr;
   errno = 0;
   const double seconds = std::strtod(text, &end);
   if (errno != 0 || end == text || *end != '\0' || !std::isfinite(seconds) || seconds < 0 ||
       seconds > 1e9) {
-    throw ModelError(std::string(kHookToolTimeoutEnv) + "=\"" + text +
+    throw ModelError(std::string(hookcmds::kHookToolTimeoutEnv) + "=\"" + text +
                      "\" is not valid: expected a number of seconds (0 for no limit)");
   }
   if (seconds == 0) return std::nullopt;
@@ -336,8 +336,8 @@ ProcessResult run_hook_tool(const std::vector<std::string>& argv, std::string_vi
     const std::size_t count = argv.size() - 1;
     throw ModelError("hook tool " + argv[0] + " (" + std::to_string(count) +
                          (count == 1 ? " argument" : " arguments") + ") did not finish within " +
-                         format_seconds(*timeout) + ": killed it (" + kHookToolTimeoutEnv +
-                         " sets the limit)",
+                         format_seconds(*timeout) + ": killed it (" +
+                         hookcmds::kHookToolTimeoutEnv + " sets the limit)",
                      e.err());
   }
 }
