@@ -216,8 +216,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
   // Running until the timeout; then SIGTERM to the group (terminating) and,
   // after the grace period or once the child is gone, SIGKILL (killed).
   enum class Phase { kRunning, kTerminating, kKilled } phase = Phase::kRunning;
-  const std::optional<Clock::time_point> deadline =
-      options.timeout ? std::optional(started + *options.timeout) : std::nullopt;
+  const bool has_deadline = options.timeout.has_value();
+  const Clock::time_point deadline = has_deadline ? started + *options.timeout : started;
   Clock::time_point kill_at{};
   bool exited = false;
   auto backoff = std::chrono::microseconds(100);  // polling for exit without a pidfd
@@ -234,7 +234,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
       const bool reading = out.read.get() >= 0 || err.read.get() >= 0;
       if (exited && (!reading || phase == Phase::kKilled)) break;
       const auto now = Clock::now();
-      if (phase == Phase::kRunning && deadline && now >= *deadline) {
+      if (phase == Phase::kRunning && has_deadline && now >= deadline) {
         ::kill(-pid, SIGTERM);
         phase = Phase::kTerminating;
         kill_at = now + options.kill_grace;
@@ -246,7 +246,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
       }
 
       int wait_ms = -1;
-      if (phase == Phase::kRunning && deadline) wait_ms = millis_until(*deadline);
+      if (phase == Phase::kRunning && has_deadline) wait_ms = millis_until(deadline);
       if (phase == Phase::kTerminating) wait_ms = millis_until(kill_at);
       if (!exited && pidfd.get() < 0 && (!reading || phase == Phase::kKilled)) {
         // Nothing to poll that would wake us at the exit: check again soon.
