@@ -10,6 +10,7 @@
 //   - a secret-* tool's stderr says "not found" -> SecretNotFoundError
 //   - resource-get fails                        -> ResourceNotFoundError
 //   - any other non-zero exit                   -> ModelError
+//   - still running after kHookToolTimeout      -> ModelError (tool killed)
 // and the tool's stderr is kept in ModelError::stderr(). Messages name the
 // tool but never its arguments, which may hold secrets or action results.
 //
@@ -116,6 +117,13 @@ struct SecretAttributes {
 
 // The longest message juju-log is given in one call; longer ones are split.
 inline constexpr std::size_t kMaxLogLineLength = 131071;
+
+// How long one hook tool may run before it is killed and the call throws
+// ModelError naming the tool: 5 minutes, or $OPS_HOOK_TOOL_TIMEOUT seconds
+// (fractions allowed; 0 for no limit). Juju's tools answer in well under a
+// second; the limit only ends a tool that hangs.
+inline constexpr std::chrono::seconds kHookToolTimeout{300};
+inline constexpr const char* kHookToolTimeoutEnv = "OPS_HOOK_TOOL_TIMEOUT";
 
 // Runs a hook tool (argv[0]) with `input` on stdin and returns its stdout;
 // maps failures as described at the top of this file.

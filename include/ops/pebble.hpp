@@ -42,6 +42,16 @@ using Duration = std::chrono::duration<double>;
 // The environment variable that replaces the /charm/containers directory.
 inline constexpr const char* kSocketDirEnv = "OPS_PEBBLE_SOCKET_DIR";
 
+// The largest file Client::pull(path) returns as a string (64 MiB);
+// Client::pull(path, stream) and Container::pull_path stream any size.
+inline constexpr std::uint64_t kMaxPullSize = std::uint64_t{64} << 20;
+
+// The largest JSON answer the client accepts from Pebble (8 MiB, the bound
+// Python ops' files parser puts on a "response" part). Pebble's own JSON
+// answers are far smaller: a change with its tasks and logs, a plan, a
+// directory listing of a few thousand entries.
+inline constexpr std::uint64_t kMaxJsonResponseSize = std::uint64_t{8} << 20;
+
 // The socket of `container_name`'s Pebble: <dir>/<container_name>/pebble.socket,
 // where <dir> is $OPS_PEBBLE_SOCKET_DIR when set and non-empty, else
 // /charm/containers.
@@ -519,8 +529,12 @@ class Client {
   virtual void add_layer(const std::string& label, const Layer& layer, bool combine = false) = 0;
   virtual Plan get_plan() = 0;
 
-  // Reads a whole file; throws PathError (kind "not-found", ...).
+  // Reads a whole file; throws PathError (kind "not-found", ...). A file
+  // larger than kMaxPullSize throws Error: pull such files into a stream.
   virtual std::string pull(const std::string& path) = 0;
+  // Writes the file's content to `out` as it arrives, without holding it in
+  // memory (no size limit). On a failure after the first bytes, `out` holds
+  // part of the content.
   virtual void pull(const std::string& path, std::ostream& out) = 0;
   // Writes a file; throws PathError.
   virtual void push(const std::string& path, std::string_view data,

@@ -34,6 +34,9 @@ std::string status_text(int code);
 std::string timestamp_now();
 // Go's %q quoting of a string (JSON quoting is the same for what we name).
 std::string go_quote(const std::string& text);
+// The Error that Client::pull(path) throws (client and FakePebble alike)
+// for a file larger than kMaxPullSize.
+Error pull_too_large(const std::string& path);
 
 // The keys of a YAML mapping's top level (none when the text is not a
 // mapping or not YAML). Defined with the YAML code in pebble_types.cpp.

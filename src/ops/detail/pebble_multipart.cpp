@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <random>
+#include <utility>
 
 #include "ops/pebble.hpp"
 
@@ -75,40 +76,124 @@ std::string multipart_boundary(std::string_view content_type) {
   return *boundary;
 }
 
-std::vector<MultipartPart> parse_multipart(std::string_view body, std::string_view boundary) {
-  const std::string delimiter = "--" + std::string(boundary);
-  std::vector<MultipartPart> parts;
-  std::size_t pos = body.find(delimiter);
-  if (pos == std::string_view::npos) throw ProtocolError("multipart body without boundary");
-  for (;;) {
-    pos += delimiter.size();
-    if (body.substr(pos, 2) == "--") return parts;  // closing delimiter
-    if (body.substr(pos, 2) != "\r\n") throw ProtocolError("malformed multipart delimiter line");
-    pos += 2;
-    MultipartPart part;
-    for (;;) {  // headers
-      const auto eol = body.find("\r\n", pos);
-      if (eol == std::string_view::npos) throw ProtocolError("truncated multipart headers");
-      const auto line = body.substr(pos, eol - pos);
-      pos = eol + 2;
-      if (line.empty()) break;
+MultipartReader::MultipartReader(std::string_view boundary, MultipartHandler handler)
+    : delimiter_("--" + std::string(boundary)),
+      body_delimiter_("\r\n" + delimiter_),
+      handler_(std::move(handler)) {}
+
+void MultipartReader::feed(std::string_view bytes) {
+  if (state_ == State::kDone) return;  // the epilogue is ignored
+  buffer_.append(bytes);
+  while (step()) {
+  }
+  buffer_.erase(0, pos_);
+  pos_ = 0;
+}
+
+bool MultipartReader::step() {
+  const std::string_view rest = std::string_view(buffer_).substr(pos_);
+  switch (state_) {
+    case State::kPreamble: {
+      const auto at = rest.find(delimiter_);
+      if (at == std::string_view::npos) {
+        // Keep what could be the start of a delimiter split across feeds.
+        if (rest.size() >= delimiter_.size()) pos_ += rest.size() - (delimiter_.size() - 1);
+        return false;
+      }
+      pos_ += at + delimiter_.size();
+      state_ = State::kDelimiterEnd;
+      return true;
+    }
+    case State::kDelimiterEnd: {
+      if (rest.size() < 2) return false;
+      if (rest.substr(0, 2) == "--") {  // the closing delimiter
+        state_ = State::kDone;
+        pos_ = buffer_.size();
+        return false;
+      }
+      if (rest.substr(0, 2) != "\r\n") throw ProtocolError("malformed multipart delimiter line");
+      pos_ += 2;
+      part_ = MultipartPart{};
+      header_bytes_ = 0;
+      state_ = State::kHeaders;
+      return true;
+    }
+    case State::kHeaders: {
+      const auto eol = rest.find("\r\n");
+      if (eol == std::string_view::npos || header_bytes_ + eol + 2 > kMaxMultipartHeaderSize) {
+        if (header_bytes_ + rest.size() > kMaxMultipartHeaderSize) {
+          throw ProtocolError("multipart part headers exceed " +
+                              std::to_string(kMaxMultipartHeaderSize) + " bytes");
+        }
+        return false;
+      }
+      const auto line = rest.substr(0, eol);
+      pos_ += eol + 2;
+      header_bytes_ += eol + 2;
+      if (line.empty()) {
+        if (auto it = part_.headers.find("content-disposition"); it != part_.headers.end()) {
+          part_.name = header_param(it->second, "name").value_or("");
+          part_.filename = header_param(it->second, "filename");
+        }
+        if (handler_.on_part) handler_.on_part(part_);
+        state_ = State::kBody;
+        return true;
+      }
       const auto colon = line.find(':');
       if (colon == std::string_view::npos) {
         throw ProtocolError("malformed multipart header: " + std::string(line));
       }
-      part.headers[lower(std::string(trim(line.substr(0, colon))))] =
+      part_.headers[lower(std::string(trim(line.substr(0, colon))))] =
           std::string(trim(line.substr(colon + 1)));
+      return true;
     }
-    const auto end = body.find("\r\n" + delimiter, pos);
-    if (end == std::string_view::npos) throw ProtocolError("truncated multipart part");
-    part.body = std::string(body.substr(pos, end - pos));
-    if (auto it = part.headers.find("content-disposition"); it != part.headers.end()) {
-      part.name = header_param(it->second, "name").value_or("");
-      part.filename = header_param(it->second, "filename");
+    case State::kBody: {
+      const auto end = rest.find(body_delimiter_);
+      if (end == std::string_view::npos) {
+        // Everything but what could be the start of the delimiter is data.
+        if (rest.size() >= body_delimiter_.size()) {
+          const auto n = rest.size() - (body_delimiter_.size() - 1);
+          if (handler_.on_data) handler_.on_data(rest.substr(0, n));
+          pos_ += n;
+        }
+        return false;
+      }
+      if (end > 0 && handler_.on_data) handler_.on_data(rest.substr(0, end));
+      if (handler_.on_end) handler_.on_end();
+      pos_ += end + body_delimiter_.size();
+      state_ = State::kDelimiterEnd;
+      return true;
     }
-    parts.push_back(std::move(part));
-    pos = end + 2;
+    case State::kDone:
+      pos_ = buffer_.size();
+      return false;
   }
+  return false;
+}
+
+void MultipartReader::finish() const {
+  switch (state_) {
+    case State::kPreamble:
+      throw ProtocolError("multipart body without boundary");
+    case State::kDelimiterEnd:
+      throw ProtocolError("truncated multipart delimiter line");
+    case State::kHeaders:
+      throw ProtocolError("truncated multipart headers");
+    case State::kBody:
+      throw ProtocolError("truncated multipart part");
+    case State::kDone:
+      return;
+  }
+}
+
+std::vector<MultipartPart> parse_multipart(std::string_view body, std::string_view boundary) {
+  std::vector<MultipartPart> parts;
+  MultipartReader reader(boundary, {[&](const MultipartPart& head) { parts.push_back(head); },
+                                    [&](std::string_view data) { parts.back().body.append(data); },
+                                    {}});
+  reader.feed(body);
+  reader.finish();
+  return parts;
 }
 
 MultipartWriter::MultipartWriter() {

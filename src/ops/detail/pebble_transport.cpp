@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -15,8 +16,11 @@
 #include <algorithm>
 #include <cctype>
 #include <exception>
+#include <limits>
 #include <mutex>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "ops/detail/pebble_transport.hpp"
 
@@ -30,9 +34,23 @@ namespace websocket = beast::websocket;
 using stream_protocol = net::local::stream_protocol;
 using WebSocket = websocket::stream<stream_protocol::socket>;
 
-// Largest HTTP body accepted. (Boost 1.74's parser treats an unset limit as
-// zero, so a limit is always set.)
-constexpr std::uint64_t kBodyLimit = std::uint64_t{1} << 32;
+// Beast's own body limit is off: exchange() applies the caller's limit to a
+// buffered body and none to a streamed one. (Boost 1.74's parser treats an
+// unset limit as zero, so the largest value stands for "none".)
+constexpr std::uint64_t kNoBeastBodyLimit = std::numeric_limits<std::uint64_t>::max();
+
+// "8 MiB", "512 KiB" or "100 bytes".
+std::string describe_size(std::uint64_t bytes) {
+  constexpr std::uint64_t kKiB = 1024;
+  constexpr std::uint64_t kMiB = kKiB * 1024;
+  if (bytes >= kMiB && bytes % kMiB == 0) return std::to_string(bytes / kMiB) + " MiB";
+  if (bytes >= kKiB && bytes % kKiB == 0) return std::to_string(bytes / kKiB) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+[[noreturn]] void throw_too_large(const std::string& what, std::uint64_t limit) {
+  throw ProtocolError(what + ": response body exceeds the limit of " + describe_size(limit));
+}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -79,7 +97,7 @@ net::awaitable<void> connect_socket(stream_protocol::socket& socket, const std::
 }
 
 net::awaitable<void> exchange(const std::string& socket_path, const HttpRequest& in,
-                              HttpResponse& out) {
+                              HttpResponse& out, const BodyRouter* route, std::uint64_t max_body) {
   auto executor = co_await net::this_coro::executor;
   stream_protocol::socket socket(executor);
   co_await connect_socket(socket, socket_path);
@@ -93,18 +111,43 @@ net::awaitable<void> exchange(const std::string& socket_path, const HttpRequest&
     request.prepare_payload();
     co_await http::async_write(socket, request, net::use_awaitable);
 
+    // The head, then the body piece by piece through a fixed buffer: what
+    // this holds at once is bounded whatever the server sends.
     beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(kBodyLimit);
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(kNoBeastBodyLimit);
     parser.header_limit(64 * 1024);
-    co_await http::async_read(socket, buffer, parser, net::use_awaitable);
+    co_await http::async_read_header(socket, buffer, parser, net::use_awaitable);
     auto& response = parser.get();
     out.status = static_cast<int>(response.result_int());
     out.reason = std::string(response.reason());
     for (const auto& field : response) {
       out.headers[lower(std::string(field.name_string()))] = std::string(field.value());
     }
-    out.body = std::move(response.body());
+    OutputSink sink = route != nullptr ? (*route)(out) : OutputSink();
+    if (!sink) {
+      if (const auto length = parser.content_length(); length && *length > max_body) {
+        throw_too_large(what, max_body);
+      }
+    }
+    std::vector<char> piece(kBodyPieceSize);
+    while (!parser.is_done()) {
+      response.body().data = piece.data();
+      response.body().size = piece.size();
+      beast::error_code ec;
+      co_await http::async_read(socket, buffer, parser,
+                                net::redirect_error(net::use_awaitable, ec));
+      if (ec && ec != http::error::need_buffer) throw boost::system::system_error(ec);
+      const std::size_t n = piece.size() - response.body().size;
+      if (n == 0) continue;
+      const std::string_view bytes(piece.data(), n);
+      if (sink) {
+        sink(bytes);
+      } else {
+        if (out.body.size() + n > max_body) throw_too_large(what, max_body);
+        out.body.append(bytes);
+      }
+    }
   } catch (const boost::system::system_error& e) {
     rethrow_io(e, what);
   }
@@ -246,10 +289,20 @@ std::string HttpResponse::header(const std::string& name) const {
 }
 
 HttpResponse http_request(const std::string& socket_path, const HttpRequest& request,
-                          Duration timeout) {
+                          Duration timeout, std::uint64_t max_body) {
   net::io_context ioc;
   HttpResponse response;
-  run_bounded(ioc, exchange(socket_path, request, response), timeout,
+  run_bounded(ioc, exchange(socket_path, request, response, nullptr, max_body), timeout,
+              request.method + " " + request.target);
+  return response;
+}
+
+HttpResponse http_request_streamed(const std::string& socket_path, const HttpRequest& request,
+                                   Duration timeout, const BodyRouter& route,
+                                   std::uint64_t max_body) {
+  net::io_context ioc;
+  HttpResponse response;
+  run_bounded(ioc, exchange(socket_path, request, response, &route, max_body), timeout,
               request.method + " " + request.target);
   return response;
 }

@@ -2,9 +2,11 @@
 // over a unix socket. The interface is Boost-free; Boost.Beast lives only in
 // pebble_transport.cpp. Failures throw the pebble errors: ConnectionError
 // (cannot connect, connection lost), ProtocolError (not HTTP, not a
-// websocket), TimeoutError (the deadline passed).
+// websocket, or a body over its limit), TimeoutError (the deadline passed).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,13 +36,31 @@ struct HttpResponse {
   std::string header(const std::string& name) const;
 };
 
-// Sends one request on a new connection to `socket_path` and reads the whole
-// response (chunked or not), all within `timeout`.
-HttpResponse http_request(const std::string& socket_path, const HttpRequest& request,
-                          Duration timeout);
-
-// Receives output bytes of an exec'd command.
+// Receives bytes as they arrive: a response body, or output of an exec'd
+// command.
 using OutputSink = std::function<void(std::string_view)>;
+
+// Sends one request on a new connection to `socket_path` and reads the whole
+// response (chunked or not), all within `timeout`. A body longer than
+// `max_body` bytes (announced by Content-Length or counted as it arrives)
+// throws ProtocolError "<METHOD> <target>: response body exceeds the limit
+// of N MiB" without reading further.
+HttpResponse http_request(const std::string& socket_path, const HttpRequest& request,
+                          Duration timeout, std::uint64_t max_body = kMaxJsonResponseSize);
+
+// Chooses, once the status line and headers have arrived, where the body
+// goes: a sink that receives it in pieces (of at most kBodyPieceSize bytes)
+// as it arrives, or an empty function to buffer it in HttpResponse::body.
+using BodyRouter = std::function<OutputSink(const HttpResponse& head)>;
+
+// The largest piece of a body handed to a sink at once.
+inline constexpr std::size_t kBodyPieceSize = 64 * 1024;
+
+// As http_request, but a body routed to a sink is not buffered (nor
+// limited): the response returned has an empty body.
+HttpResponse http_request_streamed(const std::string& socket_path, const HttpRequest& request,
+                                   Duration timeout, const BodyRouter& route,
+                                   std::uint64_t max_body = kMaxJsonResponseSize);
 
 // The websockets of one exec task: control, stdio and (unless stderr is
 // combined) stderr, at /v1/tasks/<task-id>/websocket/<name>.

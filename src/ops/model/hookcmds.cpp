@@ -215,7 +215,7 @@ std::string run(const std::vector<std::string>& argv, std::string_view input) {
   const std::string& tool = argv.at(0);
   detail::ProcessResult result;
   try {
-    result = detail::run_process(argv, input);
+    result = detail::run_hook_tool(argv, input);
   } catch (const std::system_error& e) {
     if (e.code() == std::errc::no_such_file_or_directory) {
       throw ModelError("hook tool " + tool + " not found on PATH (is this running under Juju?)");

@@ -4,6 +4,7 @@
 #include <exception>
 #include <istream>
 #include <iterator>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
@@ -326,29 +327,85 @@ class HttpClient final : public Client {
   // -------------------------------------------------------------- files
 
   std::string pull(const std::string& path) override {
-    auto response = raw("GET", "/v1/files", {{"action", "read"}, {"path", path}}, {}, {},
-                        Duration(0), {{"Accept", "multipart/form-data"}});
-    const auto boundary = detail::multipart_boundary(response.header("content-type"));
-    auto parts = detail::parse_multipart(response.body, boundary);
-    detail::MultipartPart* content = nullptr;
-    int files = 0;
-    for (auto& part : parts) {
-      if (part.name == "response") {
-        raise_on_path_error(parse_envelope({response.status, {}, {}, part.body}), path);
-      } else if (part.name == "files") {
-        ++files;
-        if (part.filename == path) content = &part;
+    std::string content;
+    pull_into(path, [&](std::string_view bytes) {
+      if (content.size() + bytes.size() > kMaxPullSize) {
+        throw detail::pull_too_large(path);
       }
-    }
-    if (files > 1) throw ProtocolError("single file request resulted in a multi-file response");
-    if (content == nullptr) throw ProtocolError("no file content in multipart response");
-    return std::move(content->body);
+      content.append(bytes);
+    });
+    return content;
   }
 
   void pull(const std::string& path, std::ostream& out) override {
-    const std::string data = pull(path);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    if (!out) throw Error("cannot write the content of " + path + " to the stream");
+    pull_into(path, [&](std::string_view bytes) {
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (!out) throw Error("cannot write the content of " + path + " to the stream");
+    });
+  }
+
+  // GET /v1/files?action=read as Pebble answers it (api_files.go): a
+  // multipart body with one "files" part per file read, then a "response"
+  // part with the JSON result. The file's bytes go to `sink` as they arrive;
+  // only the "response" part is buffered, within kMaxJsonResponseSize.
+  void pull_into(const std::string& path, const detail::OutputSink& sink) {
+    const std::string what = "pull " + path;
+    std::optional<detail::MultipartReader> reader;
+    std::optional<json> envelope;
+    std::string response_part;
+    enum class Part { kNone, kFile, kResponse } current = Part::kNone;
+    int files = 0;
+    detail::MultipartHandler handler;
+    handler.on_part = [&](const detail::MultipartPart& part) {
+      if (part.name == "files") {
+        if (!part.filename) throw ProtocolError("multipart \"files\" part missing filename");
+        if (++files > 1) {
+          throw ProtocolError("single file request resulted in a multi-file response");
+        }
+        if (*part.filename != path) {
+          throw ProtocolError("path not expected: " + detail::go_quote(*part.filename));
+        }
+        current = Part::kFile;
+      } else if (part.name == "response") {
+        current = Part::kResponse;
+      } else {
+        throw ProtocolError("unexpected name in content-disposition header: " +
+                            detail::go_quote(part.name));
+      }
+    };
+    handler.on_data = [&](std::string_view bytes) {
+      if (current == Part::kFile) {
+        sink(bytes);
+      } else if (current == Part::kResponse) {
+        if (response_part.size() + bytes.size() > kMaxJsonResponseSize) {
+          throw ProtocolError(what + ": multipart \"response\" part exceeds the limit of " +
+                              std::to_string(kMaxJsonResponseSize >> 20) + " MiB");
+        }
+        response_part.append(bytes);
+      }
+    };
+    handler.on_end = [&] {
+      if (current == Part::kResponse) {
+        envelope = parse_envelope({200, {}, {}, response_part});
+        response_part.clear();
+      }
+      current = Part::kNone;
+    };
+    detail::BodyRouter route = [&](const detail::HttpResponse& head) -> detail::OutputSink {
+      if (head.status < 200 || head.status >= 300) return {};  // an error envelope
+      reader.emplace(detail::multipart_boundary(head.header("content-type")), handler);
+      return [&](std::string_view bytes) { reader->feed(bytes); };
+    };
+    detail::HttpRequest request{"GET",
+                                target("/v1/files", {{"action", "read"}, {"path", path}}),
+                                {{"Accept", "multipart/form-data"}},
+                                {}};
+    const auto response = detail::http_request_streamed(socket_path_, request, timeout_, route);
+    if (response.status < 200 || response.status >= 300) throw_api_error(response);
+    reader->finish();
+    if (!envelope) throw ProtocolError("no \"response\" field in multipart body");
+    raise_on_path_error(*envelope, path);
+    if (files == 0) throw ProtocolError("no file content in multipart response");
   }
 
   void push(const std::string& path, std::string_view data, const PushOptions& options) override {

@@ -285,6 +285,11 @@ std::string timestamp_now() {
 
 std::string go_quote(const std::string& text) { return nlohmann::json(text).dump(); }
 
+Error pull_too_large(const std::string& path) {
+  return Error("cannot pull " + path + " into a string: the file is larger than " +
+               std::to_string(kMaxPullSize >> 20) + " MiB (pull it into a stream instead)");
+}
+
 int parse_permissions(const std::string& text, int fallback) {
   if (text.empty()) return fallback;
   const bool octal = text.size() == 3 && std::all_of(text.begin(), text.end(),

@@ -185,9 +185,14 @@ class FakeClient final : public pebble::Client {
 
   std::string pull(const std::string& path) override {
     check();
-    return files().read(path);
+    std::string content = files().read(path);
+    if (content.size() > pebble::kMaxPullSize) throw pebble::detail::pull_too_large(path);
+    return content;
   }
-  void pull(const std::string& path, std::ostream& out) override { out << pull(path); }
+  void pull(const std::string& path, std::ostream& out) override {
+    check();
+    out << files().read(path);
+  }
 
   void push(const std::string& path, std::string_view data,
             const pebble::PushOptions& options) override {
