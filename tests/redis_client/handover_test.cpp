@@ -40,7 +40,10 @@ class LoopbackWorkload : public redis_k8s::RedisWorkload {
       if (host != "localhost") throw redis_k8s::RedisConnectionError("no sentinel at " + host);
       options.port = sentinel_port_;
     } else {
-      options.port = redis_ports_.at(host);
+      // A replica as the master's INFO names it (127.0.0.1): not one of ours.
+      const auto port = redis_ports_.find(host);
+      if (port == redis_ports_.end()) throw redis_k8s::RedisConnectionError("no redis at " + host);
+      options.port = port->second;
       options.password = kPassword;
     }
     std::lock_guard<std::mutex> lock(mutex_);

@@ -687,6 +687,13 @@ class HandoverTest : public RedisCharmTest {
     out.push_back(Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}});
     return out;
   }
+  // One poll of the failover before it finishes: SENTINEL MASTER, then ROLE
+  // on each replica seen while catching up (the fake's "replica-0" and
+  // "replica-1", unreachable unless scripted).
+  static std::vector<Cmd> unfinished_poll(const Cmd& master) {
+    return {master, Cmd{Service::kRedis, "replica-0", {"ROLE"}},
+            Cmd{Service::kRedis, "replica-1", {"ROLE"}}};
+  }
   static Cmd set_quorum_cmd(const std::string& host) {
     return Cmd{Service::kSentinel, host, {"SENTINEL", "SET", kApp, "quorum", "2"}};
   }
@@ -724,10 +731,11 @@ TEST_F(HandoverTest, PausesWritesWaitsForTheReplicasThenFailsOverAndDemotesTheOl
     rel = harness->add_relation("redis", "wordpress");
   }
   depart_master();
-  EXPECT_EQ(redis.sent(), joined(up_to_failover(2), {kMaster, kMaster, kMaster, kMaster,
-                                                     on_master({"REPLICAOF", kThirdFqdn, "6379"}),
-                                                     on_master({"CLIENT", "UNPAUSE"}),
-                                                     reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  std::vector<Cmd> expected = up_to_failover(2);
+  for (int i = 0; i < 3; ++i) expected = joined(expected, unfinished_poll(kMaster));
+  EXPECT_EQ(redis.sent(), joined(expected, {kMaster, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                                            on_master({"CLIENT", "UNPAUSE"}), reset_cmd(kThirdFqdn),
+                                            reset_cmd(kFqdn)}));
   // One sleep while the replicas caught up, three while the failover ran.
   EXPECT_EQ(world.clock.sleeps(),
             (std::vector<std::chrono::milliseconds>{kInterval, kInterval, kInterval, kInterval}));
@@ -740,6 +748,38 @@ TEST_F(HandoverTest, PausesWritesWaitsForTheReplicasThenFailsOverAndDemotesTheOl
   EXPECT_TRUE(logged("INFO", std::string("Every replica of ") + kPeerFqdn + " reached offset 500"));
   EXPECT_TRUE(logged("INFO", std::string("Failover away from ") + kPeerFqdn +
                                  " finished: " + kThirdFqdn + " is the master"));
+}
+
+TEST_F(HandoverTest, ThePauseEndsAsSoonAsSentinelPromotedAReplica) {
+  // A paused master blocks the Sentinels' hello PUBLISH and the PINGs queued
+  // behind it: past down-after-milliseconds (5 s) the other Sentinels would
+  // find it down and fail over on their own, racing this failover. So the
+  // old master becomes a replica of the promoted one, and is unpaused, as
+  // soon as that one answers ROLE master, not when Sentinel is done
+  // reconfiguring the other replicas.
+  redis.set_reply(Service::kRedis, kPeerFqdn, {"INFO", "replication"},
+                  redis_k8s::RedisReply::string(
+                      std::string("# Replication\r\nrole:master\r\nconnected_slaves:2\r\n") +
+                      "slave0:ip=" + kFqdn + ",port=6379,state=online,offset=500,lag=0\r\n" +
+                      "slave1:ip=" + kThirdFqdn + ",port=6379,state=online,offset=500,lag=0\r\n" +
+                      "master_repl_offset:500\r\n"));
+  redis.set_role(kFqdn, "slave", kPeerFqdn);
+  redis.set_role(kThirdFqdn, "master");
+  script_failover({kPromoting, kReconfiguring, kPromoted});
+  depart_master();
+  const Cmd role_here{Service::kRedis, kFqdn, {"ROLE"}};
+  const Cmd role_third{Service::kRedis, kThirdFqdn, {"ROLE"}};
+  EXPECT_EQ(redis.sent(),
+            joined(up_to_failover(),
+                   {kMaster, role_here, role_third, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                    on_master({"CLIENT", "UNPAUSE"}),
+                    // Sentinel still reconfigures the other replica, then is done.
+                    kMaster, kMaster, reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  EXPECT_EQ(world.clock.sleeps(), (std::vector<std::chrono::milliseconds>{kInterval, kInterval}));
+  EXPECT_TRUE(
+      logged("INFO", std::string(kThirdFqdn) + " answers ROLE master: Sentinel promoted it"));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 
 TEST_F(HandoverTest, ReplicasThatNeverCatchUpDelayTheFailoverByTheBoundOnly) {
@@ -776,7 +816,9 @@ TEST_F(HandoverTest, NeverFinishingWaitsTenSecondsUnpausesAndDefersWithoutReset)
   script_failover({kPromoting});
   depart_master();
   std::vector<Cmd> expected = up_to_failover();
-  for (int i = 0; i < 41; ++i) expected.push_back(kMaster);  // 0, 0.25, ..., 10 s
+  for (int i = 0; i < 41; ++i) {  // 0, 0.25, ..., 10 s
+    expected = joined(expected, unfinished_poll(kMaster));
+  }
   expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
   EXPECT_EQ(redis.sent(), expected);
   EXPECT_EQ(world.clock.sleeps(), std::vector<std::chrono::milliseconds>(40, kInterval));
@@ -808,7 +850,7 @@ TEST_F(HandoverTest, TimingIsInjectable) {
   other->remove_relation_unit(peers, "redis-k8s/1");
   std::vector<Cmd> expected = up_to_failover();
   expected[5] = on_master({"CLIENT", "PAUSE", "2000", "WRITE"});
-  for (int i = 0; i < 4; ++i) expected.push_back(kMaster);
+  for (int i = 0; i < 4; ++i) expected = joined(expected, unfinished_poll(kMaster));
   expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
   EXPECT_EQ(redis.sent(), expected);
   const std::chrono::milliseconds interval(100);
@@ -1068,6 +1110,8 @@ TEST(ReplicationState, ParsesTheMasterOffsetAndOnlineReplicas) {
   EXPECT_EQ(state.role, "master");
   EXPECT_EQ(state.master_repl_offset, 120);
   EXPECT_EQ(state.replica_offsets, (std::vector<long long>{120, 99}));
+  EXPECT_EQ(state.replica_addresses,
+            (std::vector<std::pair<std::string, std::string>>{{"a", "6379"}, {"c", "6379"}}));
 }
 
 }  // namespace

@@ -220,6 +220,7 @@ ReplicationState replication_state(const std::map<std::string, std::string>& inf
     }
     if (fields["state"] != "online" || fields["offset"].empty()) continue;
     state.replica_offsets.push_back(std::stoll(fields["offset"]));
+    state.replica_addresses.emplace_back(fields["ip"], fields["port"]);
   }
   return state;
 }
@@ -248,6 +249,8 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
   const bool already_running = !failover_finished(before) || before->count("failover-state") != 0;
 
   bool paused = false;
+  // The replicas seen while catching up: the one Sentinel promotes is among them.
+  std::vector<std::pair<std::string, std::string>> replicas;
   if (!already_running) {
     try {
       workload.client_pause_write(master_host, timing.pause);
@@ -263,6 +266,7 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
     for (;;) {
       try {
         ReplicationState state = replication_state(workload.info_replication(master_host));
+        if (state.role == "master") replicas = state.replica_addresses;
         if (state.role != "master") {
           log(master_host + " is no longer a master (role " + state.role + ")");
           break;
@@ -314,6 +318,28 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
     }
   }
 
+  // Demotes the old master to a replica of `host`; true when it took.
+  std::optional<std::string> demoted_to;
+  auto demote = [&](const std::string& host, const std::string& port) {
+    try {
+      workload.replicaof(master_host, host, port);
+      demoted_to = host;
+      log("Made " + master_host + " a replica of " + host);
+      return true;
+    } catch (const RedisError& e) {
+      log("Could not make " + master_host + " a replica: " + e.what());
+      return false;
+    }
+  };
+  auto unpause = [&] {
+    try {
+      workload.client_unpause(master_host);
+    } catch (const RedisError& e) {
+      log("Could not unpause " + master_host + ": " + e.what());
+    }
+    paused = false;
+  };
+
   if (!result.error) {
     const auto deadline = timing.now() + timing.failover_timeout;
     for (;;) {
@@ -325,6 +351,22 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
         result.new_master_port = field(*info, "port");
         break;
       }
+      if (paused && !demoted_to) {
+        // Sentinel promotes before it reconfigures the other replicas: the
+        // promoted one answers ROLE master first. End the pause then.
+        for (const auto& [host, port] : replicas) {
+          std::string role;
+          try {
+            role = workload.role(host);
+          } catch (const RedisError&) {
+            continue;  // not reachable now: not the promoted one we can use
+          }
+          if (role != "master") continue;
+          log(host + " answers ROLE master: Sentinel promoted it");
+          if (demote(host, port.empty() ? std::to_string(kRedisPort) : port)) unpause();
+          break;
+        }
+      }
       if (timing.now() + timing.poll_interval > deadline) {
         log("Failover away from " + old_ip + " not finished after " +
             std::to_string(timing.failover_timeout.count()) + " ms");
@@ -334,21 +376,10 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
     }
   }
 
-  if (result.new_master) {
-    try {
-      workload.replicaof(master_host, *result.new_master, result.new_master_port);
-      log("Made " + master_host + " a replica of " + *result.new_master);
-    } catch (const RedisError& e) {
-      log("Could not make " + master_host + " a replica: " + e.what());
-    }
+  if (result.new_master && demoted_to != *result.new_master) {
+    demote(*result.new_master, result.new_master_port);
   }
-  if (paused) {
-    try {
-      workload.client_unpause(master_host);
-    } catch (const RedisError& e) {
-      log("Could not unpause " + master_host + ": " + e.what());
-    }
-  }
+  if (paused) unpause();
   return result;
 }
 

@@ -151,6 +151,8 @@ struct ReplicationState {
   std::string role;                        // "master" or "slave"
   long long master_repl_offset = 0;        // what the master has written
   std::vector<long long> replica_offsets;  // each online replica's acknowledged offset
+  // Each online replica's announced address and port, in the same order.
+  std::vector<std::pair<std::string, std::string>> replica_addresses;
 };
 
 // Parses `INFO replication` fields (role, master_repl_offset, slaveN lines
@@ -192,10 +194,18 @@ struct HandoverResult {
 //      the leader both hand over) already started or finished one; an
 //      INPROG answer means the same: wait for that one;
 //   4. polls `SENTINEL MASTER` until the failover is over and the master is
-//      another address (at most failover_timeout);
-//   5. `REPLICAOF <new master>` on the old master at once (Sentinel would
-//      only demote it seconds later), then `CLIENT UNPAUSE`: writes waiting
-//      there are refused (READONLY), never acknowledged.
+//      another address (at most failover_timeout); meanwhile, as soon as
+//      one of the replicas seen in step 2 answers `ROLE` master (Sentinel
+//      promoted it), `REPLICAOF <it>` on the old master and `CLIENT
+//      UNPAUSE` there: the pause must end before Sentinel's
+//      down-after-milliseconds, because a paused master blocks the
+//      Sentinels' hello PUBLISH and the PINGs queued behind it, so the
+//      other Sentinels would find it down and start a failover of their own
+//      racing this one (two promoted replicas: two masters);
+//   5. once the failover is over, `REPLICAOF <new master>` on the old master
+//      unless step 4 already did it (Sentinel would only demote it seconds
+//      later), then `CLIENT UNPAUSE`: writes waiting there are refused
+//      (READONLY), never acknowledged.
 // Past the failover bound or on a refusal it unpauses and returns without a
 // new master (the caller's fallback). Never throws RedisError; `log`
 // receives one line per step.
