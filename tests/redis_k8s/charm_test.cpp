@@ -687,10 +687,10 @@ class HandoverTest : public RedisCharmTest {
     out.push_back(Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}});
     return out;
   }
-  // One poll of the failover before it finishes: SENTINEL MASTER, then ROLE
-  // on each replica seen while catching up (the fake's "replica-0" and
-  // "replica-1", unreachable unless scripted).
-  static std::vector<Cmd> unfinished_poll(const Cmd& master) {
+  // One poll of the failover past the promotion (reconf_slaves): SENTINEL
+  // MASTER, then ROLE on each replica seen while catching up (the fake's
+  // "replica-0" and "replica-1", unreachable unless scripted).
+  static std::vector<Cmd> reconfiguring_poll(const Cmd& master) {
     return {master, Cmd{Service::kRedis, "replica-0", {"ROLE"}},
             Cmd{Service::kRedis, "replica-1", {"ROLE"}}};
   }
@@ -731,8 +731,9 @@ TEST_F(HandoverTest, PausesWritesWaitsForTheReplicasThenFailsOverAndDemotesTheOl
     rel = harness->add_relation("redis", "wordpress");
   }
   depart_master();
-  std::vector<Cmd> expected = up_to_failover(2);
-  for (int i = 0; i < 3; ++i) expected = joined(expected, unfinished_poll(kMaster));
+  std::vector<Cmd> expected = joined(up_to_failover(2), {kMaster});
+  expected = joined(expected, reconfiguring_poll(kMaster));
+  expected.push_back(kMaster);
   EXPECT_EQ(redis.sent(), joined(expected, {kMaster, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
                                             on_master({"CLIENT", "UNPAUSE"}), reset_cmd(kThirdFqdn),
                                             reset_cmd(kFqdn)}));
@@ -750,13 +751,12 @@ TEST_F(HandoverTest, PausesWritesWaitsForTheReplicasThenFailsOverAndDemotesTheOl
                                  " finished: " + kThirdFqdn + " is the master"));
 }
 
-TEST_F(HandoverTest, ThePauseEndsAsSoonAsSentinelPromotedAReplica) {
-  // A paused master blocks the Sentinels' hello PUBLISH and the PINGs queued
-  // behind it: past down-after-milliseconds (5 s) the other Sentinels would
-  // find it down and fail over on their own, racing this failover. So the
-  // old master becomes a replica of the promoted one, and is unpaused, as
-  // soon as that one answers ROLE master, not when Sentinel is done
-  // reconfiguring the other replicas.
+TEST_F(HandoverTest, ThePauseEndsOnceSentinelConfirmedThePromotion) {
+  // The old master becomes a replica of the promoted one, and is unpaused,
+  // once Sentinel is past wait_promotion (reconf_slaves: the promotion is
+  // confirmed and the other Sentinels told), not when it is done
+  // reconfiguring the other replicas; during wait_promotion nothing is
+  // asked (another Sentinel may still demote the promoted replica).
   redis.set_reply(Service::kRedis, kPeerFqdn, {"INFO", "replication"},
                   redis_k8s::RedisReply::string(
                       std::string("# Replication\r\nrole:master\r\nconnected_slaves:2\r\n") +
@@ -771,10 +771,10 @@ TEST_F(HandoverTest, ThePauseEndsAsSoonAsSentinelPromotedAReplica) {
   const Cmd role_third{Service::kRedis, kThirdFqdn, {"ROLE"}};
   EXPECT_EQ(redis.sent(),
             joined(up_to_failover(),
-                   {kMaster, role_here, role_third, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
-                    on_master({"CLIENT", "UNPAUSE"}),
-                    // Sentinel still reconfigures the other replica, then is done.
-                    kMaster, kMaster, reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+                   {kMaster, kMaster, role_here, role_third,
+                    on_master({"REPLICAOF", kThirdFqdn, "6379"}), on_master({"CLIENT", "UNPAUSE"}),
+                    // Sentinel is done with the other replica.
+                    kMaster, reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
   EXPECT_EQ(world.clock.sleeps(), (std::vector<std::chrono::milliseconds>{kInterval, kInterval}));
   EXPECT_TRUE(
       logged("INFO", std::string(kThirdFqdn) + " answers ROLE master: Sentinel promoted it"));
@@ -816,9 +816,7 @@ TEST_F(HandoverTest, NeverFinishingWaitsTenSecondsUnpausesAndDefersWithoutReset)
   script_failover({kPromoting});
   depart_master();
   std::vector<Cmd> expected = up_to_failover();
-  for (int i = 0; i < 41; ++i) {  // 0, 0.25, ..., 10 s
-    expected = joined(expected, unfinished_poll(kMaster));
-  }
+  for (int i = 0; i < 41; ++i) expected.push_back(kMaster);  // 0, 0.25, ..., 10 s
   expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
   EXPECT_EQ(redis.sent(), expected);
   EXPECT_EQ(world.clock.sleeps(), std::vector<std::chrono::milliseconds>(40, kInterval));
@@ -850,7 +848,7 @@ TEST_F(HandoverTest, TimingIsInjectable) {
   other->remove_relation_unit(peers, "redis-k8s/1");
   std::vector<Cmd> expected = up_to_failover();
   expected[5] = on_master({"CLIENT", "PAUSE", "2000", "WRITE"});
-  for (int i = 0; i < 4; ++i) expected = joined(expected, unfinished_poll(kMaster));
+  for (int i = 0; i < 4; ++i) expected.push_back(kMaster);
   expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
   EXPECT_EQ(redis.sent(), expected);
   const std::chrono::milliseconds interval(100);

@@ -351,9 +351,13 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
         result.new_master_port = field(*info, "port");
         break;
       }
-      if (paused && !demoted_to) {
-        // Sentinel promotes before it reconfigures the other replicas: the
-        // promoted one answers ROLE master first. End the pause then.
+      const std::string state = info ? field(*info, "failover-state") : "";
+      if (paused && !demoted_to && (state == "reconf_slaves" || state == "update_config")) {
+        // Sentinel has seen its promoted replica answer as master and told
+        // the other Sentinels the new configuration (they no longer treat
+        // that replica as a stray master to demote); only the other
+        // replicas' reconfiguration is left. End the pause now: the promoted
+        // replica is the one of ours that answers ROLE master.
         for (const auto& [host, port] : replicas) {
           std::string role;
           try {

@@ -194,14 +194,16 @@ struct HandoverResult {
 //      the leader both hand over) already started or finished one; an
 //      INPROG answer means the same: wait for that one;
 //   4. polls `SENTINEL MASTER` until the failover is over and the master is
-//      another address (at most failover_timeout); meanwhile, as soon as
-//      one of the replicas seen in step 2 answers `ROLE` master (Sentinel
-//      promoted it), `REPLICAOF <it>` on the old master and `CLIENT
-//      UNPAUSE` there: the pause must end before Sentinel's
-//      down-after-milliseconds, because a paused master blocks the
-//      Sentinels' hello PUBLISH and the PINGs queued behind it, so the
-//      other Sentinels would find it down and start a failover of their own
-//      racing this one (two promoted replicas: two masters);
+//      another address (at most failover_timeout); meanwhile, once
+//      Sentinel's failover-state is past the promotion (reconf_slaves or
+//      update_config: the promotion is confirmed and the new configuration
+//      sent to the other Sentinels), `REPLICAOF <the replica seen in step 2
+//      that answers ROLE master>` on the old master and `CLIENT UNPAUSE`
+//      there, without waiting for the other replicas' reconfiguration
+//      (a paused master also blocks the Sentinels' hello PUBLISH and the
+//      PINGs queued behind it: the shorter the pause, the better). Not
+//      earlier: another Sentinel may still demote the promoted replica as
+//      a stray master during wait_promotion;
 //   5. once the failover is over, `REPLICAOF <new master>` on the old master
 //      unless step 4 already did it (Sentinel would only demote it seconds
 //      later), then `CLIENT UNPAUSE`: writes waiting there are refused
