@@ -196,7 +196,9 @@ TEST(HandoverWithRealServers, EveryWaitAcknowledgedWriteIsOnTheNewMaster) {
       .poll_interval = std::chrono::milliseconds(100),
       .catch_up_timeout = std::chrono::milliseconds(3000),
       .failover_timeout = std::chrono::milliseconds(20000),
-      .pause = std::chrono::milliseconds(25000)};
+      .pause = std::chrono::milliseconds(25000),
+      // A single Sentinel: none can hold a stale view of a replica's role.
+      .replica_settle = std::chrono::milliseconds(0)};
   std::vector<std::string> log;
   const auto started = std::chrono::steady_clock::now();
   redis_k8s::HandoverResult result =

@@ -681,6 +681,7 @@ class HandoverTest : public RedisCharmTest {
                          set_quorum_cmd(kFqdn),
                          kMaster,
                          kMaster,
+                         kReplicas,
                          on_master({"CLIENT", "PAUSE", "15000", "WRITE"})};
     for (int i = 0; i < info_polls; ++i) out.push_back(on_master({"INFO", "replication"}));
     out.push_back(kMaster);
@@ -716,6 +717,8 @@ class HandoverTest : public RedisCharmTest {
                             {"failover-state", "reconf_slaves"}};
   const Info kPromoted{{"ip", kThirdFqdn}, {"port", "6379"}, {"flags", "master"}};
   const Cmd kMaster{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
+  // Unscripted: the handover cannot list them and goes ahead.
+  const Cmd kReplicas{Service::kSentinel, "localhost", {"SENTINEL", "REPLICAS", kApp}};
   const std::chrono::milliseconds kInterval{250};
 };
 
@@ -782,6 +785,74 @@ TEST_F(HandoverTest, ThePauseEndsOnceSentinelConfirmedThePromotion) {
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 
+TEST_F(HandoverTest, WaitsUntilSentinelHasSeenEveryReplicaAsAReplicaForAnInfoPeriod) {
+  // redis-k8s/2 was the master until 3 s ago: another Sentinel's last INFO
+  // of it may still say master, and it would demote it again right after a
+  // promotion. The handover waits (no pause yet) until 11 s have passed.
+  const auto replica = [](const std::string& name, const std::string& role, long long since) {
+    return redis_k8s::RedisReply::flat_map({{"name", name},
+                                            {"flags", "slave"},
+                                            {"role-reported", role},
+                                            {"role-reported-time", std::to_string(since)}});
+  };
+  const auto answer = [&](long long since) {
+    return redis_k8s::RedisReply::array(
+        {replica("redis-k8s-0:6379", "slave", 60000), replica("redis-k8s-2:6379", "slave", since),
+         redis_k8s::RedisReply::flat_map({{"name", "gone:6379"},
+                                          {"flags", "s_down,slave,disconnected"},
+                                          {"role-reported", "master"},
+                                          {"role-reported-time", "1"}})});
+  };
+  redis.set_replies(Service::kSentinel, "localhost", {"SENTINEL", "REPLICAS", kApp},
+                    {answer(3000), answer(10750), answer(11000)});
+  script_failover({kPromoted});
+  depart_master();
+  std::vector<Cmd> expected = up_to_failover();
+  expected.insert(expected.begin() + 6, {kReplicas, kReplicas});
+  EXPECT_EQ(redis.sent(), joined(expected, {kMaster, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                                            on_master({"CLIENT", "UNPAUSE"}), reset_cmd(kThirdFqdn),
+                                            reset_cmd(kFqdn)}));
+  EXPECT_EQ(world.clock.sleeps(), (std::vector<std::chrono::milliseconds>{kInterval, kInterval}));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+}
+
+TEST(UnsettledReplica, NamesTheFirstReplicaNotSeenAsAReplicaLongEnough) {
+  using redis_k8s::unsettled_replica;
+  const std::chrono::milliseconds settle(11000);
+  EXPECT_EQ(unsettled_replica({}, settle), std::nullopt);
+  EXPECT_EQ(unsettled_replica({{{"name", "a:6379"},
+                                {"flags", "slave"},
+                                {"role-reported", "slave"},
+                                {"role-reported-time", "11000"}}},
+                              settle),
+            std::nullopt);
+  EXPECT_EQ(unsettled_replica({{{"name", "a:6379"},
+                                {"flags", "slave"},
+                                {"role-reported", "slave"},
+                                {"role-reported-time", "10999"}}},
+                              settle),
+            "a:6379");
+  EXPECT_EQ(unsettled_replica({{{"name", "b:6379"},
+                                {"flags", "slave"},
+                                {"role-reported", "master"},
+                                {"role-reported-time", "99000"}}},
+                              settle),
+            "b:6379");
+  // No role-reported fields: not known to be settled.
+  EXPECT_EQ(unsettled_replica({{{"ip", "c"}, {"flags", "slave"}}}, settle), "c");
+  // Down or disconnected replicas are never promoted: left out.
+  EXPECT_EQ(unsettled_replica({{{"name", "d:6379"},
+                                {"flags", "slave,s_down"},
+                                {"role-reported", "master"},
+                                {"role-reported-time", "1"}},
+                               {{"name", "e:6379"},
+                                {"flags", "slave,disconnected"},
+                                {"role-reported", "master"},
+                                {"role-reported-time", "1"}}},
+                              settle),
+            std::nullopt);
+}
+
 TEST_F(HandoverTest, ReplicasThatNeverCatchUpDelayTheFailoverByTheBoundOnly) {
   redis.set_info_replication_sequence(kPeerFqdn, {{500, {400, 300}}});
   script_failover({kPromoted});
@@ -805,7 +876,7 @@ TEST_F(HandoverTest, AnUnreachableMasterIsFailedOverWithoutPause) {
   EXPECT_EQ(
       redis.sent(),
       (std::vector<Cmd>{
-          kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster, kMaster,
+          kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster, kMaster, kReplicas,
           on_master({"CLIENT", "PAUSE", "15000", "WRITE"}), on_master({"INFO", "replication"}),
           kMaster, Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}, kMaster,
           on_master({"REPLICAOF", kThirdFqdn, "6379"}), reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
@@ -847,7 +918,7 @@ TEST_F(HandoverTest, TimingIsInjectable) {
   script_failover({kPromoting});
   other->remove_relation_unit(peers, "redis-k8s/1");
   std::vector<Cmd> expected = up_to_failover();
-  expected[5] = on_master({"CLIENT", "PAUSE", "2000", "WRITE"});
+  expected[6] = on_master({"CLIENT", "PAUSE", "2000", "WRITE"});
   for (int i = 0; i < 4; ++i) expected.push_back(kMaster);
   expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
   EXPECT_EQ(redis.sent(), expected);
@@ -962,11 +1033,12 @@ TEST_F(RedisCharmTest, TheDepartingMasterHandsOverItself) {
   };
   const Cmd master{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
   EXPECT_EQ(redis.sent(),
-            (std::vector<Cmd>{local({"ROLE"}), master, local({"CLIENT", "PAUSE", "15000", "WRITE"}),
-                              local({"INFO", "replication"}), master,
-                              Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}},
-                              master, local({"REPLICAOF", kPeerFqdn, "6379"}),
-                              local({"CLIENT", "UNPAUSE"})}));
+            (std::vector<Cmd>{
+                local({"ROLE"}), master,
+                Cmd{Service::kSentinel, "localhost", {"SENTINEL", "REPLICAS", kApp}},
+                local({"CLIENT", "PAUSE", "15000", "WRITE"}), local({"INFO", "replication"}),
+                master, Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}},
+                master, local({"REPLICAOF", kPeerFqdn, "6379"}), local({"CLIENT", "UNPAUSE"})}));
   // Still the leader: names the new master for peers and clients.
   EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
   EXPECT_EQ(harness->get_relation_data(rel, kApp).at("leader-host"), kPeerFqdn);

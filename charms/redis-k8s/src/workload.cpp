@@ -46,6 +46,16 @@ void RedisWorkload::sentinel_failover(const std::string& host, const std::string
   execute(Service::kSentinel, host, {"SENTINEL", "FAILOVER", app});
 }
 
+std::vector<std::map<std::string, std::string>> RedisWorkload::sentinel_replicas(
+    const std::string& host, const std::string& app) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (const auto& replica :
+       execute(Service::kSentinel, host, {"SENTINEL", "REPLICAS", app}).elements()) {
+    out.push_back(replica.as_map());
+  }
+  return out;
+}
+
 std::map<std::string, std::string> RedisWorkload::info_replication(const std::string& host) {
   return parse_info(execute(Service::kRedis, host, {"INFO", "replication"}).str());
 }
@@ -195,6 +205,33 @@ bool failover_completed_away_from(const std::optional<std::map<std::string, std:
   return ip != info->end() && !ip->second.empty() && ip->second != old_master;
 }
 
+std::optional<std::string> unsettled_replica(
+    const std::vector<std::map<std::string, std::string>>& replicas,
+    std::chrono::milliseconds settle) {
+  for (const auto& replica : replicas) {
+    if (flags_contain(replica, "s_down") || flags_contain(replica, "o_down") ||
+        flags_contain(replica, "disconnected")) {
+      continue;
+    }
+    const auto role = replica.find("role-reported");
+    const auto since = replica.find("role-reported-time");
+    bool settled = role != replica.end() && role->second == "slave" && since != replica.end();
+    if (settled) {
+      try {
+        settled = std::stoll(since->second) >= settle.count();
+      } catch (const std::exception&) {
+        settled = false;
+      }
+    }
+    if (settled) continue;
+    const auto name = replica.find("name");
+    if (name != replica.end()) return name->second;
+    const auto ip = replica.find("ip");
+    return ip != replica.end() ? ip->second : std::string("unknown");
+  }
+  return std::nullopt;
+}
+
 ReplicationState replication_state(const std::map<std::string, std::string>& info) {
   ReplicationState state;
   if (auto it = info.find("role"); it != info.end()) state.role = it->second;
@@ -252,6 +289,24 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
   // The replicas seen while catching up: the one Sentinel promotes is among them.
   std::vector<std::pair<std::string, std::string>> replicas;
   if (!already_running) {
+    const auto settle_deadline = timing.now() + timing.replica_settle_timeout;
+    for (;;) {
+      std::optional<std::string> unsettled;
+      try {
+        unsettled = unsettled_replica(workload.sentinel_replicas(sentinel_host, app),
+                                      timing.replica_settle);
+      } catch (const RedisError& e) {
+        log("Cannot list the replicas Sentinel knows: " + std::string(e.what()));
+        break;
+      }
+      if (!unsettled) break;
+      if (timing.now() + timing.poll_interval > settle_deadline) {
+        log("Sentinel has not seen " + *unsettled + " as a replica for " +
+            std::to_string(timing.replica_settle.count()) + " ms; failing over anyway");
+        break;
+      }
+      timing.sleep(timing.poll_interval);
+    }
     try {
       workload.client_pause_write(master_host, timing.pause);
       paused = true;

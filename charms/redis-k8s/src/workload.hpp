@@ -70,6 +70,11 @@ class RedisWorkload {
   // (e.g. RedisReplyError "NOGOODSLAVE No suitable replica to promote").
   void sentinel_failover(const std::string& host, const std::string& app);
 
+  // `SENTINEL REPLICAS <app>` on the sentinel at host: one key -> value map
+  // per replica it knows. Throws RedisError.
+  std::vector<std::map<std::string, std::string>> sentinel_replicas(const std::string& host,
+                                                                    const std::string& app);
+
   // `INFO replication` on the Redis at host, as key -> value. Throws RedisError.
   std::map<std::string, std::string> info_replication(const std::string& host);
 
@@ -159,6 +164,15 @@ struct ReplicationState {
 // "ip=...,port=...,state=online,offset=N,lag=0"). Replicas not online are left out.
 ReplicationState replication_state(const std::map<std::string, std::string>& info);
 
+// The first replica in a `SENTINEL REPLICAS` answer that Sentinel has not
+// seen as a replica for at least `settle` (role-reported not "slave", or
+// role-reported-time below it), leaving out replicas that are down or
+// disconnected (Sentinel never promotes those); nullopt when there is none.
+// Its "name" ("host:port"), or its ip when it has no name.
+std::optional<std::string> unsettled_replica(
+    const std::vector<std::map<std::string, std::string>>& replicas,
+    std::chrono::milliseconds settle);
+
 // How the handover of a departing master waits.
 struct HandoverTiming {
   std::function<std::chrono::steady_clock::time_point()> now;
@@ -167,6 +181,8 @@ struct HandoverTiming {
   std::chrono::milliseconds catch_up_timeout{kCatchUpWaitMs};
   std::chrono::milliseconds failover_timeout{kFailoverWaitMs};
   std::chrono::milliseconds pause{kHandoverPauseMs};
+  std::chrono::milliseconds replica_settle{kReplicaSettleMs};
+  std::chrono::milliseconds replica_settle_timeout{kReplicaSettleWaitMs};
 };
 
 // What a handover did.
@@ -183,6 +199,11 @@ struct HandoverResult {
 
 // Hands the master role over without losing acknowledged writes, for a
 // master that is going away (remove-unit):
+//   0. waits (at most replica_settle_timeout, before any pause) until the
+//      Sentinel at sentinel_host has seen every replica as a replica for
+//      replica_settle (unsettled_replica): a replica that was a master
+//      less than an INFO period ago may be demoted again as a stray master
+//      by another Sentinel right after its promotion;
 //   1. `CLIENT PAUSE <pause> WRITE` on the master (master_host): no new write
 //      is accepted, so none can be acknowledged and then lost;
 //   2. polls `INFO replication` on the master until every online replica has
