@@ -48,11 +48,9 @@ void RedisWorkload::sentinel_failover(const std::string& host, const std::string
 
 std::vector<std::map<std::string, std::string>> RedisWorkload::sentinel_replicas(
     const std::string& host, const std::string& app) {
+  const RedisReply reply = execute(Service::kSentinel, host, {"SENTINEL", "REPLICAS", app});
   std::vector<std::map<std::string, std::string>> out;
-  for (const auto& replica :
-       execute(Service::kSentinel, host, {"SENTINEL", "REPLICAS", app}).elements()) {
-    out.push_back(replica.as_map());
-  }
+  for (const auto& replica : reply.elements()) out.push_back(replica.as_map());
   return out;
 }
 
