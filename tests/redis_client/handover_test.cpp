@@ -40,7 +40,10 @@ class LoopbackWorkload : public redis_k8s::RedisWorkload {
       if (host != "localhost") throw redis_k8s::RedisConnectionError("no sentinel at " + host);
       options.port = sentinel_port_;
     } else {
-      options.port = redis_ports_.at(host);
+      // A replica as the master's INFO names it (127.0.0.1): not one of ours.
+      const auto port = redis_ports_.find(host);
+      if (port == redis_ports_.end()) throw redis_k8s::RedisConnectionError("no redis at " + host);
+      options.port = port->second;
       options.password = kPassword;
     }
     std::lock_guard<std::mutex> lock(mutex_);
@@ -193,7 +196,9 @@ TEST(HandoverWithRealServers, EveryWaitAcknowledgedWriteIsOnTheNewMaster) {
       .poll_interval = std::chrono::milliseconds(100),
       .catch_up_timeout = std::chrono::milliseconds(3000),
       .failover_timeout = std::chrono::milliseconds(20000),
-      .pause = std::chrono::milliseconds(25000)};
+      .pause = std::chrono::milliseconds(25000),
+      // A single Sentinel: none can hold a stale view of a replica's role.
+      .replica_settle = std::chrono::milliseconds(0)};
   std::vector<std::string> log;
   const auto started = std::chrono::steady_clock::now();
   redis_k8s::HandoverResult result =

@@ -681,11 +681,19 @@ class HandoverTest : public RedisCharmTest {
                          set_quorum_cmd(kFqdn),
                          kMaster,
                          kMaster,
+                         kReplicas,
                          on_master({"CLIENT", "PAUSE", "15000", "WRITE"})};
     for (int i = 0; i < info_polls; ++i) out.push_back(on_master({"INFO", "replication"}));
     out.push_back(kMaster);
     out.push_back(Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}});
     return out;
+  }
+  // One poll of the failover past the promotion (reconf_slaves): SENTINEL
+  // MASTER, then ROLE on each replica seen while catching up (the fake's
+  // "replica-0" and "replica-1", unreachable unless scripted).
+  static std::vector<Cmd> reconfiguring_poll(const Cmd& master) {
+    return {master, Cmd{Service::kRedis, "replica-0", {"ROLE"}},
+            Cmd{Service::kRedis, "replica-1", {"ROLE"}}};
   }
   static Cmd set_quorum_cmd(const std::string& host) {
     return Cmd{Service::kSentinel, host, {"SENTINEL", "SET", kApp, "quorum", "2"}};
@@ -709,6 +717,8 @@ class HandoverTest : public RedisCharmTest {
                             {"failover-state", "reconf_slaves"}};
   const Info kPromoted{{"ip", kThirdFqdn}, {"port", "6379"}, {"flags", "master"}};
   const Cmd kMaster{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
+  // Unscripted: the handover cannot list them and goes ahead.
+  const Cmd kReplicas{Service::kSentinel, "localhost", {"SENTINEL", "REPLICAS", kApp}};
   const std::chrono::milliseconds kInterval{250};
 };
 
@@ -724,10 +734,12 @@ TEST_F(HandoverTest, PausesWritesWaitsForTheReplicasThenFailsOverAndDemotesTheOl
     rel = harness->add_relation("redis", "wordpress");
   }
   depart_master();
-  EXPECT_EQ(redis.sent(), joined(up_to_failover(2), {kMaster, kMaster, kMaster, kMaster,
-                                                     on_master({"REPLICAOF", kThirdFqdn, "6379"}),
-                                                     on_master({"CLIENT", "UNPAUSE"}),
-                                                     reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  std::vector<Cmd> expected = joined(up_to_failover(2), {kMaster});
+  expected = joined(expected, reconfiguring_poll(kMaster));
+  expected.push_back(kMaster);
+  EXPECT_EQ(redis.sent(), joined(expected, {kMaster, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                                            on_master({"CLIENT", "UNPAUSE"}), reset_cmd(kThirdFqdn),
+                                            reset_cmd(kFqdn)}));
   // One sleep while the replicas caught up, three while the failover ran.
   EXPECT_EQ(world.clock.sleeps(),
             (std::vector<std::chrono::milliseconds>{kInterval, kInterval, kInterval, kInterval}));
@@ -740,6 +752,105 @@ TEST_F(HandoverTest, PausesWritesWaitsForTheReplicasThenFailsOverAndDemotesTheOl
   EXPECT_TRUE(logged("INFO", std::string("Every replica of ") + kPeerFqdn + " reached offset 500"));
   EXPECT_TRUE(logged("INFO", std::string("Failover away from ") + kPeerFqdn +
                                  " finished: " + kThirdFqdn + " is the master"));
+}
+
+TEST_F(HandoverTest, ThePauseEndsOnceSentinelConfirmedThePromotion) {
+  // The old master becomes a replica of the promoted one, and is unpaused,
+  // once Sentinel is past wait_promotion (reconf_slaves: the promotion is
+  // confirmed and the other Sentinels told), not when it is done
+  // reconfiguring the other replicas; during wait_promotion nothing is
+  // asked (another Sentinel may still demote the promoted replica).
+  redis.set_reply(Service::kRedis, kPeerFqdn, {"INFO", "replication"},
+                  redis_k8s::RedisReply::string(
+                      std::string("# Replication\r\nrole:master\r\nconnected_slaves:2\r\n") +
+                      "slave0:ip=" + kFqdn + ",port=6379,state=online,offset=500,lag=0\r\n" +
+                      "slave1:ip=" + kThirdFqdn + ",port=6379,state=online,offset=500,lag=0\r\n" +
+                      "master_repl_offset:500\r\n"));
+  redis.set_role(kFqdn, "slave", kPeerFqdn);
+  redis.set_role(kThirdFqdn, "master");
+  script_failover({kPromoting, kReconfiguring, kPromoted});
+  depart_master();
+  const Cmd role_here{Service::kRedis, kFqdn, {"ROLE"}};
+  const Cmd role_third{Service::kRedis, kThirdFqdn, {"ROLE"}};
+  EXPECT_EQ(redis.sent(),
+            joined(up_to_failover(),
+                   {kMaster, kMaster, role_here, role_third,
+                    on_master({"REPLICAOF", kThirdFqdn, "6379"}), on_master({"CLIENT", "UNPAUSE"}),
+                    // Sentinel is done with the other replica.
+                    kMaster, reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  EXPECT_EQ(world.clock.sleeps(), (std::vector<std::chrono::milliseconds>{kInterval, kInterval}));
+  EXPECT_TRUE(
+      logged("INFO", std::string(kThirdFqdn) + " answers ROLE master: Sentinel promoted it"));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+  EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
+}
+
+TEST_F(HandoverTest, WaitsUntilSentinelHasSeenEveryReplicaAsAReplicaForAnInfoPeriod) {
+  // redis-k8s/2 was the master until 3 s ago: another Sentinel's last INFO
+  // of it may still say master, and it would demote it again right after a
+  // promotion. The handover waits (no pause yet) until 11 s have passed.
+  const auto replica = [](const std::string& name, const std::string& role, long long since) {
+    return redis_k8s::RedisReply::flat_map({{"name", name},
+                                            {"flags", "slave"},
+                                            {"role-reported", role},
+                                            {"role-reported-time", std::to_string(since)}});
+  };
+  const auto answer = [&](long long since) {
+    return redis_k8s::RedisReply::array(
+        {replica("redis-k8s-0:6379", "slave", 60000), replica("redis-k8s-2:6379", "slave", since),
+         redis_k8s::RedisReply::flat_map({{"name", "gone:6379"},
+                                          {"flags", "s_down,slave,disconnected"},
+                                          {"role-reported", "master"},
+                                          {"role-reported-time", "1"}})});
+  };
+  redis.set_replies(Service::kSentinel, "localhost", {"SENTINEL", "REPLICAS", kApp},
+                    {answer(3000), answer(10750), answer(11000)});
+  script_failover({kPromoted});
+  depart_master();
+  std::vector<Cmd> expected = up_to_failover();
+  expected.insert(expected.begin() + 6, {kReplicas, kReplicas});
+  EXPECT_EQ(redis.sent(), joined(expected, {kMaster, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                                            on_master({"CLIENT", "UNPAUSE"}), reset_cmd(kThirdFqdn),
+                                            reset_cmd(kFqdn)}));
+  EXPECT_EQ(world.clock.sleeps(), (std::vector<std::chrono::milliseconds>{kInterval, kInterval}));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
+}
+
+TEST(UnsettledReplica, NamesTheFirstReplicaNotSeenAsAReplicaLongEnough) {
+  using redis_k8s::unsettled_replica;
+  const std::chrono::milliseconds settle(11000);
+  EXPECT_EQ(unsettled_replica({}, settle), std::nullopt);
+  EXPECT_EQ(unsettled_replica({{{"name", "a:6379"},
+                                {"flags", "slave"},
+                                {"role-reported", "slave"},
+                                {"role-reported-time", "11000"}}},
+                              settle),
+            std::nullopt);
+  EXPECT_EQ(unsettled_replica({{{"name", "a:6379"},
+                                {"flags", "slave"},
+                                {"role-reported", "slave"},
+                                {"role-reported-time", "10999"}}},
+                              settle),
+            "a:6379");
+  EXPECT_EQ(unsettled_replica({{{"name", "b:6379"},
+                                {"flags", "slave"},
+                                {"role-reported", "master"},
+                                {"role-reported-time", "99000"}}},
+                              settle),
+            "b:6379");
+  // No role-reported fields: not known to be settled.
+  EXPECT_EQ(unsettled_replica({{{"ip", "c"}, {"flags", "slave"}}}, settle), "c");
+  // Down or disconnected replicas are never promoted: left out.
+  EXPECT_EQ(unsettled_replica({{{"name", "d:6379"},
+                                {"flags", "slave,s_down"},
+                                {"role-reported", "master"},
+                                {"role-reported-time", "1"}},
+                               {{"name", "e:6379"},
+                                {"flags", "slave,disconnected"},
+                                {"role-reported", "master"},
+                                {"role-reported-time", "1"}}},
+                              settle),
+            std::nullopt);
 }
 
 TEST_F(HandoverTest, ReplicasThatNeverCatchUpDelayTheFailoverByTheBoundOnly) {
@@ -765,7 +876,7 @@ TEST_F(HandoverTest, AnUnreachableMasterIsFailedOverWithoutPause) {
   EXPECT_EQ(
       redis.sent(),
       (std::vector<Cmd>{
-          kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster, kMaster,
+          kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster, kMaster, kReplicas,
           on_master({"CLIENT", "PAUSE", "15000", "WRITE"}), on_master({"INFO", "replication"}),
           kMaster, Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}, kMaster,
           on_master({"REPLICAOF", kThirdFqdn, "6379"}), reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
@@ -807,7 +918,7 @@ TEST_F(HandoverTest, TimingIsInjectable) {
   script_failover({kPromoting});
   other->remove_relation_unit(peers, "redis-k8s/1");
   std::vector<Cmd> expected = up_to_failover();
-  expected[5] = on_master({"CLIENT", "PAUSE", "2000", "WRITE"});
+  expected[6] = on_master({"CLIENT", "PAUSE", "2000", "WRITE"});
   for (int i = 0; i < 4; ++i) expected.push_back(kMaster);
   expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
   EXPECT_EQ(redis.sent(), expected);
@@ -922,11 +1033,12 @@ TEST_F(RedisCharmTest, TheDepartingMasterHandsOverItself) {
   };
   const Cmd master{Service::kSentinel, "localhost", {"SENTINEL", "MASTER", kApp}};
   EXPECT_EQ(redis.sent(),
-            (std::vector<Cmd>{local({"ROLE"}), master, local({"CLIENT", "PAUSE", "15000", "WRITE"}),
-                              local({"INFO", "replication"}), master,
-                              Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}},
-                              master, local({"REPLICAOF", kPeerFqdn, "6379"}),
-                              local({"CLIENT", "UNPAUSE"})}));
+            (std::vector<Cmd>{
+                local({"ROLE"}), master,
+                Cmd{Service::kSentinel, "localhost", {"SENTINEL", "REPLICAS", kApp}},
+                local({"CLIENT", "PAUSE", "15000", "WRITE"}), local({"INFO", "replication"}),
+                master, Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}},
+                master, local({"REPLICAOF", kPeerFqdn, "6379"}), local({"CLIENT", "UNPAUSE"})}));
   // Still the leader: names the new master for peers and clients.
   EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
   EXPECT_EQ(harness->get_relation_data(rel, kApp).at("leader-host"), kPeerFqdn);
@@ -1068,6 +1180,8 @@ TEST(ReplicationState, ParsesTheMasterOffsetAndOnlineReplicas) {
   EXPECT_EQ(state.role, "master");
   EXPECT_EQ(state.master_repl_offset, 120);
   EXPECT_EQ(state.replica_offsets, (std::vector<long long>{120, 99}));
+  EXPECT_EQ(state.replica_addresses,
+            (std::vector<std::pair<std::string, std::string>>{{"a", "6379"}, {"c", "6379"}}));
 }
 
 }  // namespace

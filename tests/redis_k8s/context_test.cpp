@@ -174,7 +174,8 @@ TEST_F(RedisContextTest, DepartingMasterIsHandedOverWithoutLosingWrites) {
       redis.sent(),
       ::testing::ElementsAre(
           master, master, Cmd{Service::kSentinel, kFqdn, {"SENTINEL", "SET", kApp, "quorum", "1"}},
-          master, master, on_departing({"CLIENT", "PAUSE", "15000", "WRITE"}),
+          master, master, Cmd{Service::kSentinel, "localhost", {"SENTINEL", "REPLICAS", kApp}},
+          on_departing({"CLIENT", "PAUSE", "15000", "WRITE"}),
           on_departing({"INFO", "replication"}), master,
           Cmd{Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp}}, master, master,
           on_departing({"REPLICAOF", kFqdn, "6379"}), on_departing({"CLIENT", "UNPAUSE"}),

@@ -254,9 +254,10 @@ TEST_F(RedisHarnessTest, ForcedFailoverWhenUnitDepartedIsMaster) {
   EXPECT_EQ(redis.sent().back(), (FakeRedisWorkload::SentCommand{
                                      Service::kSentinel, kFqdn, {"SENTINEL", "RESET", kApp}}));
   const std::vector<std::string> master{"SENTINEL", "MASTER", kApp};
-  EXPECT_THAT(redis.sent_to(Service::kSentinel, "localhost"),
-              ElementsAre(master, master, master, master,
-                          std::vector<std::string>{"SENTINEL", "FAILOVER", kApp}, master, master));
+  EXPECT_THAT(
+      redis.sent_to(Service::kSentinel, "localhost"),
+      ElementsAre(master, master, master, std::vector<std::string>{"SENTINEL", "REPLICAS", kApp},
+                  master, std::vector<std::string>{"SENTINEL", "FAILOVER", kApp}, master, master));
   EXPECT_THAT(redis.sent_to(Service::kRedis, departing),
               ElementsAre(std::vector<std::string>{"CLIENT", "PAUSE", "15000", "WRITE"},
                           std::vector<std::string>{"INFO", "replication"},

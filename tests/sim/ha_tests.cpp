@@ -364,9 +364,12 @@ class SimHa : public SimRedisModel {
   std::string make_a_non_leader_master() {
     auto master = wait_healthy();
     const auto leader_ip = ip_of_unit(leader());
-    for (int attempt = 0; attempt < 3 && master == leader_ip; ++attempt) {
+    // Right after the deploy the Sentinel may not know the replicas yet
+    // (NOGOODSLAVE): try again, giving each failover time to show.
+    for (int attempt = 0; attempt < 10 && master == leader_ip; ++attempt) {
       ha::command_in(client_netns(), leader_ip, 26379, sentinel_password_,
                      {"SENTINEL", "FAILOVER", "redis-k8s"});
+      std::this_thread::sleep_for(std::chrono::seconds(2));
       master = wait_healthy();
     }
     return master.empty() || master == leader_ip ? "" : unit_of(master);

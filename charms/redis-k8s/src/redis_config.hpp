@@ -53,6 +53,14 @@ inline constexpr int kFailoverWaitMs = 10000;
 // reach its replication offset before the failover goes ahead anyway.
 inline constexpr int kHandoverPauseMs = 15000;
 inline constexpr int kCatchUpWaitMs = 3000;
+// How long Sentinel must have seen each replica as a replica before a
+// handover fails over: its INFO period for replicas (10 s) and a margin.
+// A replica that answered master more recently may still be "master" in
+// another Sentinel's last INFO; promoted now, that Sentinel would demote it
+// at once as a stray master and the failover would stall in wait_promotion.
+inline constexpr int kReplicaSettleMs = 11000;
+// The longest a handover waits for that before failing over anyway.
+inline constexpr int kReplicaSettleWaitMs = 12000;
 
 // What decides redis.conf. The role (master or replica of whom) is not
 // part of it: the start script asks Sentinel at every start (see

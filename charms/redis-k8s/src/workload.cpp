@@ -46,6 +46,14 @@ void RedisWorkload::sentinel_failover(const std::string& host, const std::string
   execute(Service::kSentinel, host, {"SENTINEL", "FAILOVER", app});
 }
 
+std::vector<std::map<std::string, std::string>> RedisWorkload::sentinel_replicas(
+    const std::string& host, const std::string& app) {
+  const RedisReply reply = execute(Service::kSentinel, host, {"SENTINEL", "REPLICAS", app});
+  std::vector<std::map<std::string, std::string>> out;
+  for (const auto& replica : reply.elements()) out.push_back(replica.as_map());
+  return out;
+}
+
 std::map<std::string, std::string> RedisWorkload::info_replication(const std::string& host) {
   return parse_info(execute(Service::kRedis, host, {"INFO", "replication"}).str());
 }
@@ -195,6 +203,33 @@ bool failover_completed_away_from(const std::optional<std::map<std::string, std:
   return ip != info->end() && !ip->second.empty() && ip->second != old_master;
 }
 
+std::optional<std::string> unsettled_replica(
+    const std::vector<std::map<std::string, std::string>>& replicas,
+    std::chrono::milliseconds settle) {
+  for (const auto& replica : replicas) {
+    if (flags_contain(replica, "s_down") || flags_contain(replica, "o_down") ||
+        flags_contain(replica, "disconnected")) {
+      continue;
+    }
+    const auto role = replica.find("role-reported");
+    const auto since = replica.find("role-reported-time");
+    bool settled = role != replica.end() && role->second == "slave" && since != replica.end();
+    if (settled) {
+      try {
+        settled = std::stoll(since->second) >= settle.count();
+      } catch (const std::exception&) {
+        settled = false;
+      }
+    }
+    if (settled) continue;
+    const auto name = replica.find("name");
+    if (name != replica.end()) return name->second;
+    const auto ip = replica.find("ip");
+    return ip != replica.end() ? ip->second : std::string("unknown");
+  }
+  return std::nullopt;
+}
+
 ReplicationState replication_state(const std::map<std::string, std::string>& info) {
   ReplicationState state;
   if (auto it = info.find("role"); it != info.end()) state.role = it->second;
@@ -220,6 +255,7 @@ ReplicationState replication_state(const std::map<std::string, std::string>& inf
     }
     if (fields["state"] != "online" || fields["offset"].empty()) continue;
     state.replica_offsets.push_back(std::stoll(fields["offset"]));
+    state.replica_addresses.emplace_back(fields["ip"], fields["port"]);
   }
   return state;
 }
@@ -248,7 +284,27 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
   const bool already_running = !failover_finished(before) || before->count("failover-state") != 0;
 
   bool paused = false;
+  // The replicas seen while catching up: the one Sentinel promotes is among them.
+  std::vector<std::pair<std::string, std::string>> replicas;
   if (!already_running) {
+    const auto settle_deadline = timing.now() + timing.replica_settle_timeout;
+    for (;;) {
+      std::optional<std::string> unsettled;
+      try {
+        unsettled = unsettled_replica(workload.sentinel_replicas(sentinel_host, app),
+                                      timing.replica_settle);
+      } catch (const RedisError& e) {
+        log("Cannot list the replicas Sentinel knows: " + std::string(e.what()));
+        break;
+      }
+      if (!unsettled) break;
+      if (timing.now() + timing.poll_interval > settle_deadline) {
+        log("Sentinel has not seen " + *unsettled + " as a replica for " +
+            std::to_string(timing.replica_settle.count()) + " ms; failing over anyway");
+        break;
+      }
+      timing.sleep(timing.poll_interval);
+    }
     try {
       workload.client_pause_write(master_host, timing.pause);
       paused = true;
@@ -263,6 +319,7 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
     for (;;) {
       try {
         ReplicationState state = replication_state(workload.info_replication(master_host));
+        if (state.role == "master") replicas = state.replica_addresses;
         if (state.role != "master") {
           log(master_host + " is no longer a master (role " + state.role + ")");
           break;
@@ -314,6 +371,28 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
     }
   }
 
+  // Demotes the old master to a replica of `host`; true when it took.
+  std::optional<std::string> demoted_to;
+  auto demote = [&](const std::string& host, const std::string& port) {
+    try {
+      workload.replicaof(master_host, host, port);
+      demoted_to = host;
+      log("Made " + master_host + " a replica of " + host);
+      return true;
+    } catch (const RedisError& e) {
+      log("Could not make " + master_host + " a replica: " + e.what());
+      return false;
+    }
+  };
+  auto unpause = [&] {
+    try {
+      workload.client_unpause(master_host);
+    } catch (const RedisError& e) {
+      log("Could not unpause " + master_host + ": " + e.what());
+    }
+    paused = false;
+  };
+
   if (!result.error) {
     const auto deadline = timing.now() + timing.failover_timeout;
     for (;;) {
@@ -325,6 +404,26 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
         result.new_master_port = field(*info, "port");
         break;
       }
+      const std::string state = info ? field(*info, "failover-state") : "";
+      if (paused && !demoted_to && (state == "reconf_slaves" || state == "update_config")) {
+        // Sentinel has seen its promoted replica answer as master and told
+        // the other Sentinels the new configuration (they no longer treat
+        // that replica as a stray master to demote); only the other
+        // replicas' reconfiguration is left. End the pause now: the promoted
+        // replica is the one of ours that answers ROLE master.
+        for (const auto& [host, port] : replicas) {
+          std::string role;
+          try {
+            role = workload.role(host);
+          } catch (const RedisError&) {
+            continue;  // not reachable now: not the promoted one we can use
+          }
+          if (role != "master") continue;
+          log(host + " answers ROLE master: Sentinel promoted it");
+          if (demote(host, port.empty() ? std::to_string(kRedisPort) : port)) unpause();
+          break;
+        }
+      }
       if (timing.now() + timing.poll_interval > deadline) {
         log("Failover away from " + old_ip + " not finished after " +
             std::to_string(timing.failover_timeout.count()) + " ms");
@@ -334,21 +433,10 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
     }
   }
 
-  if (result.new_master) {
-    try {
-      workload.replicaof(master_host, *result.new_master, result.new_master_port);
-      log("Made " + master_host + " a replica of " + *result.new_master);
-    } catch (const RedisError& e) {
-      log("Could not make " + master_host + " a replica: " + e.what());
-    }
+  if (result.new_master && demoted_to != *result.new_master) {
+    demote(*result.new_master, result.new_master_port);
   }
-  if (paused) {
-    try {
-      workload.client_unpause(master_host);
-    } catch (const RedisError& e) {
-      log("Could not unpause " + master_host + ": " + e.what());
-    }
-  }
+  if (paused) unpause();
   return result;
 }
 

@@ -70,6 +70,11 @@ class RedisWorkload {
   // (e.g. RedisReplyError "NOGOODSLAVE No suitable replica to promote").
   void sentinel_failover(const std::string& host, const std::string& app);
 
+  // `SENTINEL REPLICAS <app>` on the sentinel at host: one key -> value map
+  // per replica it knows. Throws RedisError.
+  std::vector<std::map<std::string, std::string>> sentinel_replicas(const std::string& host,
+                                                                    const std::string& app);
+
   // `INFO replication` on the Redis at host, as key -> value. Throws RedisError.
   std::map<std::string, std::string> info_replication(const std::string& host);
 
@@ -151,11 +156,22 @@ struct ReplicationState {
   std::string role;                        // "master" or "slave"
   long long master_repl_offset = 0;        // what the master has written
   std::vector<long long> replica_offsets;  // each online replica's acknowledged offset
+  // Each online replica's announced address and port, in the same order.
+  std::vector<std::pair<std::string, std::string>> replica_addresses;
 };
 
 // Parses `INFO replication` fields (role, master_repl_offset, slaveN lines
 // "ip=...,port=...,state=online,offset=N,lag=0"). Replicas not online are left out.
 ReplicationState replication_state(const std::map<std::string, std::string>& info);
+
+// The first replica in a `SENTINEL REPLICAS` answer that Sentinel has not
+// seen as a replica for at least `settle` (role-reported not "slave", or
+// role-reported-time below it), leaving out replicas that are down or
+// disconnected (Sentinel never promotes those); nullopt when there is none.
+// Its "name" ("host:port"), or its ip when it has no name.
+std::optional<std::string> unsettled_replica(
+    const std::vector<std::map<std::string, std::string>>& replicas,
+    std::chrono::milliseconds settle);
 
 // How the handover of a departing master waits.
 struct HandoverTiming {
@@ -165,6 +181,8 @@ struct HandoverTiming {
   std::chrono::milliseconds catch_up_timeout{kCatchUpWaitMs};
   std::chrono::milliseconds failover_timeout{kFailoverWaitMs};
   std::chrono::milliseconds pause{kHandoverPauseMs};
+  std::chrono::milliseconds replica_settle{kReplicaSettleMs};
+  std::chrono::milliseconds replica_settle_timeout{kReplicaSettleWaitMs};
 };
 
 // What a handover did.
@@ -181,6 +199,11 @@ struct HandoverResult {
 
 // Hands the master role over without losing acknowledged writes, for a
 // master that is going away (remove-unit):
+//   0. waits (at most replica_settle_timeout, before any pause) until the
+//      Sentinel at sentinel_host has seen every replica as a replica for
+//      replica_settle (unsettled_replica): a replica that was a master
+//      less than an INFO period ago may be demoted again as a stray master
+//      by another Sentinel right after its promotion;
 //   1. `CLIENT PAUSE <pause> WRITE` on the master (master_host): no new write
 //      is accepted, so none can be acknowledged and then lost;
 //   2. polls `INFO replication` on the master until every online replica has
@@ -192,10 +215,20 @@ struct HandoverResult {
 //      the leader both hand over) already started or finished one; an
 //      INPROG answer means the same: wait for that one;
 //   4. polls `SENTINEL MASTER` until the failover is over and the master is
-//      another address (at most failover_timeout);
-//   5. `REPLICAOF <new master>` on the old master at once (Sentinel would
-//      only demote it seconds later), then `CLIENT UNPAUSE`: writes waiting
-//      there are refused (READONLY), never acknowledged.
+//      another address (at most failover_timeout); meanwhile, once
+//      Sentinel's failover-state is past the promotion (reconf_slaves or
+//      update_config: the promotion is confirmed and the new configuration
+//      sent to the other Sentinels), `REPLICAOF <the replica seen in step 2
+//      that answers ROLE master>` on the old master and `CLIENT UNPAUSE`
+//      there, without waiting for the other replicas' reconfiguration
+//      (a paused master also blocks the Sentinels' hello PUBLISH and the
+//      PINGs queued behind it: the shorter the pause, the better). Not
+//      earlier: another Sentinel may still demote the promoted replica as
+//      a stray master during wait_promotion;
+//   5. once the failover is over, `REPLICAOF <new master>` on the old master
+//      unless step 4 already did it (Sentinel would only demote it seconds
+//      later), then `CLIENT UNPAUSE`: writes waiting there are refused
+//      (READONLY), never acknowledged.
 // Past the failover bound or on a refusal it unpauses and returns without a
 // new master (the caller's fallback). Never throws RedisError; `log`
 // receives one line per step.
