@@ -106,9 +106,9 @@ class MyCharm : public ops::CharmBase {
     record(on.start);
     record(on.update_status);
     record(on.config_changed);
-    record(on["foo"].relation_changed);
-    record(on["foo"].relation_departed);
-    record(on["peers"].relation_departed);
+    record(on.relation("foo").relation_changed);
+    record(on.relation("foo").relation_departed);
+    record(on.relation("peers").relation_departed);
     record(on.container("work").pebble_ready);
     record(on.container("work").pebble_custom_notice);
     record(on.secret_changed);

@@ -245,11 +245,11 @@ class RecordingCharm : public ops::CharmBase {
     record(on.secret_remove);
     record(on.secret_expired);
     for (const char* endpoint : {"db", "peer"}) {
-      record(on[endpoint].relation_created);
-      record(on[endpoint].relation_joined);
-      record(on[endpoint].relation_changed);
-      record(on[endpoint].relation_departed);
-      record(on[endpoint].relation_broken);
+      record(on.relation(endpoint).relation_created);
+      record(on.relation(endpoint).relation_joined);
+      record(on.relation(endpoint).relation_changed);
+      record(on.relation(endpoint).relation_departed);
+      record(on.relation(endpoint).relation_broken);
     }
     record(on.storage("test").storage_attached);
     record(on.storage("test").storage_detaching);
