@@ -24,6 +24,11 @@
 
 #include "ops/detail/pebble_transport.hpp"
 
+// GCC 12 at -O2 takes the operator new/delete pair of Boost.Asio's coroutine
+// frames (awaitable_frame_base, its thread-local recycling allocator) for a
+// mismatched allocation: a false positive of -Wmismatched-new-delete.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 namespace ops::pebble::detail {
 namespace {
 
