@@ -324,7 +324,9 @@ class SimHa : public SimRedisModel {
   void expect_held(const Figures& f, const std::string& old_ip, bool need_new) {
     ASSERT_TRUE(f.to_master.has_value()) << "no single master after the fault";
     EXPECT_LE(*f.to_master, kSentinelBoundSeconds);
-    if (need_new) EXPECT_NE(f.master_ip, old_ip);
+    if (need_new) {
+      EXPECT_NE(f.master_ip, old_ip);
+    }
     EXPECT_GT(f.acknowledged, 100);
     ASSERT_TRUE(f.lost.has_value()) << "the master could not be asked";
     EXPECT_EQ(*f.lost, 0) << "acknowledged writes lost";

@@ -63,7 +63,9 @@ class SimRedisModel : public SimTest {
     auto r = sim(std::move(args));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     for (const auto& line : split(r.err, '\n')) {
-      if (!line.empty()) EXPECT_EQ(line.rfind("waiting for the model lock", 0), 0u) << r.err;
+      if (!line.empty()) {
+        EXPECT_EQ(line.rfind("waiting for the model lock", 0), 0u) << r.err;
+      }
     }
     return r.out;
   }
