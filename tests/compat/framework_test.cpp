@@ -538,16 +538,18 @@ TEST_F(FrameworkCompat, RemoveUnreferencedEventsKeepsReferencedOnes) {
 
 // ops: test/test_framework.py::TestFramework::test_wrapped_handler (exceptions)
 TEST_F(FrameworkCompat, AHandlerThatThrowsLeavesNothingCommitted) {
-  Notifier pub(*fw, "pub");
-  Recorder obs(*fw, "obs");
-  StoredState stored(obs);
-  fw->observe(pub.on.foo, obs, "on_foo", [&](PlainEvent&) {
-    stored.set("x", 1);
-    throw std::runtime_error("boom");
-  });
-  EXPECT_THROW(pub.on.foo.emit(), std::runtime_error);
-  ASSERT_TRUE(fw->failed_handler().has_value());
-  EXPECT_EQ(fw->failed_handler()->method_name, "on_foo");
+  {  // the charm's objects go before the framework does
+    Notifier pub(*fw, "pub");
+    Recorder obs(*fw, "obs");
+    StoredState stored(obs);
+    fw->observe(pub.on.foo, obs, "on_foo", [&](PlainEvent&) {
+      stored.set("x", 1);
+      throw std::runtime_error("boom");
+    });
+    EXPECT_THROW(pub.on.foo.emit(), std::runtime_error);
+    ASSERT_TRUE(fw->failed_handler().has_value());
+    EXPECT_EQ(fw->failed_handler()->method_name, "on_foo");
+  }
   restart();
   EXPECT_TRUE(storage.list_snapshots().empty());
 }
