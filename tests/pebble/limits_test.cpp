@@ -245,6 +245,10 @@ TEST_F(PebbleLimitsTest, OversizedErrorAnswerIsRefusedToo) {
 // 64 MiB reach the stream while the body is still arriving, and the process
 // grows by far less than the file: nothing holds the whole body.
 TEST_F(PebbleLimitsTest, LargePullStreamsToItsSinkWithBoundedMemory) {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine keeps freed buffers resident: RSS says nothing there.
+  GTEST_SKIP() << "resident-memory bound not measurable under AddressSanitizer";
+#endif
   constexpr std::uint64_t kSize = 64 * kMiB;
   PatternCheckBuf sink;
   std::ostream out(&sink);
