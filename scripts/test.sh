@@ -27,7 +27,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -D
 cmake --build build -j "$jobs"
 # The HA fault tests (label "ha", real Redis and Sentinel, ~3 minutes) only
 # with OPS_HA=1 for now: see tests/sim/CMakeLists.txt.
-ha_filter=(-LE ha)
+ha_filter=(-LE '^ha$')  # anchored: ctest -L/-LE take a regex
 if [ "${OPS_HA:-0}" = 1 ]; then ha_filter=(); fi
 (cd build && ctest --output-on-failure -j "$jobs" --timeout 300 "${ha_filter[@]}")
 
@@ -42,13 +42,13 @@ if [ "${OPS_SKIP_SANITIZE:-0}" != 1 ]; then
         -DOPS_WERROR=ON -DOPS_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest --output-on-failure -j "$jobs" --timeout 600 -LE no-sanitize)
+     ctest --output-on-failure -j "$jobs" --timeout 600 -LE '^(no-sanitize|ha)$')
 fi
 if [ "${OPS_SKIP_SANITIZE:-0}" != 1 ] && [ "${OPS_TSAN:-0}" = 1 ]; then
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DOPS_SANITIZE_THREAD=ON -DOPS_WERROR=ON \
         -DOPS_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build build-tsan -j "$jobs" --target ops_threaded_tests
   (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-     ctest --output-on-failure -j "$jobs" --timeout 600 -L threaded -LE no-sanitize)
+     ctest --output-on-failure -j "$jobs" --timeout 600 -L '^threaded$' -LE '^(no-sanitize|ha)$')
 fi
 echo "test.sh: all tests passed ($root)"
