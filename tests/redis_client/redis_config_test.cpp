@@ -80,7 +80,8 @@ TEST(Sha256Hex, KnownDigests) {
 }
 
 // The start script, run by /bin/sh with stand-ins for redis-cli (answering
-// as the unit's Sentinel would) and redis-server (printing its arguments).
+// as the unit's Sentinel would), redis-server (printing its arguments) and
+// sleep (counting, not sleeping).
 class StartScriptTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -89,21 +90,41 @@ class StartScriptTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     write(dir_ / "redis-server", "#!/bin/sh\necho \"redis-server $*\"\n", 0755);
+    write(dir_ / "sleep", "#!/bin/sh\necho \"$*\" >> " + (dir_ / "slept").string() + "\n", 0755);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   static void write(const std::filesystem::path& path, const std::string& text, int mode) {
     std::ofstream(path) << text;
     std::filesystem::permissions(path, static_cast<std::filesystem::perms>(mode));
   }
-  // Sentinel's answer: what redis-cli prints and its exit code.
-  void sentinel_answers(const std::string& output, int exit_code = 0) {
+  // Sentinel's answers, one per call, the last repeating: what redis-cli
+  // prints and its exit code.
+  void sentinel_answers(const std::vector<std::string>& outputs, int exit_code = 0) {
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      write(dir_ / ("answer." + std::to_string(i + 1)), outputs[i], 0644);
+    }
+    write(dir_ / "answer.last", outputs.back(), 0644);
+    const std::string d = dir_.string();
     write(dir_ / "redis-cli",
-          "#!/bin/sh\necho \"$REDISCLI_AUTH $*\" > " + (dir_ / "cli-args").string() + "\nprintf '" +
-              output + "'\nexit " + std::to_string(exit_code) + "\n",
+          "#!/bin/sh\necho \"$REDISCLI_AUTH $*\" > " + d + "/cli-args\nn=$(cat " + d +
+              "/calls 2>/dev/null || echo 0)\nn=$((n + 1))\necho $n > " + d + "/calls\nf=" + d +
+              "/answer.$n\n[ -f \"$f\" ] || f=" + d + "/answer.last\ncat \"$f\"\nexit " +
+              std::to_string(exit_code) + "\n",
           0755);
+  }
+  void sentinel_answers(const std::string& output, int exit_code = 0) {
+    sentinel_answers(std::vector<std::string>{output}, exit_code);
+  }
+  // SENTINEL MASTER's answer as redis-cli --raw prints it.
+  static std::string master(const std::string& ip, const std::string& port,
+                            const std::string& flags = "master", int replicas = 2) {
+    return "name\nredis-k8s\nip\n" + ip + "\nport\n" + port + "\nrunid\nabc\nflags\n" + flags +
+           "\nnum-slaves\n" + std::to_string(replicas) + "\nquorum\n2\n";
   }
   // Runs the script; returns what the redis-server stand-in printed.
   std::string start(const std::string& current_master, bool tls = false) {
+    std::filesystem::remove(dir_ / "calls");
+    std::filesystem::remove(dir_ / "slept");
     write(
         dir_ / "start-redis.sh",
         redis_k8s::redis_start_script(
@@ -113,38 +134,70 @@ class StartScriptTest : public ::testing::Test {
         "PATH=" + dir_.string() + ":/usr/bin:/bin SENTINEL_PASSWORD=spw /bin/sh " +
         (dir_ / "start-redis.sh").string() + " > " + (dir_ / "out").string() + " 2>&1";
     EXPECT_EQ(std::system(command.c_str()), 0);
-    std::ifstream in(dir_ / "out");
+    return read(dir_ / "out");
+  }
+  static std::string read(const std::filesystem::path& path) {
+    std::ifstream in(path);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
-  std::string cli_args() {
-    std::ifstream in(dir_ / "cli-args");
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
+  std::string cli_args() { return read(dir_ / "cli-args"); }
+  int cli_calls() { return std::stoi(read(dir_ / "calls")); }
+  std::string slept() { return read(dir_ / "slept"); }
 
   std::filesystem::path dir_;
 };
 
 TEST_F(StartScriptTest, AReplicaOfTheMasterSentinelNames) {
-  sentinel_answers(kMaster + "\\n6380\\n");
+  sentinel_answers(master(kMaster, "6380"));
   EXPECT_EQ(start(kFqdn),
             "redis-server /etc/redis-server/redis.conf --replicaof " + kMaster + " 6380\n");
   // The Sentinel password goes through the environment, never argv.
-  EXPECT_EQ(cli_args(),
-            "spw -h localhost -p 26379 --raw SENTINEL get-master-addr-by-name redis-k8s\n");
+  EXPECT_EQ(cli_args(), "spw -h localhost -p 26379 --raw SENTINEL MASTER redis-k8s\n");
+  EXPECT_EQ(cli_calls(), 1);
 }
 
 TEST_F(StartScriptTest, AsksSentinelOverTlsWhenTlsIsOn) {
-  sentinel_answers(kMaster + "\\n6379\\n");
+  sentinel_answers(master(kMaster, "6379"));
   EXPECT_EQ(start(kFqdn, true),
             "redis-server /etc/redis-server/redis.conf --replicaof " + kMaster + " 6379\n");
   EXPECT_EQ(cli_args(),
             "spw -h localhost -p 26379 --tls --cacert /var/lib/redis/ca.crt --raw SENTINEL "
-            "get-master-addr-by-name redis-k8s\n");
+            "MASTER redis-k8s\n");
 }
 
 TEST_F(StartScriptTest, TheMasterWhenSentinelNamesThisUnit) {
-  sentinel_answers(kFqdn + "\\n6379\\n");
+  sentinel_answers(master(kFqdn, "6379"));
   EXPECT_EQ(start(kMaster), "redis-server /etc/redis-server/redis.conf --replicaof no one\n");
+  EXPECT_EQ(cli_calls(), 1);
+  EXPECT_EQ(slept(), "");
+}
+
+TEST_F(StartScriptTest, WaitsForTheFailoverWhenSentinelSawThisMasterDown) {
+  // Down past down-after: Sentinel still names this unit, flagged s_down,
+  // then o_down with a failover running, then the replica it promoted.
+  sentinel_answers({master(kFqdn, "6379", "master,s_down"),
+                    master(kFqdn, "6379", "master,s_down,o_down,failover_in_progress"),
+                    master(kMaster, "6379")});
+  EXPECT_EQ(start(kFqdn),
+            "redis-server /etc/redis-server/redis.conf --replicaof " + kMaster + " 6379\n");
+  EXPECT_EQ(cli_calls(), 3);
+  EXPECT_EQ(slept(), "1\n1\n");
+}
+
+TEST_F(StartScriptTest, StartsAsTheMasterWhenNoFailoverCameWithinTheBound) {
+  sentinel_answers(master(kFqdn, "6379", "master,s_down,o_down"));
+  EXPECT_EQ(start(kFqdn), "redis-server /etc/redis-server/redis.conf --replicaof no one\n");
+  EXPECT_EQ(cli_calls(), 16);
+  std::string fifteen;
+  for (int i = 0; i < 15; ++i) fifteen += "1\n";
+  EXPECT_EQ(slept(), fifteen);
+}
+
+TEST_F(StartScriptTest, NoWaitWithoutReplicasToPromote) {
+  sentinel_answers(master(kFqdn, "6379", "master,s_down", 0));
+  EXPECT_EQ(start(kFqdn), "redis-server /etc/redis-server/redis.conf --replicaof no one\n");
+  EXPECT_EQ(cli_calls(), 1);
+  EXPECT_EQ(slept(), "");
 }
 
 TEST_F(StartScriptTest, TheCharmsViewWhenSentinelIsDown) {
@@ -155,10 +208,10 @@ TEST_F(StartScriptTest, TheCharmsViewWhenSentinelIsDown) {
 }
 
 TEST_F(StartScriptTest, TheCharmsViewWhenSentinelAnswersAnError) {
-  sentinel_answers("NOAUTH Authentication required.\\n");
+  sentinel_answers("NOAUTH Authentication required.\n");
   EXPECT_EQ(start(kMaster),
             "redis-server /etc/redis-server/redis.conf --replicaof " + kMaster + " 6379\n");
-  sentinel_answers("\\n");  // nil: Sentinel does not know the master
+  sentinel_answers("ERR No such master with that name\n");
   EXPECT_EQ(start(kFqdn), "redis-server /etc/redis-server/redis.conf --replicaof no one\n");
 }
 

@@ -429,24 +429,13 @@ TEST_F(RedisCharmTest, AReplicaHasTheSamePlanAsTheMasterAndAStartScriptNamingIt)
   harness->begin();
   harness->container_pebble_ready("redis");
   EXPECT_EQ(redis_service(), redis_test::redis_service(redis_test::normal_conf("password"), ""));
+  // The script itself is run in tests/redis_client (StartScriptTest): here,
+  // that it names this unit and falls back to leader-host.
   EXPECT_EQ(redis_file("/etc/redis-server/start-redis.sh"),
-            "#!/bin/sh\n"
-            "# Written by the redis-k8s charm. Starts redis-server in the role the local\n"
-            "# Sentinel assigns now, so that a restarted Redis never comes back as a second\n"
-            "# master; the charm's view of the master when Sentinel cannot answer.\n"
-            "answer=$(REDISCLI_AUTH=\"$SENTINEL_PASSWORD\" redis-cli -h localhost -p 26379 --raw "
-            "SENTINEL get-master-addr-by-name redis-k8s 2>/dev/null)\n"
-            "host=$(printf '%s\\n' \"$answer\" | sed -n 1p)\n"
-            "port=$(printf '%s\\n' \"$answer\" | sed -n 2p)\n"
-            "case \"$host:$port\" in\n"
-            "  *\" \"* | :* | *: ) host='leader-host'; port=6379 ;;\n"
-            "esac\n"
-            "if [ \"$host\" = '" +
-                std::string(kFqdn) +
-                "' ] || [ -z \"$host\" ]; then\n"
-                "  exec redis-server /etc/redis-server/redis.conf --replicaof no one\n"
-                "fi\n"
-                "exec redis-server /etc/redis-server/redis.conf --replicaof \"$host\" \"$port\"\n");
+            redis_k8s::redis_start_script(
+                {.app_name = kApp, .fqdn = kFqdn, .current_master = "leader-host"}));
+  EXPECT_THAT(redis_file("/etc/redis-server/start-redis.sh"),
+              ::testing::HasSubstr("host='leader-host'; port=6379; break ;;"));
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
 }
 
@@ -888,6 +877,10 @@ TEST_F(HandoverTest, NeverFinishingWaitsTenSecondsUnpausesAndDefersWithoutReset)
   depart_master();
   std::vector<Cmd> expected = up_to_failover();
   for (int i = 0; i < 41; ++i) expected.push_back(kMaster);  // 0, 0.25, ..., 10 s
+  // No replica answers ROLE master (neither is reachable): the old master
+  // is the only one, it takes writes again.
+  expected.push_back(Cmd{Service::kRedis, "replica-0", {"ROLE"}});
+  expected.push_back(Cmd{Service::kRedis, "replica-1", {"ROLE"}});
   expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
   EXPECT_EQ(redis.sent(), expected);
   EXPECT_EQ(world.clock.sleeps(), std::vector<std::chrono::milliseconds>(40, kInterval));
@@ -899,6 +892,57 @@ TEST_F(HandoverTest, NeverFinishingWaitsTenSecondsUnpausesAndDefersWithoutReset)
   EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
   EXPECT_TRUE(logged(
       "INFO", std::string("Failover away from ") + kPeerFqdn + " not finished after 10000 ms"));
+}
+
+TEST_F(HandoverTest, PastTheBoundAPromotedReplicaIsFollowedNotJoinedAsASecondMaster) {
+  // Sentinel is still in wait_promotion at the bound, but replica-1 already
+  // answers ROLE master: the old master becomes its replica before the
+  // unpause (its waiting writes get READONLY), never a writable second one.
+  redis.set_role("replica-0", "slave", kPeerFqdn);
+  redis.set_role("replica-1", "master");
+  script_failover({kPromoting});
+  depart_master();
+  std::vector<Cmd> expected = up_to_failover();
+  for (int i = 0; i < 41; ++i) expected.push_back(kMaster);
+  expected.push_back(Cmd{Service::kRedis, "replica-0", {"ROLE"}});
+  expected.push_back(Cmd{Service::kRedis, "replica-1", {"ROLE"}});
+  expected.push_back(on_master({"REPLICAOF", "replica-1", "6379"}));
+  expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
+  EXPECT_EQ(redis.sent(), expected);
+  EXPECT_TRUE(logged("INFO",
+                     "replica-1 answers ROLE master after the bound: following it rather "
+                     "than unpausing"));
+  // The failover is not over: the retry names the new master, no RESET now.
+  EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Failover didn't finish, deferring"));
+  EXPECT_EQ(app_bag().at("leader-host"), kPeerFqdn);
+}
+
+TEST_F(HandoverTest, AnOldMasterThatCannotBeDemotedStaysPaused) {
+  // replica-1 was promoted but REPLICAOF on the old master fails: no UNPAUSE
+  // (the pause ends by itself after 15 s), rather than two writable masters.
+  redis.set_role("replica-1", "master");
+  redis.set_error(Service::kRedis, kPeerFqdn, {"REPLICAOF", "replica-1", "6379"},
+                  redis_k8s::FakeRedisWorkload::ErrorKind::kTimeout, "timed out");
+  script_failover({kPromoting});
+  depart_master();
+  std::vector<Cmd> expected = up_to_failover();
+  for (int i = 0; i < 41; ++i) expected.push_back(kMaster);
+  expected.push_back(Cmd{Service::kRedis, "replica-0", {"ROLE"}});
+  expected.push_back(Cmd{Service::kRedis, "replica-1", {"ROLE"}});
+  expected.push_back(on_master({"REPLICAOF", "replica-1", "6379"}));
+  EXPECT_EQ(redis.sent(), expected);
+  EXPECT_TRUE(logged("INFO", std::string("Could not make ") + kPeerFqdn + " a replica: timed out"));
+}
+
+TEST_F(HandoverTest, ANewMasterTheOldOneCannotFollowLeavesItPaused) {
+  redis.set_error(Service::kRedis, kPeerFqdn, {"REPLICAOF", kThirdFqdn, "6379"},
+                  redis_k8s::FakeRedisWorkload::ErrorKind::kConnection, "connection refused");
+  script_failover({kPromoted});
+  depart_master();
+  EXPECT_EQ(redis.sent(),
+            joined(up_to_failover(), {kMaster, on_master({"REPLICAOF", kThirdFqdn, "6379"}),
+                                      reset_cmd(kThirdFqdn), reset_cmd(kFqdn)}));
+  EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
 }
 
 TEST_F(HandoverTest, TimingIsInjectable) {
@@ -920,6 +964,8 @@ TEST_F(HandoverTest, TimingIsInjectable) {
   std::vector<Cmd> expected = up_to_failover();
   expected[6] = on_master({"CLIENT", "PAUSE", "2000", "WRITE"});
   for (int i = 0; i < 4; ++i) expected.push_back(kMaster);
+  expected.push_back(Cmd{Service::kRedis, "replica-0", {"ROLE"}});
+  expected.push_back(Cmd{Service::kRedis, "replica-1", {"ROLE"}});
   expected.push_back(on_master({"CLIENT", "UNPAUSE"}));
   EXPECT_EQ(redis.sent(), expected);
   const std::chrono::milliseconds interval(100);

@@ -48,17 +48,33 @@ std::string redis_start_script(const StartScriptSettings& s) {
   out += "#!/bin/sh\n";
   out += "# Written by the redis-k8s charm. Starts redis-server in the role the local\n";
   out += "# Sentinel assigns now, so that a restarted Redis never comes back as a second\n";
-  out += "# master; the charm's view of the master when Sentinel cannot answer.\n";
+  out += "# master; the charm's view of the master when Sentinel cannot answer. When\n";
+  out += "# Sentinel still names this unit but has seen it down (a failover to one of\n";
+  out += "# its replicas may be under way), it waits for Sentinel's next word, at most " +
+         std::to_string(kStartWaitSeconds) + " s.\n";
   const std::string tls = s.tls ? std::string(" --tls --cacert ") + kCaCertPath : "";
-  out += "answer=$(REDISCLI_AUTH=\"$SENTINEL_PASSWORD\" redis-cli -h localhost -p " +
-         std::to_string(kSentinelPort) + tls + " --raw SENTINEL get-master-addr-by-name " +
-         s.app_name + " 2>/dev/null)\n";
-  out += "host=$(printf '%s\\n' \"$answer\" | sed -n 1p)\n";
-  out += "port=$(printf '%s\\n' \"$answer\" | sed -n 2p)\n";
-  out += "case \"$host:$port\" in\n";
-  out += "  *\" \"* | :* | *: ) host='" + s.current_master +
-         "'; port=" + std::to_string(kRedisPort) + " ;;\n";
-  out += "esac\n";
+  out += "field() { printf '%s\\n' \"$answer\" | sed -n \"/^$1\\$/{n;p;q;}\"; }\n";
+  out += "waited=0\n";
+  out += "while :; do\n";
+  out += "  answer=$(REDISCLI_AUTH=\"$SENTINEL_PASSWORD\" redis-cli -h localhost -p " +
+         std::to_string(kSentinelPort) + tls + " --raw SENTINEL MASTER " + s.app_name +
+         " 2>/dev/null)\n";
+  out += "  host=$(field ip)\n";
+  out += "  port=$(field port)\n";
+  out += "  case \"$host:$port\" in\n";
+  out += "    *\" \"* | :* | *: ) host='" + s.current_master +
+         "'; port=" + std::to_string(kRedisPort) + "; break ;;\n";
+  out += "  esac\n";
+  out += "  [ \"$host\" = '" + s.fqdn + "' ] || break\n";
+  out += "  case \",$(field flags),\" in\n";
+  out += "    *,s_down,* | *,o_down,* | *,failover_in_progress,* ) ;;\n";
+  out += "    *) break ;;\n";
+  out += "  esac\n";
+  out += "  case \"$(field num-slaves)\" in '' | 0) break ;; esac\n";
+  out += "  [ \"$waited\" -lt " + std::to_string(kStartWaitSeconds) + " ] || break\n";
+  out += "  waited=$((waited + 1))\n";
+  out += "  sleep 1\n";
+  out += "done\n";
   out += "if [ \"$host\" = '" + s.fqdn + "' ] || [ -z \"$host\" ]; then\n";
   out += std::string("  exec redis-server ") + kRedisConfigPath + " --replicaof no one\n";
   out += "fi\n";

@@ -87,12 +87,23 @@ struct StartScriptSettings {
   bool tls = false;            // config enable-tls: Sentinel listens on TLS only
 };
 
+// At most this long (seconds) the start script waits for Sentinel to name
+// another master when it names this unit but flags it down (s_down,
+// o_down or failover_in_progress) and it has replicas: a failover that
+// started while this Redis was down ends well within it (down-after 5 s is
+// already past; election and promotion take a few seconds more).
+inline constexpr int kStartWaitSeconds = 15;
+
 // The text of /etc/redis-server/start-redis.sh, the `redis` service's
 // command: asks the unit's own Sentinel (localhost:26379, password from
-// $SENTINEL_PASSWORD through REDISCLI_AUTH) which host is the master, falls
-// back to `current_master` when it cannot answer, and execs
-// `redis-server /etc/redis-server/redis.conf --replicaof no one` when that
-// is this unit, else `... --replicaof <host> <port>`.
+// $SENTINEL_PASSWORD through REDISCLI_AUTH; `SENTINEL MASTER <app>`) which
+// host is the master, falls back to `current_master` when it cannot answer,
+// and execs `redis-server /etc/redis-server/redis.conf --replicaof no one`
+// when that is this unit, else `... --replicaof <host> <port>`. When
+// Sentinel names this unit while flagging it down and it has replicas, the
+// script asks again every second (at most kStartWaitSeconds): starting as a
+// master then would make a second master beside the replica Sentinel is
+// promoting, and Sentinel demotes such a stray only 8 s after it shows up.
 std::string redis_start_script(const StartScriptSettings& settings);
 
 // The `redis` Pebble service's command.

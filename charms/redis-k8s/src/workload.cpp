@@ -434,7 +434,25 @@ HandoverResult hand_over_master(RedisWorkload& workload, const std::string& mast
   }
 
   if (result.new_master && demoted_to != *result.new_master) {
-    demote(*result.new_master, result.new_master_port);
+    // Not demoted: it stays paused rather than writable beside the new one.
+    if (!demote(*result.new_master, result.new_master_port) && !demoted_to) paused = false;
+  } else if (paused && !demoted_to && !result.error) {
+    // The bound passed with the failover unfinished. Sentinel may still
+    // have promoted one of the replicas: then the old master must not take
+    // writes again beside it. It follows the promoted one; when it cannot
+    // be demoted it stays paused (the pause ends by itself).
+    for (const auto& [host, port] : replicas) {
+      std::string role;
+      try {
+        role = workload.role(host);
+      } catch (const RedisError&) {
+        continue;
+      }
+      if (role != "master") continue;
+      log(host + " answers ROLE master after the bound: following it rather than unpausing");
+      if (!demote(host, port.empty() ? std::to_string(kRedisPort) : port)) paused = false;
+      break;
+    }
   }
   if (paused) unpause();
   return result;

@@ -229,9 +229,13 @@ struct HandoverResult {
 //      unless step 4 already did it (Sentinel would only demote it seconds
 //      later), then `CLIENT UNPAUSE`: writes waiting there are refused
 //      (READONLY), never acknowledged.
-// Past the failover bound or on a refusal it unpauses and returns without a
-// new master (the caller's fallback). Never throws RedisError; `log`
-// receives one line per step.
+// Past the failover bound or on a refusal it returns without a new master
+// (the caller's fallback). The old master is then writable again only when
+// no replica seen in step 2 answers ROLE master: when one does (Sentinel
+// promoted it, its failover not over yet), the old master becomes its
+// replica (REPLICAOF) before the unpause. A REPLICAOF that fails leaves it
+// paused (the pause ends by itself), never writable beside a new master. Never throws RedisError;
+// `log` receives one line per step.
 HandoverResult hand_over_master(RedisWorkload& workload, const std::string& master_host,
                                 const std::string& sentinel_host, const std::string& app,
                                 const HandoverTiming& timing,
