@@ -50,6 +50,12 @@ constexpr double kOneHookSeconds = 15;
 // queue (behind update-status) comes first: the same bound as Sentinel's.
 constexpr double kDemotionSeconds = kSentinelBoundSeconds;
 
+// The keep-down fault: the old master must be back within this bound (the
+// start script waits at most 15 s for Sentinel, after Pebble's backoff),
+// and is watched this much longer for a second master.
+constexpr int kBackBoundSeconds = 35;
+constexpr int kBackWindowSeconds = 3;
+
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 std::string fixed(double v) {
@@ -67,6 +73,8 @@ struct Figures {
   double split_brain = 0;              // two writable masters at once
   std::optional<double> demoted;       // fault -> the old master no longer master
   std::vector<std::string> restarted;  // units (not hit) whose run_id changed
+  std::string split_masters;           // the units that were masters at once, if ever
+  std::optional<double> back;          // fault -> the old master answers ROLE again
 };
 
 class SimHa : public SimRedisModel {
@@ -205,14 +213,35 @@ class SimHa : public SimRedisModel {
     return held ? master : "";
   }
 
+  // The units answering ROLE master in the first sample with two of them
+  // (`except` left out), for the failure message: "redis-k8s/0+redis-k8s/2".
+  std::string masters_when_split(const std::vector<ha::Sample>& samples,
+                                 const std::string& except) {
+    for (const auto& s : samples) {
+      std::vector<std::string> masters;
+      for (const auto& [ip, role] : s.roles) {
+        if (role == "master" && ip != except) masters.push_back(unit_of(ip));
+      }
+      if (masters.size() > 1) {
+        std::string out;
+        for (const auto& m : masters) out += (out.empty() ? "" : "+") + m;
+        return out;
+      }
+    }
+    return "";
+  }
+
   // Runs `fault` with the writer and the poller going; waits for a single
   // master (another one than `old_ip` when `need_new`), then for the
   // client's URL and leader-host to name it; measures and prints.
   // `paused_ip`: a departing master whose writes the handover pauses (not
   // counted as a second writable master).
+  // `until_back`: the window also covers the old master's return (it
+  // answers ROLE again, then kBackWindowSeconds more), so that a Redis that
+  // restarts as a second master is seen.
   Figures measure(const std::string& name, int trial, const std::function<void()>& fault,
                   const std::string& old_ip, bool need_new, const std::string& hit_ip,
-                  const std::string& paused_ip = "") {
+                  const std::string& paused_ip = "", bool until_back = false) {
     const auto ips = unit_ips();
     const auto before = ha::unit_states(client_netns(), ips, password_);
     struct Seen {
@@ -250,6 +279,7 @@ class SimHa : public SimRedisModel {
     std::this_thread::sleep_for(std::chrono::seconds(2));
     const auto t0 = Clock::now();
     fault();
+    const auto fault_done = Clock::now();
     Figures f;
     std::optional<Clock::time_point> at;
     const auto deadline = t0 + std::chrono::seconds(60);
@@ -291,6 +321,22 @@ class SimHa : public SimRedisModel {
         std::cout << "; Sentinel names " << samples.back().sentinel_master << std::endl;
       }
     }
+    if (until_back) {
+      const auto back_deadline = t0 + std::chrono::seconds(kBackBoundSeconds);
+      std::optional<Clock::time_point> back;
+      while (!back && Clock::now() < back_deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        for (const auto& s : poller.samples()) {
+          const auto it = s.roles.find(old_ip);
+          if (s.at > fault_done && it != s.roles.end() && !it->second.empty()) {
+            back = s.at;
+            break;
+          }
+        }
+      }
+      if (back) f.back = seconds(*back - t0);
+      std::this_thread::sleep_for(std::chrono::seconds(kBackWindowSeconds));
+    }
     // Writes go on a little on the master the URL names.
     std::this_thread::sleep_for(std::chrono::seconds(1));
     writer.stop();
@@ -301,6 +347,7 @@ class SimHa : public SimRedisModel {
     f.acknowledged = static_cast<long>(acked.size());
     if (!f.master_ip.empty()) f.lost = ha::lost_keys(client_netns(), f.master_ip, password_, acked);
     f.split_brain = poller.longest_split_brain_seconds(paused_ip);
+    f.split_masters = masters_when_split(poller.samples(), paused_ip);
     if (const auto d = poller.not_master_since(t0, old_ip)) f.demoted = seconds(*d - t0);
     const auto after = ha::unit_states(client_netns(), ips, password_);
     for (const auto& [ip, st] : before) {
@@ -315,9 +362,15 @@ class SimHa : public SimRedisModel {
               << (f.to_bags ? fixed(*f.to_bags) + " s" : "never") << ", writes acknowledged "
               << f.acknowledged << ", acknowledged lost "
               << (f.lost ? std::to_string(*f.lost) : "unknown") << ", two writable masters for "
-              << fixed(f.split_brain) << " s, old master demoted or down after "
+              << fixed(f.split_brain) << " s"
+              << (f.split_masters.empty() ? "" : " (" + f.split_masters + ")")
+              << ", old master demoted or down after "
               << (f.demoted ? fixed(*f.demoted) + " s" : "never") << ", writer attempts "
-              << writer.attempts() << ", failures " << writer.failures() << std::endl;
+              << writer.attempts() << ", failures " << writer.failures()
+              << (until_back ? ", old master back after " +
+                                   (f.back ? fixed(*f.back) + " s" : std::string("never"))
+                             : "")
+              << std::endl;
     return f;
   }
 
@@ -385,10 +438,12 @@ class SimHa : public SimRedisModel {
   std::map<std::string, std::string> unit_of_ip_;  // ip -> unit
 };
 
-// Trial counts: a kill trial takes 5-15 s, a remove-unit trial about 30 s
-// with the add-unit or the fresh model after it; with each test's own
-// deploy (about 25 s) the four tests take 50-70 s each, about two minutes
-// of wall time when ctest runs them two at a time.
+// Trial counts: a kill trial takes 5-15 s, a keep-down trial about 20 s
+// (the old master's return is watched), a remove-unit trial about 30 s with
+// the add-unit or the fresh model after it; with each test's own deploy
+// (about 25 s) the four tests take 45-95 s each in a release build, about
+// 2.5 minutes of wall time when ctest runs them two at a time, well under
+// the 360 s TIMEOUT (tests/sim/CMakeLists.txt) on a loaded 2-core machine.
 constexpr int kKillTrials = 3;
 constexpr int kDownTrials = 2;
 constexpr int kRemoveTrials = 2;
@@ -429,8 +484,10 @@ TEST_F(SimHa, KeepTheMastersRedisDownPastDownAfter) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
           }
         },
-        master, true, master);
+        master, true, master, "", /*until_back=*/true);
     expect_held(f, master, true);
+    // It comes back (Pebble's backoff, then its start script), as a replica.
+    EXPECT_TRUE(f.back.has_value()) << "the old master's Redis never came back";
   }
 }
 
