@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2317  # the cleanup functions run from traps
 # Hook-tool calls of the redis-k8s charm, hook by hook: a fake Juju runs the
 # packed dispatch (build/charm/redis-k8s) through the charm's main hooks on a
 # leader unit with a healthy Redis and Sentinel, and prints each hook's
