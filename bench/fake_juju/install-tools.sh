@@ -1,11 +1,10 @@
 #!/bin/sh
 # install-tools.sh DIR: puts the fake hook tools (bench/fake_juju/hook-tool
-# under each tool's name) in DIR, for PATH. They need jq, FAKE_JUJU_STATE
-# (a directory holding state.json), JUJU_UNIT_NAME, and FAKE_JUJU_LOG to
-# record the calls.
+# under each tool's name) in DIR, for PATH. They need FAKE_JUJU_STATE (a
+# directory holding state.json, read with jq, or answers/), JUJU_UNIT_NAME,
+# and FAKE_JUJU_LOG to record the calls.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-command -v jq > /dev/null || { echo "the fake hook tools need jq" >&2; exit 1; }
 mkdir -p "$1"
 for t in is-leader config-get goal-state juju-log relation-ids relation-list relation-get \
          relation-set status-set status-get application-version-set resource-get; do
