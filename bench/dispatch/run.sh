@@ -1,7 +1,8 @@
 #!/bin/sh
 # Times the bench charm's whole `dispatch` process on config-changed, with
-# fake hook tools (tiny shell scripts that log their argv), and counts the
-# hook tools one dispatch runs. Times the charm as ops_add_charm links a
+# the fake hook tools of bench/fake_juju (shell scripts that log their argv
+# and give fixed answers), and counts the hook tools one
+# dispatch runs. Times the charm as ops_add_charm links a
 # dispatch (charm/dispatch, ops_lean_link) and, when built, the same charm
 # linked against the shared libraries (charm-shared/dispatch, SHARED_DEPS).
 # The floor is the same hook-tool calls (replayed from their recorded argv)
@@ -31,19 +32,14 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/charm" "$work/bin"
 cp "$here/metadata.yaml" "$here/config.yaml" "$work/charm/"
 log="$work/calls.log"
-tool() {  # tool NAME STDOUT: logs its argv (one call a line, words single-quoted)
-  {
-    echo '#!/bin/sh'
-    echo "{ printf %s '$1'; for a in \"\$@\"; do printf \" '%s'\" \"\$a\"; done; echo; } >> '$log'"
-    echo "printf %s '$2'"
-  } > "$work/bin/$1"
-  chmod +x "$work/bin/$1"
-}
-tool config-get '{"name": "bench"}'
-tool status-set ''
-tool is-leader 'true'
-tool juju-log ''
-
+# The fake hook tools (bench/fake_juju) with fixed answers.
+"$here/../fake_juju/install-tools.sh" "$work/bin"
+mkdir -p "$work/answers"
+echo '{"name": "bench"}' > "$work/answers/config-get"
+echo 'true' > "$work/answers/is-leader"
+: > "$work/answers/status-set"
+: > "$work/answers/juju-log"
+export FAKE_JUJU_STATE="$work" FAKE_JUJU_LOG="$log"
 export PATH="$work/bin:$PATH"
 export JUJU_DISPATCH_PATH=hooks/config-changed JUJU_UNIT_NAME=bench-charm/0
 export JUJU_MODEL_NAME=bench JUJU_MODEL_UUID=uuid-bench JUJU_VERSION=3.6.0

@@ -89,6 +89,24 @@ void BM_HarnessUpdateRelationData(benchmark::State& state) {
 }
 BENCHMARK(BM_HarnessUpdateRelationData);
 
+// The mix timed for Python's Harness: update_config alternating with
+// update_relation_data, each firing its event.
+void BM_HarnessUpdateConfigAndRelationDataMix(benchmark::State& state) {
+  ops::testing::Harness<BenchCharm> harness(kMetadata, kConfig);
+  harness.begin();
+  const int id = harness.add_relation("db", "pg", {.unit_data = ops::testing::Databag{{"n", "0"}}});
+  const ops::testing::Databag one = {{"n", "1"}}, two = {{"n", "2"}};
+  const nlohmann::json level_one = {{"level", 1}}, level_two = {{"level", 2}};
+  bool flip = false;
+  for (auto _ : state) {
+    flip = !flip;
+    harness.update_config(flip ? level_one : level_two);
+    harness.update_relation_data(id, "pg/0", flip ? one : two);
+  }
+  state.SetItemsProcessed(2 * state.iterations());
+}
+BENCHMARK(BM_HarnessUpdateConfigAndRelationDataMix);
+
 void BM_ContextConfigChanged(benchmark::State& state) {
   ops::testing::Context<BenchCharm> ctx(kMetadata, kConfig);
   const ops::testing::State in{.config = {{"level", 2}}};

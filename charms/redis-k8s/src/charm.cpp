@@ -303,9 +303,8 @@ void RedisK8sCharm::update_layer() {
   ops::pebble::Layer layer = redis_layer();
   if (planned(redis.get_plan().services, layer) != layer.services) {
     redis.add_layer("redis", layer, /*combine=*/true);
-    ops::log::info("Added updated layer 'redis' to Pebble plan");
     redis.restart(kRedisServices);
-    ops::log::info("Restarted redis and redis_exporter services");
+    ops::log::info("Updated layer 'redis' and restarted redis and redis_exporter");
   } else if (auto started = ensure_running(redis, kRedisServices); !started.empty()) {
     // The plan is current but a service is down: a dispatch killed between
     // stopping and starting them, retried by Juju, must still end running.
@@ -349,9 +348,8 @@ bool RedisK8sCharm::update_sentinel_layer() {
   ops::pebble::Layer layer = sentinel_layer();
   if (planned(sentinel.get_plan().services, layer) != layer.services) {
     sentinel.add_layer("sentinel", layer, /*combine=*/true);
-    ops::log::info("Added updated layer 'sentinel' to Pebble plan");
     sentinel.restart(kSentinelServices);
-    ops::log::info("Restarted sentinel service");
+    ops::log::info("Updated layer 'sentinel' and restarted sentinel");
   } else if (auto started = ensure_running(sentinel, kSentinelServices); !started.empty()) {
     ops::log::warning("Started stopped services with a current plan: " + join(started));
   }
@@ -365,7 +363,7 @@ std::optional<std::string> RedisK8sCharm::resource_path(const std::string& name)
   try {
     return model().resources().fetch(name).string();
   } catch (const ops::ModelError& e) {
-    ops::log::info("resource " + name + " is not available: " + e.what());
+    ops::log::debug("resource " + name + " is not available: " + e.what());
     return std::nullopt;
   }
 }
@@ -451,7 +449,13 @@ void RedisK8sCharm::update_application_master() {
 void RedisK8sCharm::set_application_master(const std::string& host) {
   ops::Relation* relation = peers();
   if (relation == nullptr) return;
-  ops::log::info("Unit " + unit().name() + " updating master info to " + host);
+  // Each juju-log is a hook-tool process: INFO only when the master changes.
+  const std::string line = "Unit " + unit().name() + " updating master info to " + host;
+  if (current_master() == host) {
+    ops::log::debug(line);
+  } else {
+    ops::log::info(line);
+  }
   relation->data(app()).set(kLeaderHostKey, host);
   // Clients follow the master through each relation's app bag, as the
   // reference writes it there too.
@@ -561,21 +565,21 @@ void RedisK8sCharm::on_sentinel_pebble_ready(ops::PebbleReadyEvent& event) {
 void RedisK8sCharm::on_leader_elected(ops::LeaderElectedEvent& event) {
   ops::Relation* relation = peers();
   if (relation == nullptr) {
-    ops::log::info("No peer relation yet; deferring leader setup");
+    ops::log::debug("No peer relation yet; deferring leader setup");
     event.defer();
     return;
   }
   ops::RelationDataContent& bag = relation->data(app());
   if (bag.get(kPeerPasswordKey).value_or("").empty()) {
-    ops::log::info("Creating password for application");
+    ops::log::debug("Creating password for application");
     bag.set(kPeerPasswordKey, generate_password(collaborators_.random));
   }
   if (bag.get(kSentinelPasswordKey).value_or("").empty()) {
-    ops::log::info("Creating sentinel password");
+    ops::log::debug("Creating sentinel password");
     bag.set(kSentinelPasswordKey, generate_password(collaborators_.random));
   }
   if (!current_master()) {
-    ops::log::info("Initial replication, setting leader-host to " + unit_fqdn());
+    ops::log::debug("Initial replication, setting leader-host to " + unit_fqdn());
     set_application_master(unit_fqdn());
     return;
   }
@@ -586,7 +590,7 @@ void RedisK8sCharm::on_leader_elected(ops::LeaderElectedEvent& event) {
     event.defer();
     return;
   }
-  ops::log::info("Resetting sentinel");
+  ops::log::debug("Resetting sentinel");
   reset_sentinel();
 }
 
@@ -648,7 +652,7 @@ void RedisK8sCharm::on_upgrade_charm(ops::UpgradeCharmEvent& event) {
 }
 
 void RedisK8sCharm::on_update_status(ops::UpdateStatusEvent&) {
-  ops::log::info("Beginning update_status");
+  ops::log::debug("Beginning update_status");
   if (unit().is_leader()) update_application_master();
   redis_check();
 }
@@ -714,7 +718,7 @@ void RedisK8sCharm::on_peer_relation_departed(ops::RelationDepartedEvent& event)
 
   // The quorum goes first: removing more units than the current majority
   // could otherwise leave the cluster unable to ever reach it.
-  ops::log::info("Updating quorum");
+  ops::log::debug("Updating quorum");
   update_quorum();
 
   if (!is_failover_finished()) {
@@ -752,7 +756,7 @@ void RedisK8sCharm::on_peer_relation_departed(ops::RelationDepartedEvent& event)
     set_application_master(*result.new_master);
   }
 
-  ops::log::info("Resetting sentinel");
+  ops::log::debug("Resetting sentinel");
   reset_sentinel();
   unit().set_status(ops::ActiveStatus());
 }
@@ -800,7 +804,7 @@ bool RedisK8sCharm::sync_auth_mode(std::optional<int> broken_relation) {
 }
 
 void RedisK8sCharm::on_check_service_action(ops::ActionEvent& event) {
-  ops::log::info("Beginning check_service");
+  ops::log::debug("Beginning check_service");
   event.set_results({{"result", redis_check() ? "Service is running" : "Service is not running"}});
 }
 

@@ -291,7 +291,7 @@ class HarnessBase {
   // Deprecated: the string-keyed form of fire<E>(args), with a hand-built
   // snapshot (`kind` "db_relation_changed"). Kept for existing callers;
   // use fire<E>(args), whose snapshot the event class itself writes.
-  void fire(std::string_view kind, const nlohmann::json& snapshot = nullptr,
+  void fire(std::string_view kind, nlohmann::json snapshot = nullptr,
             std::optional<int> broken_relation_id = std::nullopt);
 
  private:

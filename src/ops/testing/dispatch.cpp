@@ -29,10 +29,11 @@ bool schema_type_fits(const nlohmann::json& type, const nlohmann::json& value) {
 }  // namespace
 
 void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view kind,
-                        const nlohmann::json& snapshot, const DispatchSteps& steps) {
+                        nlohmann::json snapshot, const DispatchSteps& steps) {
   try {
+    // The framework asks for the snapshot once.
     ops::detail::run_dispatch_steps(
-        framework, charm, kind, [&](const EventSourceBase&) { return snapshot; }, steps);
+        framework, charm, kind, [&](const EventSourceBase&) { return std::move(snapshot); }, steps);
   } catch (const ops::detail::DispatchFailure& failure) {
     throw UncaughtCharmError(failure.what(), failure.handler, failure.event_kind, failure.original);
   }

@@ -152,7 +152,7 @@ void HarnessBase::begin() {
   flusher_ = std::make_unique<detail::CommitFlusher>(*framework_, *model_, "ops_testing");
 }
 
-void HarnessBase::fire(std::string_view kind, const nlohmann::json& snapshot,
+void HarnessBase::fire(std::string_view kind, nlohmann::json snapshot,
                        std::optional<int> broken_relation_id) {
   if (!charm_ || !hooks_enabled_) return;
   FakeBackend::Data& data = backend_->data();
@@ -170,7 +170,7 @@ void HarnessBase::fire(std::string_view kind, const nlohmann::json& snapshot,
     }
   } after{*this, broken_relation_id.has_value()};
   try {
-    detail::run_dispatch_steps(*framework_, *charm_, kind, snapshot,
+    detail::run_dispatch_steps(*framework_, *charm_, kind, std::move(snapshot),
                                {.reemit = true, .collect_status = false, .commit = true});
   } catch (const AbortDispatch&) {
     storage_.rollback();
@@ -364,16 +364,20 @@ void HarnessBase::update_relation_data(int relation_id, const std::string& app_o
     bag = &record.app_data[app_or_unit];
   }
   if (model_->has_pending_writes()) model_->flush();
-  const Databag before = *bag;
+  bool differs = false;
   for (const auto& [key, value] : values) {
     if (key.empty()) throw HarnessError("relation data keys must not be empty");
+    auto it = bag->find(key);
+    if (value.empty() ? it != bag->end() : it == bag->end() || it->second != value) differs = true;
+  }
+  if (!differs) return;
+  for (const auto& [key, value] : values) {
     if (value.empty()) {
       bag->erase(key);
     } else {
       (*bag)[key] = value;
     }
   }
-  if (*bag == before) return;
   changed();
   if (app_or_unit == backend_->unit_name()) return;
   if (app_or_unit == our_app) {
