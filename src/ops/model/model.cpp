@@ -5,6 +5,7 @@
 
 #include "ops/charm.hpp"
 #include "ops/detail/juju_names.hpp"
+#include "ops/hookcmds.hpp"
 
 namespace ops {
 namespace {
