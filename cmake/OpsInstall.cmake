@@ -6,12 +6,13 @@
 # (cmake --install <build> --component ops installs the library alone).
 include(CMakePackageConfigHelpers)
 
+set_target_properties(ops_detail PROPERTIES EXPORT_NAME detail)
 set_target_properties(ops_framework PROPERTIES EXPORT_NAME framework)
 set_target_properties(ops_pebble PROPERTIES EXPORT_NAME pebble)
 set_target_properties(ops_model PROPERTIES EXPORT_NAME model)
 set_target_properties(ops_testing PROPERTIES EXPORT_NAME testing)
 
-install(TARGETS ops ops_framework ops_pebble ops_model ops_testing
+install(TARGETS ops ops_detail ops_framework ops_pebble ops_model ops_testing
         EXPORT opsTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT ops
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT ops

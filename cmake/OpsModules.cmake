@@ -107,3 +107,25 @@ function(ops_discover_tests exe)
        "if(DEFINED ${exe}_TESTS)\n  set_tests_properties(\${${exe}_TESTS} PROPERTIES\n    ${props})\nendif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${file}")
 endfunction()
+
+# ops_add_example_charm(NAME LINK targets... FILES files...): an example charm
+# in the current folder (charms/<NAME>) laid out as src/charm.cpp (the charm,
+# with its header in src/) and src/dispatch.cpp (its main). Adds the static
+# library <name>_charm (NAME with '-' as '_': what the tests link; PUBLIC
+# LINK and ops::ops), the executable <NAME>-dispatch over it, and packs it
+# with ops_add_charm (OpsCharm.cmake) with FILES, relative to the folder.
+function(ops_add_example_charm name)
+  cmake_parse_arguments(ARG "" "" "LINK;FILES" ${ARGN})
+  string(REPLACE "-" "_" lib "${name}_charm")
+  add_library(${lib} STATIC src/charm.cpp)
+  target_include_directories(${lib} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_compile_options(${lib} PRIVATE ${OPS_WARNINGS})
+  target_link_libraries(${lib} PUBLIC ${ARG_LINK} ops::ops)
+
+  add_executable(${name}-dispatch src/dispatch.cpp)
+  target_compile_options(${name}-dispatch PRIVATE ${OPS_WARNINGS})
+  target_link_libraries(${name}-dispatch PRIVATE ${lib})
+
+  list(TRANSFORM ARG_FILES PREPEND "${CMAKE_CURRENT_SOURCE_DIR}/")
+  ops_add_charm(${name} DISPATCH ${name}-dispatch FILES ${ARG_FILES})
+endfunction()

@@ -14,8 +14,8 @@
 // and the tool's stderr is kept in ModelError::stderr(). Messages name the
 // tool but never its arguments, which may hold secrets or action results.
 //
-// The value types at the top (Port, SecretRotate, SecretInfo, Network) are
-// shared with the Model (model.hpp) and its testing backends.
+// The value types the Model shares with the hook tools (Port, SecretRotate,
+// SecretInfo, Network, SecretAttributes) are in model_types.hpp.
 #pragma once
 
 #include <chrono>
@@ -29,63 +29,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ops/model_types.hpp"
+
 namespace ops {
-
-// A port (or ICMP) opened for the unit. `port` is empty for ICMP.
-struct Port {
-  std::string protocol;  // "tcp", "udp" or "icmp"
-  std::optional<int> port;
-
-  auto operator<=>(const Port&) const = default;
-};
-// "8080/tcp" or "icmp".
-std::string to_string(const Port& port);
-std::ostream& operator<<(std::ostream& out, const Port& port);
-
-// How often Juju asks the owner to rotate a secret.
-enum class SecretRotate { kNever, kHourly, kDaily, kWeekly, kMonthly, kQuarterly, kYearly };
-// "never", "hourly", ... as the hook tools spell them.
-std::string to_string(SecretRotate rotate);
-// Parses "never", "hourly", ...; throws ModelError for anything else.
-SecretRotate secret_rotate_from_string(std::string_view text);
-
-// A secret's metadata, as secret-info-get reports it (times in RFC 3339).
-struct SecretInfo {
-  std::string id;  // "secret:..."
-  std::optional<std::string> label;
-  int revision = 0;
-  std::optional<std::string> expires;
-  std::optional<SecretRotate> rotation;
-  std::optional<std::string> rotates;
-  std::optional<std::string> description;
-
-  bool operator==(const SecretInfo&) const = default;
-};
-
-// One address of one network interface from network-get.
-struct NetworkInterface {
-  std::string name;     // e.g. "eth0"
-  std::string address;  // e.g. "10.1.2.3"
-  std::string subnet;   // CIDR, e.g. "10.1.2.0/24" ("" when Juju gave none)
-
-  bool operator==(const NetworkInterface&) const = default;
-};
-
-// network-get's answer for one binding.
-struct Network {
-  std::vector<NetworkInterface> interfaces;
-  std::vector<std::string> ingress_addresses;
-  std::vector<std::string> egress_subnets;
-
-  // The first interface's address: where the unit should listen.
-  std::optional<std::string> bind_address() const;
-  // The first ingress address: what the unit tells others to connect to.
-  std::optional<std::string> ingress_address() const;
-  // Parses network-get's JSON; throws ModelError on a malformed document.
-  static Network from_json(const nlohmann::json& doc);
-
-  bool operator==(const Network&) const = default;
-};
 
 namespace hookcmds {
 
@@ -105,14 +51,6 @@ struct GoalStateUnit {
 struct GoalState {
   std::map<std::string, GoalStateUnit> units;
   std::map<std::string, std::map<std::string, GoalStateUnit>> relations;
-};
-
-// Optional attributes for secret-add / secret-set.
-struct SecretAttributes {
-  std::optional<std::string> label = std::nullopt;
-  std::optional<std::string> description = std::nullopt;
-  std::optional<std::chrono::system_clock::time_point> expire = std::nullopt;
-  std::optional<SecretRotate> rotate = std::nullopt;
 };
 
 // The longest message juju-log is given in one call; longer ones are split.

@@ -54,8 +54,8 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/errors.hpp"
-#include "ops/hookcmds.hpp"
 #include "ops/juju_context.hpp"
+#include "ops/model_types.hpp"
 #include "ops/pebble.hpp"
 
 namespace ops {

@@ -8,7 +8,8 @@
 // ops/testing/ and is not included here.
 #pragma once
 
-#include "ops/charm.hpp"         // CharmMeta, CharmBase, CharmEvents, the event classes
+#include "ops/charm.hpp"         // CharmBase, CharmEvents, the event classes
+#include "ops/charm_meta.hpp"    // CharmMeta: metadata.yaml, config.yaml, actions.yaml
 #include "ops/errors.hpp"        // ops::Error and its subclasses
 #include "ops/framework.hpp"     // Handle, Object, EventBase, Framework, StoredState
 #include "ops/hookcmds.hpp"      // the hook tools as typed functions

@@ -12,7 +12,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "ops/charm.hpp"
+#include "ops/charm_meta.hpp"
 #include "ops/errors.hpp"
 
 namespace {

@@ -17,31 +17,14 @@
 #include "ops/errors.hpp"
 #include "ops/framework.hpp"
 #include "ops/storage.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 using nlohmann::json;
 using ops::Notice;
 using ops::Storage;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ops-compat-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using ops_test::TempDir;
 
 enum class Kind { kSQLite, kMemory };
 

@@ -11,6 +11,7 @@
 #include "ops/errors.hpp"
 #include "ops/framework.hpp"
 #include "ops/storage.hpp"
+#include "support/strings.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -18,12 +19,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
-  return out;
-}
 
 std::vector<std::string> event_paths(const std::vector<ops::Notice>& notices) {
   std::vector<std::string> paths;
@@ -219,8 +214,8 @@ TEST_F(FrameworkTest, DeferAndReemitIsFifoAcrossEventsAndObservers) {
   fw.reemit();
   fw.reemit();
 
-  EXPECT_EQ(join(obs1.seen), "a b a b a b b b");
-  EXPECT_EQ(join(obs2.seen), "a b c a b c a b c a c a c c");
+  EXPECT_EQ(ops_test::join(obs1.seen, " "), "a b a b a b b b");
+  EXPECT_EQ(ops_test::join(obs2.seen, " "), "a b c a b c a b c a c a c c");
   // Now the events are gone from storage.
   EXPECT_THAT(storage_.list_snapshots(), IsEmpty());
   EXPECT_THAT(storage_.notices(), IsEmpty());
@@ -241,8 +236,8 @@ TEST_F(FrameworkTest, OnlyDeferringObserversRunAgain) {
   fw.reemit();
   fw.reemit();
 
-  EXPECT_EQ(join(done.seen), "foo");
-  EXPECT_EQ(join(deferring.seen), "foo foo foo");
+  EXPECT_EQ(ops_test::join(done.seen, " "), "foo");
+  EXPECT_EQ(ops_test::join(deferring.seen, " "), "foo foo foo");
   EXPECT_THAT(storage_.list_snapshots(), IsEmpty());
 }
 
@@ -263,7 +258,7 @@ TEST_F(FrameworkTest, ReDeferredNoticeKeepsItsPlace) {
   obs.seen.clear();
   fw.reemit();
 
-  EXPECT_EQ(join(obs.seen), "foo bar foo");
+  EXPECT_EQ(ops_test::join(obs.seen, " "), "foo bar foo");
   const auto after = storage_.notices();
   ASSERT_EQ(after.size(), 3u);
   EXPECT_EQ(after[0], before[0]);
@@ -548,7 +543,7 @@ TEST_F(FrameworkTest, ExplicitNameAndCallableOverloadsRecordTheGivenName) {
                           "MyNotifier[1]/on/bar[2] MyObserver[1].on_bar_lambda"));
   fw.reemit();
   EXPECT_EQ(calls, 2);
-  EXPECT_EQ(join(obs.seen), "foo foo");
+  EXPECT_EQ(ops_test::join(obs.seen, " "), "foo foo");
 }
 
 TEST_F(FrameworkTest, RunTimeDefinedEventsAreFoundByKind) {
@@ -780,8 +775,8 @@ TEST_F(FrameworkFileTest, DeferAndReemitIsFifoAcrossDispatches) {
   dispatch([](World& w) { w.fw.reemit(); });
   dispatch([](World& w) { w.fw.reemit(); });
 
-  EXPECT_EQ(join(seen["1"]), "a b a b a b b b");
-  EXPECT_EQ(join(seen["2"]), "a b c a b c a b c a c a c c");
+  EXPECT_EQ(ops_test::join(seen["1"], " "), "a b a b a b b b");
+  EXPECT_EQ(ops_test::join(seen["2"], " "), "a b c a b c a b c a c a c c");
   auto storage = ops::open_sqlite_storage(file_);
   EXPECT_THAT(storage->notices(), IsEmpty());
   EXPECT_THAT(storage->list_snapshots(), ElementsAre("StoredStateData[_stored]"));

@@ -16,9 +16,12 @@
 
 #include "ops/framework.hpp"
 #include "ops/storage.hpp"
+#include "support/files.hpp"
 #include "test_support.hpp"
 
 namespace {
+
+using ops_test::read_file;
 
 struct FooEvent : ops::EventBase {
   using EventBase::EventBase;
@@ -50,11 +53,6 @@ struct Charm : ops::Object {
   std::vector<std::string> seen;
   Plan plan_;
 };
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 class NoOpCommitTest : public ::testing::Test {
  protected:

@@ -22,9 +22,12 @@
 #include "ops/errors.hpp"
 #include "ops/framework.hpp"
 #include "ops/storage.hpp"
+#include "support/files.hpp"
 #include "test_support.hpp"
 
 namespace {
+
+using ops_test::read_file;
 
 using nlohmann::json;
 using ops::detail::pickle::PickleError;
@@ -33,11 +36,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 const std::filesystem::path kFixtures = OPS_PYTHON_STATE_FIXTURES;
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string bytes(std::initializer_list<int> values) {
   std::string out;

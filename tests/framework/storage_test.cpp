@@ -15,18 +15,16 @@
 
 #include "ops/errors.hpp"
 #include "ops/storage.hpp"
+#include "support/files.hpp"
 #include "test_support.hpp"
 
 namespace {
 
+using ops_test::read_file;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string storage_error(const std::filesystem::path& path,
                           ops::SQLiteStorageOptions options = {}) {

@@ -1,5 +1,5 @@
-// Helpers shared by the framework tests: temporary directories, a Storage
-// that counts writes, and a log sink that records lines.
+// Helpers shared by the framework tests: a Storage that counts writes and a
+// log sink that records lines (TempDir is tests/support's).
 #pragma once
 
 #include <unistd.h>
@@ -13,28 +13,9 @@
 
 #include "ops/log.hpp"
 #include "ops/storage.hpp"
+#include "support/temp_dir.hpp"
 
 namespace ops_test {
-
-// A fresh directory under $TMPDIR, removed with the object.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ops-fw-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Forwards to another Storage and counts snapshot writes per handle path.
 class CountingStorage final : public ops::Storage {

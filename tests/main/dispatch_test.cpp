@@ -20,22 +20,19 @@
 #include <nlohmann/json.hpp>
 
 #include "model/fake_hook_tools.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 extern char** environ;
 
 namespace {
 
+using ops_test::read_file;
+
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Argv = std::vector<std::string>;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 struct RunResult {
   int exit_code = -1;
@@ -45,9 +42,6 @@ struct RunResult {
 class DispatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "ops-dispatch-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
     charm_dir_ = root_ / "charm";
     fs::create_directories(charm_dir_);
     for (const char* name : {"metadata.yaml", "actions.yaml", "config.yaml"}) {
@@ -60,11 +54,6 @@ class DispatchTest : public ::testing::Test {
     tools_.tool("action-set", "");
     set_config(R"({"greeting": "hi", "defer-start": false})");
   }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(root_, ignored);
-  }
-
   void set_config(const std::string& json) { tools_.tool("config-get", json); }
 
   // Runs dispatch for `dispatch_path` with the base environment plus `extra`
@@ -126,7 +115,8 @@ class DispatchTest : public ::testing::Test {
 
   fs::path state_file() const { return charm_dir_ / ".unit-state.db"; }
 
-  fs::path root_;
+  ops_test::TempDir tmp_{"ops-dispatch-test-"};
+  const fs::path& root_ = tmp_.path();
   fs::path charm_dir_;
   std::string program_ = OPS_TEST_CHARM_DISPATCH;  // the charm's dispatch executable
   ops::test::FakeHookTools tools_;

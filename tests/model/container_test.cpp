@@ -8,6 +8,7 @@
 #include "ops/charm.hpp"
 #include "ops/model.hpp"
 #include "ops/testing/fake_backend.hpp"
+#include "support/strings.hpp"
 
 namespace {
 
@@ -26,12 +27,6 @@ class FakePebble : public pb::Client {
   std::map<std::string, int> modes;
   std::set<std::string> dirs = {"/"};
   std::map<std::string, pb::Layer> layers;
-
-  static std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-    return out;
-  }
 
   pb::SystemInfo get_system_info() override {
     calls.push_back("system-info");
@@ -53,21 +48,21 @@ class FakePebble : public pb::Client {
     return "2";
   }
   std::string start_services(const std::vector<std::string>& s, pb::Duration) override {
-    calls.push_back("start " + join(s));
+    calls.push_back("start " + ops_test::join(s, ","));
     return "3";
   }
   std::string stop_services(const std::vector<std::string>& s, pb::Duration) override {
-    calls.push_back("stop " + join(s));
+    calls.push_back("stop " + ops_test::join(s, ","));
     return "4";
   }
   std::string restart_services(const std::vector<std::string>& s, pb::Duration) override {
-    calls.push_back("restart " + join(s));
+    calls.push_back("restart " + ops_test::join(s, ","));
     if (old_pebble)
       throw pb::APIError(nlohmann::json::object(), 400, "Bad Request", "invalid action");
     return "5";
   }
   std::vector<pb::ServiceInfo> get_services(const std::vector<std::string>& names) override {
-    calls.push_back("services " + join(names));
+    calls.push_back("services " + ops_test::join(names, ","));
     std::vector<pb::ServiceInfo> out;
     for (const auto& s : services) {
       if (names.empty() || std::count(names.begin(), names.end(), s.name)) out.push_back(s);
@@ -145,15 +140,15 @@ class FakePebble : public pb::Client {
   }
   std::unique_ptr<pb::ExecProcess> exec(const std::vector<std::string>& command,
                                         const pb::ExecOptions&) override {
-    calls.push_back("exec " + join(command));
+    calls.push_back("exec " + ops_test::join(command, ","));
     return nullptr;
   }
   void send_signal(const std::string& signal, const std::vector<std::string>& s) override {
-    calls.push_back("signal " + signal + " " + join(s));
+    calls.push_back("signal " + signal + " " + ops_test::join(s, ","));
   }
   std::vector<pb::CheckInfo> get_checks(pb::CheckLevel level,
                                         const std::vector<std::string>& names) override {
-    calls.push_back("checks " + pb::to_string(level) + " " + join(names));
+    calls.push_back("checks " + pb::to_string(level) + " " + ops_test::join(names, ","));
     std::vector<pb::CheckInfo> out;
     for (const auto& c : checks) {
       if (names.empty() || std::count(names.begin(), names.end(), c.name)) out.push_back(c);
@@ -174,7 +169,7 @@ class FakePebble : public pb::Client {
     return n;
   }
   std::vector<pb::Notice> get_notices(const pb::NoticesFilter& filter) override {
-    calls.push_back("notices " + join(filter.types));
+    calls.push_back("notices " + ops_test::join(filter.types, ","));
     return {};
   }
 };

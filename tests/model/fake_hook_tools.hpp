@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
+
 namespace ops::test {
 
 struct ToolCall {
@@ -24,19 +27,12 @@ struct ToolCall {
 class FakeHookTools {
  public:
   FakeHookTools() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ops-fake-tools-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = tmpl;
     const char* path = std::getenv("PATH");
     old_path_ = path ? path : "";
     ::setenv("PATH",
              (dir_.string() + ":" + (old_path_.empty() ? "/usr/bin:/bin" : old_path_)).c_str(), 1);
   }
-  ~FakeHookTools() {
-    ::setenv("PATH", old_path_.c_str(), 1);
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
+  ~FakeHookTools() { ::setenv("PATH", old_path_.c_str(), 1); }
   FakeHookTools(const FakeHookTools&) = delete;
   FakeHookTools& operator=(const FakeHookTools&) = delete;
 
@@ -124,11 +120,11 @@ class FakeHookTools {
 
  private:
   static void write_file(const std::filesystem::path& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
+    ops_test::write_file(path, text);
   }
 
-  std::filesystem::path dir_;
+  ops_test::TempDir tmp_{"ops-fake-tools-"};
+  const std::filesystem::path& dir_ = tmp_.path();
   std::string old_path_;
 };
 

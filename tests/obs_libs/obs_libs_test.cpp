@@ -17,6 +17,7 @@
 #include "charms/loki_k8s/v1/loki_push_api.hpp"
 #include "charms/prometheus_k8s/v0/prometheus_scrape.hpp"
 #include "ops/testing/harness.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -99,21 +100,19 @@ std::string xz_decompress(const std::string& in) {
 class ObsLibsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/obs-libs-XXXXXX";
-    dir = ::mkdtemp(tmpl);
     ::setenv("JUJU_CHARM_DIR", dir.c_str(), 1);
     harness = std::make_unique<ops::testing::Harness<ObsCharm>>(kMeta);
   }
   void TearDown() override {
     harness.reset();
     ::unsetenv("JUJU_CHARM_DIR");
-    fs::remove_all(dir);
   }
   json app_json(int rel, const std::string& key) {
     return json::parse(harness->get_relation_data(rel, "obs-charm").at(key));
   }
 
-  fs::path dir;
+  ops_test::TempDir tmp{"obs-libs-"};
+  const fs::path& dir = tmp.path();
   std::unique_ptr<ops::testing::Harness<ObsCharm>> harness;
 };
 

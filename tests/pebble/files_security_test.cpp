@@ -14,23 +14,15 @@
 
 #include "ops/detail/pebble_files.hpp"
 #include "pebble_fixture.hpp"
+#include "support/files.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace pb = ops::pebble;
+using ops_test::read_file;
+using ops_test::write_file;
 using pb::detail::ContainerFiles;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void spit(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
 
 // <tmp>/root is the container; <tmp>/outside holds a "secret" file and an
 // "outdir" directory; links in the root point at them.
@@ -40,7 +32,7 @@ class FilesSecurity : public ::testing::TestWithParam<bool> {
     ContainerFiles::use_component_walk_for_testing(GetParam());
     fs::create_directories(root());
     fs::create_directories(outside() / "outdir");
-    spit(outside() / "secret", "top secret\n");
+    write_file(outside() / "secret", "top secret\n");
     fs::create_symlink(outside() / "secret", root() / "to-secret");
     fs::create_symlink("../outside/secret", root() / "rel-secret");
     fs::create_symlink(outside() / "outdir", root() / "to-outdir");
@@ -53,7 +45,7 @@ class FilesSecurity : public ::testing::TestWithParam<bool> {
   fs::path outside() const { return dir_.path() / "outside"; }
   // Nothing outside the root changed.
   void expect_outside_untouched() {
-    EXPECT_EQ(slurp(outside() / "secret"), "top secret\n");
+    EXPECT_EQ(read_file(outside() / "secret"), "top secret\n");
     EXPECT_TRUE(fs::is_empty(outside() / "outdir"));
     EXPECT_FALSE(fs::exists(outside() / "missing"));
     std::size_t entries = 0;
@@ -80,7 +72,7 @@ TEST_P(FilesSecurity, PullThroughALinkOutsideReadsInsideTheRoot) {
   }
   // The same absolute target inside the root is what the link means.
   fs::create_directories(root() / outside().relative_path());
-  spit(root() / outside().relative_path() / "secret", "inside\n");
+  write_file(root() / outside().relative_path() / "secret", "inside\n");
   EXPECT_EQ(files_->read("/to-secret"), "inside\n");
   expect_outside_untouched();
 }
@@ -88,7 +80,7 @@ TEST_P(FilesSecurity, PullThroughALinkOutsideReadsInsideTheRoot) {
 TEST_P(FilesSecurity, PushOverALinkReplacesTheLinkItself) {
   files_->write("/to-secret", "mine", {});
   EXPECT_FALSE(fs::is_symlink(root() / "to-secret"));
-  EXPECT_EQ(slurp(root() / "to-secret"), "mine");
+  EXPECT_EQ(read_file(root() / "to-secret"), "mine");
   files_->write("/dangling", "made", {});
   EXPECT_FALSE(fs::is_symlink(root() / "dangling"));
   expect_outside_untouched();
@@ -114,7 +106,7 @@ TEST_P(FilesSecurity, PushUnderALinkedDirectoryStaysInTheRoot) {
   EXPECT_FALSE(fs::exists(root() / "to-outdir.mkdir-new"));
   fs::create_directories(root() / outside().relative_path() / "outdir");
   files_->write("/to-outdir/planted", "x", {.make_dirs = true});
-  EXPECT_EQ(slurp(root() / outside().relative_path() / "outdir/planted"), "x");
+  EXPECT_EQ(read_file(root() / outside().relative_path() / "outdir/planted"), "x");
   files_->make_dir("/to-outdir/sub", {.make_parents = true});
   EXPECT_TRUE(fs::is_directory(root() / outside().relative_path() / "outdir/sub"));
   expect_outside_untouched();
@@ -133,10 +125,10 @@ TEST_P(FilesSecurity, ListAndRemoveNeverFollowALinkOut) {
     EXPECT_EQ(e.code(), 404);
     EXPECT_EQ(e.message(), "stat /to-outdir: no such file or directory");
   }
-  spit(outside() / "outdir" / "keep", "k");
+  write_file(outside() / "outdir" / "keep", "k");
   files_->remove("/to-outdir", /*recursive=*/true);  // removes the link only
   EXPECT_FALSE(fs::exists(fs::symlink_status(root() / "to-outdir")));
-  EXPECT_EQ(slurp(outside() / "outdir" / "keep"), "k");
+  EXPECT_EQ(read_file(outside() / "outdir" / "keep"), "k");
   fs::remove(outside() / "outdir" / "keep");
   files_->remove("/to-secret", false);
   EXPECT_FALSE(fs::exists(fs::symlink_status(root() / "to-secret")));
@@ -147,9 +139,9 @@ TEST_P(FilesSecurity, ListAndRemoveNeverFollowALinkOut) {
 TEST_P(FilesSecurity, DotDotNeverClimbsAboveTheRoot) {
   fs::create_symlink("../../../..", root() / "up");
   files_->write("/up/../../escaped", "e", {});
-  EXPECT_EQ(slurp(root() / "escaped"), "e");
+  EXPECT_EQ(read_file(root() / "escaped"), "e");
   files_->write("/up/up/deep", "d", {.make_dirs = true});
-  EXPECT_EQ(slurp(root() / "deep"), "d");
+  EXPECT_EQ(read_file(root() / "deep"), "d");
   EXPECT_FALSE(fs::exists(dir_.path() / "escaped"));
   expect_outside_untouched();
 }
@@ -161,7 +153,7 @@ TEST_P(FilesSecurity, TemporaryFilesAreNeverOpenedThroughALink) {
     fs::create_symlink(outside() / "secret", root() / ("t.conf." + std::to_string(i) + "~"));
   }
   files_->write("/t.conf", "fresh", {});
-  EXPECT_EQ(slurp(root() / "t.conf"), "fresh");
+  EXPECT_EQ(read_file(root() / "t.conf"), "fresh");
   expect_outside_untouched();
 }
 
@@ -221,7 +213,7 @@ class PebbleServerSecurity : public ops_test::PebbleServerTest {};
 TEST_F(PebbleServerSecurity, PullAndPushThroughPlantedLinksStayInside) {
   const fs::path outside = dir_.path() / "outside";
   fs::create_directories(outside);
-  spit(outside / "key.pem", "private\n");
+  write_file(outside / "key.pem", "private\n");
   fs::create_symlink(outside / "key.pem", root() / "key.pem");
   fs::create_symlink(outside, root() / "etc");
   try {
@@ -231,15 +223,15 @@ TEST_F(PebbleServerSecurity, PullAndPushThroughPlantedLinksStayInside) {
     EXPECT_EQ(e.kind(), "not-found");
   }
   client_->push("/key.pem", std::string_view("replaced"));
-  EXPECT_EQ(slurp(outside / "key.pem"), "private\n");
-  EXPECT_EQ(slurp(root() / "key.pem"), "replaced");
+  EXPECT_EQ(read_file(outside / "key.pem"), "private\n");
+  EXPECT_EQ(read_file(root() / "key.pem"), "replaced");
   EXPECT_THROW(client_->push("/etc/passwd", std::string_view("x"), {.make_dirs = true}),
                pb::PathError);
   EXPECT_FALSE(fs::exists(outside / "passwd"));
   fs::create_directories(root() / outside.relative_path());
   client_->push("/etc/passwd", std::string_view("x"));
   EXPECT_FALSE(fs::exists(outside / "passwd"));
-  EXPECT_EQ(slurp(root() / outside.relative_path() / "passwd"), "x");
+  EXPECT_EQ(read_file(root() / outside.relative_path() / "passwd"), "x");
 }
 
 }  // namespace

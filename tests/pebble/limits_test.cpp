@@ -22,19 +22,12 @@
 namespace {
 
 namespace pb = ops::pebble;
+using ops_test::ScriptedServer;
+using ops_test::send_all;
 using pb::Duration;
 using testing::HasSubstr;
 
 constexpr std::size_t kMiB = 1024 * 1024;
-
-bool send_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
 
 // One chunk of a chunked body.
 bool send_chunk(int fd, std::string_view bytes) {
@@ -42,52 +35,6 @@ bool send_chunk(int fd, std::string_view bytes) {
   std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
   return send_all(fd, size) && send_all(fd, bytes) && send_all(fd, "\r\n");
 }
-
-// Accepts connections on a unix socket; for each, reads the request head
-// and runs `script` on the connection, then closes it.
-class ScriptedServer {
- public:
-  ScriptedServer(std::string path, std::function<void(int)> script)
-      : path_(std::move(path)), script_(std::move(script)) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 8) != 0) {
-      throw std::runtime_error("cannot listen on " + path_);
-    }
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~ScriptedServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-    ::unlink(path_.c_str());
-  }
-
- private:
-  void serve() {
-    for (;;) {
-      const int conn = ::accept(fd_, nullptr, nullptr);
-      if (conn < 0) return;
-      std::string request;
-      char buf[4096];
-      while (request.find("\r\n\r\n") == std::string::npos) {
-        const auto n = ::read(conn, buf, sizeof buf);
-        if (n <= 0) break;
-        request.append(buf, static_cast<std::size_t>(n));
-      }
-      script_(conn);
-      ::close(conn);
-    }
-  }
-
-  std::string path_;
-  std::function<void(int)> script_;
-  int fd_ = -1;
-  std::thread thread_;
-};
 
 // The byte at offset `i` of a generated file: a pattern that also holds
 // CR, LF and '-' so that delimiter look-alikes cross every piece boundary.

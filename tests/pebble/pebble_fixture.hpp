@@ -11,32 +11,17 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "ops/pebble.hpp"
 #include "pebble_server.hpp"
+#include "support/temp_dir.hpp"
 
 namespace ops_test {
-
-// A fresh directory under $TMPDIR, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ops-pebble-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A pebble server in a temp dir (socket at <tmp>/pebble.socket, container
 // filesystem at <tmp>/root) and a client for it.
@@ -60,37 +45,50 @@ class PebbleServerTest : public ::testing::Test {
   std::string socket_path() const { return (dir_.path() / "pebble.socket").string(); }
   std::filesystem::path root() const { return dir_.path() / "root"; }
 
-  TempDir dir_;
+  TempDir dir_{"ops-pebble-"};
   ops::pebble_server::SimulatedServiceManager* services_ = nullptr;
   std::unique_ptr<ops::pebble_server::Server> server_;
   std::unique_ptr<ops::pebble::Client> client_;
 };
 
-// Listens on a unix socket; for every connection reads the request head
-// (and a Content-Length body), writes `reply` and closes. With an empty reply
-// it holds the connection open without answering until destroyed.
-class RawSocketServer {
+// Writes all of `bytes` to a socket; false when the peer went away.
+inline bool send_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Accepts connections on a unix socket; for each, reads the request head
+// and runs `script` on the connection, then closes it.
+class ScriptedServer {
  public:
-  RawSocketServer(std::string path, std::string reply)
-      : path_(std::move(path)), reply_(std::move(reply)) {
+  ScriptedServer(std::string path, std::function<void(int)> script)
+      : path_(std::move(path)), script_(std::move(script)) {
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(fd_, 8) != 0) {
+      ::close(fd_);
       throw std::runtime_error("cannot listen on " + path_);
     }
     thread_ = std::thread([this] { serve(); });
   }
-  ~RawSocketServer() {
-    stopping_ = true;
+  ~ScriptedServer() {
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
     thread_.join();
     ::unlink(path_.c_str());
   }
-  int connections() const { return connections_; }
+  ScriptedServer(const ScriptedServer&) = delete;
+  ScriptedServer& operator=(const ScriptedServer&) = delete;
+
+  // How many connections it has accepted.
+  [[nodiscard]] int connections() const { return connections_; }
 
  private:
   void serve() {
@@ -105,26 +103,43 @@ class RawSocketServer {
         if (n <= 0) break;
         request.append(buf, static_cast<std::size_t>(n));
       }
-      if (reply_.empty()) {
-        while (!stopping_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      } else {
-        std::size_t sent = 0;
-        while (sent < reply_.size()) {
-          const auto n = ::send(conn, reply_.data() + sent, reply_.size() - sent, MSG_NOSIGNAL);
-          if (n <= 0) break;
-          sent += static_cast<std::size_t>(n);
-        }
-      }
+      script_(conn);
       ::close(conn);
     }
   }
 
   std::string path_;
-  std::string reply_;
+  std::function<void(int)> script_;
   int fd_ = -1;
-  std::atomic<bool> stopping_{false};
   std::atomic<int> connections_{0};
   std::thread thread_;
+};
+
+// A ScriptedServer that answers every request with `reply` and closes. With
+// an empty reply it holds the connection open without answering until
+// destroyed.
+class RawSocketServer {
+ public:
+  RawSocketServer(std::string path, std::string reply)
+      : reply_(std::move(reply)), server_(std::move(path), [this](int conn) { answer(conn); }) {}
+  ~RawSocketServer() { stopping_ = true; }  // then server_ joins its thread
+  RawSocketServer(const RawSocketServer&) = delete;
+  RawSocketServer& operator=(const RawSocketServer&) = delete;
+
+  [[nodiscard]] int connections() const { return server_.connections(); }
+
+ private:
+  void answer(int conn) {
+    if (reply_.empty()) {
+      while (!stopping_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    } else {
+      send_all(conn, reply_);
+    }
+  }
+
+  const std::string reply_;
+  std::atomic<bool> stopping_{false};
+  ScriptedServer server_;  // last: its thread stops before reply_ and stopping_ go
 };
 
 }  // namespace ops_test

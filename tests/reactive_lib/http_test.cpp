@@ -16,20 +16,16 @@
 #include "ops/log.hpp"
 #include "ops/testing/context.hpp"
 #include "ops/testing/harness.hpp"
+#include "support/files.hpp"
 
 namespace {
+
+using ops_test::read_file;
 
 namespace http = charms::http::v0;
 using ops::testing::CharmDir;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // ------------------------------------------------------------ provider side
 

@@ -85,6 +85,13 @@ case "$JUJU_DISPATCH_PATH" in
   actions/set-mode)
     action-log "setting mode"
     if [ "$(action-get mode)" = bad ]; then action-fail "mode bad is not allowed"; exit 0; fi
+    if [ "$(action-get mode)" = keys ]; then
+      for k in ok.a-1 a..b a.-b x.stdout Foo; do
+        action-set "$k=1" 2>>"$ROOT/keys.err" && echo "accepted $k" >>"$ROOT/keys.err" ||
+          echo "exit $?" >>"$ROOT/keys.err"
+      done
+      exit 0
+    fi
     action-set "result.mode=$(action-get mode)" "result.times=$(action-get times)" ;;
 esac
 )SH";
@@ -368,6 +375,18 @@ TEST_F(SimE2E, ActionsPrintResultsAsYamlAndFailuresExitNonZero) {
   r = sim({"run", "kv/0", "set-mode", "mode=slow", "times=many"});
   EXPECT_EQ(r.err,
             "ERROR action \"set-mode\" parameter \"times\": expected integer, got \"many\"\n");
+  // action-set checks each "."-separated part of a key, as Juju does.
+  r = sim({"run", "kv/0", "set-mode", "mode=keys"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "ok:\n  a-1: \"1\"\n");
+  const std::string bad_part =
+      "\" must start and end with lowercase alphanumeric, and contain only lowercase "
+      "alphanumeric and hyphens\nexit 2\n";
+  EXPECT_EQ(read(root_ / "keys.err"),
+            "accepted ok.a-1\nERROR key \"" + bad_part + "ERROR key \"-b" + bad_part +
+                "ERROR cannot set reserved action key \"stdout\"\nexit 2\n"
+                "ERROR key \"Foo" +
+                bad_part);
 }
 
 TEST_F(SimE2E, HookToolsSpeakJujusFormats) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/temp_dir.hpp"
 #include "testing/demo_charm.hpp"
 
 namespace {
@@ -298,15 +299,12 @@ namespace {
 class CharmDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ops-charm-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     std::ofstream(dir_ / "metadata.yaml") << demo::kMetadata;
     std::ofstream(dir_ / "config.yaml") << demo::kConfig;
     std::ofstream(dir_ / "actions.yaml") << demo::kActions;
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  ops_test::TempDir tmp_{"ops-charm-"};
+  const std::filesystem::path& dir_ = tmp_.path();
 };
 
 TEST_F(CharmDirTest, HarnessAndContextReadACharmDirectory) {

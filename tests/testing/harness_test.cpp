@@ -1,5 +1,6 @@
 // Harness tests: every Harness method against DemoCharm, with exact values.
 #include "ops/testing/harness.hpp"
+#include "support/files.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,18 +12,13 @@
 
 namespace {
 
+using ops_test::read_file;
+
 using ops::testing::Databag;
 using ops::testing::Harness;
 using ops::testing::HarnessError;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Records the kinds of the events it sees, with the remote unit if any.
 class RecorderCharm : public ops::CharmBase {

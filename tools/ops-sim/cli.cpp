@@ -14,10 +14,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <regex>
 #include <thread>
 
 #include "agent.hpp"
+#include "ops/detail/juju_names.hpp"
 #include "output.hpp"
 #include "pods.hpp"
 #include "sim.hpp"
@@ -41,8 +41,7 @@ std::string self_exe() {
 // non-leading hyphens, at most 128 characters; and, since a Kubernetes model
 // is a namespace, a DNS label: at most 63, not ending in a hyphen.
 void check_model_name(const std::string& name) {
-  static const std::regex kModelName("^[a-z0-9]+[a-z0-9-]*$");
-  if (!std::regex_match(name, kModelName)) {
+  if (!ops::detail::is_model_name(name)) {
     throw SimError("invalid model name \"" + name +
                    "\": model names may only contain lowercase letters, digits and hyphens, "
                    "and cannot start with a hyphen");

@@ -8,11 +8,11 @@
 #include <iostream>
 #include <iterator>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "model_changes.hpp"
 #include "model_db.hpp"
+#include "ops/detail/juju_names.hpp"
 #include "util.hpp"
 
 namespace ops_sim {
@@ -493,22 +493,14 @@ void action_get(Ctx& c, const std::vector<std::string>& argv) {
 void action_set(Ctx& c, const std::vector<std::string>& argv) {
   auto args = parse_args(argv, {{}});
   auto a = require_action(c);
-  static const std::regex kKey("^[a-z0-9](([a-z0-9-.]+)?[a-z0-9])?$");
-  static const std::set<std::string> kReserved = {"stdout", "stdout-encoding", "stderr",
-                                                  "stderr-encoding"};
   json results = json::object();
   for (const auto& p : args.pos) {
     auto eq = p.find('=');
     if (eq == std::string::npos)
-      throw ToolError("argument \"" + p + "\" must be of the form key=value", 2);
+      throw ToolError("argument \"" + p + "\" must be of the form key...=value", 2);
     const std::string key = p.substr(0, eq);
-    if (!std::regex_match(key, kKey)) {
-      throw ToolError("key \"" + key +
-                      "\" must start and end with lowercase alphanumeric, and contain only "
-                      "lowercase alphanumeric, hyphens and periods");
-    }
-    if (kReserved.count(split(key, '.')[0])) {
-      throw ToolError("cannot set reserved action key \"" + key + "\"");
+    if (const auto problem = ops::detail::action_key_problem(key)) {
+      throw ToolError(problem->message(), 2);
     }
     json* node = &results;
     auto parts = split(key, '.');
@@ -810,7 +802,6 @@ bool has_access(Ctx& c, const SecretRow& s) {
 
 std::map<std::string, std::string> secret_content_args(const std::vector<std::string>& pos,
                                                        size_t first) {
-  static const std::regex kKey("^[a-z](-?[a-z0-9]){2,}$");
   std::map<std::string, std::string> content;
   for (size_t i = first; i < pos.size(); ++i) {
     const auto& p = pos[i];
@@ -827,7 +818,8 @@ std::map<std::string, std::string> secret_content_args(const std::vector<std::st
         throw ToolError("invalid secret key suffix \"#" + how + "\"", 2);
       }
     }
-    if (!std::regex_match(key, kKey)) throw ToolError("invalid secret key \"" + key + "\"");
+    if (!ops::detail::is_secret_content_key(key))
+      throw ToolError("invalid secret key \"" + key + "\"");
     content[key] = value;
   }
   return content;

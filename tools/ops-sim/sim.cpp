@@ -10,12 +10,12 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <regex>
 #include <set>
 
 #include <signal.h>
 
 #include "agent.hpp"
+#include "ops/detail/juju_names.hpp"
 #include "pods.hpp"
 #include "scheduler.hpp"
 #include "util.hpp"
@@ -41,8 +41,6 @@ struct ProvisionGuard {
 };
 
 namespace {
-
-const std::regex kAppName("^[a-z][a-z0-9]*(-[a-z0-9]*[a-z][a-z0-9]*)*$");
 
 void copy_tree(const fs::path& from, const fs::path& to) {
   fs::create_directories(to);
@@ -352,7 +350,7 @@ void Simulator::deploy(const std::string& charm, std::string app_name, int units
   });
   const CharmInfo info = unpack_charm(source, charm, staging);
   if (app_name.empty()) app_name = info.name;
-  if (!std::regex_match(app_name, kAppName)) {
+  if (!ops::detail::is_application_name(app_name)) {
     throw SimError("invalid application name \"" + app_name + "\"");
   }
   AppRow app;

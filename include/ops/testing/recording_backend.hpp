@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/hookcmds.hpp"
 #include "ops/model.hpp"
 
 namespace ops::testing {

@@ -13,7 +13,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "ops/charm.hpp"
+#include "ops/charm_meta.hpp"
 #include "ops/errors.hpp"
 
 namespace ops {

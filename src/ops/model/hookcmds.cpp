@@ -9,11 +9,11 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <system_error>
 
 #include "ops/detail/hookcmds_process.hpp"
+#include "ops/detail/juju_names.hpp"
 #include "ops/errors.hpp"
 
 namespace ops {
@@ -161,36 +161,18 @@ void add_secret_attributes(std::vector<std::string>& argv, const SecretAttribute
 }
 
 // Juju's action-set (worker/uniter/runner/jujuc/action-set.go): every
-// "."-separated part of a key path follows the action name rule, and none is
+// "."-separated part of a key path follows the action key rule, and none is
 // one of the keys Juju keeps for itself.
-const std::regex& action_key_re() {
-  static const std::regex re("^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$");
-  return re;
-}
-
 void check_action_key_path(const std::string& path) {
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t dot = path.find('.', start);
-    const std::string part =
-        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!std::regex_match(part, action_key_re())) {
-      throw ModelError("action-set: key \"" + part + "\" of \"" + path +
-                           "\" must start and end with lowercase alphanumeric, and contain only "
-                           "lowercase alphanumeric and hyphens",
-                       "ERROR key \"" + part +
-                           "\" must start and end with lowercase alphanumeric, and contain only "
-                           "lowercase alphanumeric and hyphens\n");
-    }
-    for (const char* reserved : {"stdout", "stdout-encoding", "stderr", "stderr-encoding"}) {
-      if (part == reserved) {
-        throw ModelError("action-set: cannot set reserved action key \"" + part + "\"",
-                         "ERROR cannot set reserved action key \"" + part + "\"\n");
-      }
-    }
-    if (dot == std::string::npos) return;
-    start = dot + 1;
+  const auto problem = ops::detail::action_key_problem(path);
+  if (!problem) return;
+  if (problem->reserved) {
+    throw ModelError("action-set: " + problem->message(), "ERROR " + problem->message() + "\n");
   }
+  throw ModelError("action-set: key \"" + problem->part + "\" of \"" + path +
+                       "\" must start and end with lowercase alphanumeric, and contain only "
+                       "lowercase alphanumeric and hyphens",
+                   "ERROR " + problem->message() + "\n");
 }
 
 void flatten_results(const nlohmann::json& input, const std::string& parent,

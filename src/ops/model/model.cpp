@@ -2,9 +2,10 @@
 #include "ops/model.hpp"
 
 #include <algorithm>
-#include <regex>
 
 #include "ops/charm.hpp"
+#include "ops/detail/juju_names.hpp"
+#include "ops/hookcmds.hpp"
 
 namespace ops {
 namespace {
@@ -311,10 +312,10 @@ std::string Secret::canonicalize_id(const std::string& id) {
 
 void Secret::validate_content(const std::map<std::string, std::string>& content) {
   if (content.empty()) throw ModelError("secret content must not be empty");
-  static const std::regex key_re("^([a-z](?:-?[a-z0-9]){2,})$");
   std::string invalid;
   for (const auto& [key, value] : content) {
-    if (!std::regex_match(key, key_re)) invalid += (invalid.empty() ? "\"" : ", \"") + key + "\"";
+    if (!detail::is_secret_content_key(key))
+      invalid += (invalid.empty() ? "\"" : ", \"") + key + "\"";
   }
   if (!invalid.empty()) {
     throw ModelError("invalid secret keys: " + invalid +

@@ -1,4 +1,5 @@
 // JujuBackend: the ModelBackend that runs Juju's hook tools.
+#include "ops/hookcmds.hpp"
 #include "ops/model.hpp"
 
 namespace ops {

@@ -1,10 +1,10 @@
 // Context's consistency checker: refuses a State (and Event) that Juju
 // could never produce, listing every problem found, before anything runs.
-#include <regex>
 #include <set>
 #include <string>
 
 #include "dispatch.hpp"
+#include "ops/detail/juju_names.hpp"
 #include "ops/testing/context.hpp"
 
 namespace ops::testing {
@@ -18,15 +18,6 @@ bool config_type_fits(const std::string& type, const nlohmann::json& value) {
   if (type == "float") return value.is_number_float();
   if (type == "boolean") return value.is_boolean();
   return false;
-}
-
-// A secret URI as Juju's core/secrets ParseURI takes it: "secret:" and a
-// 20-character xid (base32hex, 0-9a-v), optionally "secret://<model uuid>/<xid>".
-bool is_secret_uri(const std::string& value) {
-  static const std::regex re(
-      "^secret:(//[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/)?"
-      "[0-9a-v]{20}$");
-  return std::regex_match(value, re);
 }
 
 std::string join_ints(const std::map<int, Databag>& units) {
@@ -49,7 +40,8 @@ void ContextBase::check_consistency(const Event& event, const State& state) cons
     } else if (!config_type_fits(it->second.type, value)) {
       problems.push_back("config option '" + key + "' is of type " + it->second.type + ", not " +
                          value.dump());
-    } else if (it->second.type == "secret" && !is_secret_uri(value.get<std::string>())) {
+    } else if (it->second.type == "secret" &&
+               !ops::detail::is_secret_uri(value.get<std::string>())) {
       problems.push_back("config option '" + key + "' is of type secret, but " + value.dump() +
                          " is not a secret URI (secret:<20 characters of 0-9a-v>)");
     }

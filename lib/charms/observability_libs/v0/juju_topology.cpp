@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <regex>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -51,9 +51,34 @@ std::string sanitize_metric_name(const std::string& name) {
   return out;
 }
 
+// The name carries a topology hash and ends in "rules": somewhere an "_",
+// eight lowercase hex digits and an "_", then anything, then "rules" (what the
+// Python library's ^.*?_[0-9a-f]{8}_.*?rules$ matches).
 bool is_already_modified(const std::string& name) {
-  static const std::regex modified("^.*?_[0-9a-f]{8}_.*?rules$");
-  return std::regex_match(name, modified);
+  constexpr std::string_view kSuffix = "rules";
+  if (name.size() < 10 + kSuffix.size() ||
+      name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+    return false;
+  }
+  const std::size_t last_start = name.size() - kSuffix.size() - 10;
+  for (std::size_t i = 0; i <= last_start; ++i) {
+    if (name[i] != '_' || name[i + 9] != '_') continue;
+    bool hex = true;
+    for (std::size_t j = i + 1; j <= i + 8 && hex; ++j) {
+      hex = (name[j] >= '0' && name[j] <= '9') || (name[j] >= 'a' && name[j] <= 'f');
+    }
+    if (hex) return true;
+  }
+  return false;
+}
+
+// Every occurrence of `from` in `text` replaced by `to`, literally.
+std::string replace_all(std::string text, std::string_view from, const std::string& to) {
+  for (std::size_t pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
 }
 
 bool is_official_format(const json& rules) { return rules.is_object() && rules.contains("groups"); }
@@ -187,8 +212,7 @@ void AlertRules::add(const nlohmann::json& rules, const std::string& group_name,
       if (query_type_ == QueryType::kLogQL) {
         replacement = replacement.empty() ? "job=~\".+\"" : replacement;
       }
-      static const std::regex placeholder("%%juju_topology%%");
-      rule["expr"] = std::regex_replace(rule["expr"].get<std::string>(), placeholder, replacement);
+      rule["expr"] = replace_all(rule["expr"].get<std::string>(), "%%juju_topology%%", replacement);
     }
     groups_.push_back(std::move(group));
   }
