@@ -180,9 +180,12 @@ struct Service {
   std::optional<std::string> backoff_limit{};
   std::optional<std::string> kill_delay{};
 
-  // Applies `other` on top of this service by Pebble's rules: with
-  // override "replace" the result is `other`; otherwise scalars set in
-  // `other` replace, lists extend (without duplicates) and maps merge.
+  // Applies `other` on top of this service by Pebble's rules
+  // (internals/plan Service.Merge): with override "replace" the result is
+  // `other`; otherwise a string set and not empty in `other` replaces, an id,
+  // duration or factor set in `other` replaces, after/before/requires append
+  // (duplicates kept, as Pebble keeps them), maps merge key by key, and
+  // `override` stays the one this service was defined with.
   void combine(const Service& other);
   bool operator==(const Service&) const = default;
 };
@@ -223,7 +226,8 @@ struct Check {
   std::optional<TcpCheck> tcp{};
   std::optional<ExecCheck> exec{};
 
-  // Applies `other` as Service::combine does; http/tcp/exec merge field-wise.
+  // Applies `other` as Service::combine does; http/tcp/exec merge field-wise;
+  // a zero threshold or port in `other` leaves this one, as in Pebble.
   void combine(const Check& other);
   bool operator==(const Check&) const = default;
 };
@@ -252,8 +256,10 @@ struct Layer {
   // Parses layer YAML; throws ProtocolError naming the bad field.
   static Layer from_yaml(std::string_view yaml);
   std::string to_yaml() const;
-  // Applies `other` on top: summary/description replace when set, each
-  // service/check/log target is combined by name (added when new).
+  // Applies `other` on top as Pebble's CombineLayers does: the summary and
+  // description become `other`'s, each service/check/log target is combined
+  // by name (added when new). `services` of a log target append, as
+  // Service::combine's lists.
   void combine(const Layer& other);
   bool operator==(const Layer&) const = default;
 };

@@ -56,7 +56,8 @@ TEST_F(PebbleClientTest, AddLayerWithCombineMergesIntoSameLabel) {
   const Service& redis = plan.services.at("redis");
   EXPECT_EQ(redis.command, "redis-server /etc/redis.conf");
   EXPECT_EQ(redis.environment, (std::map<std::string, std::string>{{"PORT", "6380"}}));
-  EXPECT_EQ(redis.override, "merge");
+  // Pebble's Service.Merge leaves `override` as the service was defined.
+  EXPECT_EQ(redis.override, "replace");
 
   // A later layer with override: replace replaces the service entirely.
   client_->add_layer(

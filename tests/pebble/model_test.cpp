@@ -297,3 +297,112 @@ TEST_F(PebbleFrontsAgree, LayersServicesAndFilesFailTheSameWay) {
 }
 
 }  // namespace
+
+namespace {
+
+// Pebble decodes each section strictly (go-yaml KnownFields): a field its
+// plan types do not have is refused, named with its line in the section as
+// Pebble re-encodes it alone.
+TEST(PebbleModel, UnknownFieldsAreRefusedAsPebblesStrictDecodingRefusesThem) {
+  EXPECT_EQ(refusal("services:\n"
+                    "  redis:\n"
+                    "    override: replace\n"
+                    "    command: redis-server\n"
+                    "    enviroment: {A: \"1\"}\n"),
+            "cannot parse layer YAML: cannot parse layer \"base\" section \"services\": yaml: "
+            "unmarshal errors:\n  line 4: field enviroment not found in type plan.Service");
+  // Every unknown field of the section, in order; lines skip what block
+  // lists, maps and multi-line strings take.
+  EXPECT_EQ(refusal("summary: s\n"
+                    "services:\n"
+                    "  a:\n"
+                    "    override: replace\n"
+                    "    command: |\n"
+                    "      one\n"
+                    "      two\n"
+                    "    after:\n"
+                    "      - b\n"
+                    "    workload: w\n"
+                    "  b: {override: replace, command: b, nice: 1}\n"),
+            "cannot parse layer YAML: cannot parse layer \"base\" section \"services\": yaml: "
+            "unmarshal errors:\n  line 8: field workload not found in type plan.Service\n"
+            "  line 9: field nice not found in type plan.Service");
+  EXPECT_EQ(refusal("checks:\n"
+                    "  up:\n"
+                    "    override: replace\n"
+                    "    http:\n"
+                    "      url: http://localhost/\n"
+                    "      method: GET\n"),
+            "cannot parse layer YAML: cannot parse layer \"base\" section \"checks\": yaml: "
+            "unmarshal errors:\n  line 5: field method not found in type plan.HTTPCheck");
+  EXPECT_EQ(refusal("checks:\n"
+                    "  up:\n"
+                    "    override: replace\n"
+                    "    interval: 10s\n"
+                    "    exec: {command: true, shell: sh}\n"),
+            "cannot parse layer YAML: cannot parse layer \"base\" section \"checks\": yaml: "
+            "unmarshal errors:\n  line 3: field interval not found in type plan.Check\n"
+            "  line 4: field shell not found in type plan.ExecCheck");
+  EXPECT_EQ(refusal("log-targets:\n"
+                    "  loki:\n"
+                    "    override: replace\n"
+                    "    type: loki\n"
+                    "    location: http://loki:3100/loki/api/v1/push\n"
+                    "    services: [all]\n"
+                    "    label: {a: b}\n"),
+            "cannot parse layer YAML: cannot parse layer \"base\" section \"log-targets\": yaml: "
+            "unmarshal errors:\n  line 6: field label not found in type plan.LogTarget");
+  // Known fields everywhere: accepted.
+  EXPECT_EQ(refusal("services:\n"
+                    "  a:\n"
+                    "    override: replace\n"
+                    "    command: a\n"
+                    "    kill-delay: 5s\n"
+                    "checks:\n"
+                    "  up: {override: replace, level: alive, tcp: {port: 80, host: x}}\n"
+                    "log-targets:\n"
+                    "  t: {override: replace, type: loki, location: http://l/, services: [a],"
+                    " labels: {x: y}}\n"),
+            "accepted");
+}
+
+// Pebble's Merge methods: lists append and keep duplicates, an empty string
+// or a zero threshold/port leaves the value, `override` stays the first.
+TEST(PebbleModel, MergeAppendsListsWithDuplicatesAsPebbleDoes) {
+  PebbleModel model;
+  model.add_layer_yaml("base",
+                       "services:\n"
+                       "  a: {override: replace, command: a, after: [b], requires: [b]}\n"
+                       "  b: {override: replace, command: b}\n"
+                       "checks:\n"
+                       "  up: {override: replace, threshold: 5, tcp: {port: 80}}\n"
+                       "log-targets:\n"
+                       "  t: {override: replace, type: loki, location: http://l/,"
+                       " services: [a]}\n",
+                       false);
+  model.add_layer_yaml(
+      "more",
+      "services:\n"
+      "  a: {override: merge, command: '', after: [b], before: [], requires: [b]}\n"
+      "checks:\n"
+      "  up: {override: merge, threshold: 0, tcp: {port: 0, host: h}}\n"
+      "log-targets:\n"
+      "  t: {override: merge, location: '', services: [a, -a]}\n",
+      false);
+  const auto plan = model.plan();
+  const auto& a = plan.services.at("a");
+  EXPECT_EQ(a.command, "a");
+  EXPECT_EQ(a.override, "replace");
+  EXPECT_EQ(a.after, (std::vector<std::string>{"b", "b"}));
+  EXPECT_EQ(a.requires_, (std::vector<std::string>{"b", "b"}));
+  EXPECT_EQ(plan.checks.at("up").threshold, 5);
+  EXPECT_EQ(plan.checks.at("up").tcp->port, 80);
+  EXPECT_EQ(plan.checks.at("up").tcp->host, "h");
+  EXPECT_EQ(plan.checks.at("up").override, "replace");
+  EXPECT_EQ(plan.log_targets.at("t").location, "http://l/");
+  EXPECT_EQ(plan.log_targets.at("t").services, (std::vector<std::string>{"a", "a", "-a"}));
+  // Duplicated dependencies start each service once.
+  EXPECT_EQ(pb::detail::start_order(plan, {"a"}), (std::vector<std::string>{"b", "a"}));
+}
+
+}  // namespace

@@ -204,10 +204,10 @@ TEST(PebbleCombineTest, ListsExtendMapsMergeScalarsReplace) {
                         .environment = {{"B", "20"}, {"C", "30"}}};
   base.combine(overlay);
   EXPECT_EQ(base.command, "redis-server --port 6380");
-  EXPECT_EQ(base.override, "merge");
-  EXPECT_EQ(base.startup, "enabled");  // unset in the overlay: kept
+  EXPECT_EQ(base.override, "replace");  // Pebble keeps the first override
+  EXPECT_EQ(base.startup, "enabled");   // unset in the overlay: kept
   EXPECT_EQ(base.user, "redis");
-  EXPECT_THAT(base.after, ElementsAre("a", "b", "c"));
+  EXPECT_THAT(base.after, ElementsAre("a", "b", "b", "c"));  // appended, as Pebble does
   EXPECT_EQ(base.environment,
             (std::map<std::string, std::string>{{"A", "1"}, {"B", "20"}, {"C", "30"}}));
 }
@@ -240,7 +240,8 @@ checks:
 log-targets:
   loki: {override: merge, services: [sentinel]}
 )"));
-  EXPECT_EQ(base.summary, "base");
+  // Pebble's CombineLayers: the last layer's summary, here none.
+  EXPECT_EQ(base.summary, std::nullopt);
   EXPECT_EQ(base.services.at("redis").command, "redis-server");
   EXPECT_EQ(base.services.at("redis").environment,
             (std::map<std::string, std::string>{{"A", "1"}, {"B", "2"}}));

@@ -489,6 +489,59 @@ EOT
             (nlohmann::json{"80/tcp", "9000/udp"}));
 }
 
+// config-get without --format is Juju's "smart" format: True/False for a
+// bool (juju/cmd FormatSmart), the string as it is, nothing for an unset
+// key, and YAML (true/false) for the whole map.
+TEST_F(SimE2E, ConfigGetPrintsAsJujusFormatters) {
+  const auto charm = write_charm(
+      "cfg", "name: cfg\n",
+      "options:\n  debug:\n    type: boolean\n    default: false\n  verbose:\n    type: boolean\n"
+      "  size:\n    type: int\n    default: 3\n  name:\n    type: string\n"
+      "  word:\n    type: string\n",
+      "", "OUT='" + (root_ / "cfg.out").string() + "'\n" + R"SH(
+[ "$JUJU_DISPATCH_PATH" = hooks/update-status ] || exit 0
+{
+  config-get debug
+  config-get verbose
+  config-get size
+  config-get name
+  config-get word; echo "rc=$?"
+  config-get
+  config-get --format=yaml debug
+  config-get --format=json debug
+  config-get --format=yaml
+  config-get --all debug; echo "rc=$?"
+  config-get debug size; echo "rc=$?"
+} > "$OUT" 2>&1
+)SH");
+  ok({"deploy", charm.string(), "--workloads", "simulate", "--config", "verbose=true", "name=x y",
+      "word=true"});
+  ok({"trigger", "cfg/0", "update-status"});
+  EXPECT_EQ(read(root_ / "cfg.out"),
+            "False\n"
+            "True\n"
+            "3\n"
+            "x y\n"
+            "true\n"
+            "rc=0\n"
+            "debug: false\n"
+            "name: x y\n"
+            "size: 3\n"
+            "verbose: true\n"
+            "word: \"true\"\n"
+            "false\n"
+            "false\n"
+            "debug: false\n"
+            "name: x y\n"
+            "size: 3\n"
+            "verbose: true\n"
+            "word: \"true\"\n"
+            "ERROR cannot use argument --all together with key \"debug\"\n"
+            "rc=2\n"
+            "ERROR unrecognized args: [\"size\"]\n"
+            "rc=2\n");
+}
+
 TEST_F(SimE2E, DestroyRemovesTheModelDir) {
   deploy_kv(2);
   ok({"destroy"});

@@ -13,6 +13,7 @@
 #include "model_changes.hpp"
 #include "model_db.hpp"
 #include "ops/detail/juju_names.hpp"
+#include "output.hpp"
 #include "util.hpp"
 
 namespace ops_sim {
@@ -302,8 +303,22 @@ void relation_model_get(Ctx& c, const std::vector<std::string>& argv) {
 
 // ---- config, leadership, status, logs ----
 
+// config-get prints as Juju's does (jujuc/config-get.go with juju/cmd's
+// formatters): by default "smart", which shows a bool as True/False, a
+// string as it is, nothing for null or "", and the whole map as YAML (where
+// bools are true/false); --format=yaml always YAML, --format=json JSON.
 void config_get(Ctx& c, const std::vector<std::string>& argv) {
   auto args = parse_args(argv, {{{"format", true}, {"all", false}}, {{"a", "all"}}});
+  if (!args.pos.empty() && args.flag("all")) {
+    throw ToolError("cannot use argument --all together with key \"" + args.pos[0] + "\"", 2);
+  }
+  if (args.pos.size() > 1) {
+    std::string extra;
+    for (size_t i = 1; i < args.pos.size(); ++i) {
+      extra += (i > 1 ? " " : "") + json(args.pos[i]).dump();
+    }
+    throw ToolError("unrecognized args: [" + extra + "]", 2);
+  }
   auto app = c.db.require_app(c.app);
   auto config = app.charm.effective_config(app.config);
   if (args.flag("all")) {
@@ -311,10 +326,18 @@ void config_get(Ctx& c, const std::vector<std::string>& argv) {
       if (!config.contains(opt.name)) config[opt.name] = nullptr;
     }
   }
-  if (!args.pos.empty()) {
-    c.print(config.contains(args.pos[0]) ? config[args.pos[0]] : json(nullptr), args);
+  const json value = args.pos.empty()               ? config
+                     : config.contains(args.pos[0]) ? config[args.pos[0]]
+                                                    : json(nullptr);
+  const auto format = args.has("format") ? args.get("format") : std::string("smart");
+  if (format == "json" || value.is_null() || (format == "smart" && !value.is_object())) {
+    c.print(value, args);
+  } else if (format == "yaml" || format == "smart") {
+    c.out += to_yaml(nlohmann::ordered_json(value));
   } else {
-    c.print(config, args);
+    throw ToolError(
+        "invalid value \"" + format + "\" for option --format: unknown format \"" + format + "\"",
+        2);
   }
 }
 

@@ -20,7 +20,12 @@
 // layer label), PathError ("not-found", "permission-denied",
 // "generic-file-error") for files, ExecError for a command whose canned
 // exit code is not zero. File paths resolve inside the filesystem root as
-// if it were "/" (a symbolic link never leads out of it).
+// if it were "/" (a symbolic link never leads out of it). File owners are
+// the container's: nothing is chowned on the host; the owner a push or
+// make-dir asks for is recorded and list_files() reports it (root for none);
+// with an /etc/passwd and /etc/group in the filesystem, names and ids are
+// checked against them as Pebble checks them (PathError "cannot look up
+// user and group: user: unknown user x"); a group without a user is refused.
 // HarnessError when a command has no registered result: that is a test bug.
 // The FakePebble must outlive the clients it hands out. Not thread-safe.
 #pragma once

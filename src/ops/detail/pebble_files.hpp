@@ -49,10 +49,29 @@ struct MakeDirOptionsText {
   FileOwner owner{};
 };
 
+// Where user and group names are looked up (Pebble's NormalizeUidGid).
+enum class UserDatabase {
+  // The host's (pebble-server under ops-sim, whose pods share the host's
+  // users): an owner the host knows is applied with fchown when the process
+  // may; a name the host does not know, or a chown refused to a process
+  // that is not root, is recorded and reported by list() instead.
+  kHost,
+  // The container's own /etc/passwd and /etc/group, inside the root, as
+  // Pebble in a container reads them (the testing FakePebble). Nothing is
+  // chowned on the host: the owner is recorded and list() reports it. With
+  // those files present, Pebble's refusals apply ("user: unknown user x",
+  // "group: unknown group x", "user: unknown userid 1000" for a user-id
+  // without a group, mismatched ids); without them the image's users are
+  // unknown, so the names and ids asked for are recorded as asked (an
+  // id-less name is listed without an id). A file or directory made without
+  // an owner is Pebble's own: root (0:0).
+  kContainer,
+};
+
 class ContainerFiles {
  public:
   // Opens `root` (a directory); throws std::runtime_error when it is not one.
-  explicit ContainerFiles(const std::string& root);
+  explicit ContainerFiles(const std::string& root, UserDatabase users = UserDatabase::kHost);
   ~ContainerFiles();
   ContainerFiles(const ContainerFiles&) = delete;
   ContainerFiles& operator=(const ContainerFiles&) = delete;
@@ -71,10 +90,8 @@ class ContainerFiles {
   // POST /v1/files remove (recursive: nothing to remove is no error).
   void remove(const std::string& path, bool recursive);
 
-  // Ownership: a user or group that exists on the host is applied (fchown
-  // before the file appears under its name) when the process may (root, or
-  // its own ids); otherwise the requested owner is recorded and reported by
-  // list() for that path (the container's users need not exist on the host).
+  // Ownership: see UserDatabase. An owner applied on the host is applied
+  // with fchown before the file appears under its name.
 
   // Tests: resolve with the O_NOFOLLOW walk even where openat2 exists.
   static void use_component_walk_for_testing(bool walk);
@@ -84,6 +101,10 @@ class ContainerFiles {
   std::vector<FileInfo> list_entries(const std::string& path, const std::string& pattern,
                                      bool itself) const;
   Owner resolve_owner(const FileOwner& requested) const;
+  Owner resolve_in_container(const FileOwner& requested) const;
+  // The content of a file of the container (e.g. "etc/passwd"), nullopt
+  // when it does not exist.
+  std::optional<std::string> read_if_exists(const std::string& rel) const;
   void apply_owner(int fd, const Owner& owner, const std::string& path, const FileOwner& requested,
                    const std::string& what);
   void make_one_dir(const std::string& path, int mode, const Owner& owner,
@@ -92,6 +113,7 @@ class ContainerFiles {
                     const FileOwner& requested);
 
   int root_fd_ = -1;
+  UserDatabase users_ = UserDatabase::kHost;
   std::map<std::string, FileOwner> recorded_;  // by normalized container path
 };
 

@@ -41,6 +41,14 @@ Error pull_too_large(const std::string& path);
 // The keys of a YAML mapping's top level (none when the text is not a
 // mapping or not YAML). Defined with the YAML code in pebble_types.cpp.
 std::vector<std::string> yaml_top_level_keys(std::string_view yaml);
+// Pebble decodes each built-in section of a layer strictly (go-yaml's
+// KnownFields): a field its Service, Check (HTTPCheck, TCPCheck, ExecCheck)
+// or LogTarget type does not have is refused. Returns the first section, in
+// document order, with such fields and go-yaml's message for it ("yaml:
+// unmarshal errors:\n  line 3: field foo not found in type plan.Service"),
+// lines counted in the section as Pebble re-encodes it (comments aside);
+// nullopt when every field is known. Defined in pebble_types.cpp.
+std::optional<std::pair<std::string, std::string>> yaml_unknown_fields(std::string_view yaml);
 
 // ------------------------------------------------------------- validation
 //

@@ -20,6 +20,7 @@
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -256,16 +257,81 @@ std::string temp_name(const std::string& base) {
 
 }  // namespace
 
-// The owner resolved on the host: ids to apply, or nothing to apply.
+// The owner resolved: ids to apply on the host, or nothing to apply; and
+// (UserDatabase::kContainer) what list() reports.
 struct ContainerFiles::Owner {
   bool apply = false;
   uid_t uid = 0;
   gid_t gid = 0;
+  FileOwner record{};
 };
+
+namespace {
+
+// One entry of a container's /etc/passwd or /etc/group.
+struct DbEntry {
+  std::string name;
+  std::int64_t id = 0;
+  std::int64_t group_id = 0;  // passwd: the primary group
+};
+
+std::optional<std::int64_t> parse_id(const std::string& text) {
+  if (text.empty() || text.size() > 10) return std::nullopt;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  return std::stoll(text);
+}
+
+// The entries of a passwd ("name:pw:uid:gid:...") or group
+// ("name:pw:gid:...") file as Go's os/user reads them: blank lines,
+// comments and lines without numeric ids skipped.
+std::vector<DbEntry> parse_user_db(const std::string& text, bool passwd) {
+  std::vector<DbEntry> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    std::vector<std::string> fields;
+    std::size_t from = first;
+    for (;;) {
+      const auto colon = line.find(':', from);
+      fields.push_back(line.substr(from, colon == std::string::npos ? colon : colon - from));
+      if (colon == std::string::npos) break;
+      from = colon + 1;
+    }
+    if (fields.size() < (passwd ? 6u : 3u)) continue;
+    const auto id = parse_id(fields[2]);
+    const auto group_id = passwd ? parse_id(fields[3]) : std::optional<std::int64_t>(0);
+    if (!id || !group_id) continue;
+    out.push_back({fields[0], *id, *group_id});
+  }
+  return out;
+}
+
+const DbEntry* find_name(const std::vector<DbEntry>& db, const std::string& name) {
+  for (const auto& entry : db) {
+    if (entry.name == name) return &entry;
+  }
+  return nullptr;
+}
+
+const DbEntry* find_id(const std::vector<DbEntry>& db, std::int64_t id) {
+  for (const auto& entry : db) {
+    if (entry.id == id) return &entry;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 void ContainerFiles::use_component_walk_for_testing(bool walk) { g_walk = walk; }
 
-ContainerFiles::ContainerFiles(const std::string& root) {
+ContainerFiles::ContainerFiles(const std::string& root, UserDatabase users) : users_(users) {
   root_fd_ = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd_ < 0) {
     throw std::runtime_error("container root " + root +
@@ -280,7 +346,87 @@ ContainerFiles::~ContainerFiles() {
 // Pebble's NormalizeUidGid, on the host's user database. A name the host
 // does not know is not an error here (the container's users need not exist
 // on the host): the owner is then recorded, not applied.
+std::optional<std::string> ContainerFiles::read_if_exists(const std::string& rel) const {
+  Fd fd(open_in_root(root_fd_, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+  if (!fd) {
+    if (-fd.get() == ENOENT) return std::nullopt;
+    throw path_error("open", "/" + rel, -fd.get());
+  }
+  std::string content;
+  char buf[65536];
+  for (;;) {
+    const auto n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw path_error("read", "/" + rel, errno);
+    }
+    if (n == 0) break;
+    content.append(buf, static_cast<std::size_t>(n));
+  }
+  return content;
+}
+
+// Pebble's NormalizeUidGid on the container's /etc/passwd and /etc/group
+// (see UserDatabase::kContainer), in Pebble's order: the user name, the
+// group name, the primary group of a user without one, then a group
+// without a user.
+ContainerFiles::Owner ContainerFiles::resolve_in_container(const FileOwner& requested) const {
+  Owner owner;
+  const auto passwd_text = read_if_exists("etc/passwd");
+  const auto group_text = read_if_exists("etc/group");
+  const auto passwd = parse_user_db(passwd_text.value_or(""), true);
+  const auto groups = parse_user_db(group_text.value_or(""), false);
+  auto user_named = [&](std::int64_t id) -> std::optional<std::string> {
+    if (!passwd_text) return id == 0 ? std::optional<std::string>("root") : std::nullopt;
+    const auto* entry = find_id(passwd, id);
+    return entry ? std::optional<std::string>(entry->name) : std::nullopt;
+  };
+  auto group_named = [&](std::int64_t id) -> std::optional<std::string> {
+    if (!group_text) return id == 0 ? std::optional<std::string>("root") : std::nullopt;
+    const auto* entry = find_id(groups, id);
+    return entry ? std::optional<std::string>(entry->name) : std::nullopt;
+  };
+  if (requested.empty()) {
+    // Pebble runs as root: what it makes without an owner is root's.
+    owner.record = {0, user_named(0), 0, group_named(0)};
+    return owner;
+  }
+  auto fail = [](const std::string& reason) {
+    return PathError("generic-file-error", "cannot look up user and group: " + reason);
+  };
+  FileOwner record = requested;
+  if (requested.user && passwd_text) {
+    const auto* entry = find_name(passwd, *requested.user);
+    if (entry == nullptr) throw fail("user: unknown user " + *requested.user);
+    if (requested.user_id && *requested.user_id != entry->id) {
+      throw fail("user " + go_quote(*requested.user) + " UID (" + std::to_string(entry->id) +
+                 ") does not match user-id (" + std::to_string(*requested.user_id) + ")");
+    }
+    record.user_id = entry->id;
+  }
+  if (requested.group && group_text) {
+    const auto* entry = find_name(groups, *requested.group);
+    if (entry == nullptr) throw fail("group: unknown group " + *requested.group);
+    if (requested.group_id && *requested.group_id != entry->id) {
+      throw fail("group " + go_quote(*requested.group) + " GID (" + std::to_string(entry->id) +
+                 ") does not match group-id (" + std::to_string(*requested.group_id) + ")");
+    }
+    record.group_id = entry->id;
+  }
+  if (!requested.group && !requested.group_id && record.user_id && passwd_text) {
+    const auto* entry = find_id(passwd, *record.user_id);
+    if (entry == nullptr) throw fail("user: unknown userid " + std::to_string(*record.user_id));
+    record.group_id = entry->group_id;
+  }
+  if (!requested.user && !requested.user_id) throw fail("must specify user, not just group");
+  if (!record.user && record.user_id) record.user = user_named(*record.user_id);
+  if (!record.group && record.group_id) record.group = group_named(*record.group_id);
+  owner.record = record;
+  return owner;
+}
+
 ContainerFiles::Owner ContainerFiles::resolve_owner(const FileOwner& requested) const {
+  if (users_ == UserDatabase::kContainer) return resolve_in_container(requested);
   Owner owner;
   if (requested.empty()) return owner;
   auto fail = [](const std::string& reason) {
@@ -335,6 +481,10 @@ ContainerFiles::Owner ContainerFiles::resolve_owner(const FileOwner& requested) 
 
 void ContainerFiles::apply_owner(int fd, const Owner& owner, const std::string& path,
                                  const FileOwner& requested, const std::string& what) {
+  if (users_ == UserDatabase::kContainer) {
+    recorded_[path] = owner.record;
+    return;
+  }
   recorded_.erase(path);
   if (requested.empty()) return;
   if (owner.apply) {
@@ -482,6 +632,13 @@ std::vector<FileInfo> ContainerFiles::list_entries(const std::string& path,
   for (auto& info : out) {
     auto owner = recorded_.find(info.path);
     if (owner == recorded_.end()) continue;
+    if (users_ == UserDatabase::kContainer) {
+      info.user_id = owner->second.user_id;
+      info.user = owner->second.user;
+      info.group_id = owner->second.group_id;
+      info.group = owner->second.group;
+      continue;
+    }
     if (owner->second.user_id) info.user_id = owner->second.user_id;
     if (owner->second.user) info.user = owner->second.user;
     if (owner->second.group_id) info.group_id = owner->second.group_id;

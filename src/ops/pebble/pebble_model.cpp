@@ -520,6 +520,10 @@ void PebbleModel::add_layer_yaml(const std::string& label, std::string_view yaml
                         go_quote(key));
     }
   }
+  if (const auto unknown = yaml_unknown_fields(yaml)) {
+    throw layer_error("cannot parse layer " + go_quote(label) + " section " +
+                      go_quote(unknown->first) + ": " + unknown->second);
+  }
   try {
     layer = Layer::from_yaml(yaml);
   } catch (const Error& e) {

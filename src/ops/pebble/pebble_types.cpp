@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "ops/detail/pebble_model.hpp"
 #include "ops/pebble.hpp"
@@ -259,16 +260,23 @@ void write(json& j, const char* key, const std::map<std::string, std::string>& v
   if (!v.empty()) j[key] = v;
 }
 
-// Merge helpers of combine(): scalars replace when set, lists extend without
-// duplicates, maps merge key by key.
+// Merge helpers of combine(), as Pebble's Merge methods (internals/plan):
+// a string replaces when set and not empty, an integer when set and not
+// zero (ids: when set), a duration or factor when set; lists append, keeping
+// duplicates; maps merge key by key. `override` itself is never merged: the
+// combined entry keeps the one it was created (or last replaced) with.
+void merge(std::optional<std::string>& base, const std::optional<std::string>& other) {
+  if (other && !other->empty()) base = other;
+}
+void merge_nonzero(std::optional<std::int64_t>& base, const std::optional<std::int64_t>& other) {
+  if (other && *other != 0) base = other;
+}
 template <typename T>
-void merge(std::optional<T>& base, const std::optional<T>& other) {
+void merge_set(std::optional<T>& base, const std::optional<T>& other) {
   if (other) base = other;
 }
 void merge(std::vector<std::string>& base, const std::vector<std::string>& other) {
-  for (const auto& item : other) {
-    if (std::find(base.begin(), base.end(), item) == base.end()) base.push_back(item);
-  }
+  base.insert(base.end(), other.begin(), other.end());
 }
 void merge(std::map<std::string, std::string>& base,
            const std::map<std::string, std::string>& other) {
@@ -408,7 +416,6 @@ void Service::combine(const Service& other) {
   }
   merge(summary, other.summary);
   merge(description, other.description);
-  merge(override, other.override);
   merge(command, other.command);
   merge(startup, other.startup);
   merge(after, other.after);
@@ -416,17 +423,17 @@ void Service::combine(const Service& other) {
   merge(requires_, other.requires_);
   merge(environment, other.environment);
   merge(user, other.user);
-  merge(user_id, other.user_id);
+  merge_set(user_id, other.user_id);
   merge(group, other.group);
-  merge(group_id, other.group_id);
+  merge_set(group_id, other.group_id);
   merge(working_dir, other.working_dir);
   merge(on_success, other.on_success);
   merge(on_failure, other.on_failure);
   merge(on_check_failure, other.on_check_failure);
-  merge(backoff_delay, other.backoff_delay);
-  merge(backoff_factor, other.backoff_factor);
-  merge(backoff_limit, other.backoff_limit);
-  merge(kill_delay, other.kill_delay);
+  merge_set(backoff_delay, other.backoff_delay);
+  merge_set(backoff_factor, other.backoff_factor);
+  merge_set(backoff_limit, other.backoff_limit);
+  merge_set(kill_delay, other.kill_delay);
 }
 
 void to_json(json& j, const Service& v) {
@@ -487,12 +494,11 @@ void Check::combine(const Check& other) {
     *this = other;
     return;
   }
-  merge(override, other.override);
   merge(level, other.level);
   merge(startup, other.startup);
-  merge(period, other.period);
-  merge(timeout, other.timeout);
-  merge(threshold, other.threshold);
+  merge_set(period, other.period);
+  merge_set(timeout, other.timeout);
+  merge_nonzero(threshold, other.threshold);
   if (other.http) {
     if (!http) http.emplace();
     merge(http->url, other.http->url);
@@ -500,7 +506,7 @@ void Check::combine(const Check& other) {
   }
   if (other.tcp) {
     if (!tcp) tcp.emplace();
-    merge(tcp->port, other.tcp->port);
+    merge_nonzero(tcp->port, other.tcp->port);
     merge(tcp->host, other.tcp->host);
   }
   if (other.exec) {
@@ -509,9 +515,9 @@ void Check::combine(const Check& other) {
     merge(exec->service_context, other.exec->service_context);
     merge(exec->environment, other.exec->environment);
     merge(exec->user, other.exec->user);
-    merge(exec->user_id, other.exec->user_id);
+    merge_set(exec->user_id, other.exec->user_id);
     merge(exec->group, other.exec->group);
-    merge(exec->group_id, other.exec->group_id);
+    merge_set(exec->group_id, other.exec->group_id);
     merge(exec->working_dir, other.exec->working_dir);
   }
 }
@@ -595,7 +601,6 @@ void LogTarget::combine(const LogTarget& other) {
     *this = other;
     return;
   }
-  merge(override, other.override);
   merge(type, other.type);
   merge(location, other.location);
   merge(services, other.services);
@@ -624,8 +629,9 @@ void from_json(const json& j, LogTarget& v) {
 // ------------------------------------------------------------ Layer, Plan
 
 void Layer::combine(const Layer& other) {
-  merge(summary, other.summary);
-  merge(description, other.description);
+  // Pebble's CombineLayers: the summary and description of the last layer.
+  summary = other.summary;
+  description = other.description;
   combine_named(services, other.services);
   combine_named(checks, other.checks);
   combine_named(log_targets, other.log_targets);
@@ -662,6 +668,119 @@ std::vector<std::string> yaml_top_level_keys(std::string_view yaml) {
     keys.clear();  // the parser of the caller reports the syntax error
   }
   return keys;
+}
+
+namespace {
+
+// The fields of Pebble's plan types (their yaml tags), by Go type name.
+const std::set<std::string>& known_fields(const std::string& type) {
+  static const std::map<std::string, std::set<std::string>> fields = {
+      {"plan.Service",
+       {"summary",    "description",      "startup",       "override",       "command",
+        "after",      "before",           "requires",      "environment",    "user-id",
+        "user",       "group-id",         "group",         "working-dir",    "on-success",
+        "on-failure", "on-check-failure", "backoff-delay", "backoff-factor", "backoff-limit",
+        "kill-delay"}},
+      {"plan.Check",
+       {"override", "level", "startup", "period", "timeout", "threshold", "http", "tcp", "exec"}},
+      {"plan.HTTPCheck", {"url", "headers"}},
+      {"plan.TCPCheck", {"port", "host"}},
+      {"plan.ExecCheck",
+       {"command", "service-context", "environment", "user-id", "user", "group-id", "group",
+        "working-dir"}},
+      {"plan.LogTarget", {"type", "location", "services", "override", "labels"}},
+  };
+  return fields.at(type);
+}
+
+bool block_collection(const YAML::Node& node) {
+  return (node.IsMap() || node.IsSequence()) && node.size() > 0 &&
+         node.Style() != YAML::EmitterStyle::Flow;
+}
+
+int value_lines(const YAML::Node& value);
+
+// Lines a block collection takes when go-yaml's encoder writes it.
+int collection_lines(const YAML::Node& node) {
+  int lines = 0;
+  if (node.IsMap()) {
+    for (const auto& entry : node) lines += 1 + value_lines(entry.second);
+  } else {
+    for (const auto& item : node) {
+      lines += block_collection(item) ? collection_lines(item) : 1 + value_lines(item);
+    }
+  }
+  return lines;
+}
+
+// Lines a value takes after the line of its key (a block collection below
+// it, a multi-line string as a literal block).
+int value_lines(const YAML::Node& value) {
+  if (block_collection(value)) return collection_lines(value);
+  if (value.IsScalar()) {
+    const std::string& text = value.Scalar();
+    if (text.find('\n') == std::string::npos) return 0;
+    int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+    return text.back() == '\n' ? lines : lines + 1;
+  }
+  return 0;
+}
+
+// Checks the fields of `node` (decoded into Go type `type`) whose key sits
+// at `line`; nested check types are checked too.
+void check_fields(const YAML::Node& node, const std::string& type, int line,
+                  std::vector<std::string>& errors) {
+  if (!node.IsMap()) return;
+  const bool block = block_collection(node);
+  int at = block ? line + 1 : line;
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    if (!known_fields(type).count(key)) {
+      errors.push_back("line " + std::to_string(at) + ": field " + key + " not found in type " +
+                       type);
+    } else if (type == "plan.Check" && (key == "http" || key == "tcp" || key == "exec")) {
+      check_fields(entry.second,
+                   key == "http"  ? "plan.HTTPCheck"
+                   : key == "tcp" ? "plan.TCPCheck"
+                                  : "plan.ExecCheck",
+                   at, errors);
+    }
+    if (block) at += 1 + value_lines(entry.second);
+  }
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, std::string>> yaml_unknown_fields(std::string_view yaml) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception&) {
+    return std::nullopt;  // the parser of the caller reports the syntax error
+  }
+  if (!root.IsMap()) return std::nullopt;
+  for (const auto& section : root) {
+    const std::string name = section.first.Scalar();
+    const char* type = name == "services"      ? "plan.Service"
+                       : name == "checks"      ? "plan.Check"
+                       : name == "log-targets" ? "plan.LogTarget"
+                                               : nullptr;
+    if (type == nullptr || !section.second.IsMap()) continue;
+    // Pebble re-encodes the section alone before decoding it strictly, so
+    // lines count from the section's first entry.
+    const bool block = block_collection(section.second);
+    int line = 1;
+    std::vector<std::string> errors;
+    for (const auto& entry : section.second) {
+      check_fields(entry.second, type, line, errors);
+      if (block) line += 1 + value_lines(entry.second);
+    }
+    if (errors.empty()) continue;
+    std::string message = "yaml: unmarshal errors:";
+    for (const auto& error : errors) message += "\n  " + error;
+    return std::make_pair(name, message);
+  }
+  return std::nullopt;
 }
 
 }  // namespace detail

@@ -363,7 +363,8 @@ void FakePebble::set_filesystem_root(fs::path root) {
 
 pebble::detail::ContainerFiles& FakePebble::files() {
   if (!files_)
-    files_ = std::make_unique<pebble::detail::ContainerFiles>(filesystem_root().string());
+    files_ = std::make_unique<pebble::detail::ContainerFiles>(
+        filesystem_root().string(), pebble::detail::UserDatabase::kContainer);
   return *files_;
 }
 
