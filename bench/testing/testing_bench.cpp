@@ -46,7 +46,7 @@ class BenchCharm : public ops::CharmBase {
 void BM_HarnessConfigChanged(benchmark::State& state) {
   ops::testing::Harness<BenchCharm> harness(kMetadata, kConfig);
   harness.begin();
-  for (auto _ : state) harness.fire("config_changed");
+  for (auto _ : state) harness.fire<ops::ConfigChangedEvent>();
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_HarnessConfigChanged);
@@ -69,9 +69,9 @@ void BM_HarnessRelationChanged(benchmark::State& state) {
     harness.add_relation_unit(id, "pg/0");
     harness.update_relation_data(id, "pg/0", {{"n", "1"}});
   }
-  const nlohmann::json snapshot = {
-      {"relation_name", "db"}, {"relation_id", id}, {"app_name", "pg"}, {"unit_name", "pg/0"}};
-  for (auto _ : state) harness.fire("db_relation_changed", snapshot);
+  const ops::RelationChangedEvent::Args args{
+      .relation_name = "db", .relation_id = id, .app_name = "pg", .unit_name = "pg/0"};
+  for (auto _ : state) harness.fire<ops::RelationChangedEvent>(args);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_HarnessRelationChanged);

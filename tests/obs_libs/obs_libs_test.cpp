@@ -248,7 +248,7 @@ TEST_F(ObsLibsTest, PrometheusRepublishesANewAddressOnUpdateStatusAndPebbleReady
   int rel = harness->add_relation("metrics-endpoint", "prometheus");
   harness->add_relation_unit(rel, "prometheus/0");
   harness->add_network("10.9.9.9");
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(harness->get_relation_data(rel, "obs-charm/0").at("prometheus_scrape_unit_address"),
             "10.9.9.9");
   harness->add_network("10.9.9.10");
@@ -350,7 +350,7 @@ TEST_F(ObsLibsTest, GrafanaLeaderPublishesCompressedDashboards) {
   EXPECT_EQ(keep["tags"], json::array({"charm: other"}));
 
   // Republished with a new uuid so that Grafana sees a change.
-  harness->fire("upgrade_charm");
+  harness->fire<ops::UpgradeCharmEvent>();
   EXPECT_NE(app_json(rel, "dashboards")["uuid"], data["uuid"]);
   EXPECT_EQ(app_json(rel, "dashboards")["templates"], templates);
 }

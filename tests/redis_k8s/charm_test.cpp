@@ -59,12 +59,13 @@ class RedisCharmTest : public ::testing::Test {
     harness->add_resource("key-file", "KEY");
     harness->add_resource("ca-cert-file", "CA");
   }
-  nlohmann::json departed_snapshot(const std::string& remote, const std::string& departing) {
-    return {{"relation_name", "redis-peers"},
-            {"relation_id", peer_id},
-            {"app_name", kApp},
-            {"unit_name", remote},
-            {"departing_unit", departing}};
+  ops::RelationDepartedEvent::Args departed_args(const std::string& remote,
+                                                 const std::string& departing) {
+    return {.relation_name = "redis-peers",
+            .relation_id = peer_id,
+            .app_name = kApp,
+            .unit_name = remote,
+            .departing_unit = departing};
   }
 
   redis_test::Collaborators world;
@@ -81,7 +82,7 @@ TEST_F(RedisCharmTest, UpdateStatusAsLeaderWithRedisUp) {
   harness->begin();
   redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
   redis.set_sentinel_master("localhost", kApp, {{"ip", "leader-host"}, {"flags", "master"}});
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
   EXPECT_EQ(harness->app_status(), ops::ActiveStatus());
   EXPECT_EQ(harness->get_workload_version(), "6.0.11");
@@ -91,7 +92,7 @@ TEST_F(RedisCharmTest, UpdateStatusAsLeaderWithRedisUp) {
 TEST_F(RedisCharmTest, UpdateStatusAsLeaderWithRedisDown) {
   harness->set_leader(true);
   harness->begin();
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for Redis..."));
   EXPECT_EQ(harness->app_status(), ops::WaitingStatus("Waiting for Redis..."));
   EXPECT_EQ(harness->get_workload_version(), std::nullopt);
@@ -100,7 +101,7 @@ TEST_F(RedisCharmTest, UpdateStatusAsLeaderWithRedisDown) {
 TEST_F(RedisCharmTest, UpdateStatusAsNonLeaderWithRedisUp) {
   harness->begin();
   redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
   EXPECT_EQ(harness->app_status(), ops::UnknownStatus());
   EXPECT_EQ(harness->get_workload_version(), "6.0.11");
@@ -110,7 +111,7 @@ TEST_F(RedisCharmTest, UpdateStatusAsNonLeaderWithRedisUp) {
 
 TEST_F(RedisCharmTest, UpdateStatusAsNonLeaderWithRedisDown) {
   harness->begin();
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for Redis..."));
   EXPECT_EQ(harness->app_status(), ops::UnknownStatus());
   EXPECT_EQ(harness->get_workload_version(), std::nullopt);
@@ -344,7 +345,7 @@ TEST_F(RedisCharmTest, UpgradeCharmStoresAttachedCertificates) {
   harness->set_leader(true);
   attach_certificates();
   harness->begin();
-  harness->fire("upgrade_charm");
+  harness->fire<ops::UpgradeCharmEvent>();
   EXPECT_EQ(redis_file("/var/lib/redis/redis.crt"), "CERT");
   EXPECT_EQ(redis_file("/var/lib/redis/redis.key"), "KEY");
   EXPECT_EQ(redis_file("/var/lib/redis/ca.crt"), "CA");
@@ -356,7 +357,7 @@ TEST_F(RedisCharmTest, UpgradeCharmStoresAttachedCertificates) {
 TEST_F(RedisCharmTest, UpgradeCharmWithoutResourcesStoresNothing) {
   harness->set_leader(true);
   harness->begin();
-  harness->fire("upgrade_charm");
+  harness->fire<ops::UpgradeCharmEvent>();
   EXPECT_FALSE(std::filesystem::exists(redis_pebble().host_path("/var/lib/redis/redis.crt")));
   EXPECT_FALSE(std::filesystem::exists(redis_pebble().host_path("/var/lib/redis/redis.key")));
 }
@@ -375,7 +376,7 @@ TEST_F(RedisCharmTest, EnableTlsWithCertificatesServesTls) {
   attach_certificates();
   harness->begin();
   redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
-  harness->fire("upgrade_charm");
+  harness->fire<ops::UpgradeCharmEvent>();
   harness->update_config({{"enable-tls", true}});
   const std::string conf =
       "requirepass pw\nbind 0.0.0.0\nmasterauth pw\nreplica-announce-ip " + std::string(kFqdn) +
@@ -506,7 +507,7 @@ TEST_F(RedisCharmTest, ANewMasterReachesEveryRedisRelationsAppAndUnitBags) {
   harness->begin();
   redis.set_sentinel_master("localhost", kApp, {{"ip", "different-leader"}, {"flags", "master"}});
   redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(app_bag().at("leader-host"), "different-leader");
   for (int rel : {first, second}) {
     EXPECT_EQ(harness->get_relation_data(rel, kApp).at("leader-host"), "different-leader");
@@ -532,7 +533,7 @@ TEST_F(RedisCharmTest, ApplicationMasterFollowsSentinelAfterAFailover) {
   // A pod reschedule (upgrade-charm) also picks up the new master, asking a peer's Sentinel.
   set_app_bag({{"leader-host", "leader-host"}});
   redis.set_sentinel_master(kPeerFqdn, kApp, failed_over);
-  harness->fire("upgrade_charm");
+  harness->fire<ops::UpgradeCharmEvent>();
   EXPECT_EQ(app_bag().at("leader-host"), "different-leader");
 }
 
@@ -570,7 +571,7 @@ TEST_F(RedisCharmTest, NonLeaderUpgradeWithClientsAsksTheLeaderToRefresh) {
   harness->add_relation("redis", "wordpress");
   harness->begin();
   redis.set_sentinel_master(kPeerFqdn, kApp, {{"ip", kPeerFqdn}, {"flags", "master"}});
-  harness->fire("upgrade_charm");
+  harness->fire<ops::UpgradeCharmEvent>();
   EXPECT_EQ(harness->get_relation_data(peer_id, "redis-k8s/0").at("upgrading"), "true");
 }
 
@@ -982,7 +983,7 @@ TEST_F(HandoverTest, RetriesAfterDeferralFollowTheFailoverWithoutASecondOne) {
   // First retry (before update-status): the failover still runs. No FAILOVER,
   // no RESET, no handover: defer again.
   redis.clear_sent();
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(redis.sent(),
             (std::vector<Cmd>{kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn), kMaster,
                               // update-status
@@ -994,7 +995,7 @@ TEST_F(HandoverTest, RetriesAfterDeferralFollowTheFailoverWithoutASecondOne) {
   // it, the departed unit is no longer the master, so no FAILOVER: RESET.
   redis.set_sentinel_master("localhost", kApp, kPromoted);
   redis.clear_sent();
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(redis.sent(),
             (std::vector<Cmd>{kMaster, kMaster, set_quorum_cmd(kThirdFqdn), set_quorum_cmd(kFqdn),
                               kMaster, reset_cmd(kThirdFqdn), reset_cmd(kFqdn),
@@ -1007,7 +1008,7 @@ TEST_F(HandoverTest, RetriesAfterDeferralFollowTheFailoverWithoutASecondOne) {
 
   // Converged: the next hook has nothing left to retry.
   redis.clear_sent();
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(redis.sent(),
             (std::vector<Cmd>{kMaster, Cmd{Service::kRedis, "localhost", {"INFO", "server"}}}));
   EXPECT_EQ(app_bag().at("leader-host"), kThirdFqdn);
@@ -1073,7 +1074,7 @@ TEST_F(RedisCharmTest, TheDepartingMasterHandsOverItself) {
                                       {{"ip", kPeerFqdn}, {"port", "6379"}, {"flags", "master"}}});
   redis.set_reply(Service::kSentinel, "localhost", {"SENTINEL", "FAILOVER", kApp},
                   redis_k8s::RedisReply::status("OK"));
-  harness->fire("redis_peers_relation_departed", departed_snapshot("redis-k8s/1", "redis-k8s/0"));
+  harness->fire<ops::RelationDepartedEvent>(departed_args("redis-k8s/1", "redis-k8s/0"));
   const auto local = [](std::vector<std::string> argv) {
     return Cmd{Service::kRedis, "localhost", std::move(argv)};
   };
@@ -1093,7 +1094,7 @@ TEST_F(RedisCharmTest, TheDepartingMasterHandsOverItself) {
   // Its next departed hook (another peer) finds it a replica: nothing to do.
   redis.set_role("localhost", "slave", kPeerFqdn);
   redis.clear_sent();
-  harness->fire("redis_peers_relation_departed", departed_snapshot("redis-k8s/1", "redis-k8s/0"));
+  harness->fire<ops::RelationDepartedEvent>(departed_args("redis-k8s/1", "redis-k8s/0"));
   EXPECT_EQ(redis.sent(), (std::vector<Cmd>{local({"ROLE"})}));
 }
 
@@ -1105,7 +1106,7 @@ TEST_F(RedisCharmTest, FixUpgradeWithoutMasterInfoDefersInsteadOfCrashing) {
   harness->add_relation_unit(peer_id, "redis-k8s/1");
   harness->begin();
   redis.set_sentinel_master(kPeerFqdn, kApp, {{"flags", "master"}});  // no "ip"
-  harness->fire("upgrade_charm");
+  harness->fire<ops::UpgradeCharmEvent>();
   EXPECT_EQ(app_bag().at("leader-host"), "leader-host");
   EXPECT_THAT(redis_test::deferred(*harness),
               ElementsAre("RedisK8sCharm/on/upgrade_charm[1] on_upgrade_charm"));
@@ -1148,7 +1149,7 @@ TEST_F(RedisCharmTest, SentinelPebbleReadyDefersUntilPeerDataArrives) {
   EXPECT_EQ(redis_test::deferred(*harness).size(), 1u);
   set_app_bag({{"leader-host", kFqdn}, {"redis-password", "password"}});
   redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
-  harness->fire("update_status");  // the deferred pebble-ready runs first and succeeds
+  harness->fire<ops::UpdateStatusEvent>();  // the deferred pebble-ready runs first and succeeds
   EXPECT_TRUE(redis_test::deferred(*harness).empty());
   EXPECT_EQ(sentinel_pebble().service_status("sentinel"), ops::pebble::ServiceStatus::kActive);
 }

@@ -50,7 +50,7 @@ TEST_F(RedisHarnessTest, OnUpdateStatusSuccessLeader) {
   redis.set_sentinel_master("localhost", kApp, {{"ip", "leader-host"}});
   redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
   harness->set_leader(true);
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
   EXPECT_EQ(harness->app_status(), ops::ActiveStatus());
   EXPECT_EQ(harness->get_workload_version(), "6.0.11");
@@ -58,7 +58,7 @@ TEST_F(RedisHarnessTest, OnUpdateStatusSuccessLeader) {
 
 TEST_F(RedisHarnessTest, OnUpdateStatusFailureLeader) {
   harness->set_leader(true);
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for Redis..."));
   EXPECT_EQ(harness->app_status(), ops::WaitingStatus("Waiting for Redis..."));
   EXPECT_EQ(harness->get_workload_version(), std::nullopt);
@@ -67,7 +67,7 @@ TEST_F(RedisHarnessTest, OnUpdateStatusFailureLeader) {
 TEST_F(RedisHarnessTest, OnUpdateStatusSuccessNotLeader) {
   redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
   harness->set_leader(false);
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(harness->unit_status(), ops::ActiveStatus());
   EXPECT_EQ(harness->app_status(), ops::UnknownStatus());
   EXPECT_EQ(harness->get_workload_version(), "6.0.11");
@@ -75,7 +75,7 @@ TEST_F(RedisHarnessTest, OnUpdateStatusSuccessNotLeader) {
 
 TEST_F(RedisHarnessTest, OnUpdateStatusFailureNotLeader) {
   harness->set_leader(false);
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   EXPECT_EQ(harness->unit_status(), ops::WaitingStatus("Waiting for Redis..."));
   EXPECT_EQ(harness->app_status(), ops::UnknownStatus());
   EXPECT_EQ(harness->get_workload_version(), std::nullopt);
@@ -163,7 +163,7 @@ TEST_F(RedisHarnessTest, PebbleLayerOnRelationCreated) {
 TEST_F(RedisHarnessTest, AttachResourceStoresCertificatesOnUpgrade) {
   add_certificates();
   harness->set_leader(true);
-  harness->fire("upgrade_charm");
+  harness->fire<ops::UpgradeCharmEvent>();
   auto& pebble = harness->pebble("redis");
   EXPECT_EQ(redis_test::read_host_file(pebble.host_path("/var/lib/redis/redis.crt")), "CERT");
   EXPECT_EQ(redis_test::read_host_file(pebble.host_path("/var/lib/redis/redis.key")), "KEY");
@@ -180,9 +180,9 @@ TEST_F(RedisHarnessTest, ActiveOnEnableTlsWithCertificates) {
   redis.set_sentinel_master("localhost", kApp, {{"ip", kFqdn}, {"flags", "master"}});
   harness->set_leader(true);
   add_certificates();
-  harness->fire("upgrade_charm");
+  harness->fire<ops::UpgradeCharmEvent>();
   harness->update_config({{"enable-tls", true}});
-  harness->fire("update_status");
+  harness->fire<ops::UpdateStatusEvent>();
   const std::string base = redis_test::normal_conf(*charm().redis_password());
   EXPECT_EQ(redis_conf(), base.substr(0, base.size() - std::string("port 6379\n").size()) +
                               "tls-port 6379\nport 0\ntls-auth-clients optional\n"
@@ -224,7 +224,7 @@ TEST_F(RedisHarnessTest, ApplicationDataUpdateAfterFailover) {
   EXPECT_EQ(harness->get_relation_data(peer_id, kApp).at("leader-host"), "different-leader");
 
   harness->update_relation_data(peer_id, kApp, kApplicationData);
-  harness->fire("upgrade_charm");
+  harness->fire<ops::UpgradeCharmEvent>();
   EXPECT_EQ(harness->get_relation_data(peer_id, kApp).at("leader-host"), "different-leader");
 }
 

@@ -251,7 +251,7 @@ TEST(RedisClientCharmTest, StatusFollowsTheRelation) {
       },
       source_file("charms/redis-client/metadata.yaml"), "", "");
   harness.begin();
-  harness.fire("start");
+  harness.fire<ops::StartEvent>();
   EXPECT_EQ(harness.unit_status(), ops::BlockedStatus("Needs a redis relation"));
   int rel = harness.add_relation("redis", "redis-k8s");
   harness.add_relation_unit(rel, "redis-k8s/0");

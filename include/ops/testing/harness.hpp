@@ -286,15 +286,14 @@ class HarnessBase {
                   "Harness::fire<E>: run an action with run_action()");
     std::optional<int> broken_relation_id;
     if constexpr (std::is_base_of_v<RelationBrokenEvent, E>) broken_relation_id = args.relation_id;
-    fire(event_kind<E>(args), args.snapshot(), broken_relation_id);
+    fire_kind(event_kind<E>(args), args.snapshot(), broken_relation_id);
   }
-  // Deprecated: the string-keyed form of fire<E>(args), with a hand-built
-  // snapshot (`kind` "db_relation_changed"). Kept for existing callers;
-  // use fire<E>(args), whose snapshot the event class itself writes.
-  void fire(std::string_view kind, nlohmann::json snapshot = nullptr,
-            std::optional<int> broken_relation_id = std::nullopt);
 
  private:
+  // Fires the event `kind` ("db_relation_changed") with the snapshot its
+  // Args wrote; the one path of fire<E> and run_action.
+  void fire_kind(std::string_view kind, nlohmann::json snapshot,
+                 std::optional<int> broken_relation_id = std::nullopt);
   void init();
   void require_begun(const char* what) const;
   RelationRecord& relation_record(int relation_id);

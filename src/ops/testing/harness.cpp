@@ -152,8 +152,8 @@ void HarnessBase::begin() {
   flusher_ = std::make_unique<detail::CommitFlusher>(*framework_, *model_, "ops_testing");
 }
 
-void HarnessBase::fire(std::string_view kind, nlohmann::json snapshot,
-                       std::optional<int> broken_relation_id) {
+void HarnessBase::fire_kind(std::string_view kind, nlohmann::json snapshot,
+                            std::optional<int> broken_relation_id) {
   if (!charm_ || !hooks_enabled_) return;
   FakeBackend::Data& data = backend_->data();
   data.hook_running = true;
@@ -668,8 +668,8 @@ ActionOutput HarnessBase::run_action(const std::string& action, const nlohmann::
   const bool enabled = hooks_enabled_;
   hooks_enabled_ = true;
   try {
-    fire(CharmEvents::kind_prefix(action) + "_action",
-         ActionEvent::Args{backend_->data().action->id}.snapshot());
+    fire_kind(CharmEvents::kind_prefix(action) + "_action",
+              ActionEvent::Args{backend_->data().action->id}.snapshot());
   } catch (...) {
     hooks_enabled_ = enabled;
     throw;
