@@ -376,16 +376,15 @@ ContainerFiles::Owner ContainerFiles::resolve_in_container(const FileOwner& requ
   const auto group_text = read_if_exists("etc/group");
   const auto passwd = parse_user_db(passwd_text.value_or(""), true);
   const auto groups = parse_user_db(group_text.value_or(""), false);
-  auto user_named = [&](std::int64_t id) -> std::optional<std::string> {
-    if (!passwd_text) return id == 0 ? std::optional<std::string>("root") : std::nullopt;
-    const auto* entry = find_id(passwd, id);
+  // The name of `id` in a database, or root's for 0 when the file is absent.
+  auto named = [](const std::optional<std::string>& text, const std::vector<DbEntry>& db,
+                  std::int64_t id) -> std::optional<std::string> {
+    if (!text) return id == 0 ? std::optional<std::string>("root") : std::nullopt;
+    const auto* entry = find_id(db, id);
     return entry ? std::optional<std::string>(entry->name) : std::nullopt;
   };
-  auto group_named = [&](std::int64_t id) -> std::optional<std::string> {
-    if (!group_text) return id == 0 ? std::optional<std::string>("root") : std::nullopt;
-    const auto* entry = find_id(groups, id);
-    return entry ? std::optional<std::string>(entry->name) : std::nullopt;
-  };
+  auto user_named = [&](std::int64_t id) { return named(passwd_text, passwd, id); };
+  auto group_named = [&](std::int64_t id) { return named(group_text, groups, id); };
   if (requested.empty()) {
     // Pebble runs as root: what it makes without an owner is root's.
     owner.record = {0, user_named(0), 0, group_named(0)};
@@ -394,24 +393,24 @@ ContainerFiles::Owner ContainerFiles::resolve_in_container(const FileOwner& requ
   auto fail = [](const std::string& reason) {
     return PathError("generic-file-error", "cannot look up user and group: " + reason);
   };
+  // The id of the user or group `name` (kind "user"/"group", id_label
+  // "UID"/"GID"), checked against the id asked for beside it.
+  auto id_named = [&](const std::vector<DbEntry>& db, const std::string& kind, const char* id_label,
+                      const std::string& name, const auto& asked_id) -> std::int64_t {
+    const auto* entry = find_name(db, name);
+    if (entry == nullptr) throw fail(kind + ": unknown " + kind + " " + name);
+    if (asked_id && *asked_id != entry->id) {
+      throw fail(kind + " " + go_quote(name) + " " + id_label + " (" + std::to_string(entry->id) +
+                 ") does not match " + kind + "-id (" + std::to_string(*asked_id) + ")");
+    }
+    return entry->id;
+  };
   FileOwner record = requested;
   if (requested.user && passwd_text) {
-    const auto* entry = find_name(passwd, *requested.user);
-    if (entry == nullptr) throw fail("user: unknown user " + *requested.user);
-    if (requested.user_id && *requested.user_id != entry->id) {
-      throw fail("user " + go_quote(*requested.user) + " UID (" + std::to_string(entry->id) +
-                 ") does not match user-id (" + std::to_string(*requested.user_id) + ")");
-    }
-    record.user_id = entry->id;
+    record.user_id = id_named(passwd, "user", "UID", *requested.user, requested.user_id);
   }
   if (requested.group && group_text) {
-    const auto* entry = find_name(groups, *requested.group);
-    if (entry == nullptr) throw fail("group: unknown group " + *requested.group);
-    if (requested.group_id && *requested.group_id != entry->id) {
-      throw fail("group " + go_quote(*requested.group) + " GID (" + std::to_string(entry->id) +
-                 ") does not match group-id (" + std::to_string(*requested.group_id) + ")");
-    }
-    record.group_id = entry->id;
+    record.group_id = id_named(groups, "group", "GID", *requested.group, requested.group_id);
   }
   if (!requested.group && !requested.group_id && record.user_id && passwd_text) {
     const auto* entry = find_id(passwd, *record.user_id);
