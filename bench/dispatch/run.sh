@@ -1,7 +1,7 @@
 #!/bin/sh
 # Times the bench charm's whole `dispatch` process on config-changed, with
-# the fake hook tools of bench/fake_juju (shell scripts that log their argv
-# and give fixed answers), and counts the hook tools one
+# the fake hook tools (tests/support/fake_juju's fake-hook-tool, which logs
+# each argv and gives fixed answers), and counts the hook tools one
 # dispatch runs. Times the charm as ops_add_charm links a
 # dispatch (charm/dispatch, ops_lean_link) and, when built, the same charm
 # linked against the shared libraries (charm-shared/dispatch, SHARED_DEPS).
@@ -16,15 +16,16 @@
 # `chrt -f 50 bench/dispatch/run.sh ...` gives the dispatch (and its hook
 # tools) a real-time priority, which is what an idle machine would show.
 # Build first: cmake --build BUILD_DIR --target bench-dispatch-charm
-#   dispatch-bench-driver [bench-dispatch-charm-shared]
+#   dispatch-bench-driver fake-hook-tool [bench-dispatch-charm-shared]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-"$here/../../build"}
 runs=${2:-50}
 dispatch="$build/bench/dispatch/charm/dispatch"
 driver="$build/bench/dispatch/dispatch-bench-driver"
-for f in "$dispatch" "$driver"; do
-  [ -x "$f" ] || { echo "missing $f: build bench-dispatch-charm and dispatch-bench-driver" >&2; exit 1; }
+fake_tool="$build/tests/support/fake_juju/fake-hook-tool"
+for f in "$dispatch" "$driver" "$fake_tool"; do
+  [ -x "$f" ] || { echo "missing $f: build bench-dispatch-charm, dispatch-bench-driver and fake-hook-tool" >&2; exit 1; }
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ops-dispatch-bench-XXXXXX")
@@ -32,8 +33,8 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/charm" "$work/bin"
 cp "$here/metadata.yaml" "$here/config.yaml" "$work/charm/"
 log="$work/calls.log"
-# The fake hook tools (bench/fake_juju) with fixed answers.
-"$here/../fake_juju/install-tools.sh" "$work/bin"
+# The fake hook tools with fixed answers.
+"$fake_tool" --install "$work/bin"
 mkdir -p "$work/answers"
 echo '{"name": "bench"}' > "$work/answers/config-get"
 echo 'true' > "$work/answers/is-leader"

@@ -8,13 +8,13 @@
 #
 #   bench/redis_k8s/hook_calls.sh [BUILD_DIR] [-v]     (-v: print every call)
 #
-# Build first: cmake --build BUILD_DIR --target charm pebble-server
+# Build first: cmake --build BUILD_DIR --target charm pebble-server fake-hook-tool
 # Needs root (Pebble chowns to the redis user), a `redis` user, jq,
 # redis-server and user namespaces: after starting each container's Pebble
 # (tools/pebble-server on a unix socket, OPS_PEBBLE_SOCKET_DIR), the script
 # re-runs itself in a new user and network namespace (unshare -rn), so that
 # its redis-server and Sentinel own 6379 and 26379 on a loopback of their
-# own. The hook tools are bench/fake_juju's. Sentinel announces hostnames as
+# own. The hook tools are tests/support/fake_juju's fake-hook-tool. Sentinel announces hostnames as
 # the charm's sentinel.conf has it, so leader-host stays the unit's name.
 # The departing leader's handover finds no replica (one real Redis): it waits
 # the charm's catch-up timeout (3 s) and logs the failed failover.
@@ -68,7 +68,7 @@ stop_redis() {
 }
 trap stop_redis EXIT INT TERM
 cp -r "$charm_src" "$work/charm"
-"$here/../fake_juju/install-tools.sh" "$work/bin"
+"$build/tests/support/fake_juju/fake-hook-tool" --install "$work/bin"
 mkdir -p "$work/state" "$work/logs"
 export FAKE_JUJU_STATE="$work/state"
 state="$work/state/state.json"

@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "model/fake_hook_tools.hpp"
+#include "support/fake_juju.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -119,7 +119,7 @@ class DispatchTest : public ::testing::Test {
   const fs::path& root_ = tmp_.path();
   fs::path charm_dir_;
   std::string program_ = OPS_TEST_CHARM_DISPATCH;  // the charm's dispatch executable
-  ops::test::FakeHookTools tools_;
+  ops_test::FakeJuju tools_;
 };
 
 const Argv kStatusInstalls0 = {"status-set", "--application=False", "active", "--", "installs: 0"};

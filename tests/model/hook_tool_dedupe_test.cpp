@@ -4,9 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "model/fake_hook_tools.hpp"
 #include "ops/charm.hpp"
 #include "ops/model.hpp"
+#include "support/fake_juju.hpp"
 
 namespace {
 
@@ -60,7 +60,7 @@ class HookToolDedupeTest : public ::testing::Test {
     return *model_;
   }
 
-  ops::test::FakeHookTools tools_;
+  ops_test::FakeJuju tools_;
   ops::CharmMeta meta_;
   std::unique_ptr<ops::Model> model_;
 };

@@ -10,10 +10,10 @@
 #include <fstream>
 #include <thread>
 
-#include "model/fake_hook_tools.hpp"
 #include "ops/detail/hookcmds_process.hpp"
 #include "ops/errors.hpp"
 #include "ops/hookcmds.hpp"
+#include "support/fake_juju.hpp"
 
 namespace {
 
@@ -46,7 +46,7 @@ class HookToolTimeoutTest : public ::testing::Test {
     in >> pid;
     return pid;
   }
-  ops::test::FakeHookTools tools_;
+  ops_test::FakeJuju tools_;
 };
 
 TEST_F(HookToolTimeoutTest, HangingToolIsKilledAndNamed) {

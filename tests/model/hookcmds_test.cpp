@@ -3,8 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "model/fake_hook_tools.hpp"
 #include "ops/errors.hpp"
+#include "support/fake_juju.hpp"
 
 namespace {
 
@@ -14,7 +14,7 @@ namespace hc = ops::hookcmds;
 
 class HookcmdsTest : public ::testing::Test {
  protected:
-  ops::test::FakeHookTools tools_;
+  ops_test::FakeJuju tools_;
 };
 
 TEST_F(HookcmdsTest, RelationReadersSendExactArgvAndParse) {

@@ -3,9 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "model/fake_hook_tools.hpp"
 #include "ops/charm.hpp"
 #include "ops/model.hpp"
+#include "support/fake_juju.hpp"
 
 namespace {
 
@@ -45,7 +45,7 @@ class JujuBackendTest : public ::testing::Test {
     return *model_;
   }
 
-  ops::test::FakeHookTools tools_;
+  ops_test::FakeJuju tools_;
   ops::CharmMeta meta_;
   std::unique_ptr<ops::Model> model_;
 };

@@ -10,10 +10,10 @@
 #include <chrono>
 #include <functional>
 
-#include "model/fake_hook_tools.hpp"
 #include "ops/charm.hpp"
 #include "ops/hookcmds.hpp"
 #include "ops/testing/fake_backend.hpp"
+#include "support/fake_juju.hpp"
 
 namespace {
 
@@ -160,7 +160,7 @@ class RecordingBackendTest : public ::testing::Test {
   }
 
   ops::CharmMeta meta_;
-  ops::test::FakeHookTools tools_;
+  ops_test::FakeJuju tools_;
   ops::testing::FakeBackend juju_;
 };
 

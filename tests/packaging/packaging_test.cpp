@@ -11,9 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include "support/fake_juju.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -222,47 +227,27 @@ TEST(Packaging, DispatchWithoutJujuEnvironmentFailsClearly) {
 }
 
 // The packaged charm run as Juju runs it: update-status on a non-leader,
-// with hook tools that record their argv and Redis unreachable.
+// with the fake hook tools over a model without relations or resources, and
+// Redis unreachable.
 TEST(Packaging, PackagedDispatchRunsUpdateStatusWithFakeHookTools) {
-  fs::path charm = fs::temp_directory_path() / ("packaging-charm-" + std::to_string(::getpid()));
-  fs::path tools = charm.string() + "-tools";
-  fs::remove_all(charm);
-  fs::remove_all(tools);
+  ops_test::TempDir charm_tmp("packaging-charm-");
+  fs::path charm = charm_tmp.path() / "redis-k8s";
   fs::copy(binary_dir() / "charm" / "redis-k8s", charm, fs::copy_options::recursive);
-  fs::create_directories(tools);
-  fs::path calls = tools / "calls.log";
-  {
-    std::ofstream tool(tools / "hook-tool");
-    tool << "#!/bin/sh\n"
-            "name=$(basename \"$0\")\n"
-            "echo \"$name $*\" >> '"
-         << calls.string()
-         << "'\n"
-            "case \"$name\" in\n"
-            "  is-leader) echo false ;;\n"
-            "  relation-ids) echo '[]' ;;\n"
-            "  config-get) echo '{\"enable-tls\": false}' ;;\n"
-            "  goal-state) echo '{\"units\": {}, \"relations\": {}}' ;;\n"
-            "  resource-get) echo 'no resource' >&2; exit 1 ;;\n"
-            "esac\n";
-  }
-  fs::permissions(tools / "hook-tool", fs::perms::owner_all);
-  for (const char* name : {"is-leader", "relation-ids", "relation-list", "relation-get",
-                           "relation-set", "config-get", "goal-state", "status-get", "status-set",
-                           "application-version-set", "juju-log", "resource-get", "network-get"}) {
-    fs::create_symlink(tools / "hook-tool", tools / name);
-  }
-  RunResult result = run("env -i PATH='" + tools.string() +
-                         ":/usr/bin:/bin' JUJU_DISPATCH_PATH=hooks/update-status "
+  ops_test::FakeJuju juju;
+  juju.set_state(R"({"leader": false, "config": {"enable-tls": false}, "relations": {}})");
+  RunResult result = run("env -i " + juju.env_assignments() +
+                         " JUJU_DISPATCH_PATH=hooks/update-status "
                          "JUJU_UNIT_NAME=redis-k8s/0 JUJU_MODEL_NAME=test JUJU_VERSION=3.5.0 "
                          "JUJU_CHARM_DIR='" +
                          charm.string() + "' '" + (charm / "dispatch").string() + "'");
   EXPECT_EQ(result.status, 0) << result.output;
-  std::string log = read(calls);
-  EXPECT_THAT(log, HasSubstr("status-set --application=False waiting -- Waiting for Redis...\n"));
+  EXPECT_THAT(juju.argvs(),
+              ::testing::Contains(std::vector<std::string>{
+                  "status-set", "--application=False", "waiting", "--", "Waiting for Redis..."}));
+  EXPECT_EQ(nlohmann::json::parse(juju.state()).at("status"),
+            nlohmann::json::parse(R"({"unit": {"status": "waiting",
+                                               "message": "Waiting for Redis..."}})"));
   EXPECT_TRUE(fs::exists(charm / ".unit-state.db"));
-  fs::remove_all(charm);
-  fs::remove_all(tools);
 }
 
 }  // namespace
