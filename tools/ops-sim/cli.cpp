@@ -9,11 +9,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <string_view>
 #include <thread>
 
 #include "agent.hpp"
@@ -51,34 +54,6 @@ void check_model_name(const std::string& name) {
                    "\": a Kubernetes model name is a namespace, at most 63 characters, "
                    "not ending in a hyphen");
   }
-}
-
-// The subcommands, for "unknown command" and help.
-const std::vector<std::string>& command_names() {
-  static const std::vector<std::string> kNames = {"add-unit",
-                                                  "attach-resource",
-                                                  "config",
-                                                  "debug-log",
-                                                  "deploy",
-                                                  "destroy",
-                                                  "exec",
-                                                  "integrate",
-                                                  "kill",
-                                                  "model-config",
-                                                  "refresh",
-                                                  "remove-application",
-                                                  "remove-relation",
-                                                  "remove-unit",
-                                                  "resolve",
-                                                  "restart-unit",
-                                                  "run",
-                                                  "show-status-log",
-                                                  "show-unit",
-                                                  "ssh",
-                                                  "status",
-                                                  "trigger",
-                                                  "wait-for"};
-  return kNames;
 }
 
 // The first argument that is not a global option (or its value).
@@ -234,6 +209,450 @@ std::vector<std::string> config_file_values(const std::string& file, const std::
   return values;
 }
 
+// What the command line said: the global options and every command's
+// options and arguments, filled by CLI11.
+struct CliOptions {
+  std::string model_dir;
+  std::string model_name;
+  std::string workloads;
+  std::string charm, app_name, unit, action, hook, format = "tabular", a, b, include, level;
+  std::string config_file, container, service, status_wanted, status_type;
+  int units = 1;
+  int lines = 10;
+  bool no_retry = false, no_wait = false, tail = false, replay = false, leftovers = false;
+  double timeout = 0;
+  double wait_timeout = 600;
+  std::vector<std::string> config_values, resources, params, resets, unit_names, exec_units,
+      exec_apps, command;
+  PebbleDaemonOptions daemon;
+  std::filesystem::path dir;  // the model directory, absolute
+
+  // After a command that runs hooks: its exit code (settle_result).
+  int settled(Simulator& sim) const { return settle_result(sim, !no_wait, timeout); }
+};
+
+// Options of every command that runs hooks.
+void add_hook_options(CLI::App* cmd, CliOptions& o) {
+  cmd->add_flag("--no-wait", o.no_wait,
+                "Queue the hooks and return; the model agent runs them in the background");
+  cmd->add_option("--timeout", o.timeout,
+                  "Seconds to wait for the model to settle (exit 3 when it has not)")
+      ->check(CLI::PositiveNumber);
+}
+
+// One model command: its name, its options, and what it does to the model.
+struct Command {
+  const char* name;
+  void (*declare)(CLI::App* cmd, CliOptions& o);
+  int (*run)(Simulator& sim, CliOptions& o);
+  // True when this invocation only reads the model (no lock, no agent).
+  bool (*read_only)(const CliOptions& o);
+  const char* description;
+};
+
+bool never(const CliOptions&) { return false; }
+bool always(const CliOptions&) { return true; }
+
+// ---- the commands ----
+
+void declare_deploy(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("charm", o.charm, "Charm directory or .charm file")->required();
+  cmd->add_option("--app", o.app_name, "Application name (default: the charm's name)");
+  cmd->add_option("-n,--num-units", o.units, "Number of units");
+  cmd->add_option("--config", o.config_values, "Config values key=value ...");
+  cmd->add_option("--resource", o.resources, "Resources NAME=PATH ...");
+  add_hook_options(cmd, o);
+}
+int run_deploy(Simulator& sim, CliOptions& o) {
+  sim.deploy(o.charm, o.app_name, o.units, o.config_values, o.resources);
+  return o.settled(sim);
+}
+
+void declare_add_unit(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("app", o.app_name)->required();
+  cmd->add_option("-n,--num-units", o.units, "Number of units");
+  add_hook_options(cmd, o);
+}
+int run_add_unit(Simulator& sim, CliOptions& o) {
+  sim.add_unit(o.app_name, o.units);
+  return o.settled(sim);
+}
+
+void declare_remove_unit(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("units", o.unit_names, "APP/N ...")->required();
+  add_hook_options(cmd, o);
+}
+int run_remove_unit(Simulator& sim, CliOptions& o) {
+  for (const auto& u : o.unit_names) sim.db().require_unit(u);
+  for (const auto& u : o.unit_names) sim.remove_unit(u);
+  return o.settled(sim);
+}
+
+void declare_remove_app(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("app", o.app_name)->required();
+  add_hook_options(cmd, o);
+}
+int run_remove_app(Simulator& sim, CliOptions& o) {
+  sim.remove_application(o.app_name);
+  return o.settled(sim);
+}
+
+void declare_integrate(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("a", o.a, "APP[:ENDPOINT]")->required();
+  cmd->add_option("b", o.b, "APP[:ENDPOINT]")->required();
+  add_hook_options(cmd, o);
+}
+int run_integrate(Simulator& sim, CliOptions& o) {
+  sim.integrate(o.a, o.b);
+  return o.settled(sim);
+}
+
+void declare_remove_relation(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("a", o.a, "APP[:ENDPOINT] or relation id")->required();
+  cmd->add_option("b", o.b, "APP[:ENDPOINT]");
+  add_hook_options(cmd, o);
+}
+int run_remove_relation(Simulator& sim, CliOptions& o) {
+  sim.remove_relation(o.a, o.b);
+  return o.settled(sim);
+}
+
+void declare_refresh(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("app", o.app_name)->required();
+  cmd->add_option("--path", o.charm, "Charm directory or .charm file")->required();
+  add_hook_options(cmd, o);
+}
+int run_refresh(Simulator& sim, CliOptions& o) {
+  sim.refresh(o.app_name, o.charm);
+  return o.settled(sim);
+}
+
+void declare_attach_resource(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("app", o.app_name)->required();
+  cmd->add_option("resources", o.resources, "NAME=PATH ...")->required();
+  add_hook_options(cmd, o);
+}
+int run_attach_resource(Simulator& sim, CliOptions& o) {
+  sim.attach_resource(o.app_name, o.resources);
+  return o.settled(sim);
+}
+
+void declare_config(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("app", o.app_name)->required();
+  cmd->add_option("values", o.config_values, "key=value ...");
+  cmd->add_option("--reset", o.resets, "Keys to reset to their default")->allow_extra_args(false);
+  cmd->add_option("--file", o.config_file, "YAML file: APP: {key: value, ...}");
+  add_hook_options(cmd, o);
+}
+bool config_read_only(const CliOptions& o) {
+  return o.config_values.empty() && o.resets.empty() && o.config_file.empty();
+}
+int run_config(Simulator& sim, CliOptions& o) {
+  if (!o.config_file.empty()) {
+    auto from_file = config_file_values(o.config_file, o.app_name);
+    from_file.insert(from_file.end(), o.config_values.begin(), o.config_values.end());
+    o.config_values = std::move(from_file);
+  }
+  if (o.config_values.empty() && o.resets.empty()) {
+    const auto values = sim.config(o.app_name);
+    if (!values.empty()) std::cout << to_yaml(nlohmann::ordered_json(values));
+    return 0;
+  }
+  sim.set_config(o.app_name, o.config_values, o.resets);
+  return o.settled(sim);
+}
+
+void declare_model_config(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("values", o.config_values, "key=value ... (update-status-hook-interval)");
+  cmd->add_option("--reset", o.resets, "Keys to reset to their default")->allow_extra_args(false);
+}
+bool model_config_read_only(const CliOptions& o) {
+  return o.config_values.empty() && o.resets.empty();
+}
+int run_model_config(Simulator& sim, CliOptions& o) {
+  if (o.config_values.empty() && o.resets.empty()) {
+    for (const auto& [k, v] : sim.model_config()) std::cout << k << ": " << v << "\n";
+  } else {
+    sim.set_model_config(o.config_values, o.resets);
+  }
+  return 0;
+}
+
+void declare_run(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("unit", o.unit, "APP/N")->required();
+  cmd->add_option("action", o.action)->required();
+  cmd->add_option("params", o.params, "key=value ...");
+}
+int run_run(Simulator& sim, CliOptions& o) {
+  const auto result = sim.run_action(o.unit, o.action, o.params);
+  for (const auto& line : result.log) std::cerr << line << "\n";
+  if (!result.results.empty()) std::cout << to_yaml(nlohmann::ordered_json(result.results));
+  int rc = settle_result(sim, true, 0);
+  if (result.status == "failed") {
+    std::cerr << "ERROR action \"" << o.action << "\" failed: " << result.message << "\n";
+    rc = 1;
+  }
+  return rc;
+}
+
+void declare_exec(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("-u,--unit", o.exec_units, "APP/N (repeatable)");
+  cmd->add_option("-a,--app", o.exec_apps, "Every unit of APP (repeatable)");
+  cmd->add_option("command", o.command, "-- CMD ARGS... (run by bash)")->required();
+}
+int run_exec(Simulator& sim, CliOptions& o) {
+  std::vector<std::string> targets = o.exec_units;
+  for (const auto& name : o.exec_apps) {
+    sim.db().require_app(name);
+    for (const auto& u : sim.db().units(name)) {
+      if (!u.dying) targets.push_back(u.name);
+    }
+  }
+  if (targets.empty()) throw SimError("exec needs --unit APP/N or --app APP");
+  for (const auto& u : targets) sim.db().require_unit(u);
+  const auto shell = join(o.command, " ");
+  if (targets.size() == 1) {
+    const auto r = sim.exec(targets.front(), shell);
+    std::cout << r.out << std::flush;
+    std::cerr << r.err << std::flush;
+    return r.exit_code;
+  }
+  int rc = 0;
+  for (const auto& u : targets) {
+    const auto r = sim.exec(u, shell);
+    std::cout << u << " (exit " << r.exit_code << "):\n" << r.out << std::flush;
+    std::cerr << r.err << std::flush;
+    if (r.exit_code != 0) rc = 1;
+  }
+  return rc;
+}
+
+void declare_status(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("--format", o.format)->check(CLI::IsMember({"tabular", "json"}));
+}
+int run_status(Simulator& sim, CliOptions& o) {
+  if (o.format == "json") {
+    std::cout << status_json(sim.db()).dump(2) << "\n";
+  } else {
+    std::cout << status_table(sim.db());
+  }
+  return 0;
+}
+
+void declare_show_unit(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("unit", o.unit, "APP/N")->required();
+}
+int run_show_unit(Simulator& sim, CliOptions& o) {
+  std::cout << show_unit(sim.db(), o.unit);
+  return 0;
+}
+
+void declare_show_status_log(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("unit", o.unit, "APP/N")->required();
+  cmd->add_option("--type", o.status_type, "unit (both), workload or juju-unit");
+}
+int run_show_status_log(Simulator& sim, CliOptions& o) {
+  std::cout << status_log(sim.db(), o.unit, o.status_type);
+  return 0;
+}
+
+void declare_trigger(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("unit", o.unit, "APP/N or APP")->required();
+  cmd->add_option("hook", o.hook)->required();
+  add_hook_options(cmd, o);
+}
+int run_trigger(Simulator& sim, CliOptions& o) {
+  sim.trigger(o.unit, o.hook);
+  return o.settled(sim);
+}
+
+void declare_resolve(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("unit", o.unit, "APP/N")->required();
+  cmd->add_flag("--no-retry", o.no_retry, "Skip the failed hook instead of retrying it");
+  add_hook_options(cmd, o);
+}
+int run_resolve(Simulator& sim, CliOptions& o) {
+  sim.resolve(o.unit, o.no_retry);
+  return o.settled(sim);
+}
+
+void declare_kill(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("unit", o.unit, "APP/N")->required();
+  cmd->add_option("--container", o.container, "Workload container")->required();
+  cmd->add_option("--service", o.service, "Pebble service (needed when several run)");
+}
+int run_kill(Simulator& sim, CliOptions& o) {
+  for (int pid : sim.kill_service(o.unit, o.container, o.service)) {
+    std::cout << "killed pid " << pid << "\n";
+  }
+  return 0;
+}
+
+void declare_restart_unit(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("unit", o.unit, "APP/N")->required();
+  add_hook_options(cmd, o);
+}
+int run_restart_unit(Simulator& sim, CliOptions& o) {
+  sim.restart_unit(o.unit);
+  return o.settled(sim);
+}
+
+void declare_destroy(CLI::App* cmd, CliOptions& o) {
+  cmd->add_flag("--leftovers", o.leftovers,
+                "Instead: remove the namespaces and Pebble daemons of ops-sim models whose "
+                "model dir is provably gone");
+}
+bool destroy_read_only(const CliOptions& o) { return o.leftovers; }
+int run_destroy(Simulator& sim, CliOptions& o) {
+  if (!o.leftovers) {
+    sim.destroy();
+    return 0;
+  }
+  for (int pid : stop_orphan_pebble_daemons()) {
+    std::cout << "stopped Pebble daemon " << pid << "\n";
+  }
+  const auto sweep = sweep_leftover_networks();
+  for (const auto& ns : sweep.removed) std::cout << "removed " << ns << "\n";
+  for (const auto& ns : sweep.kept) {
+    std::cout << "kept " << ns
+              << ": no record proves its model gone (ip netns delete it if you know)\n";
+  }
+  return 0;
+}
+
+void declare_debug_log(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("--include", o.include, "Only this unit or application");
+  cmd->add_option("--level", o.level, "Minimum level (DEBUG, INFO, WARNING, ERROR)");
+  cmd->add_flag("--tail", o.tail, "Keep printing new lines until interrupted");
+  cmd->add_flag("--replay", o.replay, "With --tail: start from the first line");
+  cmd->add_option("-n,--lines", o.lines, "With --tail: start with the last N lines")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--format", o.format, "text or json (one object per line)")
+      ->check(CLI::IsMember({"tabular", "text", "json"}));
+}
+int run_debug_log(Simulator&, CliOptions& o) {
+  return debug_log_cmd_run(o.dir, o.include, o.level, o.format == "json", o.tail, o.replay,
+                           o.lines);
+}
+
+void declare_wait_for(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("target", o.unit, "APP or APP/N")->required();
+  cmd->add_option("--status", o.status_wanted, "Workload status, e.g. active")->required();
+  cmd->add_option("--timeout", o.wait_timeout, "Seconds (default 600; exit 3 after)")
+      ->check(CLI::PositiveNumber);
+}
+int run_wait_for(Simulator&, CliOptions& o) {
+  return wait_for(o.dir, o.unit, o.status_wanted, o.wait_timeout);
+}
+
+void declare_ssh(CLI::App* cmd, CliOptions& o) {
+  cmd->add_option("unit", o.unit, "APP/N")->required();
+  cmd->add_option("--container", o.container,
+                  "Run in this workload container's filesystem and root (as Pebble exec does)");
+  cmd->add_option("command", o.command, "-- CMD ARGS...")->required();
+}
+int run_ssh(Simulator& sim, CliOptions& o) {
+  return ssh_unit(sim.db(), o.unit, o.container, o.command);
+}
+
+// Every command, in help order. Read-only invocations take no model lock and
+// leave the model agent alone.
+const std::vector<Command>& commands() {
+  static const std::vector<Command> kCommands = {
+      {"deploy", declare_deploy, run_deploy, never, "Deploy a charm directory or .charm file"},
+      {"add-unit", declare_add_unit, run_add_unit, never, "Add units to an application"},
+      {"remove-unit", declare_remove_unit, run_remove_unit, never, "Remove units"},
+      {"remove-application", declare_remove_app, run_remove_app, never,
+       "Remove an application: its relations, its units, then itself"},
+      {"integrate", declare_integrate, run_integrate, never, "Integrate two applications"},
+      {"remove-relation", declare_remove_relation, run_remove_relation, never, "Remove a relation"},
+      {"refresh", declare_refresh, run_refresh, never,
+       "Replace an application's charm (upgrade-charm)"},
+      {"attach-resource", declare_attach_resource, run_attach_resource, never,
+       "Replace resources (upgrade-charm)"},
+      {"config", declare_config, run_config, config_read_only,
+       "Show or set an application's config"},
+      {"model-config", declare_model_config, run_model_config, model_config_read_only,
+       "Show or set the model's config"},
+      {"run", declare_run, run_run, never, "Run an action on a unit; prints its results as YAML"},
+      {"status", declare_status, run_status, always, "Show the model"},
+      {"show-unit", declare_show_unit, run_show_unit, always, "Show a unit and its relation data"},
+      {"show-status-log", declare_show_status_log, run_show_status_log, always,
+       "Show a unit's status history (workload and agent)"},
+      {"debug-log", declare_debug_log, run_debug_log, always,
+       "Show the juju-log lines and hook output"},
+      {"trigger", declare_trigger, run_trigger, never,
+       "Run a hook on a unit or every unit of an app"},
+      {"resolve", declare_resolve, run_resolve, never, "Retry the failed hook of a unit in error"},
+      {"wait-for", declare_wait_for, run_wait_for, always,
+       "Wait until an application's (or unit's) units have a status and are idle"},
+      {"ssh", declare_ssh, run_ssh, always, "Run a command in a unit's pod, like juju ssh"},
+      {"exec", declare_exec, run_exec, never,
+       "Run a command in units' hook context (hook tools, JUJU_*), like juju exec"},
+      {"kill", declare_kill, run_kill, always,
+       "Kill -9 a workload service's process; Pebble restarts it by its backoff"},
+      {"restart-unit", declare_restart_unit, run_restart_unit, never,
+       "Restart a unit's pod: processes and Pebble go, storage stays"},
+      {"destroy", declare_destroy, run_destroy, destroy_read_only,
+       "Remove the model and everything it created"},
+  };
+  return kCommands;
+}
+
+// The command names, sorted, for "unknown command".
+const std::vector<std::string>& command_names() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const auto& cmd : commands()) names.emplace_back(cmd.name);
+    std::sort(names.begin(), names.end());
+    return names;
+  }();
+  return kNames;
+}
+
+// The hidden commands ops-sim starts itself.
+void declare_hidden(CLI::App& app, CliOptions& o, CLI::App*& daemon_cmd, CLI::App*& agent_cmd) {
+  daemon_cmd = app.add_subcommand("pebble-daemon", "");
+  daemon_cmd->group("");
+  daemon_cmd->add_option("--socket", o.daemon.socket)->required();
+  daemon_cmd->add_option("--root", o.daemon.root)->required();
+  daemon_cmd->add_option("--mode", o.daemon.mode)->required();
+  daemon_cmd->add_option("--netns", o.daemon.netns);
+  daemon_cmd->add_option("--hosts", o.daemon.hosts);
+  daemon_cmd->add_option("--hostname", o.daemon.hostname);
+  daemon_cmd->add_option("--log-dir", o.daemon.log_dir);
+  daemon_cmd->add_option("--pid-file", o.daemon.pid_file);
+  daemon_cmd->add_option("--mountpoints-file", o.daemon.mountpoints_file);
+  agent_cmd = app.add_subcommand("model-agent", "");
+  agent_cmd->group("");
+}
+
+// Runs the parsed model command `cmd`: under the model lock unless it only
+// reads, then hands what is left to the model agent.
+int run_model_command(const Command& cmd, CLI::App& app, CliOptions& o, const std::string& exe) {
+  if (!o.model_name.empty()) check_model_name(o.model_name);
+  Simulator sim({o.dir, o.model_name, o.workloads, exe});
+  const bool destroying = std::string_view(cmd.name) == "destroy";
+  if (destroying && !o.leftovers) stop_model_agent(o.dir);
+  const bool read_only = cmd.read_only(o);
+  // Commands that change the model run one at a time per model.
+  std::unique_ptr<ModelLock> lock;
+  if (!read_only) {
+    std::string what = "ops-sim";
+    for (const auto* sub : app.get_subcommands()) what += " " + sub->get_name();
+    lock = std::make_unique<ModelLock>(o.dir, std::string_view(cmd.name) == "deploy", what);
+  }
+  const bool progress = ::isatty(2) || std::getenv("OPS_SIM_PROGRESS") != nullptr;
+  sim.set_run_options(run_options(o.no_wait, o.timeout, progress));
+  const int rc = cmd.run(sim, o);
+  if (!read_only && !destroying) {
+    // The model agent runs what --no-wait or --timeout leave, and update-status.
+    lock.reset();
+    if (fs::exists(o.dir / "model.db")) ensure_model_agent(o.dir, exe);
+  }
+  return rc;
+}
+
 }  // namespace
 
 int cli_main(int argc, char** argv) {
@@ -245,178 +664,24 @@ int cli_main(int argc, char** argv) {
   CLI::App app{"ops-sim: a local Juju model that runs charms as processes"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand
-  std::string model_dir;
-  std::string model_name;
-  std::string workloads;
-  if (const char* d = std::getenv("OPS_SIM_DIR")) model_dir = d;
-  if (model_dir.empty()) model_dir = ".ops-sim";
-  app.add_option("--model-dir", model_dir, "Model directory (env OPS_SIM_DIR, default ./.ops-sim)");
-  app.add_option("--model", model_name, "Model name, when the first deploy creates the model");
-  app.add_option("--workloads", workloads,
+  CliOptions o;
+  if (const char* d = std::getenv("OPS_SIM_DIR")) o.model_dir = d;
+  if (o.model_dir.empty()) o.model_dir = ".ops-sim";
+  app.add_option("--model-dir", o.model_dir,
+                 "Model directory (env OPS_SIM_DIR, default ./.ops-sim)");
+  app.add_option("--model", o.model_name, "Model name, when the first deploy creates the model");
+  app.add_option("--workloads", o.workloads,
                  "run: services really run in pods; simulate: plan state only (first deploy)")
       ->check(CLI::IsMember({"run", "simulate"}));
-
-  std::string charm, app_name, unit, action, hook, format = "tabular", a, b, include, level;
-  std::string config_file, container, service, status_wanted, status_type;
-  int units = 1;
-  int lines = 10;
-  bool no_retry = false, no_wait = false, tail = false, replay = false;
-  double timeout = 0;
-  std::vector<std::string> config_values, resources, params, resets, unit_names, exec_units,
-      exec_apps;
-  PebbleDaemonOptions daemon;
-
-  // Options of every command that runs hooks.
-  auto hook_options = [&](CLI::App* cmd) {
-    cmd->add_flag("--no-wait", no_wait,
-                  "Queue the hooks and return; the model agent runs them in the background");
-    cmd->add_option("--timeout", timeout,
-                    "Seconds to wait for the model to settle (exit 3 when it has not)")
-        ->check(CLI::PositiveNumber);
-  };
-
-  auto* deploy = app.add_subcommand("deploy", "Deploy a charm directory or .charm file");
-  deploy->add_option("charm", charm, "Charm directory or .charm file")->required();
-  deploy->add_option("--app", app_name, "Application name (default: the charm's name)");
-  deploy->add_option("-n,--num-units", units, "Number of units");
-  deploy->add_option("--config", config_values, "Config values key=value ...");
-  deploy->add_option("--resource", resources, "Resources NAME=PATH ...");
-  hook_options(deploy);
-
-  auto* add_unit = app.add_subcommand("add-unit", "Add units to an application");
-  add_unit->add_option("app", app_name)->required();
-  add_unit->add_option("-n,--num-units", units, "Number of units");
-  hook_options(add_unit);
-
-  auto* remove_unit = app.add_subcommand("remove-unit", "Remove units");
-  remove_unit->add_option("units", unit_names, "APP/N ...")->required();
-  hook_options(remove_unit);
-
-  auto* remove_app = app.add_subcommand(
-      "remove-application", "Remove an application: its relations, its units, then itself");
-  remove_app->add_option("app", app_name)->required();
-  hook_options(remove_app);
-
-  auto* integrate = app.add_subcommand("integrate", "Integrate two applications");
-  integrate->add_option("a", a, "APP[:ENDPOINT]")->required();
-  integrate->add_option("b", b, "APP[:ENDPOINT]")->required();
-  hook_options(integrate);
-
-  auto* remove_relation = app.add_subcommand("remove-relation", "Remove a relation");
-  remove_relation->add_option("a", a, "APP[:ENDPOINT] or relation id")->required();
-  remove_relation->add_option("b", b, "APP[:ENDPOINT]");
-  hook_options(remove_relation);
-
-  auto* refresh = app.add_subcommand("refresh", "Replace an application's charm (upgrade-charm)");
-  refresh->add_option("app", app_name)->required();
-  refresh->add_option("--path", charm, "Charm directory or .charm file")->required();
-  hook_options(refresh);
-
-  auto* attach = app.add_subcommand("attach-resource", "Replace resources (upgrade-charm)");
-  attach->add_option("app", app_name)->required();
-  attach->add_option("resources", resources, "NAME=PATH ...")->required();
-  hook_options(attach);
-
-  auto* config = app.add_subcommand("config", "Show or set an application's config");
-  config->add_option("app", app_name)->required();
-  config->add_option("values", config_values, "key=value ...");
-  config->add_option("--reset", resets, "Keys to reset to their default")->allow_extra_args(false);
-  config->add_option("--file", config_file, "YAML file: APP: {key: value, ...}");
-  hook_options(config);
-
-  auto* model_config = app.add_subcommand("model-config", "Show or set the model's config");
-  model_config->add_option("values", config_values, "key=value ... (update-status-hook-interval)");
-  model_config->add_option("--reset", resets, "Keys to reset to their default")
-      ->allow_extra_args(false);
-
-  auto* run = app.add_subcommand("run", "Run an action on a unit; prints its results as YAML");
-  run->add_option("unit", unit, "APP/N")->required();
-  run->add_option("action", action)->required();
-  run->add_option("params", params, "key=value ...");
-
-  auto* status = app.add_subcommand("status", "Show the model");
-  status->add_option("--format", format)->check(CLI::IsMember({"tabular", "json"}));
-
-  auto* show_unit_cmd = app.add_subcommand("show-unit", "Show a unit and its relation data");
-  show_unit_cmd->add_option("unit", unit, "APP/N")->required();
-
-  auto* status_log_cmd =
-      app.add_subcommand("show-status-log", "Show a unit's status history (workload and agent)");
-  status_log_cmd->add_option("unit", unit, "APP/N")->required();
-  status_log_cmd->add_option("--type", status_type, "unit (both), workload or juju-unit");
-
-  auto* debug_log_cmd = app.add_subcommand("debug-log", "Show the juju-log lines and hook output");
-  debug_log_cmd->add_option("--include", include, "Only this unit or application");
-  debug_log_cmd->add_option("--level", level, "Minimum level (DEBUG, INFO, WARNING, ERROR)");
-  debug_log_cmd->add_flag("--tail", tail, "Keep printing new lines until interrupted");
-  debug_log_cmd->add_flag("--replay", replay, "With --tail: start from the first line");
-  debug_log_cmd->add_option("-n,--lines", lines, "With --tail: start with the last N lines")
-      ->check(CLI::NonNegativeNumber);
-  debug_log_cmd->add_option("--format", format, "text or json (one object per line)")
-      ->check(CLI::IsMember({"tabular", "text", "json"}));
-
-  auto* trigger = app.add_subcommand("trigger", "Run a hook on a unit or every unit of an app");
-  trigger->add_option("unit", unit, "APP/N or APP")->required();
-  trigger->add_option("hook", hook)->required();
-  hook_options(trigger);
-
-  auto* resolve = app.add_subcommand("resolve", "Retry the failed hook of a unit in error");
-  resolve->add_option("unit", unit, "APP/N")->required();
-  resolve->add_flag("--no-retry", no_retry, "Skip the failed hook instead of retrying it");
-  hook_options(resolve);
-
-  auto* wait_for_cmd = app.add_subcommand(
-      "wait-for", "Wait until an application's (or unit's) units have a status and are idle");
-  wait_for_cmd->add_option("target", unit, "APP or APP/N")->required();
-  wait_for_cmd->add_option("--status", status_wanted, "Workload status, e.g. active")->required();
-  double wait_timeout = 600;
-  wait_for_cmd->add_option("--timeout", wait_timeout, "Seconds (default 600; exit 3 after)")
-      ->check(CLI::PositiveNumber);
-
-  auto* ssh = app.add_subcommand("ssh", "Run a command in a unit's pod, like juju ssh");
-  std::vector<std::string> command;
-  ssh->add_option("unit", unit, "APP/N")->required();
-  ssh->add_option("--container", container,
-                  "Run in this workload container's filesystem and root (as Pebble exec does)");
-  ssh->add_option("command", command, "-- CMD ARGS...")->required();
-
-  auto* exec = app.add_subcommand(
-      "exec", "Run a command in units' hook context (hook tools, JUJU_*), like juju exec");
-  exec->add_option("-u,--unit", exec_units, "APP/N (repeatable)");
-  exec->add_option("-a,--app", exec_apps, "Every unit of APP (repeatable)");
-  exec->add_option("command", command, "-- CMD ARGS... (run by bash)")->required();
-
-  auto* kill = app.add_subcommand(
-      "kill", "Kill -9 a workload service's process; Pebble restarts it by its backoff");
-  kill->add_option("unit", unit, "APP/N")->required();
-  kill->add_option("--container", container, "Workload container")->required();
-  kill->add_option("--service", service, "Pebble service (needed when several run)");
-
-  auto* restart_unit = app.add_subcommand(
-      "restart-unit", "Restart a unit's pod: processes and Pebble go, storage stays");
-  restart_unit->add_option("unit", unit, "APP/N")->required();
-  hook_options(restart_unit);
-
-  auto* destroy = app.add_subcommand("destroy", "Remove the model and everything it created");
-  bool leftovers = false;
-  destroy->add_flag("--leftovers", leftovers,
-                    "Instead: remove the namespaces and Pebble daemons of ops-sim models whose "
-                    "model dir is provably gone");
-
-  auto* daemon_cmd = app.add_subcommand("pebble-daemon", "");
-  daemon_cmd->group("");  // hidden: started by ops-sim itself
-  daemon_cmd->add_option("--socket", daemon.socket)->required();
-  daemon_cmd->add_option("--root", daemon.root)->required();
-  daemon_cmd->add_option("--mode", daemon.mode)->required();
-  daemon_cmd->add_option("--netns", daemon.netns);
-  daemon_cmd->add_option("--hosts", daemon.hosts);
-  daemon_cmd->add_option("--hostname", daemon.hostname);
-  daemon_cmd->add_option("--log-dir", daemon.log_dir);
-  daemon_cmd->add_option("--pid-file", daemon.pid_file);
-  daemon_cmd->add_option("--mountpoints-file", daemon.mountpoints_file);
-
-  auto* agent_cmd = app.add_subcommand("model-agent", "");
-  agent_cmd->group("");  // hidden: started by ops-sim itself
+  std::vector<std::pair<CLI::App*, const Command*>> subcommands;
+  for (const auto& cmd : commands()) {
+    auto* sub = app.add_subcommand(cmd.name, cmd.description);
+    cmd.declare(sub, o);
+    subcommands.emplace_back(sub, &cmd);
+  }
+  CLI::App* daemon_cmd = nullptr;
+  CLI::App* agent_cmd = nullptr;
+  declare_hidden(app, o, daemon_cmd, agent_cmd);
 
   // "unknown command X" with the list, before CLI11 reads X as an argument.
   const auto first = first_command(argc, argv);
@@ -435,158 +700,14 @@ int cli_main(int argc, char** argv) {
   }
 
   try {
-    if (daemon_cmd->parsed()) return pebble_daemon_main(daemon);
-    const auto dir = fs::absolute(model_dir);
+    if (daemon_cmd->parsed()) return pebble_daemon_main(o.daemon);
+    o.dir = fs::absolute(o.model_dir);
     const auto exe = self_exe();
-    if (agent_cmd->parsed()) return model_agent_main(dir, exe);
-    if (!model_name.empty()) check_model_name(model_name);
-    Simulator sim({dir, model_name, workloads, exe});
-    if (ssh->parsed()) return ssh_unit(sim.db(), unit, container, command);
-    if (wait_for_cmd->parsed()) return wait_for(dir, unit, status_wanted, wait_timeout);
-    if (debug_log_cmd->parsed()) {
-      return debug_log_cmd_run(dir, include, level, format == "json", tail, replay, lines);
+    if (agent_cmd->parsed()) return model_agent_main(o.dir, exe);
+    for (const auto& [sub, cmd] : subcommands) {
+      if (sub->parsed()) return run_model_command(*cmd, app, o, exe);
     }
-    if (destroy->parsed() && !leftovers) stop_model_agent(dir);
-    const bool read_only =
-        status->parsed() || show_unit_cmd->parsed() || status_log_cmd->parsed() || kill->parsed() ||
-        (model_config->parsed() && config_values.empty() && resets.empty()) ||
-        (config->parsed() && config_values.empty() && resets.empty() && config_file.empty()) ||
-        (destroy->parsed() && leftovers);
-    // Commands that change the model run one at a time per model.
-    std::unique_ptr<ModelLock> lock;
-    if (!read_only) {
-      std::string what = "ops-sim";
-      for (const auto* cmd : app.get_subcommands()) what += " " + cmd->get_name();
-      lock = std::make_unique<ModelLock>(dir, deploy->parsed(), what);
-    }
-    const bool progress = ::isatty(2) || std::getenv("OPS_SIM_PROGRESS") != nullptr;
-    sim.set_run_options(run_options(no_wait, timeout, progress));
-    const bool waits = !no_wait;
-    // The model agent runs what --no-wait or --timeout leave, and update-status.
-    auto start_agent = [&] {
-      lock.reset();
-      if (fs::exists(dir / "model.db")) ensure_model_agent(dir, exe);
-    };
-    int rc = 0;
-    if (deploy->parsed()) {
-      sim.deploy(charm, app_name, units, config_values, resources);
-      rc = settle_result(sim, waits, timeout);
-    } else if (add_unit->parsed()) {
-      sim.add_unit(app_name, units);
-      rc = settle_result(sim, waits, timeout);
-    } else if (remove_unit->parsed()) {
-      for (const auto& u : unit_names) sim.db().require_unit(u);
-      for (const auto& u : unit_names) sim.remove_unit(u);
-      rc = settle_result(sim, waits, timeout);
-    } else if (remove_app->parsed()) {
-      sim.remove_application(app_name);
-      rc = settle_result(sim, waits, timeout);
-    } else if (integrate->parsed()) {
-      sim.integrate(a, b);
-      rc = settle_result(sim, waits, timeout);
-    } else if (remove_relation->parsed()) {
-      sim.remove_relation(a, b);
-      rc = settle_result(sim, waits, timeout);
-    } else if (refresh->parsed()) {
-      sim.refresh(app_name, charm);
-      rc = settle_result(sim, waits, timeout);
-    } else if (attach->parsed()) {
-      sim.attach_resource(app_name, resources);
-      rc = settle_result(sim, waits, timeout);
-    } else if (config->parsed()) {
-      if (!config_file.empty()) {
-        auto from_file = config_file_values(config_file, app_name);
-        from_file.insert(from_file.end(), config_values.begin(), config_values.end());
-        config_values = std::move(from_file);
-      }
-      if (config_values.empty() && resets.empty()) {
-        const auto values = sim.config(app_name);
-        if (!values.empty()) std::cout << to_yaml(nlohmann::ordered_json(values));
-      } else {
-        sim.set_config(app_name, config_values, resets);
-        rc = settle_result(sim, waits, timeout);
-      }
-    } else if (model_config->parsed()) {
-      if (config_values.empty() && resets.empty()) {
-        for (const auto& [k, v] : sim.model_config()) std::cout << k << ": " << v << "\n";
-      } else {
-        sim.set_model_config(config_values, resets);
-      }
-    } else if (run->parsed()) {
-      const auto result = sim.run_action(unit, action, params);
-      for (const auto& line : result.log) std::cerr << line << "\n";
-      if (!result.results.empty()) {
-        std::cout << to_yaml(nlohmann::ordered_json(result.results));
-      }
-      rc = settle_result(sim, true, 0);
-      if (result.status == "failed") {
-        std::cerr << "ERROR action \"" << action << "\" failed: " << result.message << "\n";
-        rc = 1;
-      }
-    } else if (exec->parsed()) {
-      std::vector<std::string> targets = exec_units;
-      for (const auto& name : exec_apps) {
-        sim.db().require_app(name);
-        for (const auto& u : sim.db().units(name)) {
-          if (!u.dying) targets.push_back(u.name);
-        }
-      }
-      if (targets.empty()) throw SimError("exec needs --unit APP/N or --app APP");
-      for (const auto& u : targets) sim.db().require_unit(u);
-      const auto shell = join(command, " ");
-      if (targets.size() == 1) {
-        const auto r = sim.exec(targets.front(), shell);
-        std::cout << r.out << std::flush;
-        std::cerr << r.err << std::flush;
-        rc = r.exit_code;
-      } else {
-        for (const auto& u : targets) {
-          const auto r = sim.exec(u, shell);
-          std::cout << u << " (exit " << r.exit_code << "):\n" << r.out << std::flush;
-          std::cerr << r.err << std::flush;
-          if (r.exit_code != 0) rc = 1;
-        }
-      }
-    } else if (status->parsed()) {
-      if (format == "json") {
-        std::cout << status_json(sim.db()).dump(2) << "\n";
-      } else {
-        std::cout << status_table(sim.db());
-      }
-    } else if (show_unit_cmd->parsed()) {
-      std::cout << show_unit(sim.db(), unit);
-    } else if (status_log_cmd->parsed()) {
-      std::cout << status_log(sim.db(), unit, status_type);
-    } else if (trigger->parsed()) {
-      sim.trigger(unit, hook);
-      rc = settle_result(sim, waits, timeout);
-    } else if (resolve->parsed()) {
-      sim.resolve(unit, no_retry);
-      rc = settle_result(sim, waits, timeout);
-    } else if (kill->parsed()) {
-      for (int pid : sim.kill_service(unit, container, service)) {
-        std::cout << "killed pid " << pid << "\n";
-      }
-    } else if (restart_unit->parsed()) {
-      sim.restart_unit(unit);
-      rc = settle_result(sim, waits, timeout);
-    } else if (destroy->parsed() && leftovers) {
-      for (int pid : stop_orphan_pebble_daemons()) {
-        std::cout << "stopped Pebble daemon " << pid << "\n";
-      }
-      const auto sweep = sweep_leftover_networks();
-      for (const auto& ns : sweep.removed) std::cout << "removed " << ns << "\n";
-      for (const auto& ns : sweep.kept) {
-        std::cout << "kept " << ns
-                  << ": no record proves its model gone (ip netns delete it if you know)\n";
-      }
-      return 0;
-    } else if (destroy->parsed()) {
-      sim.destroy();
-      return 0;
-    }
-    if (!read_only) start_agent();
-    return rc;
+    return 0;
   } catch (const SimError& e) {
     std::cerr << "ERROR " << e.what() << "\n";
     return 1;
