@@ -11,6 +11,7 @@
 
 #include "ops/framework.hpp"
 #include "ops/storage.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -65,12 +66,6 @@ struct Charm : ops::Object {
   bool defer_next = false;
 };
 
-std::filesystem::path temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "ops-bench-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-  return pattern;
-}
-
 void BM_EmitObservedInMemory(benchmark::State& state) {
   ops::MemoryStorage storage;
   ops::Framework fw(storage);
@@ -107,9 +102,9 @@ void BM_DeferAndReemitInMemory(benchmark::State& state) {
 BENCHMARK(BM_DeferAndReemitInMemory);
 
 void BM_CommitChangedStoredStateToFile(benchmark::State& state) {
-  const auto dir = temp_dir();
+  const ops_test::TempDir dir("ops-bench-");
   {
-    ops::Framework fw(ops::open_sqlite_storage(ops::default_state_file(dir)));
+    ops::Framework fw(ops::open_sqlite_storage(ops::default_state_file(dir.path())));
     Charm charm(fw);
     std::int64_t counter = 0;
     for (auto _ : state) {
@@ -117,15 +112,14 @@ void BM_CommitChangedStoredStateToFile(benchmark::State& state) {
       fw.commit();
     }
   }
-  std::filesystem::remove_all(dir);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_CommitChangedStoredStateToFile)->Unit(benchmark::kMicrosecond);
 
 // Argument 1: commit waits for the disk (the default); 0: sync_to_disk off.
 void BM_WholeDispatchOnFile(benchmark::State& state) {
-  const auto dir = temp_dir();
-  const auto file = ops::default_state_file(dir);
+  const ops_test::TempDir dir("ops-bench-");
+  const auto file = ops::default_state_file(dir.path());
   ops::SQLiteStorageOptions options;
   options.sync_to_disk = state.range(0) != 0;
   for (auto _ : state) {
@@ -137,7 +131,6 @@ void BM_WholeDispatchOnFile(benchmark::State& state) {
     charm.stored.set("counter", charm.stored.get<std::int64_t>("counter") + 1);
     fw.commit();
   }
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_WholeDispatchOnFile)->Arg(1)->Arg(0)->Unit(benchmark::kMicrosecond);
 

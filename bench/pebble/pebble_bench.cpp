@@ -11,6 +11,7 @@
 
 #include "ops/pebble.hpp"
 #include "pebble_server.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -20,10 +21,6 @@ constexpr std::size_t kFileSize = 16 * 1024 * 1024;
 class BenchServer {
  public:
   BenchServer() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "ops-pebble-bench-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
     std::filesystem::create_directories(dir_ / "root");
     server_ = std::make_unique<ops::pebble_server::Server>(ops::pebble_server::ServerOptions{
         .socket_path = (dir_ / "pebble.socket").string(), .root_dir = (dir_ / "root").string()});
@@ -36,14 +33,13 @@ class BenchServer {
   ~BenchServer() {
     client_.reset();
     server_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   ops::pebble::Client& client() { return *client_; }
   const std::string& data() const { return data_; }
 
  private:
-  std::filesystem::path dir_;
+  ops_test::TempDir tmp_{"ops-pebble-bench-"};
+  const std::filesystem::path& dir_ = tmp_.path();
   std::unique_ptr<ops::pebble_server::Server> server_;
   std::unique_ptr<ops::pebble::Client> client_;
   std::string data_;

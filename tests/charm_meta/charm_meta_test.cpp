@@ -14,6 +14,8 @@
 
 #include "ops/charm_meta.hpp"
 #include "ops/errors.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -23,11 +25,6 @@ using ::testing::HasSubstr;
 std::filesystem::path source_dir() {
   const char* dir = std::getenv("OPS_SOURCE_DIR");
   return dir ? std::filesystem::path(dir) : std::filesystem::path(OPS_TEST_SOURCE_DIR);
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 void write_text(const std::filesystem::path& path, const std::string& text) {
@@ -131,22 +128,15 @@ void expect_redis_k8s(const ops::CharmMeta& meta) {
 
 class CharmMetaTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("charm_meta_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::filesystem::path dir_;
+  ops_test::TempDir tmp_{"charm_meta_test_"};
+  const std::filesystem::path& dir_ = tmp_.path();
 };
 
 TEST_F(CharmMetaTest, RedisK8sRepoRootFilesParseToExactValues) {
-  ops::CharmMeta meta = ops::CharmMeta::from_yaml(read_text(source_dir() / "metadata.yaml"),
-                                                  read_text(source_dir() / "actions.yaml"),
-                                                  read_text(source_dir() / "config.yaml"));
+  ops::CharmMeta meta =
+      ops::CharmMeta::from_yaml(ops_test::read_file(source_dir() / "metadata.yaml"),
+                                ops_test::read_file(source_dir() / "actions.yaml"),
+                                ops_test::read_file(source_dir() / "config.yaml"));
   expect_redis_k8s(meta);
 }
 
@@ -160,14 +150,14 @@ TEST_F(CharmMetaTest, FromCharmDirReadsTheThreeFiles) {
 // The same charm as one charmcraft.yaml: the metadata keys at the top,
 // config under `config:` and actions under `actions:`.
 std::string redis_k8s_charmcraft_yaml() {
-  std::string metadata = read_text(source_dir() / "metadata.yaml");
+  std::string metadata = ops_test::read_file(source_dir() / "metadata.yaml");
   std::string out = "type: charm\nbases:\n  - build-on:\n      - name: ubuntu\n";
   out += metadata;
   out += "\nconfig:\n";
-  std::istringstream config(read_text(source_dir() / "config.yaml"));
+  std::istringstream config(ops_test::read_file(source_dir() / "config.yaml"));
   for (std::string line; std::getline(config, line);) out += "  " + line + "\n";
   out += "actions:\n";
-  std::istringstream actions(read_text(source_dir() / "actions.yaml"));
+  std::istringstream actions(ops_test::read_file(source_dir() / "actions.yaml"));
   for (std::string line; std::getline(actions, line);) out += "  " + line + "\n";
   return out;
 }

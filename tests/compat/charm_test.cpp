@@ -17,6 +17,7 @@
 #include "ops/errors.hpp"
 #include "ops/testing/errors.hpp"
 #include "ops/testing/harness.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -389,9 +390,8 @@ TEST(CharmMetaCompat, RelationShortForm) {
 
 // ops: test/test_charm.py::test_meta_from_charm_root
 TEST(CharmMetaCompat, MetaFromCharmRoot) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("ops-compat-root-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const ops_test::TempDir tmp("ops-compat-root-");
+  const std::filesystem::path& dir = tmp.path();
   {
     std::ofstream(dir / "metadata.yaml")
         << "name: my-charm\nrequires:\n  foo:\n    interface: bar\n";
@@ -399,7 +399,6 @@ TEST(CharmMetaCompat, MetaFromCharmRoot) {
   { std::ofstream(dir / "actions.yaml") << "act: {description: does}\n"; }
   { std::ofstream(dir / "config.yaml") << "options:\n  opt: {type: int, default: 1}\n"; }
   const CharmMeta meta = CharmMeta::from_charm_dir(dir);
-  std::filesystem::remove_all(dir);
   EXPECT_EQ(meta.name, "my-charm");
   EXPECT_EQ(meta.requires_relations.at("foo").interface_name, "bar");
   EXPECT_EQ(meta.actions.at("act").description, "does");

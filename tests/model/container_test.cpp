@@ -8,7 +8,9 @@
 #include "ops/charm.hpp"
 #include "ops/model.hpp"
 #include "ops/testing/fake_backend.hpp"
+#include "support/files.hpp"
 #include "support/strings.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -311,8 +313,8 @@ TEST_F(ContainerTest, FilesExistsAndIsdir) {
 
 TEST_F(ContainerTest, PushPathAndPullPathCopyTrees) {
   namespace fs = std::filesystem;
-  fs::path tmp = fs::temp_directory_path() / ("ops-container-test-" + std::to_string(::getpid()));
-  fs::remove_all(tmp);
+  const ops_test::TempDir tmp_dir("ops-container-test-");
+  const fs::path& tmp = tmp_dir.path();
   fs::create_directories(tmp / "conf" / "sub");
   std::ofstream(tmp / "conf" / "a.conf") << "A";
   std::ofstream(tmp / "conf" / "sub" / "b.conf") << "B";
@@ -326,15 +328,10 @@ TEST_F(ContainerTest, PushPathAndPullPathCopyTrees) {
 
   p.dirs.insert("/etc/conf");
   redis().pull_path({"/etc/conf", "/etc/conf/a.conf"}, tmp / "out");
-  auto read = [](const fs::path& f) {
-    std::ifstream in(f);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  EXPECT_EQ(read(tmp / "out" / "conf" / "a.conf"), "A");
-  EXPECT_EQ(read(tmp / "out" / "conf" / "sub" / "b.conf"), "B");
-  EXPECT_EQ(read(tmp / "out" / "a.conf"), "A");
+  using ops_test::read_file;
+  EXPECT_EQ(read_file(tmp / "out" / "conf" / "a.conf"), "A");
+  EXPECT_EQ(read_file(tmp / "out" / "conf" / "sub" / "b.conf"), "B");
+  EXPECT_EQ(read_file(tmp / "out" / "a.conf"), "A");
 
   EXPECT_EQ(error_of<ops::ModelError>([&] { redis().pull_path({"/missing"}, tmp / "out"); }),
             "pull_path failed for 1 path: /missing (stat /missing: no such file)");

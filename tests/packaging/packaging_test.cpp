@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "support/fake_juju.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -34,11 +35,6 @@ fs::path source_dir() {
   return dir ? fs::path(dir) : fs::current_path();
 }
 
-std::string read(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 std::uint32_t le32(const std::string& s, std::size_t at) {
   return std::uint32_t(std::uint8_t(s[at])) | std::uint32_t(std::uint8_t(s[at + 1])) << 8 |
          std::uint32_t(std::uint8_t(s[at + 2])) << 16 |
@@ -50,7 +46,7 @@ std::uint16_t le16(const std::string& s, std::size_t at) {
 
 // The entries of a zip file, name -> unix mode, from its central directory.
 std::map<std::string, unsigned> zip_entries(const fs::path& path) {
-  std::string zip = read(path);
+  std::string zip = ops_test::read_file(path);
   std::size_t eocd = zip.rfind(std::string("PK\x05\x06", 4));
   if (eocd == std::string::npos) throw std::runtime_error(path.string() + " is not a zip file");
   std::uint16_t count = le16(zip, eocd + 10);
@@ -106,20 +102,21 @@ TEST(Packaging, RedisClientArchiveHoldsTheCharm) {
 TEST(Packaging, CharmDirectoryCopiesTheMetadataAndWritesTheManifest) {
   fs::path dir = binary_dir() / "charm" / "redis-k8s";
   for (const char* name : {"metadata.yaml", "config.yaml", "actions.yaml"}) {
-    EXPECT_EQ(read(dir / name), read(source_dir() / name)) << name;
+    EXPECT_EQ(ops_test::read_file(dir / name), ops_test::read_file(source_dir() / name)) << name;
   }
-  std::string manifest = read(dir / "manifest.yaml");
+  std::string manifest = ops_test::read_file(dir / "manifest.yaml");
   EXPECT_THAT(manifest, HasSubstr("bases:\n- architectures:\n  - "));
   EXPECT_THAT(manifest, HasSubstr("\n  channel: '24.04'\n  name: ubuntu\n"));
   EXPECT_THAT(manifest,
               ::testing::ContainsRegex("charmcraft-started-at: '[0-9]{4}-[0-9]{2}-[0-9]{2}T"));
-  EXPECT_EQ(read(binary_dir() / "charm" / "redis-client" / "metadata.yaml"),
-            read(source_dir() / "charms" / "redis-client" / "metadata.yaml"));
+  EXPECT_EQ(ops_test::read_file(binary_dir() / "charm" / "redis-client" / "metadata.yaml"),
+            ops_test::read_file(source_dir() / "charms" / "redis-client" / "metadata.yaml"));
 }
 
 TEST(Packaging, PackagedDispatchIsStrippedAndTheBuildCopyIsNot) {
-  std::string packaged = read(binary_dir() / "charm" / "redis-k8s" / "dispatch");
-  std::string built = read(binary_dir() / "charms" / "redis-k8s" / "redis-k8s-dispatch");
+  std::string packaged = ops_test::read_file(binary_dir() / "charm" / "redis-k8s" / "dispatch");
+  std::string built =
+      ops_test::read_file(binary_dir() / "charms" / "redis-k8s" / "redis-k8s-dispatch");
   EXPECT_EQ(packaged.compare(0, 4,
                              "\x7f"
                              "ELF"),
@@ -198,9 +195,8 @@ TEST(Packaging, PackagedDispatchLoadsGlibcAndItsBundledLibrariesOnly) {
 // yaml-cpp throws is still caught and translated by ops (CharmMetaError).
 TEST(Packaging, LeanDispatchCatchesYamlErrorsFromTheStaticYamlCpp) {
   if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: dispatch is not linked lean";
-  fs::path charm =
-      fs::temp_directory_path() / ("packaging-test-charm-" + std::to_string(::getpid()));
-  fs::remove_all(charm);
+  ops_test::TempDir charm_tmp("packaging-test-charm-");
+  fs::path charm = charm_tmp.path() / "test-charm";
   fs::copy(binary_dir() / "charm" / "test-charm", charm, fs::copy_options::recursive);
   EXPECT_EQ(loaded_libraries(charm / "dispatch").count("libstdc++.so.6"), 0u);
   std::ofstream(charm / "metadata.yaml") << "name: [unclosed\n";
@@ -213,7 +209,6 @@ TEST(Packaging, LeanDispatchCatchesYamlErrorsFromTheStaticYamlCpp) {
   EXPECT_THAT(result.output,
               HasSubstr("Uncaught exception while setting up for install: ops::CharmMetaError: "
                         "metadata.yaml:2: invalid YAML: end of sequence flow not found"));
-  fs::remove_all(charm);
 }
 
 TEST(Packaging, DispatchWithoutJujuEnvironmentFailsClearly) {

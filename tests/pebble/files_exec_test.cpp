@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "pebble_fixture.hpp"
+#include "support/files.hpp"
 
 namespace {
 
@@ -27,8 +28,7 @@ std::string random_bytes(std::size_t n, unsigned seed) {
 }
 
 std::string read_host_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return ops_test::read_file_if_exists(path);
 }
 
 class PebbleFilesTest : public ops_test::PebbleServerTest {};

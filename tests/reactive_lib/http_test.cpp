@@ -17,6 +17,7 @@
 #include "ops/testing/context.hpp"
 #include "ops/testing/harness.hpp"
 #include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -82,18 +83,15 @@ TEST(HttpProvides, AnExplicitHostnameAndBadInput) {
 class ProxyHarness : public ::testing::Test {
  protected:
   ProxyHarness() : harness(CharmDir{HTTP_PROXY_DIR}) {
-    dir = std::filesystem::temp_directory_path() /
-          ("http-proxy-test-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
     harness.update_config({{"config-file", (dir / "backends.cfg").string()}});
     harness.begin();
   }
-  ~ProxyHarness() override { std::filesystem::remove_all(dir); }
   const http::HttpRequires& backends() { return harness.charm().backends(); }
   // The backend section the charm wrote last.
   std::string config_text() { return read_file(dir / "backends.cfg"); }
 
-  std::filesystem::path dir;
+  ops_test::TempDir tmp{"http-proxy-test-"};
+  const std::filesystem::path& dir = tmp.path();
   ops::testing::Harness<http_proxy::HttpProxyCharm> harness;
 };
 
@@ -172,8 +170,8 @@ TEST_F(ProxyHarness, JsonEncodedValuesAreReadAndBadPortsAreLeftOut) {
 }
 
 TEST(HttpRequiresContext, WebsitesChangedOnlyWhenHostnameOrPortChangedSinceTheLastDispatch) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("http-proxy-ctx-" + std::to_string(::getpid()));
+  const ops_test::TempDir tmp("http-proxy-ctx-");
+  const std::filesystem::path& dir = tmp.path();
   ops::testing::Context<http_proxy::HttpProxyCharm> ctx(CharmDir{HTTP_PROXY_DIR});
   ops::testing::Relation rel{
       .endpoint = "reverseproxy",
@@ -194,7 +192,6 @@ TEST(HttpRequiresContext, WebsitesChangedOnlyWhenHostnameOrPortChangedSinceTheLa
   state = ctx.run(ctx.on.relation_changed(state.relations[0]), state);
   EXPECT_EQ(state.unit_status, ops::ActiveStatus("1 website"));
   EXPECT_EQ(read_file(dir / "b.cfg"), "backend websites\n    server web-0 10.0.0.1:81\n");
-  std::filesystem::remove_all(dir);
 }
 
 TEST(HttpLibrary, Identity) {

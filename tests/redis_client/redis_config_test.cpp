@@ -14,6 +14,9 @@
 
 #include "redis_config.hpp"
 
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
+
 namespace {
 
 using redis_k8s::RedisServerSettings;
@@ -85,14 +88,9 @@ TEST(Sha256Hex, KnownDigests) {
 class StartScriptTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("start-script-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
     write(dir_ / "redis-server", "#!/bin/sh\necho \"redis-server $*\"\n", 0755);
     write(dir_ / "sleep", "#!/bin/sh\necho \"$*\" >> " + (dir_ / "slept").string() + "\n", 0755);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   static void write(const std::filesystem::path& path, const std::string& text, int mode) {
     std::ofstream(path) << text;
     std::filesystem::permissions(path, static_cast<std::filesystem::perms>(mode));
@@ -137,14 +135,14 @@ class StartScriptTest : public ::testing::Test {
     return read(dir_ / "out");
   }
   static std::string read(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return ops_test::read_file_if_exists(path);
   }
   std::string cli_args() { return read(dir_ / "cli-args"); }
   int cli_calls() { return std::stoi(read(dir_ / "calls")); }
   std::string slept() { return read(dir_ / "slept"); }
 
-  std::filesystem::path dir_;
+  ops_test::TempDir tmp_{"start-script-test-"};
+  const std::filesystem::path& dir_ = tmp_.path();
 };
 
 TEST_F(StartScriptTest, AReplicaOfTheMasterSentinelNames) {

@@ -18,6 +18,7 @@
 #include "fake_workload.hpp"
 #include "ops/testing/context.hpp"
 #include "ops/testing/harness.hpp"
+#include "support/files.hpp"
 
 namespace redis_test {
 
@@ -32,15 +33,12 @@ inline const std::string kApp = "redis-k8s";
 // Reads the text of a file in the repository (OPS_SOURCE_DIR).
 inline std::string source_file(const std::string& relative) {
   const char* root = std::getenv("OPS_SOURCE_DIR");
-  std::filesystem::path path = std::filesystem::path(root ? root : ".") / relative;
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ops_test::read_file(std::filesystem::path(root ? root : ".") / relative);
 }
 
 // The whole content of a local file ("" when it cannot be read).
 inline std::string read_host_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ops_test::read_file_if_exists(path);
 }
 
 // The permission bits of a local file (e.g. 0600).

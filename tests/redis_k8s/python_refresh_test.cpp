@@ -24,6 +24,7 @@
 #include "ops/testing/fake_pebble.hpp"
 #include "python_aliases.hpp"
 #include "redis_k8s/fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -65,7 +66,6 @@ class PythonRefreshTest : public ::testing::Test {
   void TearDown() override {
     ops::log::set_sink({});
     ops::log::set_level(ops::log::Level::info);
-    std::filesystem::remove_all(dir_);
   }
 
   ops::testing::FakePebble& redis_pebble() { return juju.pebble("redis"); }
@@ -103,8 +103,8 @@ class PythonRefreshTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_ =
-      std::filesystem::temp_directory_path() / ("redis-refresh-test-" + std::to_string(::getpid()));
+  ops_test::TempDir tmp_{"redis-refresh-test-"};
+  const std::filesystem::path& dir_ = tmp_.path();
   std::filesystem::path state_file_ = ops::default_state_file(dir_);
   const ops::CharmMeta meta_ = ops::CharmMeta::from_yaml(redis_test::source_file("metadata.yaml"),
                                                          redis_test::source_file("actions.yaml"),

@@ -11,6 +11,7 @@
 #include "charm.hpp"
 #include "charms/redis_k8s/v0/redis.hpp"
 #include "ops/testing/harness.hpp"
+#include "support/files.hpp"
 
 namespace {
 
@@ -20,8 +21,7 @@ using ::testing::ElementsAre;
 // Reads the text of a file in the repository (OPS_SOURCE_DIR).
 std::string source_file(const std::string& relative) {
   const char* root = std::getenv("OPS_SOURCE_DIR");
-  std::ifstream in(std::filesystem::path(root ? root : ".") / relative);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ops_test::read_file(std::filesystem::path(root ? root : ".") / relative);
 }
 
 constexpr const char* kRequirerMeta = R"(

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 #include "util.hpp"
 
 namespace ops_sim::testing {
@@ -29,9 +31,6 @@ struct SimResult {
 class SimTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/ops-sim-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
     // Services may run as another user: let them reach the model dir.
     ::chmod(root_.c_str(), 0755);
     model_ = root_ / "model";
@@ -40,8 +39,6 @@ class SimTest : public ::testing::Test {
 
   void TearDown() override {
     if (fs::exists(model_ / "model.db")) sim({"destroy"});
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
 
   // Runs ops-sim with --model-dir set to this test's model.
@@ -85,16 +82,11 @@ class SimTest : public ::testing::Test {
   }
 
   static void write(const fs::path& path, const std::string& content) {
-    std::ofstream out(path);
-    out << content;
+    ops_test::write_file(path, content);
   }
 
-  static std::string read(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  // The file's content, "" while it does not exist.
+  static std::string read(const fs::path& path) { return ops_test::read_file_if_exists(path); }
 
   // The hook log lines so far; clears it.
   std::vector<std::string> take_hooks() {
@@ -113,7 +105,10 @@ class SimTest : public ::testing::Test {
     return out;
   }
 
-  fs::path root_;
+  // /tmp, not $TMPDIR: the Pebble sockets deep in the model dir must stay
+  // within the unix socket path limit.
+  ops_test::TempDir tmp_{"ops-sim-test-", "/tmp"};
+  const fs::path& root_ = tmp_.path();
   fs::path model_;
   fs::path hook_log_;
 };

@@ -13,13 +13,14 @@
 
 namespace ops_test {
 
-// A fresh directory under $TMPDIR (named <prefix>XXXXXX), removed with
-// everything in it when the object goes.
+// A fresh directory under $TMPDIR, or under `parent` (named <prefix>XXXXXX),
+// removed with everything in it when the object goes. A test that puts unix
+// sockets deep inside passes parent "/tmp" to stay within their path limit.
 class TempDir {
  public:
-  explicit TempDir(std::string_view prefix = "ops-test-") {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / (std::string(prefix) + "XXXXXX")).string();
+  explicit TempDir(std::string_view prefix = "ops-test-",
+                   const std::filesystem::path& parent = std::filesystem::temp_directory_path()) {
+    std::string pattern = (parent / (std::string(prefix) + "XXXXXX")).string();
     if (::mkdtemp(pattern.data()) == nullptr) {
       throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
     }
