@@ -140,20 +140,38 @@ class MemoryStorage final : public Storage {
   // Rolls back; a MemoryStorage can be used again after close().
   void close() override;
 
+  // Whether the content differs from the last commit, counted as the SQLite
+  // storage counts it: a notice saved and dropped again is no change.
+  bool has_changes() override;
+
   // The committed snapshots (what a next dispatch would see).
   const std::map<std::string, nlohmann::json, std::less<>>& committed_snapshots() const;
 
  private:
-  struct Contents {
-    std::map<std::string, nlohmann::json, std::less<>> snapshots;
-    std::map<std::int64_t, Notice> notices;
+  // What a rollback restores: the value before the transaction of each
+  // snapshot and each older notice the transaction touched (nullopt:
+  // absent). Notices saved in the transaction are those numbered above
+  // last_sequence. Keeping only what changed makes a transaction cost what
+  // it touches, not what is stored.
+  struct Undo {
+    std::map<std::string, std::optional<nlohmann::json>, std::less<>> snapshots;
+    std::map<std::int64_t, std::optional<Notice>> notices;
     std::int64_t last_sequence = 0;
+    bool changed = false;  // a snapshot or an older notice changed
   };
-  // Saves the committed contents before the first change of a transaction.
-  void begin_change();
+  // Starts the undo log at the first change of a transaction.
+  Undo& undo();
+  // Logs the snapshot's value (moved out) before a change; its entry.
+  std::map<std::string, nlohmann::json, std::less<>>::iterator remember_snapshot(
+      std::string_view handle_path);
+  void remember_notice(std::int64_t sequence);
 
-  Contents current_;
-  std::optional<Contents> committed_;  // set while a transaction has changes
+  std::map<std::string, nlohmann::json, std::less<>> snapshots_;
+  std::map<std::int64_t, Notice> notices_;
+  std::int64_t last_sequence_ = 0;
+  std::optional<Undo> undo_;  // set while a transaction has changes
+  // committed_snapshots() while a transaction has changes.
+  mutable std::map<std::string, nlohmann::json, std::less<>> committed_view_;
 };
 
 }  // namespace ops

@@ -95,6 +95,40 @@ TEST_P(StorageContractTest, RollbackForgetsEverySinceTheLastCommit) {
   EXPECT_EQ(s.save_notice("again", "obs", "m"), 2);
 }
 
+// Both count changes alike: the framework saves its event counter only with
+// another change, so a no-op dispatch commits nothing in either.
+TEST_P(StorageContractTest, HasChangesCountsNetChanges) {
+  ops::Storage& s = *storage_;
+  EXPECT_FALSE(s.has_changes());
+  const auto sequence = s.save_notice("A/on/x[1]", "A", "on_x");
+  EXPECT_TRUE(s.has_changes());
+  s.update_notice(sequence, "A", "on_y");
+  s.drop_notice(sequence);  // saved and dropped again: no change
+  EXPECT_FALSE(s.has_changes());
+  s.drop_snapshot("missing");
+  s.drop_notice(12345);
+  EXPECT_FALSE(s.has_changes());
+  s.save_snapshot("A", {{"k", 1}});
+  EXPECT_TRUE(s.has_changes());
+  s.commit();
+  EXPECT_FALSE(s.has_changes());
+  s.drop_snapshot("A");
+  EXPECT_TRUE(s.has_changes());
+  s.rollback();
+  EXPECT_FALSE(s.has_changes());
+  EXPECT_EQ(s.load_snapshot("A"), (nlohmann::json{{"k", 1}}));
+  const auto kept = s.save_notice("A/on/x[2]", "A", "on_x");
+  s.commit();
+  s.update_notice(kept, "A", "on_z");  // an older notice changed
+  EXPECT_TRUE(s.has_changes());
+  s.rollback();
+  EXPECT_THAT(s.notices(), ElementsAre(ops::Notice{kept, "A/on/x[2]", "A", "on_x"}));
+  s.drop_notice(kept);  // an older notice dropped
+  EXPECT_TRUE(s.has_changes());
+  s.commit();
+  EXPECT_FALSE(s.has_notices());
+}
+
 INSTANTIATE_TEST_SUITE_P(SQLiteAndMemory, StorageContractTest, ::testing::Values(true, false),
                          [](const auto& param_info) {
                            return param_info.param ? "SQLite" : "Memory";

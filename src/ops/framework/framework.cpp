@@ -206,6 +206,11 @@ std::size_t EventSourceBase::observer_count() const noexcept {
 void EventSourceBase::emit_snapshot(const nlohmann::json& snapshot) {
   Framework& fw = framework();
   fw.check_open();
+  if (observations_.empty()) {  // unobserved: only the event's number is taken
+    ++fw.event_count_;
+    fw.event_count_dirty_ = true;
+    return;
+  }
   const Handle handle = fw.next_event_handle(*this);
   fw.emit_event(*this, handle, snapshot);
 }
@@ -701,8 +706,18 @@ void Framework::remove_unreferenced_events() {
 
 void Framework::commit() {
   check_open();
-  on_->pre_commit.emit();
-  on_->commit.emit();
+  // Emitted as Python ops emits them; unobserved, only their number is
+  // taken (their events carry nothing, so nothing else is observable).
+  auto emit = [this](auto& source) {
+    if (source.observations_.empty()) {
+      ++event_count_;
+      event_count_dirty_ = true;
+    } else {
+      source.emit();
+    }
+  };
+  emit(on_->pre_commit);
+  emit(on_->commit);
   for (StoredStateBase* state : stored_states_) {
     if (!state->changed()) continue;
     nlohmann::json snapshot = state->current_snapshot();
@@ -713,7 +728,9 @@ void Framework::commit() {
   // the first other change, so a dispatch that changed nothing commits
   // nothing (the next one numbers its events from the last saved count).
   if (event_count_dirty_ && storage_->has_changes()) {
-    storage_->save_snapshot(kStatePath, nlohmann::json{{"event_count", event_count_}});
+    nlohmann::json state(nlohmann::json::value_t::object);
+    state.get_ref<nlohmann::json::object_t&>().emplace("event_count", event_count_);
+    storage_->save_snapshot(kStatePath, state);
     event_count_dirty_ = false;
   }
   storage_->commit();

@@ -7,89 +7,141 @@ std::filesystem::path default_state_file(const std::filesystem::path& charm_dir)
   return charm_dir / ".unit-state.db";
 }
 
-void MemoryStorage::begin_change() {
-  if (!committed_) committed_ = current_;
+MemoryStorage::Undo& MemoryStorage::undo() {
+  if (!undo_) undo_.emplace().last_sequence = last_sequence_;
+  return *undo_;
+}
+
+std::map<std::string, nlohmann::json, std::less<>>::iterator MemoryStorage::remember_snapshot(
+    std::string_view handle_path) {
+  Undo& log = undo();
+  log.changed = true;
+  auto it = snapshots_.find(handle_path);
+  if (log.snapshots.find(handle_path) == log.snapshots.end()) {
+    // The value is about to be replaced or dropped: move it into the log.
+    log.snapshots.emplace(std::string(handle_path),
+                          it == snapshots_.end()
+                              ? std::nullopt
+                              : std::optional<nlohmann::json>(std::move(it->second)));
+  }
+  return it;
+}
+
+void MemoryStorage::remember_notice(std::int64_t sequence) {
+  Undo& log = undo();
+  if (sequence > log.last_sequence) return;  // saved in this transaction
+  log.changed = true;
+  if (log.notices.count(sequence)) return;
+  auto it = notices_.find(sequence);
+  log.notices.emplace(sequence,
+                      it == notices_.end() ? std::nullopt : std::optional<Notice>(it->second));
 }
 
 void MemoryStorage::save_snapshot(std::string_view handle_path, const nlohmann::json& data) {
-  begin_change();
-  auto it = current_.snapshots.find(handle_path);
-  if (it != current_.snapshots.end()) {
+  auto it = remember_snapshot(handle_path);
+  if (it != snapshots_.end()) {
     it->second = data;
   } else {
-    current_.snapshots.emplace(std::string(handle_path), data);
+    snapshots_.emplace(std::string(handle_path), data);
   }
 }
 
 std::optional<nlohmann::json> MemoryStorage::load_snapshot(std::string_view handle_path) {
-  auto it = current_.snapshots.find(handle_path);
-  if (it == current_.snapshots.end()) return std::nullopt;
+  auto it = snapshots_.find(handle_path);
+  if (it == snapshots_.end()) return std::nullopt;
   return it->second;
 }
 
 void MemoryStorage::drop_snapshot(std::string_view handle_path) {
-  auto it = current_.snapshots.find(handle_path);
-  if (it == current_.snapshots.end()) return;
-  begin_change();
-  current_.snapshots.erase(current_.snapshots.find(handle_path));
+  if (snapshots_.find(handle_path) == snapshots_.end()) return;
+  snapshots_.erase(remember_snapshot(handle_path));
 }
 
 std::vector<std::string> MemoryStorage::list_snapshots() {
   std::vector<std::string> paths;
-  paths.reserve(current_.snapshots.size());
-  for (const auto& [path, data] : current_.snapshots) paths.push_back(path);
+  paths.reserve(snapshots_.size());
+  for (const auto& [path, data] : snapshots_) paths.push_back(path);
   return paths;
 }
 
 std::int64_t MemoryStorage::save_notice(std::string_view event_path, std::string_view observer_path,
                                         std::string_view method_name) {
-  begin_change();
-  const std::int64_t sequence = ++current_.last_sequence;
-  current_.notices.emplace_hint(current_.notices.end(), sequence,
-                                Notice{sequence, std::string(event_path),
-                                       std::string(observer_path), std::string(method_name)});
+  undo();
+  const std::int64_t sequence = ++last_sequence_;
+  notices_.emplace_hint(notices_.end(), sequence,
+                        Notice{sequence, std::string(event_path), std::string(observer_path),
+                               std::string(method_name)});
   return sequence;
 }
 
 void MemoryStorage::update_notice(std::int64_t sequence, std::string_view observer_path,
                                   std::string_view method_name) {
-  if (current_.notices.find(sequence) == current_.notices.end()) return;
-  begin_change();
-  Notice& notice = current_.notices.at(sequence);
-  notice.observer_path = std::string(observer_path);
-  notice.method_name = std::string(method_name);
+  auto it = notices_.find(sequence);
+  if (it == notices_.end()) return;
+  remember_notice(sequence);
+  it->second.observer_path = std::string(observer_path);
+  it->second.method_name = std::string(method_name);
 }
 
 void MemoryStorage::drop_notice(std::int64_t sequence) {
-  if (current_.notices.find(sequence) == current_.notices.end()) return;
-  begin_change();
-  current_.notices.erase(sequence);
+  auto it = notices_.find(sequence);
+  if (it == notices_.end()) return;
+  remember_notice(sequence);
+  notices_.erase(it);
 }
 
 std::vector<Notice> MemoryStorage::notices(std::string_view event_path) {
   std::vector<Notice> result;
-  for (const auto& [sequence, notice] : current_.notices) {
+  for (const auto& [sequence, notice] : notices_) {
     if (event_path.empty() || notice.event_path == event_path) result.push_back(notice);
   }
   return result;
 }
 
-bool MemoryStorage::has_notices() { return !current_.notices.empty(); }
+bool MemoryStorage::has_notices() { return !notices_.empty(); }
 
-void MemoryStorage::commit() { committed_.reset(); }
+bool MemoryStorage::has_changes() {
+  if (!undo_) return false;
+  return undo_->changed || notices_.upper_bound(undo_->last_sequence) != notices_.end();
+}
+
+void MemoryStorage::commit() { undo_.reset(); }
 
 void MemoryStorage::rollback() {
-  if (committed_) {
-    current_ = std::move(*committed_);
-    committed_.reset();
+  if (!undo_) return;
+  for (auto& [path, before] : undo_->snapshots) {
+    if (before) {
+      snapshots_.insert_or_assign(path, std::move(*before));
+    } else if (auto it = snapshots_.find(path); it != snapshots_.end()) {
+      snapshots_.erase(it);
+    }
   }
+  notices_.erase(notices_.upper_bound(undo_->last_sequence), notices_.end());
+  for (auto& [sequence, before] : undo_->notices) {
+    if (before) {
+      notices_.insert_or_assign(sequence, std::move(*before));
+    } else {
+      notices_.erase(sequence);
+    }
+  }
+  last_sequence_ = undo_->last_sequence;
+  undo_.reset();
 }
 
 void MemoryStorage::close() { rollback(); }
 
 const std::map<std::string, nlohmann::json, std::less<>>& MemoryStorage::committed_snapshots()
     const {
-  return committed_ ? committed_->snapshots : current_.snapshots;
+  if (!undo_ || undo_->snapshots.empty()) return snapshots_;
+  committed_view_ = snapshots_;
+  for (const auto& [path, before] : undo_->snapshots) {
+    if (before) {
+      committed_view_.insert_or_assign(path, *before);
+    } else {
+      committed_view_.erase(path);
+    }
+  }
+  return committed_view_;
 }
 
 }  // namespace ops
