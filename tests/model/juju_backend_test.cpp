@@ -6,6 +6,7 @@
 #include "model/fake_hook_tools.hpp"
 #include "ops/charm.hpp"
 #include "ops/model.hpp"
+#include "ops/model/juju_backend.hpp"
 
 namespace {
 

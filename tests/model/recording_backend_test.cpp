@@ -13,6 +13,7 @@
 #include "model/fake_hook_tools.hpp"
 #include "ops/charm.hpp"
 #include "ops/hookcmds.hpp"
+#include "ops/model/juju_backend.hpp"
 #include "ops/testing/fake_backend.hpp"
 
 namespace {

@@ -12,6 +12,7 @@
 #include "ops/juju_context.hpp"
 #include "ops/log.hpp"
 #include "ops/model.hpp"
+#include "ops/model/juju_backend.hpp"
 #include "ops/storage.hpp"
 
 namespace ops {
