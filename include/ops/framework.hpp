@@ -80,6 +80,10 @@
 #include "ops/errors.hpp"
 #include "ops/storage.hpp"
 
+namespace ops::testing::detail {
+class FrameworkAccess;
+}  // namespace ops::testing::detail
+
 namespace ops {
 
 class Model;
@@ -231,9 +235,6 @@ class EventSourceBase {
   virtual const std::type_info& event_type() const noexcept = 0;
   // How many observers are registered.
   std::size_t observer_count() const noexcept;
-  // Emits an event whose handlers see an event restored from snapshot (the
-  // untyped emit used by dispatchers that build snapshots themselves).
-  void emit_snapshot(const nlohmann::json& snapshot);
 
  protected:
   // A source on any Object; registered with the framework for reemit().
@@ -255,6 +256,10 @@ class EventSourceBase {
  private:
   friend class Framework;
   friend class ObjectEvents;
+  friend class testing::detail::FrameworkAccess;
+  // Emits an event whose handlers see an event restored from snapshot (the
+  // untyped emit used by dispatchers that build snapshots themselves).
+  void emit_snapshot(const nlohmann::json& snapshot);
   // Builds an event at handle, restores snapshot, runs the observation's
   // handler; returns whether the handler deferred.
   virtual bool run_observer(const Handle& handle, const nlohmann::json& snapshot,
@@ -599,10 +604,6 @@ class Framework {
   void set_model(Model* model) noexcept { model_ = model; }
   // How many events were ever emitted on this unit (the persisted key counter).
   std::int64_t event_count() const noexcept { return event_count_; }
-  // When true (the default, as in production ops), an emission is not queued
-  // for an observer that already has a deferred notice of the same event kind
-  // with an equal snapshot, and that observer is not called.
-  void set_skip_duplicate_notices(bool skip) noexcept { skip_duplicate_notices_ = skip; }
   // The first handler that an exception escaped from in the latest
   // top-level emit or reemit (the innermost, when custom events nest), for
   // the dispatch's error report; nullopt if none.
@@ -617,6 +618,11 @@ class Framework {
   friend class StoredStateBase;
   template <class E>
   friend class EventSource;
+  friend class testing::detail::FrameworkAccess;
+  // When true (the default, as in production ops), an emission is not queued
+  // for an observer that already has a deferred notice of the same event kind
+  // with an equal snapshot, and that observer is not called.
+  void set_skip_duplicate_notices(bool skip) noexcept { skip_duplicate_notices_ = skip; }
 
   void init();
   void check_open() const;

@@ -57,6 +57,10 @@
 #include "ops/model_types.hpp"
 #include "ops/pebble.hpp"
 
+namespace ops::testing::detail {
+class ModelAccess;
+}  // namespace ops::testing::detail
+
 namespace ops {
 
 struct CharmMeta;
@@ -804,20 +808,8 @@ class Model {
   // Whether any relation write waits for flush().
   bool has_pending_writes() const;
 
-  // Marks the relation whose relation-broken event is running: inactive
-  // and absent from relations().
-  void set_broken_relation_id(std::optional<int> relation_id);
+  // The relation whose relation-broken event is running, if any.
   std::optional<int> broken_relation_id() const noexcept { return broken_relation_id_; }
-
-  // Forgets everything read from Juju (not pending writes), so the next
-  // read asks the backend again. For testing backends between events.
-  void invalidate_caches();
-
-  // Replaces how containers' Pebble clients are made (the testing library
-  // installs an in-memory Pebble). Clients already made are kept.
-  void set_pebble_client_factory(PebbleClientFactory factory);
-  // A new Pebble client for `container_name` from the current factory.
-  std::unique_ptr<pebble::Client> make_pebble_client(const std::string& container_name);
 
   const CharmMeta& meta() const noexcept { return meta_; }
   ModelBackend& backend() noexcept { return backend_; }
@@ -825,6 +817,19 @@ class Model {
  private:
   friend class Relation;
   friend class Unit;
+  friend class Container;
+  friend class testing::detail::ModelAccess;
+  // Marks the relation whose relation-broken event is running: inactive
+  // and absent from relations().
+  void set_broken_relation_id(std::optional<int> relation_id);
+  // Forgets everything read from Juju (not pending writes), so the next
+  // read asks the backend again. For testing backends between events.
+  void invalidate_caches();
+  // Replaces how containers' Pebble clients are made (the testing library
+  // installs an in-memory Pebble). Clients already made are kept.
+  void set_pebble_client_factory(PebbleClientFactory factory);
+  // A new Pebble client for `container_name` from the current factory.
+  std::unique_ptr<pebble::Client> make_pebble_client(const std::string& container_name);
   Container& container_object(const std::string& name);
   Relation& relation_object(const std::string& endpoint, int id, bool active);
 

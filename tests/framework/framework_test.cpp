@@ -11,6 +11,7 @@
 #include "ops/errors.hpp"
 #include "ops/framework.hpp"
 #include "ops/storage.hpp"
+#include "ops/testing/access.hpp"
 #include "support/strings.hpp"
 #include "test_support.hpp"
 
@@ -243,7 +244,8 @@ TEST_F(FrameworkTest, OnlyDeferringObserversRunAgain) {
 
 TEST_F(FrameworkTest, ReDeferredNoticeKeepsItsPlace) {
   ops::Framework fw(storage_);
-  fw.set_skip_duplicate_notices(false);  // the second foo equals the first
+  ops::testing::detail::FrameworkAccess::set_skip_duplicate_notices(
+      fw, false);  // the second foo equals the first
   Notifier pub(fw);
   Observer obs(fw, "1");
   fw.observe<&Observer::on_any>(pub.on.foo, obs);
@@ -372,7 +374,7 @@ TEST_F(FrameworkTest, DuplicatesAreOnlyOfTheSameEmitterAndKind) {
 
 TEST_F(FrameworkTest, DuplicateSuppressionCanBeTurnedOff) {
   ops::Framework fw(storage_);
-  fw.set_skip_duplicate_notices(false);
+  ops::testing::detail::FrameworkAccess::set_skip_duplicate_notices(fw, false);
   Notifier pub(fw);
   Observer obs(fw, "1");
   fw.observe<&Observer::on_counted>(pub.on.counted, obs);
@@ -584,7 +586,7 @@ TEST_F(FrameworkTest, EmitSnapshotDeliversARestoredEvent) {
   Observer obs(fw, "1");
   fw.observe<&Observer::on_counted>(pub.on.counted, obs);
   ops::EventSourceBase& source = pub.on["counted"];
-  source.emit_snapshot({{"My N!", 41}});
+  ops::testing::detail::FrameworkAccess::emit_snapshot(source, {{"My N!", 41}});
   EXPECT_THAT(obs.seen, ElementsAre("on_counted=42"));
 }
 
