@@ -249,19 +249,19 @@ class ModelBackend {
 // a non-peer relation gets RelationDataAccessError.
 class RelationDataContent {
  public:
-  RelationDataContent(Model& model, Relation& relation, std::string entity_name, bool is_app);
+  RelationDataContent(Model& model, const Relation& relation, std::string entity_name, bool is_app);
   RelationDataContent(const RelationDataContent&) = delete;
   RelationDataContent& operator=(const RelationDataContent&) = delete;
 
   // The value of `key`, if set.
-  std::optional<std::string> get(const std::string& key);
+  std::optional<std::string> get(const std::string& key) const;
   // The value of `key`; RelationDataError if it is not set.
-  std::string at(const std::string& key);
-  bool contains(const std::string& key);
+  std::string at(const std::string& key) const;
+  bool contains(const std::string& key) const;
   // The whole bag as it will be once pending writes are sent.
-  std::map<std::string, std::string> as_map();
-  std::size_t size();
-  bool empty();
+  std::map<std::string, std::string> as_map() const;
+  std::size_t size() const;
+  bool empty() const;
 
   // Sets `key` to `value` ("" deletes). RelationDataAccessError if this unit
   // may not write the bag; RelationDataTypeError for an empty key.
@@ -281,18 +281,19 @@ class RelationDataContent {
  private:
   friend class Model;
   friend class Relation;
-  void validate_read();
+  void validate_read() const;
   void validate_write();
-  const std::map<std::string, std::string>& loaded();
+  const std::map<std::string, std::string>& loaded() const;
   // Sends pending writes with one relation-set, dropping those that change nothing.
   void flush();
   void invalidate();
 
   Model& model_;
-  Relation& relation_;
+  const Relation& relation_;
   std::string entity_;
   bool is_app_;
-  std::optional<std::map<std::string, std::string>> remote_;  // as relation-get returned it
+  // as relation-get returned it (loaded by the first read)
+  mutable std::optional<std::map<std::string, std::string>> remote_;
   std::map<std::string, std::string> pending_;
 };
 
@@ -311,23 +312,26 @@ class Relation {
   int id() const noexcept { return id_; }
   // False during this relation's relation-broken event, or once Juju says
   // the relation is gone.
-  bool active();
+  bool active() const;
   bool is_peer() const noexcept { return is_peer_; }
   // The remote application (this application for peers); nullptr when Juju
   // cannot tell (a relation with no remote units left and no JUJU_REMOTE_APP).
-  Application* app();
+  Application* app() const;
   // The remote units that have joined (for peers, the other units).
-  const std::vector<Unit*>& units();
+  const std::vector<Unit*>& units() const;
 
   // The databag of `unit` or `app` in this relation. RelationDataError if
   // the unit or application is not part of the relation.
   RelationDataContent& data(const Unit& unit);
   RelationDataContent& data(const Application& app);
+  // The same bags, read-only.
+  const RelationDataContent& data(const Unit& unit) const;
+  const RelationDataContent& data(const Application& app) const;
 
   // The bag of `src` as JSON: each value parsed as JSON text (ops'
   // Relation.load). RelationDataTypeError names a value that is not JSON.
-  nlohmann::json load_json(const Unit& src);
-  nlohmann::json load_json(const Application& src);
+  nlohmann::json load_json(const Unit& src) const;
+  nlohmann::json load_json(const Application& src) const;
   // Writes each field of a JSON object as JSON text into `dst`'s bag (ops'
   // Relation.save). RelationDataTypeError if `fields` is not an object.
   void save_json(const nlohmann::json& fields, const Unit& dst);
@@ -335,7 +339,7 @@ class Relation {
 
   // Typed load/save through nlohmann's from_json/to_json for T.
   template <typename T, typename Entity>
-  T load(const Entity& src) {
+  T load(const Entity& src) const {
     nlohmann::json doc = load_json(src);
     try {
       return doc.template get<T>();
@@ -352,21 +356,22 @@ class Relation {
  private:
   friend class Model;
   friend class RelationDataContent;
-  RelationDataContent& bag(const std::string& entity, bool is_app);
-  void load_members();
+  RelationDataContent& bag(const std::string& entity, bool is_app) const;
+  void load_members() const;
   void invalidate();
-  nlohmann::json load_bag(RelationDataContent& bag);
+  nlohmann::json load_bag(const RelationDataContent& bag) const;
   void save_bag(const nlohmann::json& fields, RelationDataContent& bag);
 
   Model& model_;
   std::string name_;
   int id_;
   bool is_peer_;
-  bool active_;
-  bool members_loaded_ = false;
-  Application* app_ = nullptr;
-  std::vector<Unit*> units_;
-  std::map<std::pair<bool, std::string>, std::unique_ptr<RelationDataContent>> bags_;
+  // Read lazily from Juju by the const queries, hence mutable.
+  mutable bool active_;
+  mutable bool members_loaded_ = false;
+  mutable Application* app_ = nullptr;
+  mutable std::vector<Unit*> units_;
+  mutable std::map<std::pair<bool, std::string>, std::unique_ptr<RelationDataContent>> bags_;
 };
 
 // ---------------------------------------------------------------- secrets
@@ -439,17 +444,17 @@ class Container {
 
   const std::string& name() const noexcept { return name_; }
   // The container's Pebble client, made on first use.
-  pebble::Client& pebble();
+  pebble::Client& pebble() const;
 
   // Whether Pebble answers (system-info); any Pebble error means false.
-  bool can_connect();
+  bool can_connect() const;
 
   // Adds a layer (or merges it into the layer with the same label).
   void add_layer(const std::string& label, const pebble::Layer& layer, bool combine = false);
   // Adds a layer given as YAML; pebble::ProtocolError for malformed YAML.
   void add_layer(const std::string& label, const std::string& yaml, bool combine = false);
   // The combined plan of all layers.
-  pebble::Plan get_plan();
+  pebble::Plan get_plan() const;
 
   // Starts the services marked `startup: enabled`.
   void autostart();
@@ -464,18 +469,18 @@ class Container {
 
   // The named services (all when empty), by name.
   std::map<std::string, pebble::ServiceInfo> get_services(
-      const std::vector<std::string>& names = {});
+      const std::vector<std::string>& names = {}) const;
   // One service; ModelError "service 'x' not found" when absent.
-  pebble::ServiceInfo get_service(const std::string& name);
+  pebble::ServiceInfo get_service(const std::string& name) const;
   // The named checks (all when empty), optionally of one level, by name.
   std::map<std::string, pebble::CheckInfo> get_checks(
       const std::vector<std::string>& names = {},
-      pebble::CheckLevel level = pebble::CheckLevel::kUnset);
+      pebble::CheckLevel level = pebble::CheckLevel::kUnset) const;
   // One check; ModelError "check 'x' not found" when absent.
-  pebble::CheckInfo get_check(const std::string& name);
+  pebble::CheckInfo get_check(const std::string& name) const;
 
   // Reads a file from the container.
-  std::string pull(const std::string& path);
+  std::string pull(const std::string& path) const;
   // Writes a file into the container.
   void push(const std::string& path, std::string_view data,
             const pebble::PushOptions& options = {});
@@ -487,13 +492,13 @@ class Container {
   // `dest_dir`, the same way. ModelError listing every path that failed.
   void pull_path(const std::vector<std::string>& sources, const std::filesystem::path& dest_dir);
   std::vector<pebble::FileInfo> list_files(const std::string& path,
-                                           const pebble::ListFilesOptions& options = {});
+                                           const pebble::ListFilesOptions& options = {}) const;
   void make_dir(const std::string& path, const pebble::MakeDirOptions& options = {});
   void remove_path(const std::string& path, bool recursive = false);
   // Whether `path` exists in the container (Pebble's 404 means no).
-  bool exists(const std::string& path);
+  bool exists(const std::string& path) const;
   // Whether `path` is a directory in the container.
-  bool isdir(const std::string& path);
+  bool isdir(const std::string& path) const;
 
   // Runs a command in the container.
   std::unique_ptr<pebble::ExecProcess> exec(const std::vector<std::string>& command,
@@ -502,13 +507,13 @@ class Container {
   void send_signal(const std::string& signal, const std::vector<std::string>& services);
 
   // Pebble notices, filtered.
-  std::vector<pebble::Notice> get_notices(const pebble::NoticesFilter& filter = {});
-  pebble::Notice get_notice(const std::string& id);
+  std::vector<pebble::Notice> get_notices(const pebble::NoticesFilter& filter = {}) const;
+  pebble::Notice get_notice(const std::string& id) const;
 
  private:
   Model& model_;
   std::string name_;
-  std::unique_ptr<pebble::Client> client_;
+  mutable std::unique_ptr<pebble::Client> client_;  // made by the first use
 };
 
 // ------------------------------------------------------- units, applications
@@ -529,11 +534,11 @@ class Unit {
 
   // Whether this unit leads its application; only for our own unit
   // (ModelError otherwise). Cached by the backend.
-  bool is_leader();
+  bool is_leader() const;
 
   // The unit's status: read once (status-get), then what was last set.
   // Other units read as UnknownStatus.
-  StatusBase status();
+  StatusBase status() const;
   // Sets our unit's status at once (status-set). InvalidStatusError for
   // unknown/error or another unit.
   void set_status(const StatusBase& status);
@@ -549,7 +554,7 @@ class Unit {
   void open_port(const std::string& protocol, std::optional<int> port = std::nullopt);
   void close_port(const std::string& protocol, std::optional<int> port = std::nullopt);
   // The ports opened for this unit (opened-ports).
-  std::set<Port> opened_ports();
+  std::set<Port> opened_ports() const;
   // Makes exactly `ports` open: closes the others, opens the missing ones.
   void set_ports(const std::vector<Port>& ports);
 
@@ -569,7 +574,7 @@ class Unit {
   Model& model_;
   std::string name_;
   // The status as last read or set in this dispatch; status_set_ when we set it.
-  std::optional<StatusBase> status_;
+  mutable std::optional<StatusBase> status_;
   bool status_set_ = false;
   // The workload version last set in this dispatch.
   std::optional<std::string> workload_version_;
@@ -587,12 +592,12 @@ class Application {
 
   // Our application's status (leader only; InvalidStatusError otherwise).
   // Remote applications read as UnknownStatus.
-  StatusBase status();
+  StatusBase status() const;
   // Sets our application's status (leader only). InvalidStatusError for
   // unknown/error, a remote application, or a non-leader.
   void set_status(const StatusBase& status);
   // Units Juju plans for our application, without dying ones (goal-state).
-  int planned_units();
+  int planned_units() const;
   // Adds a secret owned by the application (leader only, enforced by Juju).
   Secret add_secret(const std::map<std::string, std::string>& content,
                     const SecretOptions& options = {});
@@ -602,9 +607,9 @@ class Application {
   Model& model_;
   std::string name_;
   // The status as last read or set in this dispatch; status_set_ when we set it.
-  std::optional<StatusBase> status_;
+  mutable std::optional<StatusBase> status_;
   bool status_set_ = false;
-  std::optional<int> planned_units_;  // goal-state, read once per dispatch
+  mutable std::optional<int> planned_units_;  // goal-state, read once per dispatch
 };
 
 // --------------------------------------------------------- config, resources
@@ -616,14 +621,14 @@ class Config {
   explicit Config(ModelBackend& backend) : backend_(backend) {}
 
   // Every option that is set or has a default.
-  const nlohmann::json& values();
-  bool contains(const std::string& key);
+  const nlohmann::json& values() const;
+  bool contains(const std::string& key) const;
   // The raw value; ModelError naming the key if it is unset.
-  const nlohmann::json& at(const std::string& key);
+  const nlohmann::json& at(const std::string& key) const;
   // The value converted to T; ModelError naming the key if it is unset or
   // of another type.
   template <typename T>
-  T get(const std::string& key) {
+  T get(const std::string& key) const {
     const nlohmann::json& value = at(key);
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       // nlohmann would wrap 99999999999 into an int, or truncate 1.5: refuse.
@@ -650,14 +655,14 @@ class Config {
   }
   // The value converted to T, or nullopt when unset.
   template <typename T>
-  std::optional<T> get_optional(const std::string& key) {
+  std::optional<T> get_optional(const std::string& key) const {
     if (!contains(key)) return std::nullopt;
     return get<T>(key);
   }
   // The whole config as a T through nlohmann's from_json (ops' load_config).
   // ModelError says what did not fit.
   template <typename T>
-  T load() {
+  T load() const {
     try {
       return values().template get<T>();
     } catch (const nlohmann::json::exception& e) {
@@ -669,7 +674,7 @@ class Config {
 
  private:
   ModelBackend& backend_;
-  std::optional<nlohmann::json> values_;
+  mutable std::optional<nlohmann::json> values_;  // config-get, read by the first query
 };
 
 // The charm's resources, fetched on demand (resource-get).
@@ -706,13 +711,13 @@ class StorageInstance {
   // "data/0".
   std::string full_id() const { return name_ + "/" + std::to_string(index_); }
   // Where it is mounted (storage-get, read once).
-  const std::filesystem::path& location();
+  const std::filesystem::path& location() const;
 
  private:
   ModelBackend* backend_;
   std::string name_;
   int index_;
-  std::optional<std::filesystem::path> location_;
+  mutable std::optional<std::filesystem::path> location_;
 };
 
 // The storages declared in metadata, each with its attached instances
@@ -745,14 +750,14 @@ class Binding {
   const std::string& name() const noexcept { return name_; }
   // The binding's addresses (network-get, read once). For a relation that
   // has gone, falls back to the endpoint's binding.
-  const Network& network();
+  const Network& network() const;
   void invalidate() { network_.reset(); }
 
  private:
   ModelBackend& backend_;
   std::string name_;
   std::optional<int> relation_id_;
-  std::optional<Network> network_;
+  mutable std::optional<Network> network_;
 };
 
 // --------------------------------------------------------------------- Model

@@ -231,6 +231,66 @@ TEST_F(ModelTest, ReadsAreCachedPerBag) {
             "key \"missing\" is not set in the databag of pg/0 in relation db:3");
 }
 
+// A helper that takes const references can read everything: queries are
+// const, and what they load is cached as for a non-const reader.
+TEST_F(ModelTest, ReadsThroughConstReferences) {
+  juju_.relation(3).unit_data["pg/0"] = {{"host", "\"10.0.0.7\""}, {"port", "5432"}};
+  juju_.relation(3).app_data["pg"] = {{"version", "\"14\""}};
+  juju_.data().config = {{"port", 6379}, {"name", "r"}};
+  juju_.data().leader = true;
+  juju_.data().storages["data"] = {{0, {"/srv/data/0", true}}};
+  ops::Network network;
+  network.ingress_addresses.push_back("192.168.1.1");
+  juju_.data().networks[{"db", std::nullopt}] = network;
+
+  const ops::Relation& rel = db();
+  const ops::Unit& pg0 = model().get_unit("pg/0");
+  const ops::Application& pg = model().get_app("pg");
+  const ops::Unit& ours = model().unit();
+  const ops::Application& app = model().app();
+  const ops::Config& config = model().config();
+  const ops::StorageInstance& data = model().storages()["data"][0];
+  const ops::Binding& binding = model().get_binding("db");
+
+  EXPECT_TRUE(rel.active());
+  EXPECT_EQ(rel.app(), &pg);
+  ASSERT_EQ(rel.units().size(), 2u);
+  EXPECT_EQ(rel.units()[0], &pg0);
+  const ops::RelationDataContent& bag = rel.data(pg0);
+  EXPECT_EQ(&bag, &db().data(model().get_unit("pg/0")));  // the bag a writer gets
+  EXPECT_EQ(bag.get("port"), "5432");
+  EXPECT_EQ(bag.at("host"), "\"10.0.0.7\"");
+  EXPECT_TRUE(bag.contains("port"));
+  EXPECT_FALSE(bag.contains("user"));
+  EXPECT_EQ(bag.as_map(),
+            (std::map<std::string, std::string>{{"host", "\"10.0.0.7\""}, {"port", "5432"}}));
+  EXPECT_EQ(bag.size(), 2u);
+  EXPECT_FALSE(bag.empty());
+  EXPECT_EQ(rel.load_json(pg0), nlohmann::json({{"host", "10.0.0.7"}, {"port", 5432}}));
+  EXPECT_EQ(rel.load_json(pg), nlohmann::json({{"version", "14"}}));
+  EXPECT_EQ(rel.load<nlohmann::json>(pg)["version"], "14");
+
+  EXPECT_TRUE(ours.is_leader());
+  EXPECT_EQ(ours.status(), ops::UnknownStatus());
+  EXPECT_EQ(pg0.status(), ops::UnknownStatus());  // another unit's status reads as unknown
+  EXPECT_EQ(app.planned_units(), 2);
+  EXPECT_EQ(config.get<int>("port"), 6379);
+  EXPECT_EQ(config.get_optional<std::string>("name"), "r");
+  EXPECT_TRUE(config.contains("name"));
+  EXPECT_EQ(config.at("port"), 6379);
+  EXPECT_EQ(config.values().size(), 2u);
+  EXPECT_EQ(data.location(), "/srv/data/0");
+  EXPECT_EQ(binding.network().ingress_address(), "192.168.1.1");
+
+  // Each read ran its hook tool once, as it does for a non-const reader.
+  EXPECT_EQ(count("relation-list -r 3 --format=json"), 1);
+  EXPECT_EQ(count("relation-get -r 3 - pg/0 --format=json"), 1);
+  EXPECT_EQ(count("relation-get -r 3 - pg --app --format=json"), 1);
+  EXPECT_EQ(count("config-get --format=json"), 1);
+  EXPECT_EQ(count("storage-get -s data/0 location --format=json"), 1);
+  EXPECT_EQ(count("network-get db --format=json"), 1);
+}
+
 TEST_F(ModelTest, WriteAccessRules) {
   auto& rel = db();
   EXPECT_EQ(error_of<ops::RelationDataAccessError>(
@@ -454,7 +514,7 @@ TEST_F(ModelTest, PlannedUnitsOnlyForOurApp) {
   EXPECT_EQ(model().app().planned_units(), 2);  // this unit and its peer redis/1
   juju_.data().planned_units = 3;
   EXPECT_EQ(model().app().planned_units(), 2);  // goal-state is read once per dispatch
-  ops::testing::detail::ModelAccess::invalidate_caches(model());                  // the next dispatch asks again
+  ops::testing::detail::ModelAccess::invalidate_caches(model());  // the next dispatch asks again
   EXPECT_EQ(model().app().planned_units(), 3);
   EXPECT_THAT(calls(), ElementsAre("goal-state --format=json", "goal-state --format=json"));
   EXPECT_THROW(model().get_app("pg").planned_units(), ops::ModelError);
