@@ -47,11 +47,12 @@ class Storage {
   // Stores data under handle_path, replacing any earlier snapshot.
   virtual void save_snapshot(std::string_view handle_path, const nlohmann::json& data) = 0;
   // The snapshot stored under handle_path, or nullopt.
-  virtual std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) = 0;
+  [[nodiscard]] virtual std::optional<nlohmann::json> load_snapshot(
+      std::string_view handle_path) = 0;
   // Removes the snapshot under handle_path (no-op when absent).
   virtual void drop_snapshot(std::string_view handle_path) = 0;
   // Every stored snapshot's handle path, sorted.
-  virtual std::vector<std::string> list_snapshots() = 0;
+  [[nodiscard]] virtual std::vector<std::string> list_snapshots() = 0;
 
   // Appends a notice and returns its sequence number (larger than any before).
   virtual std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
@@ -63,14 +64,14 @@ class Storage {
   // Removes the notice with this sequence number (no-op when absent).
   virtual void drop_notice(std::int64_t sequence) = 0;
   // The notices in sequence order; only those for event_path when it is not empty.
-  virtual std::vector<Notice> notices(std::string_view event_path = {}) = 0;
+  [[nodiscard]] virtual std::vector<Notice> notices(std::string_view event_path = {}) = 0;
   // True when at least one notice is stored (cheap).
-  virtual bool has_notices() = 0;
+  [[nodiscard]] virtual bool has_notices() = 0;
 
   // Whether the content differs from the last commit (or opening). A
   // notice saved and dropped again is no change. Implementations that do not
   // track it answer true.
-  virtual bool has_changes() { return true; }
+  [[nodiscard]] virtual bool has_changes() { return true; }
   // Makes every change since the last commit (or since opening) durable.
   virtual void commit() = 0;
   // Forgets every change since the last commit.
@@ -111,11 +112,11 @@ struct SQLiteStorageOptions {
 // options.lock_timeout, is not an SQLite database, is an SQLite database
 // written by neither ops-cpp nor Python ops, or is a Python ops file that
 // cannot be migrated; such a file is never modified.
-std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& path,
-                                             SQLiteStorageOptions options = {});
+[[nodiscard]] std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& path,
+                                                           SQLiteStorageOptions options = {});
 
 // The state file of a charm: `<charm_dir>/.unit-state.db`.
-std::filesystem::path default_state_file(const std::filesystem::path& charm_dir);
+[[nodiscard]] std::filesystem::path default_state_file(const std::filesystem::path& charm_dir);
 
 // Storage in process memory, with the same transaction semantics as the SQLite
 // storage. A test keeps one MemoryStorage and lends it to successive
@@ -125,23 +126,24 @@ class MemoryStorage final : public Storage {
   MemoryStorage() = default;
 
   void save_snapshot(std::string_view handle_path, const nlohmann::json& data) override;
-  std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) override;
+  [[nodiscard]] std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) override;
   void drop_snapshot(std::string_view handle_path) override;
-  std::vector<std::string> list_snapshots() override;
+  [[nodiscard]] std::vector<std::string> list_snapshots() override;
   std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
                            std::string_view method_name) override;
   void update_notice(std::int64_t sequence, std::string_view observer_path,
                      std::string_view method_name) override;
   void drop_notice(std::int64_t sequence) override;
-  std::vector<Notice> notices(std::string_view event_path = {}) override;
-  bool has_notices() override;
+  [[nodiscard]] std::vector<Notice> notices(std::string_view event_path = {}) override;
+  [[nodiscard]] bool has_notices() override;
   void commit() override;
   void rollback() override;
   // Rolls back; a MemoryStorage can be used again after close().
   void close() override;
 
   // The committed snapshots (what a next dispatch would see).
-  const std::map<std::string, nlohmann::json, std::less<>>& committed_snapshots() const;
+  [[nodiscard]] const std::map<std::string, nlohmann::json, std::less<>>& committed_snapshots()
+      const;
 
  private:
   struct Contents {
