@@ -319,7 +319,7 @@ TEST_F(SQLiteStorage, AFileThatIsNotADatabaseIsRefusedAndKept) {
     std::ofstream out(file);
     out << "this is not sqlite, just text long enough to have a header of sorts\n";
   }
-  EXPECT_THROW(ops::open_sqlite_storage(file), ops::StorageError);
+  EXPECT_THROW((void)ops::open_sqlite_storage(file), ops::StorageError);
   std::ifstream in(file);
   std::string first;
   std::getline(in, first);
@@ -335,7 +335,7 @@ TEST_F(SQLiteStorage, ClosingWithoutCommitLosesTheChanges) {
     storage->save_snapshot("s", json(2));
     storage->save_notice("e", "o", "m");
     storage->close();
-    EXPECT_THROW(storage->load_snapshot("s"), ops::StorageError);
+    EXPECT_THROW((void)storage->load_snapshot("s"), ops::StorageError);
   }
   auto storage = ops::open_sqlite_storage(file);
   EXPECT_EQ(storage->load_snapshot("s"), json(1));

@@ -29,7 +29,7 @@ using ::testing::IsEmpty;
 std::string storage_error(const std::filesystem::path& path,
                           ops::SQLiteStorageOptions options = {}) {
   try {
-    ops::open_sqlite_storage(path, options);
+    (void)ops::open_sqlite_storage(path, options);
   } catch (const ops::StorageError& e) {
     return e.what();
   }
@@ -161,7 +161,7 @@ TEST_F(SQLiteStorageTest, UncommittedChangesAreLostOnClose) {
   EXPECT_THAT(storage->list_snapshots(), ElementsAre("committed"));
   EXPECT_THAT(storage->notices(), IsEmpty());
   storage->close();
-  EXPECT_THROW(storage->list_snapshots(), ops::StorageError);
+  EXPECT_THROW((void)storage->list_snapshots(), ops::StorageError);
 }
 
 TEST_F(SQLiteStorageTest, ASecondProcessFailsClearlyAfterTheLockTimeout) {
@@ -286,7 +286,7 @@ TEST_F(SQLiteStorageTest, ASnapshotThatIsNotJsonIsAStorageError) {
   }
   auto storage = ops::open_sqlite_storage(file_);
   try {
-    storage->load_snapshot("bad");
+    (void)storage->load_snapshot("bad");
     FAIL();
   } catch (const ops::StorageError& e) {
     EXPECT_EQ(std::string(e.what()), "state database " + file_.string() +

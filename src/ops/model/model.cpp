@@ -667,7 +667,9 @@ const std::vector<Relation*>& Model::relations(const std::string& endpoint) {
 
 Relation* Model::get_relation(const std::string& endpoint, std::optional<int> relation_id) {
   if (relation_id) {
-    if (!meta_.relations.count(endpoint)) relations(endpoint);  // throws the unknown-endpoint error
+    if (!meta_.relations.count(endpoint)) {
+      (void)relations(endpoint);  // throws the unknown-endpoint error
+    }
     // No relation-ids needed: the relation's liveness is learnt lazily.
     Relation& relation =
         relation_object(endpoint, *relation_id, *relation_id != broken_relation_id_);
