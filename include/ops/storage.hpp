@@ -9,7 +9,7 @@
 // destroying the storage without commit) forgets them, so a dispatch that
 // throws leaves the unit's state exactly as it was.
 //
-// Two implementations: open_sqlite_storage() (the unit's state file
+// Two implementations: SQLiteStorage (the unit's state file
 // `<charm_dir>/.unit-state.db`, exclusively locked while open) and
 // MemoryStorage (tests and the testing Harness). Errors are StorageError.
 #pragma once
@@ -94,9 +94,11 @@ struct SQLiteStorageOptions {
   bool sync_to_disk = true;
 };
 
-// Opens (creating it with mode 0600 when missing) the SQLite state file at
-// path and starts its first transaction, holding an exclusive lock on the file
-// until close.
+// The unit's state file, in SQLite (Python ops' ops.storage.SQLiteStorage).
+//
+// Constructing one opens (creating it with mode 0600 when missing) the
+// SQLite state file at path and starts its first transaction, holding an
+// exclusive lock on the file until close() or destruction.
 //
 // A state file written by Python ops (same tables, pickled snapshots: a unit
 // refreshed from a Python charm to its ops-cpp port) is migrated here, in one
@@ -108,12 +110,40 @@ struct SQLiteStorageOptions {
 // but plain values (see the README, "Refreshing from a Python ops charm") are
 // refused with the handle and the reason, and the file is left as it was.
 //
-// Throws StorageError when the file is locked by another process past
-// options.lock_timeout, is not an SQLite database, is an SQLite database
-// written by neither ops-cpp nor Python ops, or is a Python ops file that
-// cannot be migrated; such a file is never modified.
-[[nodiscard]] std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& path,
-                                                           SQLiteStorageOptions options = {});
+// The constructor throws StorageError when the file is locked by another
+// process past options.lock_timeout, is not an SQLite database, is an SQLite
+// database written by neither ops-cpp nor Python ops, or is a Python ops
+// file that cannot be migrated; such a file is never modified.
+class SQLiteStorage final : public Storage {
+ public:
+  explicit SQLiteStorage(const std::filesystem::path& path, SQLiteStorageOptions options = {});
+  ~SQLiteStorage() override;
+  SQLiteStorage(const SQLiteStorage&) = delete;
+  SQLiteStorage& operator=(const SQLiteStorage&) = delete;
+
+  void save_snapshot(std::string_view handle_path, const nlohmann::json& data) override;
+  [[nodiscard]] std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) override;
+  void drop_snapshot(std::string_view handle_path) override;
+  [[nodiscard]] std::vector<std::string> list_snapshots() override;
+  std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
+                           std::string_view method_name) override;
+  void update_notice(std::int64_t sequence, std::string_view observer_path,
+                     std::string_view method_name) override;
+  void drop_notice(std::int64_t sequence) override;
+  [[nodiscard]] std::vector<Notice> notices(std::string_view event_path = {}) override;
+  [[nodiscard]] bool has_notices() override;
+  [[nodiscard]] bool has_changes() override;
+  void commit() override;
+  void rollback() override;
+  void close() override;
+
+ private:
+  std::unique_ptr<Storage> file_;  // the SQLite file behind it (storage_sqlite.cpp)
+};
+
+// std::make_unique<SQLiteStorage>(path, options), the form a Framework takes.
+[[nodiscard]] std::unique_ptr<SQLiteStorage> open_sqlite_storage(const std::filesystem::path& path,
+                                                                 SQLiteStorageOptions options = {});
 
 // The state file of a charm: `<charm_dir>/.unit-state.db`.
 [[nodiscard]] std::filesystem::path default_state_file(const std::filesystem::path& charm_dir);
