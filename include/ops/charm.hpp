@@ -304,7 +304,7 @@ class StorageEvent : public HookEvent {
   }
   // The attached instance from Model::storages() (storage-list); ModelError
   // when it is no longer attached.
-  [[nodiscard]] StorageInstance& storage() const;
+  [[nodiscard]] Storage& storage() const;
 
  private:
   Args args_;

@@ -6,7 +6,7 @@
 // events through EventSource<E> members; another Object observes them with
 // Framework::observe, naming the handler method so that a deferred event can
 // find the same handler in the next dispatch. Emitting takes the event's
-// snapshot, saves one notice per observer in the Storage, runs the observers
+// snapshot, saves one notice per observer in the StateStorage, runs the observers
 // in registration order (each with a freshly restored event), and keeps only
 // the notices (and the snapshot) of observers that called defer(). reemit()
 // replays those in the next dispatch, first in first out. commit() runs the
@@ -484,14 +484,14 @@ struct PythonHandlerAlias {
   std::string method_name;           // "on_sentinel_pebble_ready"
 };
 
-// Runs the event loop of one dispatch over a Storage; see the top of the file.
+// Runs the event loop of one dispatch over a StateStorage; see the top of the file.
 class Framework {
  public:
   // A framework that owns storage (a dispatch: open_sqlite_storage(...)).
   // Loads the event counter; throws StorageError when the storage cannot be read.
-  explicit Framework(std::unique_ptr<Storage> storage, Model* model = nullptr);
+  explicit Framework(std::unique_ptr<StateStorage> storage, Model* model = nullptr);
   // A framework that borrows storage, which must outlive it (tests, Harness).
-  explicit Framework(Storage& storage, Model* model = nullptr);
+  explicit Framework(StateStorage& storage, Model* model = nullptr);
   // Rolls back whatever was not committed (see close()).
   ~Framework();
   Framework(const Framework&) = delete;
@@ -596,7 +596,7 @@ class Framework {
   // The framework's own events (pre_commit, commit).
   FrameworkEvents& on() noexcept { return *on_; }
   // The storage in use.
-  [[nodiscard]] Storage& storage() const;
+  [[nodiscard]] StateStorage& storage() const;
   // The Model given to the constructor or set_model(); throws FrameworkError if none.
   [[nodiscard]] Model& model() const;
   // True when a Model is attached.
@@ -661,8 +661,8 @@ class Framework {
   struct DepthGuard;
   struct InFlight;
 
-  std::unique_ptr<Storage> owned_storage_;
-  Storage* storage_ = nullptr;
+  std::unique_ptr<StateStorage> owned_storage_;
+  StateStorage* storage_ = nullptr;
   Model* model_ = nullptr;
   bool closed_ = false;
   bool skip_duplicate_notices_ = true;

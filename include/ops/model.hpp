@@ -26,7 +26,7 @@
 // must outlive the Model.
 //
 // Naming: Python's `ops.model.Storage` (one attached storage instance) is
-// `ops::StorageInstance` here, because `ops::Storage` is the framework's state
+// `ops::Storage` here, because `ops::StateStorage` is the framework's state
 // storage (storage.hpp).
 //
 // Errors: ModelError and its subclasses from errors.hpp —
@@ -707,9 +707,9 @@ class Resources {
 
 // One attached instance of a storage declared in metadata (Python ops'
 // `ops.model.Storage`).
-class StorageInstance {
+class Storage {
  public:
-  StorageInstance(ModelBackend& backend, std::string name, int index)
+  Storage(ModelBackend& backend, std::string name, int index)
       : backend_(&backend), name_(std::move(name)), index_(index) {}
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] int index() const noexcept { return index_; }
@@ -734,7 +734,7 @@ class StorageMapping {
   [[nodiscard]] const std::set<std::string>& names() const noexcept { return names_; }
   [[nodiscard]] bool contains(const std::string& name) const { return names_.count(name) != 0; }
   // The attached instances of `name`; ModelError if it is not declared.
-  std::vector<StorageInstance>& operator[](const std::string& name);
+  std::vector<Storage>& operator[](const std::string& name);
   // Asks Juju for `count` more instances (storage-add); ModelError if not declared.
   void request(const std::string& name, int count = 1);
   void invalidate(const std::string& name) { instances_.erase(name); }
@@ -742,7 +742,7 @@ class StorageMapping {
  private:
   ModelBackend& backend_;
   std::set<std::string> names_;
-  std::map<std::string, std::vector<StorageInstance>> instances_;
+  std::map<std::string, std::vector<Storage>> instances_;
 };
 
 // --------------------------------------------------------------- networking

@@ -1,6 +1,6 @@
 // Where the framework keeps what must survive between dispatches.
 //
-// A Storage holds two things, with Python ops' schema: snapshots (JSON data
+// A StateStorage holds two things, with Python ops' schema: snapshots (JSON data
 // keyed by a handle path: events waiting for a deferring observer, stored
 // state, the framework's event counter) and notices (event path, observer
 // path, method name: "call this observer's method with that event again"),
@@ -40,9 +40,9 @@ struct Notice {
 };
 
 // The framework's persistence interface. Not thread-safe: one dispatch uses it.
-class Storage {
+class StateStorage {
  public:
-  virtual ~Storage() = default;
+  virtual ~StateStorage() = default;
 
   // Stores data under handle_path, replacing any earlier snapshot.
   virtual void save_snapshot(std::string_view handle_path, const nlohmann::json& data) = 0;
@@ -114,7 +114,7 @@ struct SQLiteStorageOptions {
 // process past options.lock_timeout, is not an SQLite database, is an SQLite
 // database written by neither ops-cpp nor Python ops, or is a Python ops
 // file that cannot be migrated; such a file is never modified.
-class SQLiteStorage final : public Storage {
+class SQLiteStorage final : public StateStorage {
  public:
   explicit SQLiteStorage(const std::filesystem::path& path, SQLiteStorageOptions options = {});
   ~SQLiteStorage() override;
@@ -138,7 +138,7 @@ class SQLiteStorage final : public Storage {
   void close() override;
 
  private:
-  std::unique_ptr<Storage> file_;  // the SQLite file behind it (storage_sqlite.cpp)
+  std::unique_ptr<StateStorage> file_;  // the SQLite file behind it (storage_sqlite.cpp)
 };
 
 // std::make_unique<SQLiteStorage>(path, options), the form a Framework takes.
@@ -148,10 +148,10 @@ class SQLiteStorage final : public Storage {
 // The state file of a charm: `<charm_dir>/.unit-state.db`.
 [[nodiscard]] std::filesystem::path default_state_file(const std::filesystem::path& charm_dir);
 
-// Storage in process memory, with the same transaction semantics as the SQLite
+// StateStorage in process memory, with the same transaction semantics as the SQLite
 // storage. A test keeps one MemoryStorage and lends it to successive
 // Frameworks to simulate successive dispatches.
-class MemoryStorage final : public Storage {
+class MemoryStorage final : public StateStorage {
  public:
   MemoryStorage() = default;
 

@@ -161,7 +161,7 @@ int application_id(const std::filesystem::path& path) {
 
 constexpr int kOpsCppApplicationId = 0x6F707343;
 
-std::map<std::string, json> all_snapshots(ops::Storage& storage) {
+std::map<std::string, json> all_snapshots(ops::StateStorage& storage) {
   std::map<std::string, json> out;
   for (const std::string& path : storage.list_snapshots()) out[path] = *storage.load_snapshot(path);
   return out;

@@ -47,11 +47,11 @@ class StorageContractTest : public ::testing::TestWithParam<bool> {
     }
   }
   ops_test::TempDir dir_;
-  std::unique_ptr<ops::Storage> storage_;
+  std::unique_ptr<ops::StateStorage> storage_;
 };
 
 TEST_P(StorageContractTest, SnapshotsAndNotices) {
-  ops::Storage& s = *storage_;
+  ops::StateStorage& s = *storage_;
   EXPECT_EQ(s.load_snapshot("a/b[1]"), std::nullopt);
   s.save_snapshot("a/b[1]", {{"x", 1}});
   s.save_snapshot("a/b[1]", {{"x", 2}});
@@ -80,7 +80,7 @@ TEST_P(StorageContractTest, SnapshotsAndNotices) {
 }
 
 TEST_P(StorageContractTest, RollbackForgetsEverySinceTheLastCommit) {
-  ops::Storage& s = *storage_;
+  ops::StateStorage& s = *storage_;
   s.save_snapshot("kept", {{"v", 1}});
   s.save_notice("kept", "obs", "m");
   s.commit();

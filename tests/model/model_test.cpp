@@ -249,7 +249,7 @@ TEST_F(ModelTest, ReadsThroughConstReferences) {
   const ops::Unit& ours = model().unit();
   const ops::Application& app = model().app();
   const ops::Config& config = model().config();
-  const ops::StorageInstance& data = model().storages()["data"][0];
+  const ops::Storage& data = model().storages()["data"][0];
   const ops::Binding& binding = model().get_binding("db");
 
   EXPECT_TRUE(rel.active());

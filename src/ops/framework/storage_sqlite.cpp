@@ -1,4 +1,4 @@
-// The SQLite state file (`.unit-state.db`) behind ops::Storage.
+// The SQLite state file (`.unit-state.db`) behind ops::StateStorage.
 //
 // The file keeps Python ops' two tables, stores snapshots as JSON text in the
 // BLOB column, and is marked with PRAGMA application_id so that a database
@@ -40,7 +40,7 @@ constexpr int kApplicationId = 0x6F707343;
 constexpr int kSchemaVersion = 1;
 constexpr std::string_view kSqliteHeader{"SQLite format 3\0", 16};
 
-class SQLiteFile final : public Storage {
+class SQLiteFile final : public StateStorage {
  public:
   SQLiteFile(std::filesystem::path path, SQLiteStorageOptions options) : path_(std::move(path)) {
     check_file_header();

@@ -547,19 +547,19 @@ std::filesystem::path Resources::fetch(const std::string& name) {
   }
 }
 
-const std::filesystem::path& StorageInstance::location() const {
+const std::filesystem::path& Storage::location() const {
   if (!location_) location_ = backend_->storage_get(full_id(), "location");
   return *location_;
 }
 
-std::vector<StorageInstance>& StorageMapping::operator[](const std::string& name) {
+std::vector<Storage>& StorageMapping::operator[](const std::string& name) {
   if (!contains(name)) {
     throw ModelError("storage '" + name + "' not found (the charm declares: " + join_names(names_) +
                      ")");
   }
   auto it = instances_.find(name);
   if (it == instances_.end()) {
-    std::vector<StorageInstance> list;
+    std::vector<Storage> list;
     for (int index : backend_.storage_list(name)) list.emplace_back(backend_, name, index);
     it = instances_.emplace(name, std::move(list)).first;
   }
