@@ -25,9 +25,9 @@
 // valid for the Model's lifetime. The CharmMeta passed to the constructor
 // must outlive the Model.
 //
-// Naming: Python's `ops.model.Storage` (one attached storage instance) is
-// `ops::Storage` here, because `ops::StateStorage` is the framework's state
-// storage (storage.hpp).
+// Naming: as in Python ops, `ops::Storage` is one attached storage instance
+// (`ops.model.Storage`), listed by `StorageMapping`; the framework's state
+// store is `ops::StateStorage` (storage.hpp).
 //
 // Errors: ModelError and its subclasses from errors.hpp —
 // RelationDataAccessError for a databag this unit may not read or write,

@@ -1,7 +1,7 @@
 // Where the framework keeps what must survive between dispatches.
 //
-// A StateStorage holds two things, with Python ops' schema: snapshots (JSON data
-// keyed by a handle path: events waiting for a deferring observer, stored
+// A StateStorage holds two things, with Python ops' schema: snapshots (JSON
+// data keyed by a handle path: events waiting for a deferring observer, stored
 // state, the framework's event counter) and notices (event path, observer
 // path, method name: "call this observer's method with that event again"),
 // ordered by a sequence number. Every change belongs to the current
@@ -12,6 +12,11 @@
 // Two implementations: SQLiteStorage (the unit's state file
 // `<charm_dir>/.unit-state.db`, exclusively locked while open) and
 // MemoryStorage (tests and the testing Harness). Errors are StorageError.
+//
+// Naming: Python ops has no name for the interface (its SQLiteStorage and
+// JujuStorage are duck-typed), and `ops::Storage` is a storage instance, as
+// `ops.Storage` is. The interface is named for what it stores, the
+// framework's state; its implementations keep ops' names (SQLiteStorage).
 #pragma once
 
 #include <chrono>
@@ -148,8 +153,8 @@ class SQLiteStorage final : public StateStorage {
 // The state file of a charm: `<charm_dir>/.unit-state.db`.
 [[nodiscard]] std::filesystem::path default_state_file(const std::filesystem::path& charm_dir);
 
-// StateStorage in process memory, with the same transaction semantics as the SQLite
-// storage. A test keeps one MemoryStorage and lends it to successive
+// State storage in process memory, with the same transaction semantics as
+// SQLiteStorage. A test keeps one MemoryStorage and lends it to successive
 // Frameworks to simulate successive dispatches.
 class MemoryStorage final : public StateStorage {
  public:
