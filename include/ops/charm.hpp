@@ -196,7 +196,8 @@ class RelationEvent : public HookEvent {
     [[nodiscard]] nlohmann::json snapshot() const;
     // FrameworkError naming `event_path` when relation_name or relation_id
     // is missing or mistyped.
-    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    [[nodiscard]] static Args from_snapshot(const nlohmann::json& snapshot,
+                                            std::string_view event_path);
     bool operator==(const Args&) const = default;
   };
 
@@ -213,12 +214,12 @@ class RelationEvent : public HookEvent {
   [[nodiscard]] const Args& args() const noexcept { return args_; }
 
   // The relation; during relation-broken it is inactive.
-  Relation& relation() const;
+  [[nodiscard]] Relation& relation() const;
   // The remote application, or null when Juju did not say (ops logs a warning).
-  Application* app() const;
+  [[nodiscard]] Application* app() const;
   // The remote unit that triggered the event; null for relation-created,
   // relation-broken and application-level changes.
-  Unit* unit() const;
+  [[nodiscard]] Unit* unit() const;
 
   [[nodiscard]] const std::string& relation_name() const noexcept { return args_.relation_name; }
   [[nodiscard]] int relation_id() const noexcept { return args_.relation_id; }
@@ -257,7 +258,7 @@ class RelationDepartedEvent : public RelationEvent {
                         std::optional<std::string> app_name, std::optional<std::string> unit_name,
                         std::optional<std::string> departing_unit_name);
   // The unit that is leaving (maybe this one), or null when Juju did not say.
-  Unit* departing_unit() const;
+  [[nodiscard]] Unit* departing_unit() const;
   [[nodiscard]] const std::optional<std::string>& departing_unit_name() const noexcept {
     return args().departing_unit;
   }
@@ -282,7 +283,8 @@ class StorageEvent : public HookEvent {
     // {"storage_name", "storage_index", "storage_location"}.
     [[nodiscard]] nlohmann::json snapshot() const;
     // FrameworkError naming `event_path` when a key is missing or mistyped.
-    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    [[nodiscard]] static Args from_snapshot(const nlohmann::json& snapshot,
+                                            std::string_view event_path);
     bool operator==(const Args&) const = default;
   };
 
@@ -302,7 +304,7 @@ class StorageEvent : public HookEvent {
   }
   // The attached instance from Model::storages() (storage-list); ModelError
   // when it is no longer attached.
-  StorageInstance& storage() const;
+  [[nodiscard]] Storage& storage() const;
 
  private:
   Args args_;
@@ -328,7 +330,8 @@ class WorkloadEvent : public HookEvent {
     std::string container_name = {};
     // {"container_name"}.
     [[nodiscard]] nlohmann::json snapshot() const;
-    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    [[nodiscard]] static Args from_snapshot(const nlohmann::json& snapshot,
+                                            std::string_view event_path);
     bool operator==(const Args&) const = default;
   };
 
@@ -341,7 +344,7 @@ class WorkloadEvent : public HookEvent {
   [[nodiscard]] const std::string& workload_name() const noexcept { return container_; }
   // The container (Model::unit().get_container()); its Pebble client is
   // made on first use.
-  Container& workload() const;
+  [[nodiscard]] Container& workload() const;
 
  private:
   std::string container_;
@@ -369,7 +372,8 @@ class PebbleNoticeEvent : public WorkloadEvent {
     PebbleNoticeRef notice = {};
     // {"container_name", "notice_id", "notice_type", "notice_key"}.
     [[nodiscard]] nlohmann::json snapshot() const;
-    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    [[nodiscard]] static Args from_snapshot(const nlohmann::json& snapshot,
+                                            std::string_view event_path);
     bool operator==(const Args&) const = default;
   };
 
@@ -380,7 +384,7 @@ class PebbleNoticeEvent : public WorkloadEvent {
   void restore(const nlohmann::json& snapshot) override;
   const PebbleNoticeRef& notice() const noexcept { return notice_; }
   // The notice's current details from Pebble (a request to the container).
-  pebble::Notice fetch_notice() const;
+  [[nodiscard]] pebble::Notice fetch_notice() const;
 
  private:
   PebbleNoticeRef notice_;
@@ -399,7 +403,8 @@ class PebbleCheckEvent : public WorkloadEvent {
     std::string check_name = {};
     // {"container_name", "check_name"}.
     [[nodiscard]] nlohmann::json snapshot() const;
-    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    [[nodiscard]] static Args from_snapshot(const nlohmann::json& snapshot,
+                                            std::string_view event_path);
     bool operator==(const Args&) const = default;
   };
 
@@ -411,7 +416,7 @@ class PebbleCheckEvent : public WorkloadEvent {
   // The check that failed or recovered.
   const std::string& check_name() const noexcept { return check_; }
   // The check's current state from Pebble (a request to the container).
-  pebble::CheckInfo info() const;
+  [[nodiscard]] pebble::CheckInfo info() const;
 
  private:
   std::string check_;
@@ -438,7 +443,8 @@ class SecretEvent : public HookEvent {
     std::optional<std::string> label = std::nullopt;
     // {"id", "label"} (label null when the secret has none).
     [[nodiscard]] nlohmann::json snapshot() const;
-    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    [[nodiscard]] static Args from_snapshot(const nlohmann::json& snapshot,
+                                            std::string_view event_path);
     bool operator==(const Args&) const = default;
   };
 
@@ -448,8 +454,8 @@ class SecretEvent : public HookEvent {
   nlohmann::json snapshot() const override;
   void restore(const nlohmann::json& snapshot) override;
   // The secret; its content is fetched only when asked for.
-  Secret secret() const;
-  const std::string& id() const noexcept { return id_; }
+  [[nodiscard]] Secret secret() const;
+  [[nodiscard]] const std::string& id() const noexcept { return id_; }
   const std::optional<std::string>& label() const noexcept { return label_; }
 
  private:
@@ -478,7 +484,8 @@ class SecretRevisionEvent : public SecretEvent {
     int revision = 0;
     // {"id", "label", "revision"}.
     [[nodiscard]] nlohmann::json snapshot() const;
-    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    [[nodiscard]] static Args from_snapshot(const nlohmann::json& snapshot,
+                                            std::string_view event_path);
     bool operator==(const Args&) const = default;
   };
 
@@ -527,7 +534,8 @@ class ActionEvent : public EventBase {
     std::string id = {};
     // {"id"}.
     [[nodiscard]] nlohmann::json snapshot() const;
-    static Args from_snapshot(const nlohmann::json& snapshot, std::string_view event_path);
+    [[nodiscard]] static Args from_snapshot(const nlohmann::json& snapshot,
+                                            std::string_view event_path);
     bool operator==(const Args&) const = default;
   };
 
@@ -541,9 +549,9 @@ class ActionEvent : public EventBase {
   void restore(const nlohmann::json& snapshot) override;
 
   // The action's invocation id (JUJU_ACTION_UUID).
-  const std::string& id() const noexcept { return id_; }
+  [[nodiscard]] const std::string& id() const noexcept { return id_; }
   // The parameters, a JSON object as Juju passed them.
-  const nlohmann::json& params() const noexcept { return params_; }
+  [[nodiscard]] const nlohmann::json& params() const noexcept { return params_; }
   // The parameters as T through nlohmann's from_json, with "-" in names
   // turned into "_". Bad input: InvalidParamsError naming the problem, or
   // with OnInvalid::kFail the action fails with that message and the
@@ -560,7 +568,7 @@ class ActionEvent : public EventBase {
   void fail(const std::string& message = {}) const;
 
  private:
-  void invalid_params(const std::string& message, OnInvalid on_invalid) const;
+  [[noreturn]] void invalid_params(const std::string& message, OnInvalid on_invalid) const;
 
   std::string id_;
   nlohmann::json params_ = nlohmann::json::object();
@@ -672,19 +680,19 @@ class CharmEvents : public ObjectEvents {
   // find(kind) or get<E>(kind).
   const PrefixedEvents& operator[](std::string_view name) const;
   // Same as operator[].
-  const RelationEndpointEvents& relation(std::string_view endpoint) const;
+  [[nodiscard]] const RelationEndpointEvents& relation(std::string_view endpoint) const;
   // The events of a storage, action or container declared in metadata;
   // FrameworkError for an undeclared name.
-  const StorageNameEvents& storage(std::string_view name) const;
-  const ActionNameEvents& action(std::string_view name) const;
-  const ContainerEvents& container(std::string_view name) const;
+  [[nodiscard]] const StorageNameEvents& storage(std::string_view name) const;
+  [[nodiscard]] const ActionNameEvents& action(std::string_view name) const;
+  [[nodiscard]] const ContainerEvents& container(std::string_view name) const;
 
   // The source of an event kind ("install", "db_relation_changed"), or null.
   using ObjectEvents::find;
   using ObjectEvents::get;
 
   // "redis-peers" -> "redis_peers".
-  static std::string kind_prefix(std::string_view name);
+  [[nodiscard]] static std::string kind_prefix(std::string_view name);
 
  private:
   template <class T>
@@ -738,12 +746,12 @@ class CharmBase : public Object {
   ~CharmBase() override;
 
   // This unit and its application.
-  Unit& unit() const;
-  Application& app() const;
+  [[nodiscard]] Unit& unit() const;
+  [[nodiscard]] Application& app() const;
   // The charm's metadata.
-  const CharmMeta& meta() const;
+  [[nodiscard]] const CharmMeta& meta() const;
   // The charm's config (config-get on first use).
-  Config& config() const;
+  [[nodiscard]] Config& config() const;
 
   // The whole config as T through nlohmann's from_json, with "-" in option
   // names turned into "_" (ops' load_config). Bad config: ModelError naming
@@ -761,7 +769,7 @@ class CharmBase : public Object {
 
  private:
   Model& model_;
-  void invalid_config(const std::string& message, OnInvalid on_invalid) const;
+  [[noreturn]] void invalid_config(const std::string& message, OnInvalid on_invalid) const;
 
  public:
   // The charm's events (declared after model_ so the metadata is at hand).
@@ -788,14 +796,12 @@ T ActionEvent::load_params(OnInvalid on_invalid) const {
     return detail::underscore_keys(params_).template get<T>();
   } catch (const nlohmann::json::exception& e) {
     invalid_params(e.what(), on_invalid);
-    throw;  // not reached: invalid_params always throws
   } catch (const AbortDispatch&) {
     throw;
   } catch (const std::exception& e) {
     // The charm's own from_json refused the input (a validation error).
     if (on_invalid == OnInvalid::kRaise) throw;
     invalid_params(e.what(), on_invalid);
-    throw;  // not reached
   }
 }
 
@@ -805,14 +811,12 @@ T CharmBase::load_config(OnInvalid on_invalid) const {
     return detail::underscore_keys(config().values()).template get<T>();
   } catch (const nlohmann::json::exception& e) {
     invalid_config(e.what(), on_invalid);
-    throw;  // not reached: invalid_config always throws
   } catch (const AbortDispatch&) {
     throw;
   } catch (const std::exception& e) {
     // The charm's own from_json refused the config (a validation error).
     if (on_invalid == OnInvalid::kRaise) throw;
     invalid_config(e.what(), on_invalid);
-    throw;  // not reached
   }
 }
 

@@ -46,7 +46,7 @@ struct ContainerStorageMeta {
   std::string storage;
   std::vector<std::string> locations;
   // The only location; ops::Error when there are several (use locations).
-  const std::string& location() const;
+  [[nodiscard]] const std::string& location() const;
 };
 
 // One base a container image may be built on (charmcraft's containers.<name>.bases).
@@ -103,7 +103,7 @@ struct StorageMeta {
   std::vector<std::string> properties;  // Juju accepts only "transient"
 
   // ops' multiple_range: (min, max or nullopt), nullopt when not multiple.
-  std::optional<std::pair<int, std::optional<int>>> multiple_range() const {
+  [[nodiscard]] std::optional<std::pair<int, std::optional<int>>> multiple_range() const {
     if (!multiple_min) return std::nullopt;
     return std::make_pair(*multiple_min, multiple_max);
   }
@@ -158,17 +158,17 @@ struct CharmMeta {
   // Parses the texts of metadata.yaml, actions.yaml and config.yaml (the
   // last two may be empty). Errors name "metadata.yaml", "actions.yaml" or
   // "config.yaml" with the line. Throws CharmMetaError.
-  static CharmMeta from_yaml(std::string_view metadata, std::string_view actions = {},
-                             std::string_view config = {});
+  [[nodiscard]] static CharmMeta from_yaml(std::string_view metadata, std::string_view actions = {},
+                                           std::string_view config = {});
 
   // Parses a charmcraft.yaml carrying metadata, `config:` and `actions:` in
   // one file (metadata v2). Throws CharmMetaError naming "charmcraft.yaml".
-  static CharmMeta from_charmcraft_yaml(std::string_view charmcraft);
+  [[nodiscard]] static CharmMeta from_charmcraft_yaml(std::string_view charmcraft);
 
   // Reads a charm directory: metadata.yaml (+ optional actions.yaml and
   // config.yaml) or, without metadata.yaml, charmcraft.yaml. Throws
   // CharmMetaError when neither exists or a file is malformed.
-  static CharmMeta from_charm_dir(const std::filesystem::path& dir);
+  [[nodiscard]] static CharmMeta from_charm_dir(const std::filesystem::path& dir);
 };
 
 }  // namespace ops

@@ -6,7 +6,7 @@
 // events through EventSource<E> members; another Object observes them with
 // Framework::observe, naming the handler method so that a deferred event can
 // find the same handler in the next dispatch. Emitting takes the event's
-// snapshot, saves one notice per observer in the Storage, runs the observers
+// snapshot, saves one notice per observer in the StateStorage, runs the observers
 // in registration order (each with a freshly restored event), and keeps only
 // the notices (and the snapshot) of observers that called defer(). reemit()
 // replays those in the next dispatch, first in first out. commit() runs the
@@ -80,6 +80,10 @@
 #include "ops/errors.hpp"
 #include "ops/storage.hpp"
 
+namespace ops::testing::detail {
+class FrameworkAccess;
+}  // namespace ops::testing::detail
+
 namespace ops {
 
 class Model;
@@ -103,20 +107,21 @@ class Handle {
          std::optional<std::string_view> key = std::nullopt);
 
   // Parses a path; throws FrameworkError when it is malformed.
-  static Handle from_path(std::string_view path);
+  [[nodiscard]] static Handle from_path(std::string_view path);
 
   // The full path.
-  const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
   // The last element's kind.
-  std::string_view kind() const noexcept;
+  [[nodiscard]] std::string_view kind() const noexcept;
   // The last element's key, if any.
-  std::optional<std::string_view> key() const noexcept;
+  [[nodiscard]] std::optional<std::string_view> key() const noexcept;
   // The parent's path, empty for a root handle.
-  std::string_view parent_path() const noexcept;
+  [[nodiscard]] std::string_view parent_path() const noexcept;
   // The parent handle, nullopt for a root handle.
-  std::optional<Handle> parent() const;
+  [[nodiscard]] std::optional<Handle> parent() const;
   // The child handle "this/kind[key]".
-  Handle nest(std::string_view kind, std::optional<std::string_view> key = std::nullopt) const;
+  [[nodiscard]] Handle nest(std::string_view kind,
+                            std::optional<std::string_view> key = std::nullopt) const;
 
   friend bool operator==(const Handle& a, const Handle& b) noexcept { return a.path_ == b.path_; }
 
@@ -148,11 +153,11 @@ class Object {
   Object& operator=(const Object&) = delete;
 
   // This object's handle.
-  const Handle& handle() const noexcept { return handle_; }
+  [[nodiscard]] const Handle& handle() const noexcept { return handle_; }
   // The framework this object belongs to.
-  Framework& framework() const noexcept { return framework_; }
+  [[nodiscard]] Framework& framework() const noexcept { return framework_; }
   // framework().model(); throws FrameworkError when the framework has no Model.
-  Model& model() const;
+  [[nodiscard]] Model& model() const;
 
  private:
   Framework& framework_;
@@ -170,7 +175,7 @@ class EventBase {
   EventBase& operator=(const EventBase&) = default;
 
   // The event's handle, "Emitter/kind[key]".
-  const Handle& handle() const noexcept { return handle_; }
+  [[nodiscard]] const Handle& handle() const noexcept { return handle_; }
   // Asks to be called again with this event in the next dispatch (reemit()).
   // Only sets a flag: the handler continues. Throws FrameworkError when the
   // event is not deferrable().
@@ -185,7 +190,7 @@ class EventBase {
   virtual void restore(const nlohmann::json& snapshot) { static_cast<void>(snapshot); }
   // The framework that is delivering this event; throws FrameworkError for an
   // event the framework did not build.
-  Framework& framework() const;
+  [[nodiscard]] Framework& framework() const;
 
  private:
   friend class EventSourceBase;
@@ -222,18 +227,15 @@ class EventSourceBase {
   EventSourceBase& operator=(const EventSourceBase&) = delete;
 
   // The event kind, e.g. "install"; the last element of the event's path.
-  const std::string& kind() const noexcept { return kind_; }
+  [[nodiscard]] const std::string& kind() const noexcept { return kind_; }
   // The object that emits the event.
-  Object& emitter() const noexcept { return emitter_; }
+  [[nodiscard]] Object& emitter() const noexcept { return emitter_; }
   // The emitter's framework.
-  Framework& framework() const noexcept;
+  [[nodiscard]] Framework& framework() const noexcept;
   // The C++ type of the events.
-  virtual const std::type_info& event_type() const noexcept = 0;
+  [[nodiscard]] virtual const std::type_info& event_type() const noexcept = 0;
   // How many observers are registered.
-  std::size_t observer_count() const noexcept;
-  // Emits an event whose handlers see an event restored from snapshot (the
-  // untyped emit used by dispatchers that build snapshots themselves).
-  void emit_snapshot(const nlohmann::json& snapshot);
+  [[nodiscard]] std::size_t observer_count() const noexcept;
 
  protected:
   // A source on any Object; registered with the framework for reemit().
@@ -255,6 +257,10 @@ class EventSourceBase {
  private:
   friend class Framework;
   friend class ObjectEvents;
+  friend class testing::detail::FrameworkAccess;
+  // Emits an event whose handlers see an event restored from snapshot (the
+  // untyped emit used by dispatchers that build snapshots themselves).
+  void emit_snapshot(const nlohmann::json& snapshot);
   // Builds an event at handle, restores snapshot, runs the observation's
   // handler; returns whether the handler deferred.
   virtual bool run_observer(const Handle& handle, const nlohmann::json& snapshot,
@@ -289,7 +295,7 @@ class EventSource final : public EventSourceBase {
   template <class... Args>
   void emit(Args&&... args);
 
-  const std::type_info& event_type() const noexcept override { return typeid(E); }
+  [[nodiscard]] const std::type_info& event_type() const noexcept override { return typeid(E); }
 
  protected:
   std::unique_ptr<EventBase> make_event(const Handle& handle) const override {
@@ -321,9 +327,9 @@ class EventSourceRef {
   }
   operator EventSource<E>&() const { return source(); }  // NOLINT(google-explicit-constructor)
   // source().kind().
-  const std::string& kind() const { return source().kind(); }
+  [[nodiscard]] const std::string& kind() const { return source().kind(); }
   // source().observer_count().
-  std::size_t observer_count() const { return source().observer_count(); }
+  [[nodiscard]] std::size_t observer_count() const { return source().observer_count(); }
   // source().emit(args...).
   template <class... Args>
   void emit(Args&&... args) const;
@@ -358,13 +364,13 @@ class ObjectEvents : public Object {
   // Same as operator[] (which CharmEvents uses for names from metadata).
   EventSourceBase& event(std::string_view kind) const { return ObjectEvents::operator[](kind); }
   // The source of kind, or null.
-  EventSourceBase* find(std::string_view kind) const noexcept;
+  [[nodiscard]] EventSourceBase* find(std::string_view kind) const noexcept;
   // The source of kind as type E; throws FrameworkError when there is none or
   // its events are not E.
   template <class E>
-  EventSource<E>& get(std::string_view kind) const;
+  [[nodiscard]] EventSource<E>& get(std::string_view kind) const;
   // Every kind, sorted.
-  std::vector<std::string> event_kinds() const;
+  [[nodiscard]] std::vector<std::string> event_kinds() const;
 
  private:
   friend class EventSourceBase;
@@ -478,14 +484,14 @@ struct PythonHandlerAlias {
   std::string method_name;           // "on_sentinel_pebble_ready"
 };
 
-// Runs the event loop of one dispatch over a Storage; see the top of the file.
+// Runs the event loop of one dispatch over a StateStorage; see the top of the file.
 class Framework {
  public:
   // A framework that owns storage (a dispatch: open_sqlite_storage(...)).
   // Loads the event counter; throws StorageError when the storage cannot be read.
-  explicit Framework(std::unique_ptr<Storage> storage, Model* model = nullptr);
+  explicit Framework(std::unique_ptr<StateStorage> storage, Model* model = nullptr);
   // A framework that borrows storage, which must outlive it (tests, Harness).
-  explicit Framework(Storage& storage, Model* model = nullptr);
+  explicit Framework(StateStorage& storage, Model* model = nullptr);
   // Rolls back whatever was not committed (see close()).
   ~Framework();
   Framework(const Framework&) = delete;
@@ -590,23 +596,21 @@ class Framework {
   // The framework's own events (pre_commit, commit).
   FrameworkEvents& on() noexcept { return *on_; }
   // The storage in use.
-  Storage& storage() const;
+  [[nodiscard]] StateStorage& storage() const;
   // The Model given to the constructor or set_model(); throws FrameworkError if none.
-  Model& model() const;
+  [[nodiscard]] Model& model() const;
   // True when a Model is attached.
-  bool has_model() const noexcept { return model_ != nullptr; }
+  [[nodiscard]] bool has_model() const noexcept { return model_ != nullptr; }
   // Attaches (or, with null, detaches) the Model that events may use in restore().
   void set_model(Model* model) noexcept { model_ = model; }
   // How many events were ever emitted on this unit (the persisted key counter).
-  std::int64_t event_count() const noexcept { return event_count_; }
-  // When true (the default, as in production ops), an emission is not queued
-  // for an observer that already has a deferred notice of the same event kind
-  // with an equal snapshot, and that observer is not called.
-  void set_skip_duplicate_notices(bool skip) noexcept { skip_duplicate_notices_ = skip; }
+  [[nodiscard]] std::int64_t event_count() const noexcept { return event_count_; }
   // The first handler that an exception escaped from in the latest
   // top-level emit or reemit (the innermost, when custom events nest), for
   // the dispatch's error report; nullopt if none.
-  const std::optional<HandlerCall>& failed_handler() const noexcept { return failed_handler_; }
+  [[nodiscard]] const std::optional<HandlerCall>& failed_handler() const noexcept {
+    return failed_handler_;
+  }
 
   // The handle path under which the framework stores its event counter.
   static constexpr std::string_view kStatePath = "StoredStateData[_stored]";
@@ -617,6 +621,11 @@ class Framework {
   friend class StoredStateBase;
   template <class E>
   friend class EventSource;
+  friend class testing::detail::FrameworkAccess;
+  // When true (the default, as in production ops), an emission is not queued
+  // for an observer that already has a deferred notice of the same event kind
+  // with an equal snapshot, and that observer is not called.
+  void set_skip_duplicate_notices(bool skip) noexcept { skip_duplicate_notices_ = skip; }
 
   void init();
   void check_open() const;
@@ -652,8 +661,8 @@ class Framework {
   struct DepthGuard;
   struct InFlight;
 
-  std::unique_ptr<Storage> owned_storage_;
-  Storage* storage_ = nullptr;
+  std::unique_ptr<StateStorage> owned_storage_;
+  StateStorage* storage_ = nullptr;
   Model* model_ = nullptr;
   bool closed_ = false;
   bool skip_duplicate_notices_ = true;
@@ -685,14 +694,14 @@ class StoredStateBase : public Object {
  protected:
   StoredStateBase(Object& parent, std::string_view attr_name);
   // The stored snapshot, loaded on first call; null when nothing is stored.
-  const nlohmann::json& stored_snapshot() const;
+  [[nodiscard]] const nlohmann::json& stored_snapshot() const;
 
  private:
   friend class Framework;
   // True when the current value differs from what the storage holds.
-  virtual bool changed() const = 0;
+  [[nodiscard]] virtual bool changed() const = 0;
   // The value to store.
-  virtual nlohmann::json current_snapshot() const = 0;
+  [[nodiscard]] virtual nlohmann::json current_snapshot() const = 0;
   // Called by the framework after snapshot was saved.
   void saved(nlohmann::json snapshot);
   // Lets a subclass forget its own change tracking after a save.
@@ -714,9 +723,9 @@ class StoredState final : public StoredStateBase {
   explicit StoredState(Object& parent, std::string_view attr_name = "_stored");
 
   // True when key has a value.
-  bool contains(std::string_view key) const;
+  [[nodiscard]] bool contains(std::string_view key) const;
   // The value of key; throws FrameworkError when key is not stored.
-  const nlohmann::json& get(std::string_view key) const;
+  [[nodiscard]] const nlohmann::json& get(std::string_view key) const;
   // The value of key as T; throws FrameworkError when key is not stored or is not a T.
   template <class T>
   T get(std::string_view key) const;
@@ -730,7 +739,7 @@ class StoredState final : public StoredStateBase {
   // Removes key (no-op when absent).
   void erase(std::string_view key);
   // Every stored key and value, as a JSON object.
-  const nlohmann::json& data() const;
+  [[nodiscard]] const nlohmann::json& data() const;
   // The value of key for changing it in place, as ops' StoredDict and
   // StoredList allow: stored_["peers"].push_back("redis/1"),
   // stored_["cfg"]["port"] = 6379. A missing key is added as null. What is
@@ -747,8 +756,8 @@ class StoredState final : public StoredStateBase {
 
  private:
   void load() const;
-  bool changed() const override;
-  nlohmann::json current_snapshot() const override;
+  [[nodiscard]] bool changed() const override;
+  [[nodiscard]] nlohmann::json current_snapshot() const override;
   void on_saved() override { dirty_ = false; }
 
   mutable nlohmann::json data_;
@@ -776,7 +785,7 @@ class TypedStoredState final : public StoredStateBase {
       : StoredStateBase(parent, attr_name), value_(std::move(initial)) {}
 
   // The value; throws FrameworkError when the stored JSON does not fit T.
-  const T& get() const {
+  [[nodiscard]] const T& get() const {
     load();
     return value_;
   }
@@ -808,8 +817,10 @@ class TypedStoredState final : public StoredStateBase {
     }
     loaded_ = true;
   }
-  bool changed() const override { return loaded_ && nlohmann::json(value_) != stored_snapshot(); }
-  nlohmann::json current_snapshot() const override { return nlohmann::json(value_); }
+  [[nodiscard]] bool changed() const override {
+    return loaded_ && nlohmann::json(value_) != stored_snapshot();
+  }
+  [[nodiscard]] nlohmann::json current_snapshot() const override { return nlohmann::json(value_); }
 
   mutable T value_;
   mutable bool loaded_ = false;

@@ -69,43 +69,44 @@ std::string run(const std::vector<std::string>& argv, std::string_view input = {
 
 // --- relations -------------------------------------------------------------
 // `relation-ids ENDPOINT --format=json`; "db:3" entries become 3.
-std::vector<int> relation_ids(const std::string& endpoint);
+[[nodiscard]] std::vector<int> relation_ids(const std::string& endpoint);
 // `relation-list -r ID --format=json`: the remote units in the relation.
-std::vector<std::string> relation_list(int relation_id);
+[[nodiscard]] std::vector<std::string> relation_list(int relation_id);
 // `relation-list -r ID --app --format=json`: the remote application's name
 // (empty if Juju does not know it or predates --app).
-std::optional<std::string> relation_list_app(int relation_id);
+[[nodiscard]] std::optional<std::string> relation_list_app(int relation_id);
 // `relation-get -r ID - MEMBER [--app] --format=json`: a whole databag.
-std::map<std::string, std::string> relation_get(int relation_id, const std::string& member,
-                                                bool app);
+[[nodiscard]] std::map<std::string, std::string> relation_get(int relation_id,
+                                                              const std::string& member, bool app);
 // `relation-set -r ID [--app] --file -` with `data` as JSON on stdin ("" deletes a key).
 void relation_set(int relation_id, const std::map<std::string, std::string>& data, bool app);
 
 // --- config, leadership, status -------------------------------------------
 // `config-get --format=json`: every option that is set or has a default.
-nlohmann::json config_get();
+[[nodiscard]] nlohmann::json config_get();
 // `is-leader --format=json`.
-bool is_leader();
+[[nodiscard]] bool is_leader();
 // `status-get --include-data --application=True|False --format=json`.
-StatusResult status_get(bool app);
+[[nodiscard]] StatusResult status_get(bool app);
 // `status-set --application=True|False STATUS -- MESSAGE`.
 void status_set(const std::string& status, const std::string& message, bool app);
 // `application-version-set -- VERSION`.
 void application_version_set(const std::string& version);
 // `goal-state --format=json`.
-GoalState goal_state();
+[[nodiscard]] GoalState goal_state();
 
 // --- resources, storage, network ---------------------------------------------
 // `resource-get NAME`: the path of the fetched resource file.
-std::filesystem::path resource_get(const std::string& name);
+[[nodiscard]] std::filesystem::path resource_get(const std::string& name);
 // `storage-list NAME --format=json`: ids like "data/0".
-std::vector<std::string> storage_list(const std::string& name);
+[[nodiscard]] std::vector<std::string> storage_list(const std::string& name);
 // `storage-get -s ID ATTRIBUTE --format=json`, e.g. ATTRIBUTE "location".
-std::string storage_get(const std::string& storage_id, const std::string& attribute);
+[[nodiscard]] std::string storage_get(const std::string& storage_id, const std::string& attribute);
 // `storage-add NAME=COUNT`.
 void storage_add(const std::string& name, int count);
 // `network-get BINDING [-r ID] --format=json`.
-Network network_get(const std::string& binding, std::optional<int> relation_id = std::nullopt);
+[[nodiscard]] Network network_get(const std::string& binding,
+                                  std::optional<int> relation_id = std::nullopt);
 
 // --- ports, logging, reboot ----------------------------------------------------
 // Throws ModelError unless protocol is tcp/udp with a port in 1-65535, or
@@ -116,7 +117,7 @@ void open_port(const std::string& protocol, std::optional<int> port);
 // `close-port PORT/PROTOCOL` (or `close-port icmp`).
 void close_port(const std::string& protocol, std::optional<int> port);
 // `opened-ports --format=json`, parsed; "8000-8999/tcp" is kept as port 8000.
-std::vector<Port> opened_ports();
+[[nodiscard]] std::vector<Port> opened_ports();
 // `juju-log --log-level LEVEL -- MESSAGE`, split into several calls if the
 // message is longer than kMaxLogLineLength.
 void juju_log(const std::string& level, const std::string& message);
@@ -125,14 +126,14 @@ void juju_reboot(bool now);
 
 // --- actions ---------------------------------------------------------------
 // `action-get --format=json`: the action's parameters.
-nlohmann::json action_get();
+[[nodiscard]] nlohmann::json action_get();
 // `action-set k=v ...`: nested objects are flattened with dots ("a.b=1").
 // Keys must match ^[a-z0-9](([a-z0-9-.]+)?[a-z0-9])?$; a bad key, a key that
 // flattening makes twice, or a non-object `results` throws ModelError before
 // anything runs. Strings are sent as they are, other values as JSON text.
 void action_set(const nlohmann::json& results);
 // The `k=v` arguments action_set() would send (validated and flattened).
-std::vector<std::string> action_set_args(const nlohmann::json& results);
+[[nodiscard]] std::vector<std::string> action_set_args(const nlohmann::json& results);
 // `action-log -- MESSAGE`.
 void action_log(const std::string& message);
 // `action-fail -- MESSAGE` (`action-fail` alone when message is empty).
@@ -147,13 +148,13 @@ void action_fail(const std::string& message);
 std::string secret_add(const std::map<std::string, std::string>& content,
                        const SecretAttributes& attributes, const std::string& owner);
 // `secret-get [ID] [--label L] [--refresh] [--peek] --format=json`.
-std::map<std::string, std::string> secret_get(const std::optional<std::string>& id,
-                                              const std::optional<std::string>& label, bool refresh,
-                                              bool peek);
+[[nodiscard]] std::map<std::string, std::string> secret_get(const std::optional<std::string>& id,
+                                                            const std::optional<std::string>& label,
+                                                            bool refresh, bool peek);
 // `secret-info-get ID --format=json` or `secret-info-get --label L --format=json`
 // (the id wins when both are given).
-SecretInfo secret_info_get(const std::optional<std::string>& id,
-                           const std::optional<std::string>& label);
+[[nodiscard]] SecretInfo secret_info_get(const std::optional<std::string>& id,
+                                         const std::optional<std::string>& label);
 // `secret-set ID [--label L] [--description D] [--expire T] [--rotate R] KEY#file=PATH...`.
 void secret_set(const std::string& id,
                 const std::optional<std::map<std::string, std::string>>& content,
@@ -165,10 +166,10 @@ void secret_revoke(const std::string& id, int relation_id, const std::optional<s
 // `secret-remove ID [--revision N]`.
 void secret_remove(const std::string& id, std::optional<int> revision);
 // `secret-ids --format=json`: the ids of secrets this application owns.
-std::vector<std::string> secret_ids();
+[[nodiscard]] std::vector<std::string> secret_ids();
 
 // RFC 3339 UTC text ("2024-05-01T12:00:00Z") for a --expire argument.
-std::string format_rfc3339(std::chrono::system_clock::time_point time);
+[[nodiscard]] std::string format_rfc3339(std::chrono::system_clock::time_point time);
 
 }  // namespace hookcmds
 }  // namespace ops

@@ -58,22 +58,22 @@ struct JujuContext {
   // Reads the variables from `env` without checking which are required.
   // Empty values count as unset. Throws JujuContextError on a malformed
   // value (a relation id that is not a number, a bad JUJU_VERSION, ...).
-  static JujuContext from_map(const std::map<std::string, std::string>& env);
+  [[nodiscard]] static JujuContext from_map(const std::map<std::string, std::string>& env);
 
   // from_map() over the process environment, then validate().
-  static JujuContext from_environ();
+  [[nodiscard]] static JujuContext from_environ();
 
   // Reads the process environment into a map (only JUJU_* variables).
-  static std::map<std::string, std::string> environ_map();
+  [[nodiscard]] static std::map<std::string, std::string> environ_map();
 
   // The application's name: unit_name up to the "/".
-  std::string app_name() const;
+  [[nodiscard]] std::string app_name() const;
 
   // The event kind the dispatch path names: "hooks/db-relation-changed" ->
   // "db-relation-changed", "actions/get-password" -> "get-password".
-  std::string dispatch_name() const;
+  [[nodiscard]] std::string dispatch_name() const;
   // True when the dispatch path is under actions/.
-  bool is_action() const;
+  [[nodiscard]] bool is_action() const;
 
   // Checks that every variable the event named by the dispatch path needs is
   // set: always JUJU_DISPATCH_PATH, JUJU_UNIT_NAME and JUJU_MODEL_NAME; for

@@ -31,7 +31,7 @@ class JujuVersion {
   int build() const noexcept { return build_; }
 
   // Canonical text: "3.4.2", "2.9-beta1", "3.1.6.1".
-  std::string to_string() const;
+  [[nodiscard]] std::string to_string() const;
 
   // Release order: major, minor, then tagged < untagged (tags compared as
   // text), then patch, then build.
@@ -39,22 +39,22 @@ class JujuVersion {
   bool operator==(const JujuVersion& other) const;
 
   // Application relation data (Juju >= 2.7.0).
-  bool has_app_data() const;
+  [[nodiscard]] bool has_app_data() const;
   // The dispatch script instead of per-hook symlinks (Juju >= 2.8.0).
-  bool is_dispatch_aware() const;
+  [[nodiscard]] bool is_dispatch_aware() const;
   // Controller-side state storage (Juju >= 2.8.0).
-  bool has_controller_storage() const;
+  [[nodiscard]] bool has_controller_storage() const;
   // Usable secrets: secret-get --refresh and secret-info-get (Juju >= 3.0.3).
-  bool has_secrets() const;
+  [[nodiscard]] bool has_secrets() const;
   // open-port/close-port on Kubernetes (Juju >= 3.0.3).
   bool supports_open_port_on_k8s() const;
   // Pebble exec's service-context option (3.1.6+, but not 3.2.0).
-  bool supports_exec_service_context() const;
+  [[nodiscard]] bool supports_exec_service_context() const;
   // Pebble log forwarding targets (Juju >= 3.4.0).
-  bool supports_pebble_log_forwarding() const;
+  [[nodiscard]] bool supports_pebble_log_forwarding() const;
 
  private:
-  bool at_least(int major, int minor, int patch) const;
+  [[nodiscard]] bool at_least(int major, int minor, int patch) const;
 
   int major_ = 0;
   int minor_ = 0;

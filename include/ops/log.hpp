@@ -37,20 +37,20 @@ void error(std::string_view message);
 
 // True when a line at level would be written (use it to skip building costly
 // messages).
-bool enabled(Level level) noexcept;
+[[nodiscard]] bool enabled(Level level) noexcept;
 // Sets the lowest level written.
 void set_level(Level level) noexcept;
 // The lowest level written.
-Level level() noexcept;
+[[nodiscard]] Level level() noexcept;
 
 // Sends every line to sink instead of standard error; an empty sink restores
 // standard error.
 void set_sink(Sink sink);
 
 // "debug", "info", "warning" (or "warn"), "error", in any case; nullopt otherwise.
-std::optional<Level> parse_level(std::string_view name) noexcept;
+[[nodiscard]] std::optional<Level> parse_level(std::string_view name) noexcept;
 // "DEBUG", "INFO", "WARNING" or "ERROR": the names juju-log takes.
-std::string_view to_string(Level level) noexcept;
+[[nodiscard]] std::string_view to_string(Level level) noexcept;
 
 // Name of the environment variable that sets the initial level.
 inline constexpr std::string_view kLevelEnvVar = "OPS_LOG_LEVEL";

@@ -9,7 +9,7 @@
 //      changed" -> "db_relation_changed", "actions/get-password" ->
 //      "get_password_action");
 //   4. reads the metadata from the charm directory (JUJU_CHARM_DIR, else the
-//      directory of argv[0]), builds the Model on a JujuBackend (during
+//      directory of argv[0]), builds the Model on the real hook tools (during
 //      relation-broken that relation is inactive and left out of
 //      Model::relations()), opens `<charm_dir>/.unit-state.db` and a
 //      Framework on it, and constructs the charm;

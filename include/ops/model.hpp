@@ -10,9 +10,10 @@
 // values.
 //
 // All access to Juju goes through ModelBackend, an abstract class whose
-// methods mean exactly what one hook tool does. JujuBackend runs the real
-// hook tools (see hookcmds.hpp); the testing library implements the same
-// interface in memory.
+// methods mean exactly what one hook tool does. ops::main builds the Model
+// on the framework's own backend over the real hook tools (see
+// hookcmds.hpp); the testing library implements the same interface in
+// memory. Charm authors never construct a backend for production.
 //
 // Workload containers (Kubernetes charms) are reached through Pebble:
 // Unit::get_container(name) returns a Container whose pebble::Client is made
@@ -24,9 +25,9 @@
 // valid for the Model's lifetime. The CharmMeta passed to the constructor
 // must outlive the Model.
 //
-// Naming: Python's `ops.model.Storage` (one attached storage instance) is
-// `ops::StorageInstance` here, because `ops::Storage` is the framework's state
-// storage (storage.hpp).
+// Naming: as in Python ops, `ops::Storage` is one attached storage instance
+// (`ops.model.Storage`), listed by `StorageMapping`; the framework's state
+// store is `ops::StateStorage` (storage.hpp).
 //
 // Errors: ModelError and its subclasses from errors.hpp —
 // RelationDataAccessError for a databag this unit may not read or write,
@@ -36,7 +37,6 @@
 // RelationNotFoundError when a relation has gone.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -54,9 +54,12 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/errors.hpp"
-#include "ops/juju_context.hpp"
 #include "ops/model_types.hpp"
 #include "ops/pebble.hpp"
+
+namespace ops::testing::detail {
+class ModelAccess;
+}  // namespace ops::testing::detail
 
 namespace ops {
 
@@ -74,12 +77,12 @@ class Unit;
 class StatusBase {
  public:
   // "active", "blocked", "maintenance", "waiting", "error" or "unknown".
-  const std::string& name() const noexcept { return name_; }
-  const std::string& message() const noexcept { return message_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
   // The status named `name`; "unknown" ignores the message. Throws
   // InvalidStatusError for any other name.
-  static StatusBase from_name(const std::string& name, const std::string& message);
+  [[nodiscard]] static StatusBase from_name(const std::string& name, const std::string& message);
 
   // The most severe of `statuses` (error > blocked > maintenance > waiting >
   // active > unknown), the first one on ties; UnknownStatus when empty.
@@ -89,7 +92,7 @@ class StatusBase {
   bool is_settable() const noexcept;
 
   // "BlockedStatus(\"need a db\")", "UnknownStatus()".
-  std::string to_string() const;
+  [[nodiscard]] std::string to_string() const;
 
   bool operator==(const StatusBase& other) const = default;
 
@@ -141,79 +144,82 @@ using SecretOptions = hookcmds::SecretAttributes;
 // -------------------------------------------------------------- ModelBackend
 
 // Juju as the Model sees it: one method per hook-tool meaning, with typed
-// arguments and results. Implementations: JujuBackend (real hook tools) and
-// the testing library's in-memory backend. Failures throw the errors listed
-// in errors.hpp (RelationNotFoundError when a relation id is unknown,
-// SecretNotFoundError, ResourceNotFoundError, ModelError otherwise).
+// arguments and results. Implementations: the framework's backend over the
+// real hook tools (made by ops::main) and the testing library's in-memory
+// one. Failures throw the errors listed in errors.hpp (RelationNotFoundError
+// when a relation id is unknown, SecretNotFoundError, ResourceNotFoundError,
+// ModelError otherwise).
 class ModelBackend {
  public:
   virtual ~ModelBackend() = default;
 
   // "redis-k8s/0".
-  virtual std::string unit_name() const = 0;
+  [[nodiscard]] virtual std::string unit_name() const = 0;
   // The unit's application: unit_name() up to the "/".
-  std::string app_name() const;
-  virtual std::string model_name() const = 0;
-  virtual std::string model_uuid() const = 0;
+  [[nodiscard]] std::string app_name() const;
+  [[nodiscard]] virtual std::string model_name() const = 0;
+  [[nodiscard]] virtual std::string model_uuid() const = 0;
   // Whether ops' access rules on databags and statuses apply. True while a
   // hook runs; a testing backend may answer false between simulated events
   // so test code can read and write any databag.
-  virtual bool hook_is_running() const { return true; }
+  [[nodiscard]] virtual bool hook_is_running() const { return true; }
 
   // Relation ids on an endpoint (relation-ids).
-  virtual std::vector<int> relation_ids(const std::string& endpoint) = 0;
+  [[nodiscard]] virtual std::vector<int> relation_ids(const std::string& endpoint) = 0;
   // Remote units in a relation (relation-list); RelationNotFoundError if gone.
-  virtual std::vector<std::string> relation_list(int relation_id) = 0;
+  [[nodiscard]] virtual std::vector<std::string> relation_list(int relation_id) = 0;
   // The remote application's name, if Juju can tell.
-  virtual std::optional<std::string> relation_remote_app_name(int relation_id) = 0;
+  [[nodiscard]] virtual std::optional<std::string> relation_remote_app_name(int relation_id) = 0;
   // One databag: `member` is a unit name, or an application name with is_app.
-  virtual std::map<std::string, std::string> relation_get(int relation_id,
-                                                          const std::string& member,
-                                                          bool is_app) = 0;
+  [[nodiscard]] virtual std::map<std::string, std::string> relation_get(int relation_id,
+                                                                        const std::string& member,
+                                                                        bool is_app) = 0;
   // Writes keys of this unit's (or, with is_app, this application's)
   // databag in one call; a "" value deletes the key.
   virtual void relation_set(int relation_id, const std::map<std::string, std::string>& data,
                             bool is_app) = 0;
 
   // All set (or defaulted) config options (config-get).
-  virtual nlohmann::json config_get() = 0;
+  [[nodiscard]] virtual nlohmann::json config_get() = 0;
   // Whether this unit leads its application (is-leader).
-  virtual bool is_leader() = 0;
+  [[nodiscard]] virtual bool is_leader() = 0;
   // The path of a fetched resource (resource-get).
-  virtual std::filesystem::path resource_get(const std::string& name) = 0;
+  [[nodiscard]] virtual std::filesystem::path resource_get(const std::string& name) = 0;
   // This unit's status, or with is_app its application's (status-get).
-  virtual StatusBase status_get(bool is_app) = 0;
+  [[nodiscard]] virtual StatusBase status_get(bool is_app) = 0;
   // Sets the unit's (or application's) status (status-set).
   virtual void status_set(const StatusBase& status, bool is_app) = 0;
   // application-version-set.
   virtual void application_version_set(const std::string& version) = 0;
   // Units planned for this application, not counting dying ones (goal-state).
-  virtual int planned_units() = 0;
+  [[nodiscard]] virtual int planned_units() = 0;
 
   // Indices of attached instances of a storage (storage-list).
-  virtual std::vector<int> storage_list(const std::string& name) = 0;
+  [[nodiscard]] virtual std::vector<int> storage_list(const std::string& name) = 0;
   // An attribute such as "location" of storage "name/index" (storage-get).
-  virtual std::string storage_get(const std::string& storage_id, const std::string& attribute) = 0;
+  [[nodiscard]] virtual std::string storage_get(const std::string& storage_id,
+                                                const std::string& attribute) = 0;
   // Asks Juju for `count` more instances of a storage (storage-add).
   virtual void storage_add(const std::string& name, int count) = 0;
 
   // network-get for a binding, optionally for one relation.
-  virtual Network network_get(const std::string& binding, std::optional<int> relation_id) = 0;
+  [[nodiscard]] virtual Network network_get(const std::string& binding,
+                                            std::optional<int> relation_id) = 0;
 
   // open-port / close-port / opened-ports.
   virtual void open_port(const std::string& protocol, std::optional<int> port) = 0;
   virtual void close_port(const std::string& protocol, std::optional<int> port) = 0;
-  virtual std::vector<Port> opened_ports() = 0;
+  [[nodiscard]] virtual std::vector<Port> opened_ports() = 0;
 
   // Secrets (secret-add/get/info-get/set/grant/revoke/remove). `owner` is
   // "application" or "unit".
   virtual std::string secret_add(const std::map<std::string, std::string>& content,
                                  const SecretOptions& options, const std::string& owner) = 0;
-  virtual std::map<std::string, std::string> secret_get(const std::optional<std::string>& id,
-                                                        const std::optional<std::string>& label,
-                                                        bool refresh, bool peek) = 0;
-  virtual SecretInfo secret_info_get(const std::optional<std::string>& id,
-                                     const std::optional<std::string>& label) = 0;
+  [[nodiscard]] virtual std::map<std::string, std::string> secret_get(
+      const std::optional<std::string>& id, const std::optional<std::string>& label, bool refresh,
+      bool peek) = 0;
+  [[nodiscard]] virtual SecretInfo secret_info_get(const std::optional<std::string>& id,
+                                                   const std::optional<std::string>& label) = 0;
   virtual void secret_set(const std::string& id,
                           const std::optional<std::map<std::string, std::string>>& content,
                           const SecretOptions& options) = 0;
@@ -224,7 +230,7 @@ class ModelBackend {
   virtual void secret_remove(const std::string& id, std::optional<int> revision) = 0;
 
   // Action hook tools (used by action events).
-  virtual nlohmann::json action_get() = 0;
+  [[nodiscard]] virtual nlohmann::json action_get() = 0;
   virtual void action_set(const nlohmann::json& results) = 0;
   virtual void action_log(const std::string& message) = 0;
   virtual void action_fail(const std::string& message) = 0;
@@ -233,72 +239,6 @@ class ModelBackend {
   virtual void juju_log(const std::string& level, const std::string& message) = 0;
   // juju-reboot [--now].
   virtual void reboot(bool now) = 0;
-};
-
-// The production backend: runs Juju's hook tools (hookcmds.hpp). It caches
-// is-leader for Juju's 30 s leadership lease and answers the remote
-// application of the event's relation from JUJU_REMOTE_APP / JUJU_REMOTE_UNIT
-// without running relation-list.
-class JujuBackend : public ModelBackend {
- public:
-  explicit JujuBackend(JujuContext context);
-
-  const JujuContext& context() const noexcept { return context_; }
-
-  std::string unit_name() const override { return context_.unit_name; }
-  std::string model_name() const override { return context_.model_name; }
-  std::string model_uuid() const override { return context_.model_uuid; }
-
-  std::vector<int> relation_ids(const std::string& endpoint) override;
-  std::vector<std::string> relation_list(int relation_id) override;
-  std::optional<std::string> relation_remote_app_name(int relation_id) override;
-  std::map<std::string, std::string> relation_get(int relation_id, const std::string& member,
-                                                  bool is_app) override;
-  void relation_set(int relation_id, const std::map<std::string, std::string>& data,
-                    bool is_app) override;
-  nlohmann::json config_get() override;
-  bool is_leader() override;
-  std::filesystem::path resource_get(const std::string& name) override;
-  StatusBase status_get(bool is_app) override;
-  void status_set(const StatusBase& status, bool is_app) override;
-  void application_version_set(const std::string& version) override;
-  int planned_units() override;
-  std::vector<int> storage_list(const std::string& name) override;
-  std::string storage_get(const std::string& storage_id, const std::string& attribute) override;
-  void storage_add(const std::string& name, int count) override;
-  Network network_get(const std::string& binding, std::optional<int> relation_id) override;
-  void open_port(const std::string& protocol, std::optional<int> port) override;
-  void close_port(const std::string& protocol, std::optional<int> port) override;
-  std::vector<Port> opened_ports() override;
-  std::string secret_add(const std::map<std::string, std::string>& content,
-                         const SecretOptions& options, const std::string& owner) override;
-  std::map<std::string, std::string> secret_get(const std::optional<std::string>& id,
-                                                const std::optional<std::string>& label,
-                                                bool refresh, bool peek) override;
-  SecretInfo secret_info_get(const std::optional<std::string>& id,
-                             const std::optional<std::string>& label) override;
-  void secret_set(const std::string& id,
-                  const std::optional<std::map<std::string, std::string>>& content,
-                  const SecretOptions& options) override;
-  void secret_grant(const std::string& id, int relation_id,
-                    const std::optional<std::string>& unit) override;
-  void secret_revoke(const std::string& id, int relation_id,
-                     const std::optional<std::string>& unit) override;
-  void secret_remove(const std::string& id, std::optional<int> revision) override;
-  nlohmann::json action_get() override;
-  void action_set(const nlohmann::json& results) override;
-  void action_log(const std::string& message) override;
-  void action_fail(const std::string& message) override;
-  void juju_log(const std::string& level, const std::string& message) override;
-  void reboot(bool now) override;
-
-  // How long an is-leader answer is trusted (Juju's lease renewal period).
-  static constexpr std::chrono::seconds kLeaseRenewalPeriod{30};
-
- private:
-  JujuContext context_;
-  std::optional<bool> is_leader_;
-  std::chrono::steady_clock::time_point leader_checked_at_;
 };
 
 // ------------------------------------------------------------------ databags
@@ -311,19 +251,19 @@ class JujuBackend : public ModelBackend {
 // a non-peer relation gets RelationDataAccessError.
 class RelationDataContent {
  public:
-  RelationDataContent(Model& model, Relation& relation, std::string entity_name, bool is_app);
+  RelationDataContent(Model& model, const Relation& relation, std::string entity_name, bool is_app);
   RelationDataContent(const RelationDataContent&) = delete;
   RelationDataContent& operator=(const RelationDataContent&) = delete;
 
   // The value of `key`, if set.
-  std::optional<std::string> get(const std::string& key);
+  [[nodiscard]] std::optional<std::string> get(const std::string& key) const;
   // The value of `key`; RelationDataError if it is not set.
-  std::string at(const std::string& key);
-  bool contains(const std::string& key);
+  [[nodiscard]] std::string at(const std::string& key) const;
+  [[nodiscard]] bool contains(const std::string& key) const;
   // The whole bag as it will be once pending writes are sent.
-  std::map<std::string, std::string> as_map();
-  std::size_t size();
-  bool empty();
+  [[nodiscard]] std::map<std::string, std::string> as_map() const;
+  [[nodiscard]] std::size_t size() const;
+  [[nodiscard]] bool empty() const;
 
   // Sets `key` to `value` ("" deletes). RelationDataAccessError if this unit
   // may not write the bag; RelationDataTypeError for an empty key.
@@ -334,27 +274,30 @@ class RelationDataContent {
   void erase(const std::string& key);
 
   // The unit or application this bag belongs to.
-  const std::string& entity_name() const noexcept { return entity_; }
-  bool is_app() const noexcept { return is_app_; }
+  [[nodiscard]] const std::string& entity_name() const noexcept { return entity_; }
+  [[nodiscard]] bool is_app() const noexcept { return is_app_; }
 
   // The writes not yet sent (key -> value, "" deletes).
-  const std::map<std::string, std::string>& pending() const noexcept { return pending_; }
+  [[nodiscard]] const std::map<std::string, std::string>& pending() const noexcept {
+    return pending_;
+  }
 
  private:
   friend class Model;
   friend class Relation;
-  void validate_read();
+  void validate_read() const;
   void validate_write();
-  const std::map<std::string, std::string>& loaded();
+  const std::map<std::string, std::string>& loaded() const;
   // Sends pending writes with one relation-set, dropping those that change nothing.
   void flush();
   void invalidate();
 
   Model& model_;
-  Relation& relation_;
+  const Relation& relation_;
   std::string entity_;
   bool is_app_;
-  std::optional<std::map<std::string, std::string>> remote_;  // as relation-get returned it
+  // as relation-get returned it (loaded by the first read)
+  mutable std::optional<std::map<std::string, std::string>> remote_;
   std::map<std::string, std::string> pending_;
 };
 
@@ -369,27 +312,30 @@ class Relation {
   Relation& operator=(const Relation&) = delete;
 
   // The local endpoint name, e.g. "db".
-  const std::string& name() const noexcept { return name_; }
-  int id() const noexcept { return id_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] int id() const noexcept { return id_; }
   // False during this relation's relation-broken event, or once Juju says
   // the relation is gone.
-  bool active();
-  bool is_peer() const noexcept { return is_peer_; }
+  [[nodiscard]] bool active() const;
+  [[nodiscard]] bool is_peer() const noexcept { return is_peer_; }
   // The remote application (this application for peers); nullptr when Juju
   // cannot tell (a relation with no remote units left and no JUJU_REMOTE_APP).
-  Application* app();
+  [[nodiscard]] Application* app() const;
   // The remote units that have joined (for peers, the other units).
-  const std::vector<Unit*>& units();
+  [[nodiscard]] const std::vector<Unit*>& units() const;
 
   // The databag of `unit` or `app` in this relation. RelationDataError if
   // the unit or application is not part of the relation.
-  RelationDataContent& data(const Unit& unit);
-  RelationDataContent& data(const Application& app);
+  [[nodiscard]] RelationDataContent& data(const Unit& unit);
+  [[nodiscard]] RelationDataContent& data(const Application& app);
+  // The same bags, read-only.
+  [[nodiscard]] const RelationDataContent& data(const Unit& unit) const;
+  [[nodiscard]] const RelationDataContent& data(const Application& app) const;
 
   // The bag of `src` as JSON: each value parsed as JSON text (ops'
   // Relation.load). RelationDataTypeError names a value that is not JSON.
-  nlohmann::json load_json(const Unit& src);
-  nlohmann::json load_json(const Application& src);
+  [[nodiscard]] nlohmann::json load_json(const Unit& src) const;
+  [[nodiscard]] nlohmann::json load_json(const Application& src) const;
   // Writes each field of a JSON object as JSON text into `dst`'s bag (ops'
   // Relation.save). RelationDataTypeError if `fields` is not an object.
   void save_json(const nlohmann::json& fields, const Unit& dst);
@@ -397,7 +343,7 @@ class Relation {
 
   // Typed load/save through nlohmann's from_json/to_json for T.
   template <typename T, typename Entity>
-  T load(const Entity& src) {
+  T load(const Entity& src) const {
     nlohmann::json doc = load_json(src);
     try {
       return doc.template get<T>();
@@ -414,21 +360,22 @@ class Relation {
  private:
   friend class Model;
   friend class RelationDataContent;
-  RelationDataContent& bag(const std::string& entity, bool is_app);
-  void load_members();
+  RelationDataContent& bag(const std::string& entity, bool is_app) const;
+  void load_members() const;
   void invalidate();
-  nlohmann::json load_bag(RelationDataContent& bag);
+  nlohmann::json load_bag(const RelationDataContent& bag) const;
   void save_bag(const nlohmann::json& fields, RelationDataContent& bag);
 
   Model& model_;
   std::string name_;
   int id_;
   bool is_peer_;
-  bool active_;
-  bool members_loaded_ = false;
-  Application* app_ = nullptr;
-  std::vector<Unit*> units_;
-  std::map<std::pair<bool, std::string>, std::unique_ptr<RelationDataContent>> bags_;
+  // Read lazily from Juju by the const queries, hence mutable.
+  mutable bool active_;
+  mutable bool members_loaded_ = false;
+  mutable Application* app_ = nullptr;
+  mutable std::vector<Unit*> units_;
+  mutable std::map<std::pair<bool, std::string>, std::unique_ptr<RelationDataContent>> bags_;
 };
 
 // ---------------------------------------------------------------- secrets
@@ -441,18 +388,18 @@ class Secret {
          std::optional<std::map<std::string, std::string>> content = std::nullopt);
 
   // "secret:..." (empty when only the label is known so far).
-  const std::optional<std::string>& id() const noexcept { return id_; }
+  [[nodiscard]] const std::optional<std::string>& id() const noexcept { return id_; }
   const std::optional<std::string>& label() const noexcept { return label_; }
   // The id without the "secret:" prefix or model part.
-  std::optional<std::string> unique_identifier() const;
+  [[nodiscard]] std::optional<std::string> unique_identifier() const;
 
   // The content of the tracked revision (refresh: of the latest, which
   // becomes tracked). SecretNotFoundError if the secret is gone.
   std::map<std::string, std::string> get_content(bool refresh = false);
   // The latest revision's content, without tracking it.
-  std::map<std::string, std::string> peek_content();
+  [[nodiscard]] std::map<std::string, std::string> peek_content();
   // The secret's metadata (owners only).
-  SecretInfo get_info();
+  [[nodiscard]] SecretInfo get_info();
   // Creates a new revision with `content` (owners only). Keys must be at
   // least 3 lowercase letters, digits or single hyphens, starting with a
   // letter; ModelError otherwise.
@@ -469,7 +416,7 @@ class Secret {
   void remove_all_revisions();
 
   // "secret:ID" for ids given without the prefix.
-  static std::string canonicalize_id(const std::string& id);
+  [[nodiscard]] static std::string canonicalize_id(const std::string& id);
   // Throws ModelError naming the bad keys, or for empty content.
   static void validate_content(const std::map<std::string, std::string>& content);
 
@@ -499,19 +446,19 @@ class Container {
   Container(const Container&) = delete;
   Container& operator=(const Container&) = delete;
 
-  const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
   // The container's Pebble client, made on first use.
-  pebble::Client& pebble();
+  [[nodiscard]] pebble::Client& pebble() const;
 
   // Whether Pebble answers (system-info); any Pebble error means false.
-  bool can_connect();
+  [[nodiscard]] bool can_connect() const;
 
   // Adds a layer (or merges it into the layer with the same label).
   void add_layer(const std::string& label, const pebble::Layer& layer, bool combine = false);
   // Adds a layer given as YAML; pebble::ProtocolError for malformed YAML.
   void add_layer(const std::string& label, const std::string& yaml, bool combine = false);
   // The combined plan of all layers.
-  pebble::Plan get_plan();
+  [[nodiscard]] pebble::Plan get_plan() const;
 
   // Starts the services marked `startup: enabled`.
   void autostart();
@@ -525,19 +472,19 @@ class Container {
   void restart(const std::vector<std::string>& services);
 
   // The named services (all when empty), by name.
-  std::map<std::string, pebble::ServiceInfo> get_services(
-      const std::vector<std::string>& names = {});
+  [[nodiscard]] std::map<std::string, pebble::ServiceInfo> get_services(
+      const std::vector<std::string>& names = {}) const;
   // One service; ModelError "service 'x' not found" when absent.
-  pebble::ServiceInfo get_service(const std::string& name);
+  [[nodiscard]] pebble::ServiceInfo get_service(const std::string& name) const;
   // The named checks (all when empty), optionally of one level, by name.
-  std::map<std::string, pebble::CheckInfo> get_checks(
+  [[nodiscard]] std::map<std::string, pebble::CheckInfo> get_checks(
       const std::vector<std::string>& names = {},
-      pebble::CheckLevel level = pebble::CheckLevel::kUnset);
+      pebble::CheckLevel level = pebble::CheckLevel::kUnset) const;
   // One check; ModelError "check 'x' not found" when absent.
-  pebble::CheckInfo get_check(const std::string& name);
+  [[nodiscard]] pebble::CheckInfo get_check(const std::string& name) const;
 
   // Reads a file from the container.
-  std::string pull(const std::string& path);
+  [[nodiscard]] std::string pull(const std::string& path) const;
   // Writes a file into the container.
   void push(const std::string& path, std::string_view data,
             const pebble::PushOptions& options = {});
@@ -548,14 +495,14 @@ class Container {
   // Copies container files or directories (recursively) into the local
   // `dest_dir`, the same way. ModelError listing every path that failed.
   void pull_path(const std::vector<std::string>& sources, const std::filesystem::path& dest_dir);
-  std::vector<pebble::FileInfo> list_files(const std::string& path,
-                                           const pebble::ListFilesOptions& options = {});
+  [[nodiscard]] std::vector<pebble::FileInfo> list_files(
+      const std::string& path, const pebble::ListFilesOptions& options = {}) const;
   void make_dir(const std::string& path, const pebble::MakeDirOptions& options = {});
   void remove_path(const std::string& path, bool recursive = false);
   // Whether `path` exists in the container (Pebble's 404 means no).
-  bool exists(const std::string& path);
+  [[nodiscard]] bool exists(const std::string& path) const;
   // Whether `path` is a directory in the container.
-  bool isdir(const std::string& path);
+  [[nodiscard]] bool isdir(const std::string& path) const;
 
   // Runs a command in the container.
   std::unique_ptr<pebble::ExecProcess> exec(const std::vector<std::string>& command,
@@ -564,13 +511,14 @@ class Container {
   void send_signal(const std::string& signal, const std::vector<std::string>& services);
 
   // Pebble notices, filtered.
-  std::vector<pebble::Notice> get_notices(const pebble::NoticesFilter& filter = {});
-  pebble::Notice get_notice(const std::string& id);
+  [[nodiscard]] std::vector<pebble::Notice> get_notices(
+      const pebble::NoticesFilter& filter = {}) const;
+  [[nodiscard]] pebble::Notice get_notice(const std::string& id) const;
 
  private:
   Model& model_;
   std::string name_;
-  std::unique_ptr<pebble::Client> client_;
+  mutable std::unique_ptr<pebble::Client> client_;  // made by the first use
 };
 
 // ------------------------------------------------------- units, applications
@@ -584,18 +532,18 @@ class Unit {
   Unit(const Unit&) = delete;
   Unit& operator=(const Unit&) = delete;
 
-  const std::string& name() const noexcept { return name_; }
-  Application& app() const;
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] Application& app() const;
   // Whether this is the unit running the charm.
-  bool is_ours() const;
+  [[nodiscard]] bool is_ours() const;
 
   // Whether this unit leads its application; only for our own unit
   // (ModelError otherwise). Cached by the backend.
-  bool is_leader();
+  [[nodiscard]] bool is_leader() const;
 
   // The unit's status: read once (status-get), then what was last set.
   // Other units read as UnknownStatus.
-  StatusBase status();
+  [[nodiscard]] StatusBase status() const;
   // Sets our unit's status at once (status-set). InvalidStatusError for
   // unknown/error or another unit.
   void set_status(const StatusBase& status);
@@ -611,7 +559,7 @@ class Unit {
   void open_port(const std::string& protocol, std::optional<int> port = std::nullopt);
   void close_port(const std::string& protocol, std::optional<int> port = std::nullopt);
   // The ports opened for this unit (opened-ports).
-  std::set<Port> opened_ports();
+  [[nodiscard]] std::set<Port> opened_ports() const;
   // Makes exactly `ports` open: closes the others, opens the missing ones.
   void set_ports(const std::vector<Port>& ports);
 
@@ -620,9 +568,9 @@ class Unit {
 
   // The workload container `name` declared in metadata (our unit only);
   // ModelError for an undeclared name or another unit.
-  Container& get_container(const std::string& name);
+  [[nodiscard]] Container& get_container(const std::string& name);
   // Every declared container, by name (our unit only).
-  std::map<std::string, Container*> containers();
+  [[nodiscard]] std::map<std::string, Container*> containers();
 
  private:
   friend class Model;
@@ -631,7 +579,7 @@ class Unit {
   Model& model_;
   std::string name_;
   // The status as last read or set in this dispatch; status_set_ when we set it.
-  std::optional<StatusBase> status_;
+  mutable std::optional<StatusBase> status_;
   bool status_set_ = false;
   // The workload version last set in this dispatch.
   std::optional<std::string> workload_version_;
@@ -644,17 +592,17 @@ class Application {
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;
 
-  const std::string& name() const noexcept { return name_; }
-  bool is_ours() const;
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] bool is_ours() const;
 
   // Our application's status (leader only; InvalidStatusError otherwise).
   // Remote applications read as UnknownStatus.
-  StatusBase status();
+  [[nodiscard]] StatusBase status() const;
   // Sets our application's status (leader only). InvalidStatusError for
   // unknown/error, a remote application, or a non-leader.
   void set_status(const StatusBase& status);
   // Units Juju plans for our application, without dying ones (goal-state).
-  int planned_units();
+  [[nodiscard]] int planned_units() const;
   // Adds a secret owned by the application (leader only, enforced by Juju).
   Secret add_secret(const std::map<std::string, std::string>& content,
                     const SecretOptions& options = {});
@@ -664,9 +612,9 @@ class Application {
   Model& model_;
   std::string name_;
   // The status as last read or set in this dispatch; status_set_ when we set it.
-  std::optional<StatusBase> status_;
+  mutable std::optional<StatusBase> status_;
   bool status_set_ = false;
-  std::optional<int> planned_units_;  // goal-state, read once per dispatch
+  mutable std::optional<int> planned_units_;  // goal-state, read once per dispatch
 };
 
 // --------------------------------------------------------- config, resources
@@ -678,14 +626,14 @@ class Config {
   explicit Config(ModelBackend& backend) : backend_(backend) {}
 
   // Every option that is set or has a default.
-  const nlohmann::json& values();
-  bool contains(const std::string& key);
+  [[nodiscard]] const nlohmann::json& values() const;
+  [[nodiscard]] bool contains(const std::string& key) const;
   // The raw value; ModelError naming the key if it is unset.
-  const nlohmann::json& at(const std::string& key);
+  [[nodiscard]] const nlohmann::json& at(const std::string& key) const;
   // The value converted to T; ModelError naming the key if it is unset or
   // of another type.
   template <typename T>
-  T get(const std::string& key) {
+  T get(const std::string& key) const {
     const nlohmann::json& value = at(key);
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       // nlohmann would wrap 99999999999 into an int, or truncate 1.5: refuse.
@@ -712,14 +660,14 @@ class Config {
   }
   // The value converted to T, or nullopt when unset.
   template <typename T>
-  std::optional<T> get_optional(const std::string& key) {
+  [[nodiscard]] std::optional<T> get_optional(const std::string& key) const {
     if (!contains(key)) return std::nullopt;
     return get<T>(key);
   }
   // The whole config as a T through nlohmann's from_json (ops' load_config).
   // ModelError says what did not fit.
   template <typename T>
-  T load() {
+  T load() const {
     try {
       return values().template get<T>();
     } catch (const nlohmann::json::exception& e) {
@@ -731,7 +679,7 @@ class Config {
 
  private:
   ModelBackend& backend_;
-  std::optional<nlohmann::json> values_;
+  mutable std::optional<nlohmann::json> values_;  // config-get, read by the first query
 };
 
 // The charm's resources, fetched on demand (resource-get).
@@ -759,22 +707,22 @@ class Resources {
 
 // One attached instance of a storage declared in metadata (Python ops'
 // `ops.model.Storage`).
-class StorageInstance {
+class Storage {
  public:
-  StorageInstance(ModelBackend& backend, std::string name, int index)
+  Storage(ModelBackend& backend, std::string name, int index)
       : backend_(&backend), name_(std::move(name)), index_(index) {}
-  const std::string& name() const noexcept { return name_; }
-  int index() const noexcept { return index_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] int index() const noexcept { return index_; }
   // "data/0".
-  std::string full_id() const { return name_ + "/" + std::to_string(index_); }
+  [[nodiscard]] std::string full_id() const { return name_ + "/" + std::to_string(index_); }
   // Where it is mounted (storage-get, read once).
-  const std::filesystem::path& location();
+  [[nodiscard]] const std::filesystem::path& location() const;
 
  private:
   ModelBackend* backend_;
   std::string name_;
   int index_;
-  std::optional<std::filesystem::path> location_;
+  mutable std::optional<std::filesystem::path> location_;
 };
 
 // The storages declared in metadata, each with its attached instances
@@ -783,10 +731,10 @@ class StorageMapping {
  public:
   StorageMapping(ModelBackend& backend, std::set<std::string> names)
       : backend_(backend), names_(std::move(names)) {}
-  const std::set<std::string>& names() const noexcept { return names_; }
-  bool contains(const std::string& name) const { return names_.count(name) != 0; }
+  [[nodiscard]] const std::set<std::string>& names() const noexcept { return names_; }
+  [[nodiscard]] bool contains(const std::string& name) const { return names_.count(name) != 0; }
   // The attached instances of `name`; ModelError if it is not declared.
-  std::vector<StorageInstance>& operator[](const std::string& name);
+  std::vector<Storage>& operator[](const std::string& name);
   // Asks Juju for `count` more instances (storage-add); ModelError if not declared.
   void request(const std::string& name, int count = 1);
   void invalidate(const std::string& name) { instances_.erase(name); }
@@ -794,7 +742,7 @@ class StorageMapping {
  private:
   ModelBackend& backend_;
   std::set<std::string> names_;
-  std::map<std::string, std::vector<StorageInstance>> instances_;
+  std::map<std::string, std::vector<Storage>> instances_;
 };
 
 // --------------------------------------------------------------- networking
@@ -804,17 +752,17 @@ class Binding {
  public:
   Binding(ModelBackend& backend, std::string name, std::optional<int> relation_id)
       : backend_(backend), name_(std::move(name)), relation_id_(relation_id) {}
-  const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
   // The binding's addresses (network-get, read once). For a relation that
   // has gone, falls back to the endpoint's binding.
-  const Network& network();
+  [[nodiscard]] const Network& network() const;
   void invalidate() { network_.reset(); }
 
  private:
   ModelBackend& backend_;
   std::string name_;
   std::optional<int> relation_id_;
-  std::optional<Network> network_;
+  mutable std::optional<Network> network_;
 };
 
 // --------------------------------------------------------------------- Model
@@ -830,67 +778,70 @@ class Model {
   Model& operator=(const Model&) = delete;
 
   // The unit running this code, and its application.
-  Unit& unit();
-  Application& app();
+  [[nodiscard]] Unit& unit();
+  [[nodiscard]] Application& app();
   // The model's name and uuid (JUJU_MODEL_NAME / JUJU_MODEL_UUID).
-  std::string name() const;
-  std::string uuid() const;
+  [[nodiscard]] std::string name() const;
+  [[nodiscard]] std::string uuid() const;
 
   // The unit or application called `name` (the same object every time).
-  Unit& get_unit(const std::string& name);
-  Application& get_app(const std::string& name);
+  [[nodiscard]] Unit& get_unit(const std::string& name);
+  [[nodiscard]] Application& get_app(const std::string& name);
 
   // The relations on `endpoint` (relation-ids, read once), without the one
   // being broken. ModelError if the charm declares no such endpoint.
-  const std::vector<Relation*>& relations(const std::string& endpoint);
+  [[nodiscard]] const std::vector<Relation*>& relations(const std::string& endpoint);
   // Every endpoint the charm declares.
-  std::vector<std::string> relation_names() const;
+  [[nodiscard]] std::vector<std::string> relation_names() const;
   // The relation on `endpoint` with `relation_id`, or the only one: nullptr
   // when there is none, TooManyRelatedAppsError when there are several. With
   // an id that Juju no longer lists, an inactive Relation.
-  Relation* get_relation(const std::string& endpoint,
-                         std::optional<int> relation_id = std::nullopt);
+  [[nodiscard]] Relation* get_relation(const std::string& endpoint,
+                                       std::optional<int> relation_id = std::nullopt);
 
   // The binding for an endpoint or extra-binding, or for one relation.
-  Binding& get_binding(const std::string& name);
-  Binding& get_binding(const Relation& relation);
+  [[nodiscard]] Binding& get_binding(const std::string& name);
+  [[nodiscard]] Binding& get_binding(const Relation& relation);
 
-  Config& config() noexcept { return config_; }
-  Resources& resources() noexcept { return resources_; }
-  StorageMapping& storages() noexcept { return storages_; }
+  [[nodiscard]] Config& config() noexcept { return config_; }
+  [[nodiscard]] Resources& resources() noexcept { return resources_; }
+  [[nodiscard]] StorageMapping& storages() noexcept { return storages_; }
 
   // The secret with `id` and/or `label` (at least one; with both, looked
   // up by id and given the label). SecretNotFoundError if it does not exist.
-  Secret get_secret(const std::optional<std::string>& id,
-                    const std::optional<std::string>& label = std::nullopt);
+  [[nodiscard]] Secret get_secret(const std::optional<std::string>& id,
+                                  const std::optional<std::string>& label = std::nullopt);
 
   // Sends every pending relation write: one relation-set per written
   // databag, in relation-id order. ops::main calls this at commit.
   void flush();
   // Whether any relation write waits for flush().
-  bool has_pending_writes() const;
+  [[nodiscard]] bool has_pending_writes() const;
 
+  // The relation whose relation-broken event is running, if any.
+  [[nodiscard]] std::optional<int> broken_relation_id() const noexcept {
+    return broken_relation_id_;
+  }
+
+  [[nodiscard]] const CharmMeta& meta() const noexcept { return meta_; }
+  [[nodiscard]] ModelBackend& backend() noexcept { return backend_; }
+
+ private:
+  friend class Relation;
+  friend class Unit;
+  friend class Container;
+  friend class testing::detail::ModelAccess;
   // Marks the relation whose relation-broken event is running: inactive
   // and absent from relations().
   void set_broken_relation_id(std::optional<int> relation_id);
-  std::optional<int> broken_relation_id() const noexcept { return broken_relation_id_; }
-
   // Forgets everything read from Juju (not pending writes), so the next
   // read asks the backend again. For testing backends between events.
   void invalidate_caches();
-
   // Replaces how containers' Pebble clients are made (the testing library
   // installs an in-memory Pebble). Clients already made are kept.
   void set_pebble_client_factory(PebbleClientFactory factory);
   // A new Pebble client for `container_name` from the current factory.
   std::unique_ptr<pebble::Client> make_pebble_client(const std::string& container_name);
-
-  const CharmMeta& meta() const noexcept { return meta_; }
-  ModelBackend& backend() noexcept { return backend_; }
-
- private:
-  friend class Relation;
-  friend class Unit;
   Container& container_object(const std::string& name);
   Relation& relation_object(const std::string& endpoint, int id, bool active);
 

@@ -23,13 +23,13 @@ struct Port {
   auto operator<=>(const Port&) const = default;
 };
 // "8080/tcp" or "icmp".
-std::string to_string(const Port& port);
+[[nodiscard]] std::string to_string(const Port& port);
 std::ostream& operator<<(std::ostream& out, const Port& port);
 
 // How often Juju asks the owner to rotate a secret.
 enum class SecretRotate { kNever, kHourly, kDaily, kWeekly, kMonthly, kQuarterly, kYearly };
 // "never", "hourly", ... as the hook tools spell them.
-std::string to_string(SecretRotate rotate);
+[[nodiscard]] std::string to_string(SecretRotate rotate);
 // Parses "never", "hourly", ...; throws ModelError for anything else.
 SecretRotate secret_rotate_from_string(std::string_view text);
 

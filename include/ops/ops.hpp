@@ -19,4 +19,4 @@
 #include "ops/main.hpp"          // ops::main, OPS_MAIN
 #include "ops/model.hpp"         // Model, Unit, Application, Relation, statuses, secrets
 #include "ops/pebble.hpp"        // ops::pebble: Layer, Client, ...
-#include "ops/storage.hpp"       // Storage: the unit's state file
+#include "ops/storage.hpp"       // SQLiteStorage: the unit's state file

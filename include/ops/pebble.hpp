@@ -254,8 +254,8 @@ struct Layer {
   std::map<std::string, LogTarget> log_targets{};
 
   // Parses layer YAML; throws ProtocolError naming the bad field.
-  static Layer from_yaml(std::string_view yaml);
-  std::string to_yaml() const;
+  [[nodiscard]] static Layer from_yaml(std::string_view yaml);
+  [[nodiscard]] std::string to_yaml() const;
   // Applies `other` on top as Pebble's CombineLayers does: the summary and
   // description become `other`'s, each service/check/log target is combined
   // by name (added when new). `services` of a log target append, as
@@ -271,8 +271,8 @@ struct Plan {
   std::map<std::string, LogTarget> log_targets{};
 
   // Parses plan YAML (as GET /v1/plan?format=yaml returns it).
-  static Plan from_yaml(std::string_view yaml);
-  std::string to_yaml() const;
+  [[nodiscard]] static Plan from_yaml(std::string_view yaml);
+  [[nodiscard]] std::string to_yaml() const;
   bool operator==(const Plan&) const = default;
 };
 
@@ -508,14 +508,15 @@ class Client {
  public:
   virtual ~Client() = default;
 
-  virtual SystemInfo get_system_info() = 0;
-  virtual std::vector<Warning> get_warnings(WarningState select = WarningState::kPending) = 0;
+  [[nodiscard]] virtual SystemInfo get_system_info() = 0;
+  [[nodiscard]] virtual std::vector<Warning> get_warnings(
+      WarningState select = WarningState::kPending) = 0;
   // Acknowledges warnings up to `timestamp`; returns how many.
   virtual int ack_warnings(const std::string& timestamp) = 0;
 
-  virtual std::vector<Change> get_changes(ChangeState select = ChangeState::kInProgress,
-                                          const std::string& service = {}) = 0;
-  virtual Change get_change(const std::string& change_id) = 0;
+  [[nodiscard]] virtual std::vector<Change> get_changes(
+      ChangeState select = ChangeState::kInProgress, const std::string& service = {}) = 0;
+  [[nodiscard]] virtual Change get_change(const std::string& change_id) = 0;
   virtual Change abort_change(const std::string& change_id) = 0;
   // Waits until the change is ready; throws TimeoutError after `timeout`.
   virtual Change wait_change(const std::string& change_id, Duration timeout = Duration(30)) = 0;
@@ -529,15 +530,16 @@ class Client {
   virtual std::string restart_services(const std::vector<std::string>& services,
                                        Duration timeout = Duration(30)) = 0;
   // Services in the plan (all when `names` is empty), with their state.
-  virtual std::vector<ServiceInfo> get_services(const std::vector<std::string>& names = {}) = 0;
+  [[nodiscard]] virtual std::vector<ServiceInfo> get_services(
+      const std::vector<std::string>& names = {}) = 0;
 
   // Adds (or with `combine`, merges into the layer of the same label) a layer.
   virtual void add_layer(const std::string& label, const Layer& layer, bool combine = false) = 0;
-  virtual Plan get_plan() = 0;
+  [[nodiscard]] virtual Plan get_plan() = 0;
 
   // Reads a whole file; throws PathError (kind "not-found", ...). A file
   // larger than kMaxPullSize throws Error: pull such files into a stream.
-  virtual std::string pull(const std::string& path) = 0;
+  [[nodiscard]] virtual std::string pull(const std::string& path) = 0;
   // Writes the file's content to `out` as it arrives, without holding it in
   // memory (no size limit). On a failure after the first bytes, `out` holds
   // part of the content.
@@ -548,8 +550,8 @@ class Client {
   // Reads `data` to its end, then pushes it.
   virtual void push(const std::string& path, std::istream& data,
                     const PushOptions& options = {}) = 0;
-  virtual std::vector<FileInfo> list_files(const std::string& path,
-                                           const ListFilesOptions& options = {}) = 0;
+  [[nodiscard]] virtual std::vector<FileInfo> list_files(const std::string& path,
+                                                         const ListFilesOptions& options = {}) = 0;
   virtual void make_dir(const std::string& path, const MakeDirOptions& options = {}) = 0;
   virtual void remove_path(const std::string& path, bool recursive = false) = 0;
 
@@ -559,8 +561,8 @@ class Client {
   // Sends a signal ("SIGHUP") to running services; APIError if not running.
   virtual void send_signal(const std::string& signal, const std::vector<std::string>& services) = 0;
 
-  virtual std::vector<CheckInfo> get_checks(CheckLevel level = CheckLevel::kUnset,
-                                            const std::vector<std::string>& names = {}) = 0;
+  [[nodiscard]] virtual std::vector<CheckInfo> get_checks(
+      CheckLevel level = CheckLevel::kUnset, const std::vector<std::string>& names = {}) = 0;
   // Returns the names of the checks whose state changed.
   virtual std::vector<std::string> start_checks(const std::vector<std::string>& names) = 0;
   virtual std::vector<std::string> stop_checks(const std::vector<std::string>& names) = 0;
@@ -569,8 +571,8 @@ class Client {
   virtual std::string notify(const std::string& type, const std::string& key,
                              const std::map<std::string, std::string>& data = {},
                              std::optional<Duration> repeat_after = std::nullopt) = 0;
-  virtual Notice get_notice(const std::string& id) = 0;
-  virtual std::vector<Notice> get_notices(const NoticesFilter& filter = {}) = 0;
+  [[nodiscard]] virtual Notice get_notice(const std::string& id) = 0;
+  [[nodiscard]] virtual std::vector<Notice> get_notices(const NoticesFilter& filter = {}) = 0;
 };
 
 // A Client over HTTP on the unix socket at `socket_path`. `timeout` bounds

@@ -1,7 +1,7 @@
 // Where the framework keeps what must survive between dispatches.
 //
-// A Storage holds two things, with Python ops' schema: snapshots (JSON data
-// keyed by a handle path: events waiting for a deferring observer, stored
+// A StateStorage holds two things, with Python ops' schema: snapshots (JSON
+// data keyed by a handle path: events waiting for a deferring observer, stored
 // state, the framework's event counter) and notices (event path, observer
 // path, method name: "call this observer's method with that event again"),
 // ordered by a sequence number. Every change belongs to the current
@@ -9,9 +9,14 @@
 // destroying the storage without commit) forgets them, so a dispatch that
 // throws leaves the unit's state exactly as it was.
 //
-// Two implementations: open_sqlite_storage() (the unit's state file
+// Two implementations: SQLiteStorage (the unit's state file
 // `<charm_dir>/.unit-state.db`, exclusively locked while open) and
 // MemoryStorage (tests and the testing Harness). Errors are StorageError.
+//
+// Naming: Python ops has no name for the interface (its SQLiteStorage and
+// JujuStorage are duck-typed), and `ops::Storage` is a storage instance, as
+// `ops.Storage` is. The interface is named for what it stores, the
+// framework's state; its implementations keep ops' names (SQLiteStorage).
 #pragma once
 
 #include <chrono>
@@ -40,18 +45,19 @@ struct Notice {
 };
 
 // The framework's persistence interface. Not thread-safe: one dispatch uses it.
-class Storage {
+class StateStorage {
  public:
-  virtual ~Storage() = default;
+  virtual ~StateStorage() = default;
 
   // Stores data under handle_path, replacing any earlier snapshot.
   virtual void save_snapshot(std::string_view handle_path, const nlohmann::json& data) = 0;
   // The snapshot stored under handle_path, or nullopt.
-  virtual std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) = 0;
+  [[nodiscard]] virtual std::optional<nlohmann::json> load_snapshot(
+      std::string_view handle_path) = 0;
   // Removes the snapshot under handle_path (no-op when absent).
   virtual void drop_snapshot(std::string_view handle_path) = 0;
   // Every stored snapshot's handle path, sorted.
-  virtual std::vector<std::string> list_snapshots() = 0;
+  [[nodiscard]] virtual std::vector<std::string> list_snapshots() = 0;
 
   // Appends a notice and returns its sequence number (larger than any before).
   virtual std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
@@ -63,14 +69,14 @@ class Storage {
   // Removes the notice with this sequence number (no-op when absent).
   virtual void drop_notice(std::int64_t sequence) = 0;
   // The notices in sequence order; only those for event_path when it is not empty.
-  virtual std::vector<Notice> notices(std::string_view event_path = {}) = 0;
+  [[nodiscard]] virtual std::vector<Notice> notices(std::string_view event_path = {}) = 0;
   // True when at least one notice is stored (cheap).
-  virtual bool has_notices() = 0;
+  [[nodiscard]] virtual bool has_notices() = 0;
 
   // Whether the content differs from the last commit (or opening). A
   // notice saved and dropped again is no change. Implementations that do not
   // track it answer true.
-  virtual bool has_changes() { return true; }
+  [[nodiscard]] virtual bool has_changes() { return true; }
   // Makes every change since the last commit (or since opening) durable.
   virtual void commit() = 0;
   // Forgets every change since the last commit.
@@ -93,9 +99,11 @@ struct SQLiteStorageOptions {
   bool sync_to_disk = true;
 };
 
-// Opens (creating it with mode 0600 when missing) the SQLite state file at
-// path and starts its first transaction, holding an exclusive lock on the file
-// until close.
+// The unit's state file, in SQLite (Python ops' ops.storage.SQLiteStorage).
+//
+// Constructing one opens (creating it with mode 0600 when missing) the
+// SQLite state file at path and starts its first transaction, holding an
+// exclusive lock on the file until close() or destruction.
 //
 // A state file written by Python ops (same tables, pickled snapshots: a unit
 // refreshed from a Python charm to its ops-cpp port) is migrated here, in one
@@ -107,34 +115,62 @@ struct SQLiteStorageOptions {
 // but plain values (see the README, "Refreshing from a Python ops charm") are
 // refused with the handle and the reason, and the file is left as it was.
 //
-// Throws StorageError when the file is locked by another process past
-// options.lock_timeout, is not an SQLite database, is an SQLite database
-// written by neither ops-cpp nor Python ops, or is a Python ops file that
-// cannot be migrated; such a file is never modified.
-std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& path,
-                                             SQLiteStorageOptions options = {});
-
-// The state file of a charm: `<charm_dir>/.unit-state.db`.
-std::filesystem::path default_state_file(const std::filesystem::path& charm_dir);
-
-// Storage in process memory, with the same transaction semantics as the SQLite
-// storage. A test keeps one MemoryStorage and lends it to successive
-// Frameworks to simulate successive dispatches.
-class MemoryStorage final : public Storage {
+// The constructor throws StorageError when the file is locked by another
+// process past options.lock_timeout, is not an SQLite database, is an SQLite
+// database written by neither ops-cpp nor Python ops, or is a Python ops
+// file that cannot be migrated; such a file is never modified.
+class SQLiteStorage final : public StateStorage {
  public:
-  MemoryStorage() = default;
+  explicit SQLiteStorage(const std::filesystem::path& path, SQLiteStorageOptions options = {});
+  ~SQLiteStorage() override;
+  SQLiteStorage(const SQLiteStorage&) = delete;
+  SQLiteStorage& operator=(const SQLiteStorage&) = delete;
 
   void save_snapshot(std::string_view handle_path, const nlohmann::json& data) override;
-  std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) override;
+  [[nodiscard]] std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) override;
   void drop_snapshot(std::string_view handle_path) override;
-  std::vector<std::string> list_snapshots() override;
+  [[nodiscard]] std::vector<std::string> list_snapshots() override;
   std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
                            std::string_view method_name) override;
   void update_notice(std::int64_t sequence, std::string_view observer_path,
                      std::string_view method_name) override;
   void drop_notice(std::int64_t sequence) override;
-  std::vector<Notice> notices(std::string_view event_path = {}) override;
-  bool has_notices() override;
+  [[nodiscard]] std::vector<Notice> notices(std::string_view event_path = {}) override;
+  [[nodiscard]] bool has_notices() override;
+  [[nodiscard]] bool has_changes() override;
+  void commit() override;
+  void rollback() override;
+  void close() override;
+
+ private:
+  std::unique_ptr<StateStorage> file_;  // the SQLite file behind it (storage_sqlite.cpp)
+};
+
+// std::make_unique<SQLiteStorage>(path, options), the form a Framework takes.
+[[nodiscard]] std::unique_ptr<SQLiteStorage> open_sqlite_storage(const std::filesystem::path& path,
+                                                                 SQLiteStorageOptions options = {});
+
+// The state file of a charm: `<charm_dir>/.unit-state.db`.
+[[nodiscard]] std::filesystem::path default_state_file(const std::filesystem::path& charm_dir);
+
+// State storage in process memory, with the same transaction semantics as
+// SQLiteStorage. A test keeps one MemoryStorage and lends it to successive
+// Frameworks to simulate successive dispatches.
+class MemoryStorage final : public StateStorage {
+ public:
+  MemoryStorage() = default;
+
+  void save_snapshot(std::string_view handle_path, const nlohmann::json& data) override;
+  [[nodiscard]] std::optional<nlohmann::json> load_snapshot(std::string_view handle_path) override;
+  void drop_snapshot(std::string_view handle_path) override;
+  [[nodiscard]] std::vector<std::string> list_snapshots() override;
+  std::int64_t save_notice(std::string_view event_path, std::string_view observer_path,
+                           std::string_view method_name) override;
+  void update_notice(std::int64_t sequence, std::string_view observer_path,
+                     std::string_view method_name) override;
+  void drop_notice(std::int64_t sequence) override;
+  [[nodiscard]] std::vector<Notice> notices(std::string_view event_path = {}) override;
+  [[nodiscard]] bool has_notices() override;
   void commit() override;
   void rollback() override;
   // Rolls back; a MemoryStorage can be used again after close().
@@ -145,7 +181,8 @@ class MemoryStorage final : public Storage {
   bool has_changes() override;
 
   // The committed snapshots (what a next dispatch would see).
-  const std::map<std::string, nlohmann::json, std::less<>>& committed_snapshots() const;
+  [[nodiscard]] const std::map<std::string, nlohmann::json, std::less<>>& committed_snapshots()
+      const;
 
  private:
   // What a rollback restores: the value before the transaction of each

@@ -45,7 +45,7 @@ std::string error_of(Fn&& fn) {
 }
 
 std::string metadata_error(const std::string& metadata) {
-  return error_of([&] { ops::CharmMeta::from_yaml(metadata); });
+  return error_of([&] { (void)ops::CharmMeta::from_yaml(metadata); });
 }
 
 // Checks every value of the repo-root redis-k8s metadata.
@@ -194,7 +194,7 @@ TEST_F(CharmMetaTest, EmptyConfigAndActionsFilesAreFine) {
 
 TEST_F(CharmMetaTest, MissingMetadataYamlInCharmDirIsAClearError) {
   write_text(dir_ / "config.yaml", "options: {}\n");
-  std::string message = error_of([&] { ops::CharmMeta::from_charm_dir(dir_); });
+  std::string message = error_of([&] { (void)ops::CharmMeta::from_charm_dir(dir_); });
   EXPECT_THAT(message, HasSubstr(dir_.string()));
   EXPECT_THAT(message, HasSubstr("neither metadata.yaml nor charmcraft.yaml exists"));
 }
@@ -441,8 +441,8 @@ TEST_F(CharmMetaTest, BadResourceType) {
 
 TEST_F(CharmMetaTest, BadConfigType) {
   std::string message = error_of([] {
-    ops::CharmMeta::from_yaml("name: x\n", "",
-                              "options:\n  n:\n    type: integer\n    default: 1\n");
+    (void)ops::CharmMeta::from_yaml("name: x\n", "",
+                                    "options:\n  n:\n    type: integer\n    default: 1\n");
   });
   EXPECT_EQ(message,
             "config.yaml:3: options.n.type: unknown option type 'integer' (expected string, "
@@ -451,33 +451,34 @@ TEST_F(CharmMetaTest, BadConfigType) {
 
 TEST_F(CharmMetaTest, ConfigDefaultOfTheWrongType) {
   EXPECT_EQ(error_of([] {
-              ops::CharmMeta::from_yaml("name: x\n", "",
-                                        "options:\n  n:\n    type: int\n    default: ten\n");
+              (void)ops::CharmMeta::from_yaml("name: x\n", "",
+                                              "options:\n  n:\n    type: int\n    default: ten\n");
             }),
             "config.yaml:4: options.n.default: expected an integer (the option's type), got 'ten'");
   EXPECT_EQ(error_of([] {
-              ops::CharmMeta::from_yaml(
+              (void)ops::CharmMeta::from_yaml(
                   "name: x\n", "", "options:\n  n:\n    type: boolean\n    default: \"true\"\n");
             }),
             "config.yaml:4: options.n.default: expected a boolean (true or false), got 'true'");
   EXPECT_EQ(error_of([] {
-              ops::CharmMeta::from_yaml("name: x\n", "", "options:\n  n:\n    default: 1\n");
+              (void)ops::CharmMeta::from_yaml("name: x\n", "", "options:\n  n:\n    default: 1\n");
             }),
             "config.yaml:3: options.n.type: missing (required)");
 }
 
 TEST_F(CharmMetaTest, ConfigNotAMapping) {
-  EXPECT_EQ(error_of([] { ops::CharmMeta::from_yaml("name: x\n", "", "- a\n"); }),
+  EXPECT_EQ(error_of([] { (void)ops::CharmMeta::from_yaml("name: x\n", "", "- a\n"); }),
             "config.yaml:1: expected a mapping at the top, got a list");
-  EXPECT_EQ(error_of([] { ops::CharmMeta::from_yaml("name: x\n", "", "options: 3\n"); }),
+  EXPECT_EQ(error_of([] { (void)ops::CharmMeta::from_yaml("name: x\n", "", "options: 3\n"); }),
             "config.yaml:1: options: expected a mapping, got a scalar");
 }
 
 TEST_F(CharmMetaTest, BadActions) {
-  EXPECT_EQ(error_of([] { ops::CharmMeta::from_yaml("name: x\n", "go: [1]\n"); }),
+  EXPECT_EQ(error_of([] { (void)ops::CharmMeta::from_yaml("name: x\n", "go: [1]\n"); }),
             "actions.yaml:1: go: expected a mapping, got a list");
   EXPECT_EQ(error_of([] {
-              ops::CharmMeta::from_yaml("name: x\n", "go:\n  additionalProperties: sometimes\n");
+              (void)ops::CharmMeta::from_yaml("name: x\n",
+                                              "go:\n  additionalProperties: sometimes\n");
             }),
             "actions.yaml:2: go.additionalProperties: expected a boolean (true or false), got "
             "'sometimes'");
@@ -485,7 +486,7 @@ TEST_F(CharmMetaTest, BadActions) {
 
 TEST_F(CharmMetaTest, CharmcraftErrorsNameCharmcraftYaml) {
   EXPECT_EQ(error_of([] {
-              ops::CharmMeta::from_charmcraft_yaml(
+              (void)ops::CharmMeta::from_charmcraft_yaml(
                   "name: x\ntype: charm\nconfig:\n  options:\n    a: {type: text}\n");
             }),
             "charmcraft.yaml:5: config.options.a.type: unknown option type 'text' (expected "
@@ -495,7 +496,7 @@ TEST_F(CharmMetaTest, CharmcraftErrorsNameCharmcraftYaml) {
 TEST_F(CharmMetaTest, MalformedFileInCharmDirNamesTheFile) {
   write_text(dir_ / "metadata.yaml", "name: x\n");
   write_text(dir_ / "actions.yaml", "go:\n  description: [not, text]\n");
-  EXPECT_EQ(error_of([&] { ops::CharmMeta::from_charm_dir(dir_); }),
+  EXPECT_EQ(error_of([&] { (void)ops::CharmMeta::from_charm_dir(dir_); }),
             "actions.yaml:2: go.description: expected a string, got a list");
 }
 

@@ -28,7 +28,7 @@ using ops::CharmMetaError;
 // The error message of parsing metadata, or "" when it parses.
 std::string meta_error(const std::string& metadata) {
   try {
-    CharmMeta::from_yaml(metadata);
+    (void)CharmMeta::from_yaml(metadata);
   } catch (const CharmMetaError& e) {
     return e.what();
   }
@@ -329,7 +329,7 @@ TEST_F(CollectStatus, PriorityOrder) {
 
 // ops: test/test_charm.py::test_collect_status_priority_invalid
 TEST_F(CollectStatus, UnknownStatusNamesAreRefused) {
-  EXPECT_THROW(ops::StatusBase::from_name("nope", ""), ops::InvalidStatusError);
+  EXPECT_THROW((void)ops::StatusBase::from_name("nope", ""), ops::InvalidStatusError);
 }
 
 // ---- metadata parsing -------------------------------------------------------------
@@ -431,7 +431,7 @@ TEST(CharmMetaCompat, ConfigFromYaml) {
 // ops: test/test_charm.py::test_config_from_raw (an option without a type)
 TEST(CharmMetaCompat, ConfigOptionWithoutTypeIsRefused) {
   try {
-    CharmMeta::from_yaml("name: x\n", "", "options:\n  foo:\n    default: 1\n");
+    (void)CharmMeta::from_yaml("name: x\n", "", "options:\n  foo:\n    default: 1\n");
     FAIL() << "expected CharmMetaError";
   } catch (const CharmMetaError& e) {
     EXPECT_STREQ(e.what(), "config.yaml:3: options.foo.type: missing (required)");
@@ -440,7 +440,7 @@ TEST(CharmMetaCompat, ConfigOptionWithoutTypeIsRefused) {
 
 // ops: test/test_charm.py::test_config_from_raw (unknown type, as Juju refuses)
 TEST(CharmMetaCompat, ConfigOptionOfUnknownTypeIsRefused) {
-  EXPECT_THROW(CharmMeta::from_yaml("name: x\n", "", "options:\n  foo:\n    type: list\n"),
+  EXPECT_THROW((void)CharmMeta::from_yaml("name: x\n", "", "options:\n  foo:\n    type: list\n"),
                CharmMetaError);
 }
 

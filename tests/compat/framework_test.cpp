@@ -131,9 +131,9 @@ TEST_F(FrameworkCompat, HandleAttributes) {
 
 // ops: test/test_framework.py::TestFramework::test_handle_path (malformed paths)
 TEST_F(FrameworkCompat, MalformedHandlePathIsRefused) {
-  EXPECT_THROW(Handle::from_path(""), FrameworkError);
-  EXPECT_THROW(Handle::from_path("a//b"), FrameworkError);
-  EXPECT_THROW(Handle::from_path("a[]"), FrameworkError);
+  EXPECT_THROW((void)Handle::from_path(""), FrameworkError);
+  EXPECT_THROW((void)Handle::from_path("a//b"), FrameworkError);
+  EXPECT_THROW((void)Handle::from_path("a[]"), FrameworkError);
   EXPECT_THROW(Handle("a/b"), FrameworkError);
 }
 
@@ -185,7 +185,7 @@ TEST_F(FrameworkCompat, RegisterTypeUnderAParentObject) {
   EXPECT_EQ(storage.load_snapshot("parent/counter[7]"), json({{"count", 5}}));
   EXPECT_EQ(fw->load_snapshot<Counter>(counter.handle())->count, 5);
   // The same kind at the root is another registration.
-  EXPECT_THROW(fw->load_snapshot<Counter>(Handle("counter", "7")), ops::NoTypeError);
+  EXPECT_THROW((void)fw->load_snapshot<Counter>(Handle("counter", "7")), ops::NoTypeError);
 }
 
 // ops: test/test_framework.py::TestFramework::test_snapshot_saving_restricted_to_simple_types
@@ -207,7 +207,7 @@ TEST_F(FrameworkCompat, LoadSnapshotAsAnotherTypeIsRefused) {
   fw->register_type<OtherCounter>(std::nullopt, "counter");
   OtherCounter counter(Handle("counter", "1"));
   fw->save_snapshot(counter);
-  EXPECT_THROW(fw->load_snapshot<Counter>(Handle("counter", "1")), FrameworkError);
+  EXPECT_THROW((void)fw->load_snapshot<Counter>(Handle("counter", "1")), FrameworkError);
   EXPECT_EQ(fw->load_snapshot<OtherCounter>(Handle("counter", "1"))->count, 0);
 }
 
@@ -420,7 +420,7 @@ TEST_F(FrameworkCompat, EventsAreFoundByKind) {
   EXPECT_EQ(pub.on.find("nope"), nullptr);
   EXPECT_EQ(pub.on.event_kinds(), (std::vector<std::string>{"bar", "data", "foo"}));
   EXPECT_EQ(&pub.on.get<DataEvent>("data"), &pub.on.data);
-  EXPECT_THROW(pub.on.get<DataEvent>("foo"), FrameworkError);
+  EXPECT_THROW((void)pub.on.get<DataEvent>("foo"), FrameworkError);
   EXPECT_THROW(pub.on.event("nope"), FrameworkError);
 }
 
@@ -494,7 +494,7 @@ TEST_F(FrameworkCompat, HelperPropertiesWithoutAModel) {
   Recorder obs(*fw, "obs");
   EXPECT_EQ(&obs.framework(), fw.get());
   EXPECT_FALSE(fw->has_model());
-  EXPECT_THROW(obs.model(), FrameworkError);
+  EXPECT_THROW((void)obs.model(), FrameworkError);
 }
 
 // ops: test/test_framework.py::TestFramework::test_unobserved_events_dont_leave_cruft
@@ -749,13 +749,13 @@ TEST_F(FrameworkCompat, AMissingAttributeIsAnError) {
   Recorder obj(*fw, "obj");
   StoredState state(obj);
   try {
-    state.get("nope");
+    (void)state.get("nope");
     FAIL() << "expected FrameworkError";
   } catch (const FrameworkError& e) {
     EXPECT_STREQ(e.what(), "attribute 'nope' is not stored in obj/StoredStateData[_stored]");
   }
   state.set("n", "text");
-  EXPECT_THROW(state.get<int>("n"), FrameworkError);
+  EXPECT_THROW((void)state.get<int>("n"), FrameworkError);
 }
 
 // ops: test/test_framework.py::TestStoredState::test_basic_state_storage (no change, no write)

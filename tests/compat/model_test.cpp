@@ -150,14 +150,14 @@ TEST_F(TestModel, GetRelation) {
   EXPECT_EQ(relation("db0").id(), relation_id_db0);
   EXPECT_EQ(relation("db1", relation_id_db1).id(), relation_id_db1);
   // Two relations on db1 and no id: ops raises TooManyRelatedAppsError.
-  EXPECT_THROW(model().get_relation("db1"), ops::TooManyRelatedAppsError);
+  EXPECT_THROW((void)model().get_relation("db1"), ops::TooManyRelatedAppsError);
   EXPECT_EQ(model().get_relation("db2"), nullptr);
 }
 
 // ops: test/test_model.py::TestModel::test_get_relation_wrong_endpoint
 TEST_F(TestModel, GetRelationWrongEndpoint) {
   // ops raises ModelError for an endpoint the metadata lacks; so do we.
-  EXPECT_THROW(model().get_relation("db3"), ops::ModelError);
+  EXPECT_THROW((void)model().get_relation("db3"), ops::ModelError);
 }
 
 // ops: test/test_model.py::TestModel::test_peer_relation_app
@@ -349,7 +349,7 @@ TEST_F(TestModel, RelationLocalAppDataReadabilityFollower) {
   harness.set_leader(false);
   InEvent event(harness);
   try {
-    relation("db1").data(model().app()).get("local");
+    (void)relation("db1").data(model().app()).get("local");
     FAIL() << "a follower read its own app bag";
   } catch (const ops::RelationDataAccessError& e) {
     EXPECT_THAT(e.what(), HasSubstr("myapp"));
@@ -376,7 +376,7 @@ TEST_F(TestModel, Config) {
   EXPECT_TRUE(config.get<bool>("qux"));
   EXPECT_DOUBLE_EQ(config.get<double>("baz"), 1.5);
   EXPECT_FALSE(config.contains("secretfoo"));
-  EXPECT_THROW(config.at("secretfoo"), ops::ModelError);
+  EXPECT_THROW((void)config.at("secretfoo"), ops::ModelError);
 }
 
 // ops: test/test_testing.py::TestHarness::test_update_config_bad_type (for int widths)
@@ -391,23 +391,23 @@ TEST_F(TestModel, ConfigIntOutOfRangeRaisesNamingTheOption) {
     EXPECT_THAT(e.what(), HasSubstr("'bar'"));
     EXPECT_THAT(e.what(), HasSubstr("99999999999"));
   }
-  EXPECT_THROW(config.get<std::int16_t>("bar"), ops::ModelError);
-  EXPECT_THROW(config.get<unsigned>("bar"), ops::ModelError);
+  EXPECT_THROW((void)config.get<std::int16_t>("bar"), ops::ModelError);
+  EXPECT_THROW((void)config.get<unsigned>("bar"), ops::ModelError);
 }
 
 // ops: test/test_testing.py::TestHarness::test_update_config_bad_type (negative to unsigned)
 TEST_F(TestModel, ConfigNegativeIntoUnsignedRaises) {
   harness.update_config({{"bar", -1}});
   EXPECT_EQ(model().config().get<int>("bar"), -1);
-  EXPECT_THROW(model().config().get<unsigned long>("bar"), ops::ModelError);
-  EXPECT_THROW(model().config().get<std::uint8_t>("bar"), ops::ModelError);
+  EXPECT_THROW((void)model().config().get<unsigned long>("bar"), ops::ModelError);
+  EXPECT_THROW((void)model().config().get<std::uint8_t>("bar"), ops::ModelError);
 }
 
 // ops: test/test_model.py::TestModel::test_config (a float is not an int)
 TEST_F(TestModel, ConfigFloatIsNotAnInt) {
   harness.update_config({{"baz", 1.5}});
-  EXPECT_THROW(model().config().get<int>("baz"), ops::ModelError);
-  EXPECT_THROW(model().config().get<std::string>("baz"), ops::ModelError);
+  EXPECT_THROW((void)model().config().get<int>("baz"), ops::ModelError);
+  EXPECT_THROW((void)model().config().get<std::string>("baz"), ops::ModelError);
 }
 
 // ----------------------------------------------------------- leadership etc.
@@ -456,7 +456,7 @@ TEST(TestStatus, ActiveMessageDefault) {
 TEST(TestStatus, FromNameRefusesUnknownNames) {
   EXPECT_EQ(ops::StatusBase::from_name("active", "ok"), ops::ActiveStatus("ok"));
   EXPECT_EQ(ops::StatusBase::from_name("unknown", "ignored"), ops::UnknownStatus());
-  EXPECT_THROW(ops::StatusBase::from_name("sleepy", ""), ops::InvalidStatusError);
+  EXPECT_THROW((void)ops::StatusBase::from_name("sleepy", ""), ops::InvalidStatusError);
 }
 
 // ops: test/test_model.py::TestModel::test_local_set_valid_unit_status
@@ -481,7 +481,7 @@ TEST_F(TestModel, LocalSetValidAppStatus) {
 // ops: test/test_model.py::TestModel::test_set_app_status_non_leader_raises
 TEST_F(TestModel, SetAppStatusNonLeaderRaises) {
   harness.set_leader(false);
-  EXPECT_THROW(model().app().status(), ops::ModelError);
+  EXPECT_THROW((void)model().app().status(), ops::ModelError);
   EXPECT_THROW(model().app().set_status(ops::ActiveStatus()), ops::ModelError);
 }
 
@@ -521,7 +521,7 @@ TEST_F(TestModel, Storage) {
   EXPECT_EQ(disks[0].index(), 0);
   EXPECT_EQ(disks[1].full_id(), "disks/1");
   EXPECT_TRUE(std::filesystem::is_directory(disks[0].location()));
-  EXPECT_THROW(model().storages()["nope"], ops::ModelError);
+  EXPECT_THROW((void)model().storages()["nope"], ops::ModelError);
 }
 
 // ---------------------------------------------------------------- bindings
@@ -736,17 +736,18 @@ TEST(TestSecretClass, CanonicalizeId) {
 // ops: test/test_model.py::TestModelBackend::test_action_set_key_validation
 TEST(TestActionSet, KeyValidation) {
   for (const char* bad : {"X", "-foo", "foo-", "foo!bar", "foo_bar", "Foo"}) {
-    EXPECT_THROW(ops::hookcmds::action_set_args({{bad, "1"}}), ops::ModelError) << bad;
+    EXPECT_THROW((void)ops::hookcmds::action_set_args({{bad, "1"}}), ops::ModelError) << bad;
   }
-  EXPECT_NO_THROW(ops::hookcmds::action_set_args({{"foo", "1"}, {"5-o-0", "2"}, {"500", "3"}}));
+  EXPECT_NO_THROW(
+      (void)ops::hookcmds::action_set_args({{"foo", "1"}, {"5-o-0", "2"}, {"500", "3"}}));
 }
 
 // ops: test/test_model.py::TestModelBackend::test_action_set_key_validation
 // (Juju checks each "."-separated part; ops' regex lets "foo..bar" through and Juju refuses it)
 TEST(TestActionSet, DottedKeyPartsFollowJujusRule) {
-  EXPECT_NO_THROW(ops::hookcmds::action_set_args({{"foo.bar", "1"}, {"foo-bar.baz", "2"}}));
+  EXPECT_NO_THROW((void)ops::hookcmds::action_set_args({{"foo.bar", "1"}, {"foo-bar.baz", "2"}}));
   for (const char* bad : {"foo..bar", "foo-.bar", ".foo", "foo.", "."}) {
-    EXPECT_THROW(ops::hookcmds::action_set_args({{bad, "1"}}), ops::ModelError) << bad;
+    EXPECT_THROW((void)ops::hookcmds::action_set_args({{bad, "1"}}), ops::ModelError) << bad;
   }
 }
 
@@ -754,7 +755,7 @@ TEST(TestActionSet, DottedKeyPartsFollowJujusRule) {
 TEST(TestActionSet, ReservedKeysAreRefusedBeforeRunningTheTool) {
   for (const char* key : {"stdout", "stdout-encoding", "stderr", "stderr-encoding"}) {
     try {
-      ops::hookcmds::action_set_args({{key, "x"}});
+      (void)ops::hookcmds::action_set_args({{key, "x"}});
       FAIL() << key << " accepted";
     } catch (const ops::ModelError& e) {
       EXPECT_EQ(std::string(e.what()),
@@ -762,7 +763,7 @@ TEST(TestActionSet, ReservedKeysAreRefusedBeforeRunningTheTool) {
     }
   }
   // Juju checks every part of a key path against the reserved keys.
-  EXPECT_THROW(ops::hookcmds::action_set_args({{"foo", {{"stdout", "x"}}}}), ops::ModelError);
+  EXPECT_THROW((void)ops::hookcmds::action_set_args({{"foo", {{"stdout", "x"}}}}), ops::ModelError);
 }
 
 // ops: test/test_model.py::TestModelBackend::test_action_set_nested
@@ -785,8 +786,9 @@ TEST(TestActionSet, DottedDict) {
 
 // ops: test/test_model.py::TestModelBackend::test_action_set_duplicated_keys
 TEST(TestActionSet, DuplicatedKeys) {
-  EXPECT_THROW(ops::hookcmds::action_set_args({{"a.b", 1}, {"a", {{"b", 2}}}}), ops::ModelError);
-  EXPECT_THROW(ops::hookcmds::action_set_args({{"a", {{"b", 1}, {"c", 2}}}, {"a.c", 3}}),
+  EXPECT_THROW((void)ops::hookcmds::action_set_args({{"a.b", 1}, {"a", {{"b", 2}}}}),
+               ops::ModelError);
+  EXPECT_THROW((void)ops::hookcmds::action_set_args({{"a", {{"b", 1}, {"c", 2}}}, {"a.c", 3}}),
                ops::ModelError);
 }
 
@@ -803,7 +805,7 @@ TEST_F(TestContainerPebble, UnitContainers) {
   auto containers = model().unit().containers();
   ASSERT_EQ(containers.size(), 1u);
   EXPECT_EQ(containers.begin()->first, "c1");
-  EXPECT_THROW(model().unit().get_container("c2"), ops::ModelError);
+  EXPECT_THROW((void)model().unit().get_container("c2"), ops::ModelError);
 }
 
 // ops: test/test_model.py::TestContainerPebble::test_can_connect
@@ -817,7 +819,7 @@ TEST_F(TestContainerPebble, CanConnect) {
 TEST_F(TestContainerPebble, PushPull) {
   container().push("/etc/app.conf", "key=value\n", {.make_dirs = true});
   EXPECT_EQ(container().pull("/etc/app.conf"), "key=value\n");
-  EXPECT_THROW(container().pull("/nope"), ops::pebble::PathError);
+  EXPECT_THROW((void)container().pull("/nope"), ops::pebble::PathError);
 }
 
 // ops: test/test_testing.py::TestPebbleStorageAPIsUsingMocks::test_push_file_as_directory
@@ -893,7 +895,7 @@ services:
 // ops: test/test_model.py::TestContainerPebble::test_get_service (not found)
 TEST_F(TestContainerPebble, GetServiceNotFound) {
   try {
-    container().get_service("nope");
+    (void)container().get_service("nope");
     FAIL();
   } catch (const ops::ModelError& e) {
     EXPECT_STREQ(e.what(), "service 'nope' not found");
@@ -910,7 +912,7 @@ TEST_F(TestContainerPebble, StartStopRestartNeedServices) {
 // ops: test/test_model.py::TestContainerPebble::test_get_check (not found)
 TEST_F(TestContainerPebble, GetCheckNotFound) {
   try {
-    container().get_check("nope");
+    (void)container().get_check("nope");
     FAIL();
   } catch (const ops::ModelError& e) {
     EXPECT_STREQ(e.what(), "check 'nope' not found");
@@ -930,7 +932,7 @@ TEST_F(TestContainerPebble, GetNotices) {
 // ops: test/test_model.py::TestContainerPebble::test_get_notice_not_found
 TEST_F(TestContainerPebble, GetNoticeNotFound) {
   try {
-    container().get_notice("1234");
+    (void)container().get_notice("1234");
     FAIL() << "found notice 1234";
   } catch (const ops::ModelError& e) {
     EXPECT_STREQ(e.what(), "notice '1234' not found");

@@ -23,7 +23,7 @@ namespace {
 
 using nlohmann::json;
 using ops::Notice;
-using ops::Storage;
+using ops::StateStorage;
 using ops_test::TempDir;
 
 enum class Kind { kSQLite, kMemory };
@@ -34,17 +34,17 @@ class StoragePermutations : public ::testing::TestWithParam<Kind> {
  protected:
   TempDir dir;
   std::filesystem::path file = dir.path() / ".unit-state.db";
-  std::unique_ptr<Storage> owned;
+  std::unique_ptr<StateStorage> owned;
   ops::MemoryStorage memory;
 
-  Storage& open() {
+  StateStorage& open() {
     if (GetParam() == Kind::kMemory) return memory;
     owned.reset();
     owned = ops::open_sqlite_storage(
         file, {.lock_timeout = std::chrono::milliseconds(200), .sync_to_disk = false});
     return *owned;
   }
-  Storage& reopen() {
+  StateStorage& reopen() {
     if (GetParam() == Kind::kSQLite) {
       owned->close();
       owned.reset();
@@ -79,11 +79,11 @@ class Emitter : public ops::Object {
 
 // ops: test/test_storage.py::StoragePermutations::test_save_and_load_snapshot
 TEST_P(StoragePermutations, SaveAndLoadSnapshot) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   const json data = {{"foo", "bar"}, {"baz", {{"a", 1}}}, {"list", {1, 2.5, nullptr, true}}};
   storage.save_snapshot("Sample/on/foo[1]", data);
   storage.commit();
-  Storage& again = reopen();
+  StateStorage& again = reopen();
   EXPECT_EQ(again.load_snapshot("Sample/on/foo[1]"), data);
 }
 
@@ -91,7 +91,7 @@ TEST_P(StoragePermutations, SaveAndLoadSnapshot) {
 TEST_P(StoragePermutations, EmitEventSurvivesARestart) {
   std::vector<json> seen;
   {
-    Storage& storage = open();
+    StateStorage& storage = open();
     ops::Framework fw(storage);
     Emitter emitter(fw);
     fw.observe(emitter.on.probe, emitter, "on_probe", [&](Probe& e) {
@@ -101,7 +101,7 @@ TEST_P(StoragePermutations, EmitEventSurvivesARestart) {
     emitter.on.probe.emit(json{{"value", "foo"}});
     fw.commit();
   }
-  Storage& storage = reopen();
+  StateStorage& storage = reopen();
   ops::Framework fw(storage);
   Emitter emitter(fw);
   fw.observe(emitter.on.probe, emitter, "on_probe", [&](Probe& e) { seen.push_back(e.content()); });
@@ -111,7 +111,7 @@ TEST_P(StoragePermutations, EmitEventSurvivesARestart) {
 
 // ops: test/test_storage.py::StoragePermutations::test_save_and_overwrite_snapshot
 TEST_P(StoragePermutations, SaveAndOverwriteSnapshot) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   storage.save_snapshot("s", json{{"v", 1}});
   storage.save_snapshot("s", json{{"v", 2}});
   EXPECT_EQ(storage.load_snapshot("s"), json({{"v", 2}}));
@@ -120,7 +120,7 @@ TEST_P(StoragePermutations, SaveAndOverwriteSnapshot) {
 
 // ops: test/test_storage.py::StoragePermutations::test_drop_snapshot
 TEST_P(StoragePermutations, DropSnapshot) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   storage.save_snapshot("s", json{{"v", 1}});
   storage.drop_snapshot("s");
   EXPECT_FALSE(storage.load_snapshot("s").has_value());
@@ -130,7 +130,7 @@ TEST_P(StoragePermutations, DropSnapshot) {
 
 // ops: test/test_storage.py::StoragePermutations::test_save_snapshot_empty_string
 TEST_P(StoragePermutations, SaveSnapshotEmptyString) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   storage.save_snapshot("s", json(""));
   storage.commit();
   EXPECT_EQ(reopen().load_snapshot("s"), json(""));
@@ -138,7 +138,7 @@ TEST_P(StoragePermutations, SaveSnapshotEmptyString) {
 
 // ops: test/test_storage.py::StoragePermutations::test_save_snapshot_none
 TEST_P(StoragePermutations, SaveSnapshotNone) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   storage.save_snapshot("s", json(nullptr));
   storage.commit();
   const auto loaded = reopen().load_snapshot("s");
@@ -148,7 +148,7 @@ TEST_P(StoragePermutations, SaveSnapshotNone) {
 
 // ops: test/test_storage.py::StoragePermutations::test_save_snapshot_zero
 TEST_P(StoragePermutations, SaveSnapshotZero) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   storage.save_snapshot("s", json(0));
   storage.commit();
   EXPECT_EQ(reopen().load_snapshot("s"), json(0));
@@ -156,7 +156,7 @@ TEST_P(StoragePermutations, SaveSnapshotZero) {
 
 // ops: test/test_storage.py::StoragePermutations::test_save_notice
 TEST_P(StoragePermutations, SaveNotice) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   storage.save_notice("event", "observer", "method");
   EXPECT_EQ(storage.notices("event").size(), 1u);
   EXPECT_EQ(storage.notices("event")[0].observer_path, "observer");
@@ -166,7 +166,7 @@ TEST_P(StoragePermutations, SaveNotice) {
 
 // ops: test/test_storage.py::StoragePermutations::test_all_notices
 TEST_P(StoragePermutations, AllNoticesInOrder) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   storage.save_notice("e1", "o1", "m1");
   storage.save_notice("e2", "o2", "m2");
   storage.save_notice("e2", "o3", "m3");
@@ -182,21 +182,21 @@ TEST_P(StoragePermutations, AllNoticesInOrder) {
 
 // ops: test/test_storage.py::StoragePermutations::test_load_notices
 TEST_P(StoragePermutations, LoadNoticesOfAnUnknownEventIsEmpty) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   EXPECT_TRUE(storage.notices("path").empty());
   EXPECT_FALSE(storage.has_notices());
 }
 
 // ops: test/test_storage.py::StoragePermutations::test_save_one_load_another_notice
 TEST_P(StoragePermutations, SaveOneLoadAnotherNotice) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   storage.save_notice("event", "observer", "method");
   EXPECT_TRUE(storage.notices("other").empty());
 }
 
 // ops: test/test_storage.py::StoragePermutations::test_save_load_drop_load_notices
 TEST_P(StoragePermutations, SaveLoadDropLoadNotices) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   const auto first = storage.save_notice("event", "observer", "method");
   storage.save_notice("event", "observer", "method2");
   EXPECT_EQ(storage.notices("event").size(), 2u);
@@ -210,7 +210,7 @@ TEST_P(StoragePermutations, SaveLoadDropLoadNotices) {
 
 // ops: test/test_storage.py::StoragePermutations (update keeps the place in the queue)
 TEST_P(StoragePermutations, UpdateNoticeKeepsItsPlace) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   const auto first = storage.save_notice("e1", "o", "old");
   storage.save_notice("e2", "o", "m");
   storage.update_notice(first, "o2", "new");
@@ -223,7 +223,7 @@ TEST_P(StoragePermutations, UpdateNoticeKeepsItsPlace) {
 
 // ops: test/test_storage.py::StoragePermutations (rollback forgets uncommitted changes)
 TEST_P(StoragePermutations, RollbackForgetsUncommittedChanges) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   storage.save_snapshot("kept", json(1));
   storage.commit();
   storage.save_snapshot("lost", json(2));
@@ -236,7 +236,7 @@ TEST_P(StoragePermutations, RollbackForgetsUncommittedChanges) {
 
 // ops: test/test_storage.py::StoragePermutations (snapshots are listed sorted)
 TEST_P(StoragePermutations, ListSnapshotsIsSorted) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   for (const char* path : {"b", "a/on/x[2]", "c", "a/on/x[10]"})
     storage.save_snapshot(path, json(1));
   EXPECT_EQ(storage.list_snapshots(),
@@ -245,7 +245,7 @@ TEST_P(StoragePermutations, ListSnapshotsIsSorted) {
 
 // ops: test/test_storage.py::StoragePermutations (unicode and nesting round-trip)
 TEST_P(StoragePermutations, UnicodeAndDeepNestingRoundTrip) {
-  Storage& storage = open();
+  StateStorage& storage = open();
   const json data = {{"name", "caf\u00e9 \u2603"},
                      {"deep", {{"a", {{"b", {{"c", {1, 2, 3}}}}}}}},
                      {"big", 9007199254740993LL},
@@ -258,7 +258,7 @@ TEST_P(StoragePermutations, UnicodeAndDeepNestingRoundTrip) {
 // ops: test/test_storage.py::StoragePermutations (StoredState persists on both)
 TEST_P(StoragePermutations, StoredStatePersists) {
   {
-    Storage& storage = open();
+    StateStorage& storage = open();
     ops::Framework fw(storage);
     Emitter emitter(fw);
     ops::StoredState state(emitter);
@@ -266,7 +266,7 @@ TEST_P(StoragePermutations, StoredStatePersists) {
     state["list"].push_back("x");
     fw.commit();
   }
-  Storage& storage = reopen();
+  StateStorage& storage = reopen();
   ops::Framework fw(storage);
   Emitter emitter(fw);
   ops::StoredState state(emitter);
@@ -319,7 +319,7 @@ TEST_F(SQLiteStorage, AFileThatIsNotADatabaseIsRefusedAndKept) {
     std::ofstream out(file);
     out << "this is not sqlite, just text long enough to have a header of sorts\n";
   }
-  EXPECT_THROW(ops::open_sqlite_storage(file), ops::StorageError);
+  EXPECT_THROW((void)ops::open_sqlite_storage(file), ops::StorageError);
   std::ifstream in(file);
   std::string first;
   std::getline(in, first);
@@ -335,7 +335,7 @@ TEST_F(SQLiteStorage, ClosingWithoutCommitLosesTheChanges) {
     storage->save_snapshot("s", json(2));
     storage->save_notice("e", "o", "m");
     storage->close();
-    EXPECT_THROW(storage->load_snapshot("s"), ops::StorageError);
+    EXPECT_THROW((void)storage->load_snapshot("s"), ops::StorageError);
   }
   auto storage = ops::open_sqlite_storage(file);
   EXPECT_EQ(storage->load_snapshot("s"), json(1));

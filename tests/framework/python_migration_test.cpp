@@ -161,7 +161,7 @@ int application_id(const std::filesystem::path& path) {
 
 constexpr int kOpsCppApplicationId = 0x6F707343;
 
-std::map<std::string, json> all_snapshots(ops::Storage& storage) {
+std::map<std::string, json> all_snapshots(ops::StateStorage& storage) {
   std::map<std::string, json> out;
   for (const std::string& path : storage.list_snapshots()) out[path] = *storage.load_snapshot(path);
   return out;
@@ -351,7 +351,7 @@ TEST_F(MigrationTest, AClassInstanceIsRefusedAndTheFileLeftUntouched) {
   install("python-ops-class-instance.db");
   const std::string before = read_file(file_);
   try {
-    ops::open_sqlite_storage(file_);
+    (void)ops::open_sqlite_storage(file_);
     FAIL() << "opened";
   } catch (const ops::StorageError& e) {
     EXPECT_EQ(std::string(e.what()),
@@ -372,7 +372,7 @@ TEST_F(MigrationTest, ABigIntegerAndANonStringKeyAreRefusedWithTheirPlace) {
   EXPECT_THROW(
       {
         try {
-          ops::open_sqlite_storage(file_);
+          (void)ops::open_sqlite_storage(file_);
         } catch (const ops::StorageError& e) {
           EXPECT_THAT(e.what(), HasSubstr("snapshot 'MyCharm/StoredStateData[_stored]': the "
                                           "value['huge'] is an integer wider than 64 bits"));
@@ -387,7 +387,7 @@ TEST_F(MigrationTest, ABigIntegerAndANonStringKeyAreRefusedWithTheirPlace) {
   EXPECT_THROW(
       {
         try {
-          ops::open_sqlite_storage(file_);
+          (void)ops::open_sqlite_storage(file_);
         } catch (const ops::StorageError& e) {
           EXPECT_THAT(e.what(), HasSubstr("the value['map'] has a key of type int"));
           throw;
@@ -408,7 +408,7 @@ TEST_F(MigrationTest, AnEventSnapshotOurEventCannotRestoreIsRefused) {
   }
   const std::string before = read_file(file_);
   try {
-    ops::open_sqlite_storage(file_);
+    (void)ops::open_sqlite_storage(file_);
     FAIL() << "opened";
   } catch (const ops::StorageError& e) {
     EXPECT_THAT(e.what(), HasSubstr("snapshot 'MyCharm/on/data_storage_detaching[3]': the storage "
@@ -450,7 +450,7 @@ TEST_P(MigrationKillTest, LeavesThePythonFileOrOursNeverBetween) {
     g_kill_at = GetParam();
     ops::detail::set_migration_checkpoint(kill_here);
     try {
-      ops::open_sqlite_storage(file_);
+      (void)ops::open_sqlite_storage(file_);
     } catch (...) {
       ::_exit(3);
     }
@@ -503,7 +503,7 @@ TEST_F(MigrationTest, AKillAtAnyMomentLeavesThePythonFileOrOurs) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       try {
-        ops::open_sqlite_storage(file_);
+        (void)ops::open_sqlite_storage(file_);
       } catch (...) {
         ::_exit(3);
       }

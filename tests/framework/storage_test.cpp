@@ -29,7 +29,7 @@ using ::testing::IsEmpty;
 std::string storage_error(const std::filesystem::path& path,
                           ops::SQLiteStorageOptions options = {}) {
   try {
-    ops::open_sqlite_storage(path, options);
+    (void)ops::open_sqlite_storage(path, options);
   } catch (const ops::StorageError& e) {
     return e.what();
   }
@@ -47,11 +47,11 @@ class StorageContractTest : public ::testing::TestWithParam<bool> {
     }
   }
   ops_test::TempDir dir_;
-  std::unique_ptr<ops::Storage> storage_;
+  std::unique_ptr<ops::StateStorage> storage_;
 };
 
 TEST_P(StorageContractTest, SnapshotsAndNotices) {
-  ops::Storage& s = *storage_;
+  ops::StateStorage& s = *storage_;
   EXPECT_EQ(s.load_snapshot("a/b[1]"), std::nullopt);
   s.save_snapshot("a/b[1]", {{"x", 1}});
   s.save_snapshot("a/b[1]", {{"x", 2}});
@@ -80,7 +80,7 @@ TEST_P(StorageContractTest, SnapshotsAndNotices) {
 }
 
 TEST_P(StorageContractTest, RollbackForgetsEverySinceTheLastCommit) {
-  ops::Storage& s = *storage_;
+  ops::StateStorage& s = *storage_;
   s.save_snapshot("kept", {{"v", 1}});
   s.save_notice("kept", "obs", "m");
   s.commit();
@@ -98,7 +98,7 @@ TEST_P(StorageContractTest, RollbackForgetsEverySinceTheLastCommit) {
 // Both count changes alike: the framework saves its event counter only with
 // another change, so a no-op dispatch commits nothing in either.
 TEST_P(StorageContractTest, HasChangesCountsNetChanges) {
-  ops::Storage& s = *storage_;
+  ops::StateStorage& s = *storage_;
   EXPECT_FALSE(s.has_changes());
   const auto sequence = s.save_notice("A/on/x[1]", "A", "on_x");
   EXPECT_TRUE(s.has_changes());
@@ -195,7 +195,7 @@ TEST_F(SQLiteStorageTest, UncommittedChangesAreLostOnClose) {
   EXPECT_THAT(storage->list_snapshots(), ElementsAre("committed"));
   EXPECT_THAT(storage->notices(), IsEmpty());
   storage->close();
-  EXPECT_THROW(storage->list_snapshots(), ops::StorageError);
+  EXPECT_THROW((void)storage->list_snapshots(), ops::StorageError);
 }
 
 TEST_F(SQLiteStorageTest, ASecondProcessFailsClearlyAfterTheLockTimeout) {
@@ -320,7 +320,7 @@ TEST_F(SQLiteStorageTest, ASnapshotThatIsNotJsonIsAStorageError) {
   }
   auto storage = ops::open_sqlite_storage(file_);
   try {
-    storage->load_snapshot("bad");
+    (void)storage->load_snapshot("bad");
     FAIL();
   } catch (const ops::StorageError& e) {
     EXPECT_EQ(std::string(e.what()), "state database " + file_.string() +

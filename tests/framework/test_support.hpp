@@ -1,4 +1,4 @@
-// Helpers shared by the framework tests: a Storage that counts writes and a
+// Helpers shared by the framework tests: a StateStorage that counts writes and a
 // log sink that records lines (TempDir is tests/support's).
 #pragma once
 
@@ -17,10 +17,10 @@
 
 namespace ops_test {
 
-// Forwards to another Storage and counts snapshot writes per handle path.
-class CountingStorage final : public ops::Storage {
+// Forwards to another StateStorage and counts snapshot writes per handle path.
+class CountingStorage final : public ops::StateStorage {
  public:
-  explicit CountingStorage(ops::Storage& inner) : inner_(inner) {}
+  explicit CountingStorage(ops::StateStorage& inner) : inner_(inner) {}
   void save_snapshot(std::string_view path, const nlohmann::json& data) override {
     ++saves[std::string(path)];
     inner_.save_snapshot(path, data);
@@ -48,7 +48,7 @@ class CountingStorage final : public ops::Storage {
   std::map<std::string, int> saves;
 
  private:
-  ops::Storage& inner_;
+  ops::StateStorage& inner_;
 };
 
 // Records log lines while alive; restores standard error afterwards.

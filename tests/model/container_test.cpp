@@ -7,6 +7,7 @@
 
 #include "ops/charm.hpp"
 #include "ops/model.hpp"
+#include "ops/testing/access.hpp"
 #include "ops/testing/fake_backend.hpp"
 #include "support/files.hpp"
 #include "support/strings.hpp"
@@ -194,16 +195,17 @@ class ContainerTest : public ::testing::Test {
       : meta_(ops::CharmMeta::from_yaml(kMetadata)),
         backend_(meta_, "redis/0"),
         model_(meta_, backend_) {
-    model_.set_pebble_client_factory([this](const std::string& name) {
-      made_.push_back(name);
-      auto fake = std::make_unique<FakePebble>();
-      pebble_ = fake.get();
-      return fake;
-    });
+    ops::testing::detail::ModelAccess::set_pebble_client_factory(
+        model_, [this](const std::string& name) {
+          made_.push_back(name);
+          auto fake = std::make_unique<FakePebble>();
+          pebble_ = fake.get();
+          return fake;
+        });
   }
   ops::Container& redis() { return model_.unit().get_container("redis"); }
   FakePebble& pebble() {
-    redis().pebble();
+    (void)redis().pebble();
     return *pebble_;
   }
 
@@ -239,9 +241,9 @@ TEST_F(ContainerTest, ClientIsMadeLazilyOncePerContainer) {
 }
 
 TEST_F(ContainerTest, UnknownContainerOrRemoteUnitIsAnError) {
-  EXPECT_EQ(error_of<ops::ModelError>([&] { model_.unit().get_container("nginx"); }),
+  EXPECT_EQ(error_of<ops::ModelError>([&] { (void)model_.unit().get_container("nginx"); }),
             "container 'nginx' not found (the charm declares: redis, sentinel)");
-  EXPECT_THROW(model_.get_unit("redis/1").get_container("redis"), ops::ModelError);
+  EXPECT_THROW((void)model_.get_unit("redis/1").get_container("redis"), ops::ModelError);
 }
 
 TEST_F(ContainerTest, CannotConnectIsFalse) {
@@ -287,10 +289,10 @@ TEST_F(ContainerTest, ServicesAndChecksByName) {
   p.checks = {ping};
   EXPECT_TRUE(redis().get_service("redis").is_running());
   EXPECT_EQ(redis().get_services().size(), 1u);
-  EXPECT_EQ(error_of<ops::ModelError>([&] { redis().get_service("nope"); }),
+  EXPECT_EQ(error_of<ops::ModelError>([&] { (void)redis().get_service("nope"); }),
             "service 'nope' not found");
   EXPECT_EQ(redis().get_check("ping").status, pb::CheckStatus::kUp);
-  EXPECT_EQ(error_of<ops::ModelError>([&] { redis().get_check("nope"); }),
+  EXPECT_EQ(error_of<ops::ModelError>([&] { (void)redis().get_check("nope"); }),
             "check 'nope' not found");
   EXPECT_EQ(redis().get_checks({}, pb::CheckLevel::kReady).size(), 1u);
 }
@@ -305,10 +307,34 @@ TEST_F(ContainerTest, FilesExistsAndIsdir) {
   EXPECT_TRUE(redis().isdir("/etc"));
   EXPECT_FALSE(redis().exists("/nope"));
   EXPECT_FALSE(redis().isdir("/nope"));
-  EXPECT_THROW(redis().pull("/nope"), pb::PathError);
+  EXPECT_THROW((void)redis().pull("/nope"), pb::PathError);
   redis().make_dir("/data");
   redis().remove_path("/data", true);
   EXPECT_EQ(p.calls.back(), "rm /data -r");
+}
+
+// A const Container answers every read-only query, over the same client.
+TEST_F(ContainerTest, ReadsThroughAConstContainer) {
+  auto& p = pebble();
+  p.services = {{"redis", pb::ServiceStartup::kEnabled, pb::ServiceStatus::kActive}};
+  pb::CheckInfo ping;
+  ping.name = "ping";
+  ping.status = pb::CheckStatus::kUp;
+  p.checks = {ping};
+  p.dirs.insert("/etc");
+  redis().push("/etc/redis.conf", "port 6379\n");
+
+  const ops::Container& c = redis();
+  EXPECT_TRUE(c.can_connect());
+  EXPECT_TRUE(c.get_service("redis").is_running());
+  EXPECT_EQ(c.get_services().size(), 1u);
+  EXPECT_EQ(c.get_check("ping").status, pb::CheckStatus::kUp);
+  EXPECT_EQ(c.get_checks().size(), 1u);
+  EXPECT_EQ(c.pull("/etc/redis.conf"), "port 6379\n");
+  EXPECT_TRUE(c.exists("/etc/redis.conf"));
+  EXPECT_FALSE(c.isdir("/etc/redis.conf"));
+  EXPECT_TRUE(c.isdir("/etc"));
+  EXPECT_EQ(made_, (std::vector<std::string>{"redis"}));
 }
 
 TEST_F(ContainerTest, PushPathAndPullPathCopyTrees) {
@@ -343,7 +369,7 @@ TEST_F(ContainerTest, ExecAndNotices) {
   redis().exec({"redis-cli", "ping"});
   pb::NoticesFilter filter;
   filter.types = {"custom"};
-  redis().get_notices(filter);
+  (void)redis().get_notices(filter);
   EXPECT_EQ(redis().get_notice("7").id, "7");
   EXPECT_THAT(pebble().calls, ElementsAre("exec redis-cli,ping", "notices custom", "notice 7"));
   EXPECT_THROW(redis().exec({}), ops::ModelError);

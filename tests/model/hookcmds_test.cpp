@@ -43,7 +43,7 @@ TEST_F(HookcmdsTest, RelationListAppReturnsNameOrNothing) {
   tools_.tool("relation-list", "", 2, "ERROR option provided but not defined: --app\n");
   EXPECT_EQ(hc::relation_list_app(4), std::nullopt);
   tools_.tool("relation-list", "", 1, "ERROR boom\n");
-  EXPECT_THROW(hc::relation_list_app(4), ops::ModelError);
+  EXPECT_THROW((void)hc::relation_list_app(4), ops::ModelError);
 }
 
 TEST_F(HookcmdsTest, RelationSetSendsJsonOnStdin) {
@@ -133,7 +133,7 @@ TEST_F(HookcmdsTest, NetworkGetParsesBindAndIngressAddresses) {
   EXPECT_EQ(net.bind_address(), "10.1.2.3");
   EXPECT_EQ(net.ingress_address(), "10.1.2.3");
   EXPECT_EQ(net.egress_subnets, (std::vector<std::string>{"10.1.2.3/32"}));
-  hc::network_get("peers");
+  (void)hc::network_get("peers");
   EXPECT_THAT(tools_.argvs(), ElementsAre(Argv{"network-get", "db", "-r", "7", "--format=json"},
                                           Argv{"network-get", "peers", "--format=json"}));
 }
@@ -250,7 +250,7 @@ TEST_F(HookcmdsTest, SecretReadersAndAccessTools) {
   tools_.tool("secret-remove", "");
   tools_.tool("secret-ids", R"(["secret:a","secret:b"])");
   EXPECT_EQ(hc::secret_get("secret:x", "lbl", true, false).at("password"), "hunter2");
-  hc::secret_get(std::nullopt, "lbl", false, true);
+  (void)hc::secret_get(std::nullopt, "lbl", false, true);
   auto info = hc::secret_info_get(std::nullopt, "db-pass");
   EXPECT_EQ(info.id, "secret:cn2khr5lsb8s7d2va4ng");
   EXPECT_EQ(info.label, "db-pass");
@@ -259,7 +259,7 @@ TEST_F(HookcmdsTest, SecretReadersAndAccessTools) {
   EXPECT_EQ(info.rotates, "2024-05-01T13:00:00Z");
   EXPECT_EQ(info.expires, "2025-01-01T00:00:00Z");
   EXPECT_EQ(info.description, std::nullopt);
-  hc::secret_info_get("secret:x", "ignored");
+  (void)hc::secret_info_get("secret:x", "ignored");
   hc::secret_grant("secret:x", 3, "pg/0");
   hc::secret_revoke("secret:x", 3, std::nullopt);
   hc::secret_remove("secret:x", 2);
@@ -280,7 +280,7 @@ TEST_F(HookcmdsTest, SecretReadersAndAccessTools) {
 TEST_F(HookcmdsTest, FailuresMapToTypedErrorsWithStderr) {
   tools_.tool("relation-get", "", 1, "ERROR cannot read settings: relation not found\n");
   try {
-    hc::relation_get(9, "pg/0", false);
+    (void)hc::relation_get(9, "pg/0", false);
     FAIL() << "expected RelationNotFoundError";
   } catch (const ops::RelationNotFoundError& e) {
     EXPECT_STREQ(
@@ -289,12 +289,13 @@ TEST_F(HookcmdsTest, FailuresMapToTypedErrorsWithStderr) {
     EXPECT_EQ(e.stderr(), "ERROR cannot read settings: relation not found\n");
   }
   tools_.tool("secret-get", "", 1, "ERROR secret \"x\" not found\n");
-  EXPECT_THROW(hc::secret_get("secret:x", std::nullopt, false, false), ops::SecretNotFoundError);
+  EXPECT_THROW((void)hc::secret_get("secret:x", std::nullopt, false, false),
+               ops::SecretNotFoundError);
   tools_.tool("resource-get", "", 1, "ERROR could not download resource: not attached\n");
-  EXPECT_THROW(hc::resource_get("image"), ops::ResourceNotFoundError);
+  EXPECT_THROW((void)hc::resource_get("image"), ops::ResourceNotFoundError);
   tools_.tool("config-get", "", 2, "ERROR permission denied\n");
   try {
-    hc::config_get();
+    (void)hc::config_get();
     FAIL() << "expected ModelError";
   } catch (const ops::RelationNotFoundError&) {
     FAIL() << "wrong type";
@@ -303,7 +304,7 @@ TEST_F(HookcmdsTest, FailuresMapToTypedErrorsWithStderr) {
     EXPECT_EQ(e.stderr(), "ERROR permission denied\n");
   }
   tools_.tool("is-leader", "not json");
-  EXPECT_THROW(hc::is_leader(), ops::ModelError);
+  EXPECT_THROW((void)hc::is_leader(), ops::ModelError);
 }
 
 TEST_F(HookcmdsTest, MissingToolIsAModelError) {

@@ -5,6 +5,7 @@
 
 #include "ops/charm.hpp"
 #include "ops/model.hpp"
+#include "ops/model/juju_backend.hpp"
 #include "support/fake_juju.hpp"
 
 namespace {
@@ -78,7 +79,7 @@ TEST_F(JujuBackendTest, IsLeaderRunsOncePerDispatch) {
   EXPECT_TRUE(m.unit().is_leader());
   auto& rel = *m.get_relation("db");
   rel.data(m.app()).set("x", "1");
-  rel.data(m.app()).as_map();
+  (void)rel.data(m.app()).as_map();
   EXPECT_EQ(tools_.count("is-leader"), 1);
 }
 
@@ -223,7 +224,7 @@ TEST_F(JujuBackendTest, PortsSecretsAndVersion) {
   m.unit().set_workload_version("7.2.4");
   auto secret = m.app().add_secret({{"password", "pw1"}}, {.label = "admin"});
   EXPECT_EQ(secret.id(), "secret:abc");
-  EXPECT_THROW(m.get_secret("nope"), ops::SecretNotFoundError);
+  EXPECT_THROW((void)m.get_secret("nope"), ops::SecretNotFoundError);
   auto calls = tools_.calls();
   ASSERT_EQ(calls.size(), 6u);
   EXPECT_EQ(calls[0].argv, (Argv{"opened-ports", "--format=json"}));
@@ -253,7 +254,7 @@ TEST_F(JujuBackendTest, OldJujuRejectsAppData) {
   std::map<std::string, std::string> env = {{"JUJU_UNIT_NAME", "redis/0"},
                                             {"JUJU_VERSION", "2.6.1"}};
   ops::JujuBackend backend(ops::JujuContext::from_map(env));
-  EXPECT_THROW(backend.relation_get(1, "pg", true), ops::ModelError);
+  EXPECT_THROW((void)backend.relation_get(1, "pg", true), ops::ModelError);
   EXPECT_TRUE(tools_.calls().empty());
 }
 

@@ -109,7 +109,7 @@ TEST(JujuContextTest, MalformedValuesNameTheVariable) {
     Env env = base_env("hooks/install");
     env[name] = value;
     try {
-      ops::JujuContext::from_map(env);
+      (void)ops::JujuContext::from_map(env);
     } catch (const ops::JujuContextError& e) {
       return std::string(e.what());
     }

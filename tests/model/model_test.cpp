@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ops/charm.hpp"
+#include "ops/testing/access.hpp"
 #include "ops/testing/fake_backend.hpp"
 #include "ops/testing/recording_backend.hpp"
 
@@ -135,14 +136,14 @@ TEST_F(ModelTest, GetRelationNoneOneOrTooMany) {
   EXPECT_EQ(model().get_relation("website"), nullptr);
   add_relation(4, "website", "web", {"web/0"});
   add_relation(5, "website", "proxy", {"proxy/0"});
-  model().invalidate_caches();
-  EXPECT_EQ(error_of<ops::TooManyRelatedAppsError>([&] { model().get_relation("website"); }),
+  ops::testing::detail::ModelAccess::invalidate_caches(model());
+  EXPECT_EQ(error_of<ops::TooManyRelatedAppsError>([&] { (void)model().get_relation("website"); }),
             "too many remote applications on website (2 > 1)");
   EXPECT_EQ(model().get_relation("website", 5)->id(), 5);
   EXPECT_EQ(model().relations("website").size(), 2u);
-  EXPECT_EQ(error_of<ops::ModelError>([&] { model().relations("nope"); }),
+  EXPECT_EQ(error_of<ops::ModelError>([&] { (void)model().relations("nope"); }),
             "unknown relation endpoint 'nope' (the charm declares: cluster, db, website)");
-  EXPECT_THROW(model().get_relation("nope", 3), ops::ModelError);
+  EXPECT_THROW((void)model().get_relation("nope", 3), ops::ModelError);
 }
 
 TEST_F(ModelTest, GetRelationByIdRunsNoRelationIds) {
@@ -150,12 +151,12 @@ TEST_F(ModelTest, GetRelationByIdRunsNoRelationIds) {
   ASSERT_NE(rel, nullptr);
   EXPECT_TRUE(calls().empty());
   EXPECT_EQ(model().get_relation("db", 3), rel);
-  EXPECT_EQ(error_of<ops::ModelError>([&] { model().get_relation("website", 3); }),
+  EXPECT_EQ(error_of<ops::ModelError>([&] { (void)model().get_relation("website", 3); }),
             "relation 3 is on endpoint 'db', not 'website'");
 }
 
 TEST_F(ModelTest, BrokenRelationIsInactiveAndNotListed) {
-  model().set_broken_relation_id(3);
+  ops::testing::detail::ModelAccess::set_broken_relation_id(model(), 3);
   EXPECT_TRUE(model().relations("db").empty());
   EXPECT_EQ(model().get_relation("db"), nullptr);
   auto* rel = model().get_relation("db", 3);
@@ -226,8 +227,68 @@ TEST_F(ModelTest, ReadsAreCachedPerBag) {
   EXPECT_EQ(bag.get("missing"), std::nullopt);
   EXPECT_EQ(bag.size(), 1u);
   EXPECT_EQ(count("relation-get -r 3 - pg/0 --format=json"), 1);
-  EXPECT_EQ(error_of<ops::RelationDataError>([&] { bag.at("missing"); }),
+  EXPECT_EQ(error_of<ops::RelationDataError>([&] { (void)bag.at("missing"); }),
             "key \"missing\" is not set in the databag of pg/0 in relation db:3");
+}
+
+// A helper that takes const references can read everything: queries are
+// const, and what they load is cached as for a non-const reader.
+TEST_F(ModelTest, ReadsThroughConstReferences) {
+  juju_.relation(3).unit_data["pg/0"] = {{"host", "\"10.0.0.7\""}, {"port", "5432"}};
+  juju_.relation(3).app_data["pg"] = {{"version", "\"14\""}};
+  juju_.data().config = {{"port", 6379}, {"name", "r"}};
+  juju_.data().leader = true;
+  juju_.data().storages["data"] = {{0, {"/srv/data/0", true}}};
+  ops::Network network;
+  network.ingress_addresses.push_back("192.168.1.1");
+  juju_.data().networks[{"db", std::nullopt}] = network;
+
+  const ops::Relation& rel = db();
+  const ops::Unit& pg0 = model().get_unit("pg/0");
+  const ops::Application& pg = model().get_app("pg");
+  const ops::Unit& ours = model().unit();
+  const ops::Application& app = model().app();
+  const ops::Config& config = model().config();
+  const ops::Storage& data = model().storages()["data"][0];
+  const ops::Binding& binding = model().get_binding("db");
+
+  EXPECT_TRUE(rel.active());
+  EXPECT_EQ(rel.app(), &pg);
+  ASSERT_EQ(rel.units().size(), 2u);
+  EXPECT_EQ(rel.units()[0], &pg0);
+  const ops::RelationDataContent& bag = rel.data(pg0);
+  EXPECT_EQ(&bag, &db().data(model().get_unit("pg/0")));  // the bag a writer gets
+  EXPECT_EQ(bag.get("port"), "5432");
+  EXPECT_EQ(bag.at("host"), "\"10.0.0.7\"");
+  EXPECT_TRUE(bag.contains("port"));
+  EXPECT_FALSE(bag.contains("user"));
+  EXPECT_EQ(bag.as_map(),
+            (std::map<std::string, std::string>{{"host", "\"10.0.0.7\""}, {"port", "5432"}}));
+  EXPECT_EQ(bag.size(), 2u);
+  EXPECT_FALSE(bag.empty());
+  EXPECT_EQ(rel.load_json(pg0), nlohmann::json({{"host", "10.0.0.7"}, {"port", 5432}}));
+  EXPECT_EQ(rel.load_json(pg), nlohmann::json({{"version", "14"}}));
+  EXPECT_EQ(rel.load<nlohmann::json>(pg)["version"], "14");
+
+  EXPECT_TRUE(ours.is_leader());
+  EXPECT_EQ(ours.status(), ops::UnknownStatus());
+  EXPECT_EQ(pg0.status(), ops::UnknownStatus());  // another unit's status reads as unknown
+  EXPECT_EQ(app.planned_units(), 2);
+  EXPECT_EQ(config.get<int>("port"), 6379);
+  EXPECT_EQ(config.get_optional<std::string>("name"), "r");
+  EXPECT_TRUE(config.contains("name"));
+  EXPECT_EQ(config.at("port"), 6379);
+  EXPECT_EQ(config.values().size(), 2u);
+  EXPECT_EQ(data.location(), "/srv/data/0");
+  EXPECT_EQ(binding.network().ingress_address(), "192.168.1.1");
+
+  // Each read ran its hook tool once, as it does for a non-const reader.
+  EXPECT_EQ(count("relation-list -r 3 --format=json"), 1);
+  EXPECT_EQ(count("relation-get -r 3 - pg/0 --format=json"), 1);
+  EXPECT_EQ(count("relation-get -r 3 - pg --app --format=json"), 1);
+  EXPECT_EQ(count("config-get --format=json"), 1);
+  EXPECT_EQ(count("storage-get -s data/0 location --format=json"), 1);
+  EXPECT_EQ(count("network-get db --format=json"), 1);
 }
 
 TEST_F(ModelTest, WriteAccessRules) {
@@ -243,7 +304,7 @@ TEST_F(ModelTest, WriteAccessRules) {
   EXPECT_EQ(error_of<ops::RelationDataTypeError>([&] { rel.data(model().unit()).set("", "v"); }),
             "relation data keys must not be empty");
   juju_.data().leader = true;
-  model().invalidate_caches();
+  ops::testing::detail::ModelAccess::invalidate_caches(model());
   EXPECT_NO_THROW(rel.data(model().app()).set("k", "v"));
   EXPECT_TRUE(model().has_pending_writes());
 }
@@ -251,26 +312,26 @@ TEST_F(ModelTest, WriteAccessRules) {
 TEST_F(ModelTest, ReadAccessRules) {
   auto& rel = db();
   // Non-leader, non-peer: own app bag is off limits; the remote app's is fine.
-  EXPECT_EQ(error_of<ops::RelationDataAccessError>([&] { rel.data(model().app()).as_map(); }),
+  EXPECT_EQ(error_of<ops::RelationDataAccessError>([&] { (void)rel.data(model().app()).as_map(); }),
             "redis/0 is not leader and cannot read its own application databag");
-  EXPECT_NO_THROW(rel.data(model().get_app("pg")).as_map());
+  EXPECT_NO_THROW((void)rel.data(model().get_app("pg")).as_map());
   // Peer relation: app data is readable by every unit.
   auto& peers = *model().get_relation("cluster");
-  EXPECT_NO_THROW(peers.data(model().app()).as_map());
-  EXPECT_NO_THROW(peers.data(model().get_unit("redis/1")).as_map());
+  EXPECT_NO_THROW((void)peers.data(model().app()).as_map());
+  EXPECT_NO_THROW((void)peers.data(model().get_unit("redis/1")).as_map());
   // Not a member of the relation.
-  EXPECT_EQ(error_of<ops::RelationDataError>([&] { rel.data(model().get_unit("other/0")); }),
+  EXPECT_EQ(error_of<ops::RelationDataError>([&] { (void)rel.data(model().get_unit("other/0")); }),
             "unit other/0 is not part of relation db:3");
   // Leader can read its own app bag.
   juju_.data().leader = true;
-  model().invalidate_caches();
-  EXPECT_NO_THROW(rel.data(model().app()).as_map());
+  ops::testing::detail::ModelAccess::invalidate_caches(model());
+  EXPECT_NO_THROW((void)rel.data(model().app()).as_map());
 }
 
 TEST_F(ModelTest, NoAccessRulesOutsideHooks) {
   juju_.data().hook_running = false;
   auto& rel = db();
-  EXPECT_NO_THROW(rel.data(model().app()).as_map());
+  EXPECT_NO_THROW((void)rel.data(model().app()).as_map());
   EXPECT_NO_THROW(rel.data(model().get_unit("pg/0")).set("k", "v"));
 }
 
@@ -313,11 +374,11 @@ TEST_F(ModelTest, StatusRules) {
   auto& app = model().app();
   EXPECT_EQ(error_of<ops::InvalidStatusError>([&] { app.set_status(ops::ActiveStatus()); }),
             "cannot set application status as a non-leader unit");
-  EXPECT_EQ(error_of<ops::InvalidStatusError>([&] { app.status(); }),
+  EXPECT_EQ(error_of<ops::InvalidStatusError>([&] { (void)app.status(); }),
             "cannot get application status as a non-leader unit");
   EXPECT_EQ(model().get_app("pg").status(), ops::UnknownStatus());
   juju_.data().leader = true;
-  model().invalidate_caches();
+  ops::testing::detail::ModelAccess::invalidate_caches(model());
   app.set_status(ops::BlockedStatus("need db"));
   EXPECT_EQ(calls().back(), "status-set --application=True blocked -- need db");
   EXPECT_EQ(app.status(), ops::BlockedStatus("need db"));
@@ -332,7 +393,7 @@ TEST_F(ModelTest, StatusValuesCompareAndPrint) {
   EXPECT_NE(ops::WaitingStatus("a"), ops::BlockedStatus("a"));
   EXPECT_EQ(ops::StatusBase::from_name("waiting", "x"), ops::WaitingStatus("x"));
   EXPECT_EQ(ops::StatusBase::from_name("unknown", "ignored"), ops::UnknownStatus());
-  EXPECT_THROW(ops::StatusBase::from_name("sleepy", ""), ops::InvalidStatusError);
+  EXPECT_THROW((void)ops::StatusBase::from_name("sleepy", ""), ops::InvalidStatusError);
   std::ostringstream out;
   out << ops::BlockedStatus("say \"hi\"");
   EXPECT_EQ(out.str(), R"(BlockedStatus("say \"hi\""))");
@@ -347,7 +408,7 @@ TEST_F(ModelTest, StatusValuesCompareAndPrint) {
 TEST_F(ModelTest, LeadershipOnlyForOurUnit) {
   juju_.data().leader = true;
   EXPECT_TRUE(model().unit().is_leader());
-  EXPECT_EQ(error_of<ops::ModelError>([&] { model().get_unit("redis/1").is_leader(); }),
+  EXPECT_EQ(error_of<ops::ModelError>([&] { (void)model().get_unit("redis/1").is_leader(); }),
             "leadership status of unit redis/1 is not visible to redis/0");
 }
 
@@ -359,13 +420,13 @@ TEST_F(ModelTest, ConfigTypedAccess) {
   EXPECT_EQ(config.get<std::string>("name"), "r");
   EXPECT_DOUBLE_EQ(config.get<double>("ratio"), 0.25);
   EXPECT_EQ(config.get_optional<int>("absent"), std::nullopt);
-  EXPECT_EQ(error_of<ops::ModelError>([&] { config.get<int>("absent"); }),
+  EXPECT_EQ(error_of<ops::ModelError>([&] { (void)config.get<int>("absent"); }),
             "config option 'absent' is not set");
-  EXPECT_EQ(error_of<ops::ModelError>([&] { config.get<std::string>("port"); }),
+  EXPECT_EQ(error_of<ops::ModelError>([&] { (void)config.get<std::string>("port"); }),
             "config option 'port' has the wrong type: 6379");
   juju_.data().config = {{"port", "x"}};
   config.invalidate();
-  EXPECT_THROW(config.get<int>("port"), ops::ModelError);
+  EXPECT_THROW((void)config.get<int>("port"), ops::ModelError);
   EXPECT_EQ(count("config-get --format=json"), 2);
 }
 
@@ -384,7 +445,7 @@ TEST_F(ModelTest, ConfigLoadIntoStruct) {
   EXPECT_EQ(c.port, 7000);
   EXPECT_FALSE(c.tls);
   juju_.data().config = {{"tls", true}};
-  model().invalidate_caches();
+  ops::testing::detail::ModelAccess::invalidate_caches(model());
   EXPECT_EQ(error_of<ops::ModelError>([&] { model().config().load<RedisConfig>(); }),
             "invalid config: [json.exception.out_of_range.403] key 'port' not found");
 }
@@ -410,7 +471,7 @@ TEST_F(ModelTest, ResourcesStorageAndBindings) {
   EXPECT_EQ(data[1].location(), "/srv/data/1");
   model().storages().request("data", 2);
   EXPECT_EQ(juju_.data().storage_requests, (std::map<std::string, int>{{"data", 2}}));
-  EXPECT_THROW(model().storages()["logs"], ops::ModelError);
+  EXPECT_THROW((void)model().storages()["logs"], ops::ModelError);
   EXPECT_THROW(model().storages().request("logs"), ops::ModelError);
 
   auto& binding = model().get_binding(*model().get_relation("db", 3));
@@ -453,10 +514,10 @@ TEST_F(ModelTest, PlannedUnitsOnlyForOurApp) {
   EXPECT_EQ(model().app().planned_units(), 2);  // this unit and its peer redis/1
   juju_.data().planned_units = 3;
   EXPECT_EQ(model().app().planned_units(), 2);  // goal-state is read once per dispatch
-  model().invalidate_caches();                  // the next dispatch asks again
+  ops::testing::detail::ModelAccess::invalidate_caches(model());  // the next dispatch asks again
   EXPECT_EQ(model().app().planned_units(), 3);
   EXPECT_THAT(calls(), ElementsAre("goal-state --format=json", "goal-state --format=json"));
-  EXPECT_THROW(model().get_app("pg").planned_units(), ops::ModelError);
+  EXPECT_THROW((void)model().get_app("pg").planned_units(), ops::ModelError);
 }
 
 TEST_F(ModelTest, SecretsLifecycle) {
@@ -485,7 +546,7 @@ TEST_F(ModelTest, SecretsLifecycle) {
   EXPECT_EQ(by_label.get_content().at("password"), "hunter2");  // still the cached content
   EXPECT_EQ(by_label.get_content(true).at("password"), "new-one");
   EXPECT_EQ(calls().back(), "secret-get " + id + " --label admin --refresh --format=json");
-  by_label.peek_content();
+  (void)by_label.peek_content();
   EXPECT_EQ(calls().back(), "secret-get " + id + " --label admin --peek --format=json");
 
   auto by_id = model().get_secret("cr2d1f0g6s7v3nrbtq01");
@@ -508,8 +569,8 @@ TEST_F(ModelTest, SecretsLifecycle) {
   auto unit_secret = model().unit().add_secret({{"key", "v"}});
   EXPECT_EQ(calls().back(), "secret-add --owner unit key#file=<file>");
   EXPECT_EQ(unit_secret.id(), "secret:cr2d1f0g6s7v3nrbtq02");
-  EXPECT_THROW(model().get_secret("nope"), ops::SecretNotFoundError);
-  EXPECT_THROW(model().get_secret(std::nullopt, std::nullopt), ops::ModelError);
+  EXPECT_THROW((void)model().get_secret("nope"), ops::SecretNotFoundError);
+  EXPECT_THROW((void)model().get_secret(std::nullopt, std::nullopt), ops::ModelError);
   EXPECT_THROW(by_id.set_info({}), ops::ModelError);
 }
 

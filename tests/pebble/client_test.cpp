@@ -168,7 +168,7 @@ TEST_F(PebbleClientTest, NoWaitReturnsChangeIdAndWaitChangeFinishesIt) {
   const auto ready = client_->get_changes(ops::pebble::ChangeState::kReady, "redis");
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_EQ(ready[0].id, id);
-  EXPECT_THROW(client_->get_change("999"), ops::pebble::APIError);
+  EXPECT_THROW((void)client_->get_change("999"), ops::pebble::APIError);
 }
 
 TEST_F(PebbleClientTest, AutostartAndReplan) {

@@ -149,7 +149,7 @@ TEST_F(PebbleLimitsTest, JsonAnswerAnnouncedOverTheLimitIsRefusedUnread) {
                                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                                 "Content-Length: " +
                                     std::to_string(8 * kMiB + 1) + "\r\n\r\n{");
-  EXPECT_EQ(error_of([&] { client()->get_system_info(); }),
+  EXPECT_EQ(error_of([&] { (void)client()->get_system_info(); }),
             "ProtocolError: GET /v1/system-info: response body exceeds the limit of 8 MiB");
 }
 
@@ -160,7 +160,7 @@ TEST_F(PebbleLimitsTest, EndlessChunkedJsonAnswerIsCutAtTheLimit) {
     const std::string piece(64 * 1024, ' ');
     while (sent < 64 * kMiB && send_chunk(fd, piece)) sent += piece.size();
   });
-  EXPECT_EQ(error_of([&] { client()->get_changes(); }),
+  EXPECT_EQ(error_of([&] { (void)client()->get_changes(); }),
             "ProtocolError: GET /v1/changes?select=in-progress: response body exceeds the limit "
             "of 8 MiB");
   // The client stopped reading near the limit: the server could not send
@@ -184,7 +184,7 @@ TEST_F(PebbleLimitsTest, OversizedErrorAnswerIsRefusedToo) {
   ops_test::RawSocketServer raw(socket_path(),
                                 "HTTP/1.1 500 Internal Server Error\r\n"
                                 "Content-Length: 99999999999\r\n\r\n{");
-  EXPECT_EQ(error_of([&] { client()->pull("/f"); }),
+  EXPECT_EQ(error_of([&] { (void)client()->pull("/f"); }),
             "ProtocolError: GET /v1/files?action=read&path=/f: response body exceeds the limit "
             "of 8 MiB");
 }
@@ -230,7 +230,7 @@ TEST_F(PebbleLimitsTest, PullIntoAStringStopsAtTheLimit) {
                         [&](int fd) { send_pull(fd, "/big", pb::kMaxPullSize + 1); });
   // 64 MiB through the client: seconds under ASan on a loaded machine, so
   // more than the fixture's 5 s request timeout.
-  EXPECT_EQ(error_of([&] { client(120.0)->pull("/big"); }),
+  EXPECT_EQ(error_of([&] { (void)client(120.0)->pull("/big"); }),
             "Error: cannot pull /big into a string: the file is larger than 64 MiB (pull it into "
             "a stream instead)");
 }
@@ -242,7 +242,7 @@ TEST_F(PebbleLimitsTest, FakePebbleRefusesTheSameOversizedStringPull) {
   pebble->push("/small", std::string_view("x"));
   // A sparse file: nothing is written to disk.
   std::filesystem::resize_file(fake.filesystem_root() / "small", pb::kMaxPullSize + 1);
-  EXPECT_EQ(error_of([&] { pebble->pull("/small"); }),
+  EXPECT_EQ(error_of([&] { (void)pebble->pull("/small"); }),
             "Error: cannot pull /small into a string: the file is larger than 64 MiB (pull it "
             "into a stream instead)");
   std::filesystem::resize_file(fake.filesystem_root() / "small", pb::kMaxPullSize);
@@ -257,7 +257,8 @@ TEST_F(PebbleLimitsTest, ContentLengthShorterThanTheMultipartIsATruncatedPart) {
                                 "HTTP/1.1 200 OK\r\nContent-Type: multipart/form-data; "
                                 "boundary=B\r\nContent-Length: " +
                                     std::to_string(claimed) + "\r\n\r\n" + body);
-  EXPECT_EQ(error_of([&] { client()->pull("/f"); }), "ProtocolError: truncated multipart part");
+  EXPECT_EQ(error_of([&] { (void)client()->pull("/f"); }),
+            "ProtocolError: truncated multipart part");
 }
 
 TEST_F(PebbleLimitsTest, ContentLengthLongerThanTheMultipartIsAConnectionError) {
@@ -266,7 +267,7 @@ TEST_F(PebbleLimitsTest, ContentLengthLongerThanTheMultipartIsAConnectionError) 
                                 "HTTP/1.1 200 OK\r\nContent-Type: multipart/form-data; "
                                 "boundary=B\r\nContent-Length: " +
                                     std::to_string(body.size() + 100) + "\r\n\r\n" + body);
-  EXPECT_THAT(error_of([&] { client()->pull("/f"); }),
+  EXPECT_THAT(error_of([&] { (void)client()->pull("/f"); }),
               HasSubstr("ConnectionError: GET /v1/files?action=read&path=/f: "));
 }
 
@@ -302,7 +303,7 @@ TEST_F(PebbleLimitsTest, MalformedMultipartAnswersAreProtocolErrors) {
                                   "HTTP/1.1 200 OK\r\nContent-Type: multipart/form-data; "
                                   "boundary=B\r\nContent-Length: " +
                                       std::to_string(c.body.size()) + "\r\n\r\n" + c.body);
-    EXPECT_EQ(error_of([&] { client()->pull("/f"); }), c.error);
+    EXPECT_EQ(error_of([&] { (void)client()->pull("/f"); }), c.error);
   }
 }
 
@@ -316,7 +317,7 @@ TEST_F(PebbleLimitsTest, OversizedResponsePartIsRefused) {
     for (std::size_t sent = 0; sent < 32 * kMiB && send_chunk(fd, piece); sent += piece.size()) {
     }
   });
-  EXPECT_EQ(error_of([&] { client()->pull("/f"); }),
+  EXPECT_EQ(error_of([&] { (void)client()->pull("/f"); }),
             "ProtocolError: pull /f: multipart \"response\" part exceeds the limit of 8 MiB");
 }
 

@@ -43,7 +43,7 @@ TEST_F(PebbleTransportTest, ServerGoneIsConnectionError) {
   auto pebble = client();
   EXPECT_EQ(pebble->get_system_info().version, "1.10.0");
   server.reset();
-  EXPECT_THROW(pebble->get_system_info(), ops::pebble::ConnectionError);
+  EXPECT_THROW((void)pebble->get_system_info(), ops::pebble::ConnectionError);
 }
 
 TEST_F(PebbleTransportTest, GarbageIsProtocolError) {
@@ -84,7 +84,7 @@ TEST_F(PebbleTransportTest, WrongShapeIsProtocolError) {
 TEST_F(PebbleTransportTest, TruncatedBodyIsConnectionErrorNotCrash) {
   ops_test::RawSocketServer raw(socket_path(),
                                 "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"type\":");
-  EXPECT_THROW(client()->get_system_info(), ops::pebble::ConnectionError);
+  EXPECT_THROW((void)client()->get_system_info(), ops::pebble::ConnectionError);
 }
 
 TEST_F(PebbleTransportTest, ChunkedResponseIsReassembled) {
@@ -147,7 +147,7 @@ TEST_F(PebbleTransportTest, MalformedMultipartPullIsProtocolError) {
       socket_path(),
       "HTTP/1.1 200 OK\r\nContent-Type: multipart/form-data; boundary=XYZ\r\n"
       "Content-Length: 21\r\n\r\n--XYZ\r\nno-headers-end");
-  EXPECT_THROW(client()->pull("/etc/x"), ops::pebble::ProtocolError);
+  EXPECT_THROW((void)client()->pull("/etc/x"), ops::pebble::ProtocolError);
 }
 
 // The executable serves the same API; SIGTERM stops it cleanly.

@@ -180,15 +180,15 @@ TEST(PebbleLayerTest, EmptyListsEqualAbsentOnes) {
 
 TEST(PebbleLayerTest, BadFieldTypeNamesTheField) {
   try {
-    Layer::from_yaml("services:\n  redis:\n    user-id: nobody\n");
+    (void)Layer::from_yaml("services:\n  redis:\n    user-id: nobody\n");
     FAIL() << "expected ProtocolError";
   } catch (const ops::pebble::ProtocolError& e) {
     EXPECT_STREQ(e.what(),
                  "services \"redis\": field \"user-id\": expected an integer, got \"nobody\"");
   }
-  EXPECT_THROW(Layer::from_yaml("services: [1, 2]"), ops::pebble::ProtocolError);
-  EXPECT_THROW(Layer::from_yaml("services: {a: [unclosed"), ops::pebble::ProtocolError);
-  EXPECT_THROW(Layer::from_yaml("- just a list"), ops::pebble::ProtocolError);
+  EXPECT_THROW((void)Layer::from_yaml("services: [1, 2]"), ops::pebble::ProtocolError);
+  EXPECT_THROW((void)Layer::from_yaml("services: {a: [unclosed"), ops::pebble::ProtocolError);
+  EXPECT_THROW((void)Layer::from_yaml("- just a list"), ops::pebble::ProtocolError);
 }
 
 TEST(PebbleCombineTest, ListsExtendMapsMergeScalarsReplace) {
@@ -301,7 +301,7 @@ TEST(PebbleInfoTest, ChangeAndServiceInfoFromPebbleJson) {
                         .get<ops::pebble::ServiceInfo>();
   EXPECT_TRUE(info.is_running());
   EXPECT_EQ(info.startup, ops::pebble::ServiceStartup::kEnabled);
-  EXPECT_THROW(nlohmann::json::parse(R"({"name": "redis"})").get<ops::pebble::ServiceInfo>(),
+  EXPECT_THROW((void)nlohmann::json::parse(R"({"name": "redis"})").get<ops::pebble::ServiceInfo>(),
                ops::pebble::ProtocolError);
 }
 

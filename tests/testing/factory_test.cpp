@@ -163,8 +163,8 @@ TEST(TypedEvents, ArgsRoundTripThroughTheirSnapshot) {
   const ops::PebbleNoticeEvent::Args notice{"workload", {"7", "custom", "example.com/a"}};
   EXPECT_EQ(ops::PebbleNoticeEvent::Args::from_snapshot(notice.snapshot(), "x"), notice);
   try {
-    ops::StorageEvent::Args::from_snapshot({{"storage_name", "data"}},
-                                           "C/on/data_storage_attached[1]");
+    (void)ops::StorageEvent::Args::from_snapshot({{"storage_name", "data"}},
+                                                 "C/on/data_storage_attached[1]");
     FAIL() << "expected FrameworkError";
   } catch (const ops::FrameworkError& e) {
     EXPECT_STREQ(e.what(),

@@ -343,7 +343,7 @@ TEST_F(HarnessTest, AddNetwork) {
   EXPECT_EQ(per_relation.egress_subnets, std::vector<std::string>{"10.0.1.0/24"});
   EXPECT_EQ(harness.model().get_binding("metrics").network().ingress_address(), "192.0.2.0");
   EXPECT_THROW(harness.add_network("1.2.3.4", {.endpoint = "nope"}), HarnessError);
-  EXPECT_THROW(harness.model().get_binding("nope").network(), ops::ModelError);
+  EXPECT_THROW((void)harness.model().get_binding("nope").network(), ops::ModelError);
 }
 
 TEST_F(HarnessTest, ModelNameAndUuid) {
@@ -427,10 +427,10 @@ TEST_F(HarnessTest, ContainerFilesystemIsTheRootDirectory) {
   EXPECT_EQ(container.pull("/srv/data.txt"), "payload");
   EXPECT_TRUE(container.exists("/srv"));
   EXPECT_FALSE(container.exists("/nope"));
-  EXPECT_THROW(container.pull("/nope"), ops::pebble::PathError);
+  EXPECT_THROW((void)container.pull("/nope"), ops::pebble::PathError);
   harness.set_can_connect("workload", false);
-  EXPECT_THROW(container.pull("/srv/data.txt"), ops::pebble::ConnectionError);
-  EXPECT_THROW(harness.pebble("sidecar"), HarnessError);
+  EXPECT_THROW((void)container.pull("/srv/data.txt"), ops::pebble::ConnectionError);
+  EXPECT_THROW((void)harness.pebble("sidecar"), HarnessError);
 }
 
 TEST_F(HarnessTest, ExecWithoutAHandlerFailsTheHookNamingTheCommand) {
@@ -549,7 +549,7 @@ TEST_F(HarnessTest, UngrantedSecretIsNotFound) {
   }
   harness.grant_secret(id, "demo/0");
   harness.revoke_secret(id, "demo/0");
-  EXPECT_THROW(harness.model().get_secret(id), ops::SecretNotFoundError);
+  EXPECT_THROW((void)harness.model().get_secret(id), ops::SecretNotFoundError);
 }
 
 TEST_F(HarnessTest, OwnedSecretRotationAndGrants) {

@@ -310,7 +310,7 @@ class HarnessBase {
   SecretRecord& secret_record(const std::string& secret_id);
   const std::filesystem::path& temp_dir();
   // The backend changed under the Model: forget what it read.
-  void changed() { model_->invalidate_caches(); }
+  void changed();
 
   CharmFactory factory_;
   CharmMeta meta_;

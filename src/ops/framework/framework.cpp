@@ -260,13 +260,15 @@ void ObjectEvents::remove_source(EventSourceBase& source) noexcept {
 
 // ---- Framework ---------------------------------------------------------------
 
-Framework::Framework(std::unique_ptr<Storage> storage, Model* model)
+Framework::Framework(std::unique_ptr<StateStorage> storage, Model* model)
     : owned_storage_(std::move(storage)), storage_(owned_storage_.get()), model_(model) {
   if (storage_ == nullptr) throw FrameworkError("Framework needs a storage");
   init();
 }
 
-Framework::Framework(Storage& storage, Model* model) : storage_(&storage), model_(model) { init(); }
+Framework::Framework(StateStorage& storage, Model* model) : storage_(&storage), model_(model) {
+  init();
+}
 
 void Framework::init() {
   root_ = std::make_unique<Object>(*this, "framework");
@@ -305,7 +307,7 @@ void Framework::close() {
   }
 }
 
-Storage& Framework::storage() const { return *storage_; }
+StateStorage& Framework::storage() const { return *storage_; }
 
 Model& Framework::model() const {
   if (model_ == nullptr) throw FrameworkError("this framework has no Model attached");

@@ -1,4 +1,4 @@
-// The SQLite state file (`.unit-state.db`) behind ops::Storage.
+// The SQLite state file (`.unit-state.db`) behind ops::StateStorage.
 //
 // The file keeps Python ops' two tables, stores snapshots as JSON text in the
 // BLOB column, and is marked with PRAGMA application_id so that a database
@@ -40,9 +40,9 @@ constexpr int kApplicationId = 0x6F707343;
 constexpr int kSchemaVersion = 1;
 constexpr std::string_view kSqliteHeader{"SQLite format 3\0", 16};
 
-class SQLiteStorage final : public Storage {
+class SQLiteFile final : public StateStorage {
  public:
-  SQLiteStorage(std::filesystem::path path, SQLiteStorageOptions options) : path_(std::move(path)) {
+  SQLiteFile(std::filesystem::path path, SQLiteStorageOptions options) : path_(std::move(path)) {
     check_file_header();
     create_file_if_missing();
     // Read before SQLite opens the file: closing another descriptor of it
@@ -85,7 +85,7 @@ class SQLiteStorage final : public Storage {
     }
   }
 
-  ~SQLiteStorage() override {
+  ~SQLiteFile() override {
     try {
       close();
     } catch (...) {
@@ -648,8 +648,41 @@ class SQLiteStorage final : public Storage {
 
 }  // namespace
 
-std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& path,
-                                             SQLiteStorageOptions options) {
+SQLiteStorage::SQLiteStorage(const std::filesystem::path& path, SQLiteStorageOptions options)
+    : file_(std::make_unique<SQLiteFile>(path, options)) {}
+
+SQLiteStorage::~SQLiteStorage() = default;
+
+void SQLiteStorage::save_snapshot(std::string_view handle_path, const nlohmann::json& data) {
+  file_->save_snapshot(handle_path, data);
+}
+std::optional<nlohmann::json> SQLiteStorage::load_snapshot(std::string_view handle_path) {
+  return file_->load_snapshot(handle_path);
+}
+void SQLiteStorage::drop_snapshot(std::string_view handle_path) {
+  file_->drop_snapshot(handle_path);
+}
+std::vector<std::string> SQLiteStorage::list_snapshots() { return file_->list_snapshots(); }
+std::int64_t SQLiteStorage::save_notice(std::string_view event_path, std::string_view observer_path,
+                                        std::string_view method_name) {
+  return file_->save_notice(event_path, observer_path, method_name);
+}
+void SQLiteStorage::update_notice(std::int64_t sequence, std::string_view observer_path,
+                                  std::string_view method_name) {
+  file_->update_notice(sequence, observer_path, method_name);
+}
+void SQLiteStorage::drop_notice(std::int64_t sequence) { file_->drop_notice(sequence); }
+std::vector<Notice> SQLiteStorage::notices(std::string_view event_path) {
+  return file_->notices(event_path);
+}
+bool SQLiteStorage::has_notices() { return file_->has_notices(); }
+bool SQLiteStorage::has_changes() { return file_->has_changes(); }
+void SQLiteStorage::commit() { file_->commit(); }
+void SQLiteStorage::rollback() { file_->rollback(); }
+void SQLiteStorage::close() { file_->close(); }
+
+std::unique_ptr<SQLiteStorage> open_sqlite_storage(const std::filesystem::path& path,
+                                                   SQLiteStorageOptions options) {
   return std::make_unique<SQLiteStorage>(path, options);
 }
 

@@ -160,8 +160,8 @@ void StorageEvent::restore(const nlohmann::json& snapshot) {
   args_ = Args::from_snapshot(snapshot, handle().path());
 }
 
-StorageInstance& StorageEvent::storage() const {
-  for (StorageInstance& instance : framework().model().storages()[args_.storage_name]) {
+Storage& StorageEvent::storage() const {
+  for (Storage& instance : framework().model().storages()[args_.storage_name]) {
     if (instance.index() == args_.storage_index) return instance;
   }
   throw ModelError("storage " + args_.storage_name + "/" + std::to_string(args_.storage_index) +

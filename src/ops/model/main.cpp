@@ -12,7 +12,9 @@
 #include "ops/juju_context.hpp"
 #include "ops/log.hpp"
 #include "ops/model.hpp"
+#include "ops/model/juju_backend.hpp"
 #include "ops/storage.hpp"
+#include "ops/testing/access.hpp"
 
 namespace ops {
 namespace {
@@ -178,7 +180,9 @@ int run_dispatch(const CharmFactory& factory, int argc, char** argv) {
     }
     meta = CharmMeta::from_charm_dir(charm_dir);
     model = std::make_unique<Model>(*meta, std::make_unique<JujuBackend>(context));
-    if (ends_with(kind, "_relation_broken")) model->set_broken_relation_id(context.relation_id);
+    if (ends_with(kind, "_relation_broken")) {
+      testing::detail::ModelAccess::set_broken_relation_id(*model, context.relation_id);
+    }
     framework = std::make_unique<Framework>(open_sqlite_storage(default_state_file(charm_dir)),
                                             model.get());
 

@@ -66,11 +66,11 @@ std::ostream& operator<<(std::ostream& out, const StatusBase& status) {
 
 // ------------------------------------------------------------------ databags
 
-RelationDataContent::RelationDataContent(Model& model, Relation& relation, std::string entity_name,
-                                         bool is_app)
+RelationDataContent::RelationDataContent(Model& model, const Relation& relation,
+                                         std::string entity_name, bool is_app)
     : model_(model), relation_(relation), entity_(std::move(entity_name)), is_app_(is_app) {}
 
-const std::map<std::string, std::string>& RelationDataContent::loaded() {
+const std::map<std::string, std::string>& RelationDataContent::loaded() const {
   if (!remote_) {
     try {
       remote_ = model_.backend().relation_get(relation_.id(), entity_, is_app_);
@@ -81,7 +81,7 @@ const std::map<std::string, std::string>& RelationDataContent::loaded() {
   return *remote_;
 }
 
-void RelationDataContent::validate_read() {
+void RelationDataContent::validate_read() const {
   ModelBackend& backend = model_.backend();
   if (!backend.hook_is_running() || !is_app_) return;  // unit bags are readable by all
   if (entity_ != backend.app_name()) return;           // the remote application's bag
@@ -109,7 +109,7 @@ void RelationDataContent::validate_write() {
   }
 }
 
-std::optional<std::string> RelationDataContent::get(const std::string& key) {
+std::optional<std::string> RelationDataContent::get(const std::string& key) const {
   validate_read();
   if (auto it = pending_.find(key); it != pending_.end()) {
     if (it->second.empty()) return std::nullopt;
@@ -121,7 +121,7 @@ std::optional<std::string> RelationDataContent::get(const std::string& key) {
   return it->second;
 }
 
-std::string RelationDataContent::at(const std::string& key) {
+std::string RelationDataContent::at(const std::string& key) const {
   auto value = get(key);
   if (!value) {
     throw RelationDataError("key \"" + key + "\" is not set in the databag of " + entity_ +
@@ -131,9 +131,9 @@ std::string RelationDataContent::at(const std::string& key) {
   return *value;
 }
 
-bool RelationDataContent::contains(const std::string& key) { return get(key).has_value(); }
+bool RelationDataContent::contains(const std::string& key) const { return get(key).has_value(); }
 
-std::map<std::string, std::string> RelationDataContent::as_map() {
+std::map<std::string, std::string> RelationDataContent::as_map() const {
   validate_read();
   std::map<std::string, std::string> out = loaded();
   for (const auto& [key, value] : pending_) {
@@ -146,8 +146,8 @@ std::map<std::string, std::string> RelationDataContent::as_map() {
   return out;
 }
 
-std::size_t RelationDataContent::size() { return as_map().size(); }
-bool RelationDataContent::empty() { return as_map().empty(); }
+std::size_t RelationDataContent::size() const { return as_map().size(); }
+bool RelationDataContent::empty() const { return as_map().empty(); }
 
 void RelationDataContent::set(const std::string& key, const std::string& value) {
   update({{key, value}});
@@ -194,7 +194,7 @@ void RelationDataContent::invalidate() { remote_.reset(); }
 Relation::Relation(Model& model, std::string name, int id, bool is_peer, bool active)
     : model_(model), name_(std::move(name)), id_(id), is_peer_(is_peer), active_(active) {}
 
-void Relation::load_members() {
+void Relation::load_members() const {
   if (members_loaded_) return;
   members_loaded_ = true;
   units_.clear();
@@ -220,23 +220,23 @@ void Relation::invalidate() {
   for (auto& [key, bag] : bags_) bag->invalidate();
 }
 
-bool Relation::active() {
+bool Relation::active() const {
   if (active_) load_members();
   return active_;
 }
 
-Application* Relation::app() {
+Application* Relation::app() const {
   if (is_peer_) return &model_.app();
   load_members();
   return app_;
 }
 
-const std::vector<Unit*>& Relation::units() {
+const std::vector<Unit*>& Relation::units() const {
   load_members();
   return units_;
 }
 
-RelationDataContent& Relation::bag(const std::string& entity, bool is_app) {
+RelationDataContent& Relation::bag(const std::string& entity, bool is_app) const {
   auto key = std::make_pair(is_app, entity);
   if (auto it = bags_.find(key); it != bags_.end()) return *it->second;
 
@@ -259,8 +259,14 @@ RelationDataContent& Relation::bag(const std::string& entity, bool is_app) {
 
 RelationDataContent& Relation::data(const Unit& unit) { return bag(unit.name(), false); }
 RelationDataContent& Relation::data(const Application& app) { return bag(app.name(), true); }
+const RelationDataContent& Relation::data(const Unit& unit) const {
+  return bag(unit.name(), false);
+}
+const RelationDataContent& Relation::data(const Application& app) const {
+  return bag(app.name(), true);
+}
 
-nlohmann::json Relation::load_bag(RelationDataContent& data) {
+nlohmann::json Relation::load_bag(const RelationDataContent& data) const {
   nlohmann::json doc = nlohmann::json::object();
   for (const auto& [key, value] : data.as_map()) {
     try {
@@ -283,8 +289,8 @@ void Relation::save_bag(const nlohmann::json& fields, RelationDataContent& data)
   data.update(values);
 }
 
-nlohmann::json Relation::load_json(const Unit& src) { return load_bag(data(src)); }
-nlohmann::json Relation::load_json(const Application& src) { return load_bag(data(src)); }
+nlohmann::json Relation::load_json(const Unit& src) const { return load_bag(data(src)); }
+nlohmann::json Relation::load_json(const Application& src) const { return load_bag(data(src)); }
 void Relation::save_json(const nlohmann::json& fields, const Unit& dst) {
   save_bag(fields, data(dst));
 }
@@ -387,7 +393,7 @@ void Unit::require_ours(const char* what) const {
   if (!is_ours()) throw ModelError(std::string("cannot ") + what + " of remote unit " + name_);
 }
 
-bool Unit::is_leader() {
+bool Unit::is_leader() const {
   if (!is_ours()) {
     throw ModelError("leadership status of unit " + name_ + " is not visible to " +
                      model_.backend().unit_name());
@@ -395,7 +401,7 @@ bool Unit::is_leader() {
   return model_.backend().is_leader();
 }
 
-StatusBase Unit::status() {
+StatusBase Unit::status() const {
   if (!is_ours()) return UnknownStatus();
   if (!status_) status_ = model_.backend().status_get(false);
   return *status_;
@@ -441,7 +447,7 @@ void Unit::close_port(const std::string& protocol, std::optional<int> port) {
   model_.backend().close_port(protocol, port);
 }
 
-std::set<Port> Unit::opened_ports() {
+std::set<Port> Unit::opened_ports() const {
   require_ours("list the opened ports");
   auto ports = model_.backend().opened_ports();
   return {ports.begin(), ports.end()};
@@ -469,7 +475,7 @@ Application::Application(Model& model, std::string name) : model_(model), name_(
 
 bool Application::is_ours() const { return name_ == model_.backend().app_name(); }
 
-StatusBase Application::status() {
+StatusBase Application::status() const {
   if (!is_ours()) return UnknownStatus();
   if (!model_.backend().is_leader()) {
     throw InvalidStatusError("cannot get application status as a non-leader unit");
@@ -493,7 +499,7 @@ void Application::set_status(const StatusBase& status) {
   status_set_ = true;
 }
 
-int Application::planned_units() {
+int Application::planned_units() const {
   if (!is_ours()) throw ModelError("cannot get planned units for remote application " + name_);
   if (!planned_units_) planned_units_ = model_.backend().planned_units();
   return *planned_units_;
@@ -509,14 +515,14 @@ Secret Application::add_secret(const std::map<std::string, std::string>& content
 
 // --------------------------------------------------------- config, resources
 
-const nlohmann::json& Config::values() {
+const nlohmann::json& Config::values() const {
   if (!values_) values_ = backend_.config_get();
   return *values_;
 }
 
-bool Config::contains(const std::string& key) { return values().contains(key); }
+bool Config::contains(const std::string& key) const { return values().contains(key); }
 
-const nlohmann::json& Config::at(const std::string& key) {
+const nlohmann::json& Config::at(const std::string& key) const {
   const auto& all = values();
   auto it = all.find(key);
   if (it == all.end()) throw ModelError("config option '" + key + "' is not set");
@@ -541,19 +547,19 @@ std::filesystem::path Resources::fetch(const std::string& name) {
   }
 }
 
-const std::filesystem::path& StorageInstance::location() {
+const std::filesystem::path& Storage::location() const {
   if (!location_) location_ = backend_->storage_get(full_id(), "location");
   return *location_;
 }
 
-std::vector<StorageInstance>& StorageMapping::operator[](const std::string& name) {
+std::vector<Storage>& StorageMapping::operator[](const std::string& name) {
   if (!contains(name)) {
     throw ModelError("storage '" + name + "' not found (the charm declares: " + join_names(names_) +
                      ")");
   }
   auto it = instances_.find(name);
   if (it == instances_.end()) {
-    std::vector<StorageInstance> list;
+    std::vector<Storage> list;
     for (int index : backend_.storage_list(name)) list.emplace_back(backend_, name, index);
     it = instances_.emplace(name, std::move(list)).first;
   }
@@ -567,7 +573,7 @@ void StorageMapping::request(const std::string& name, int count) {
   backend_.storage_add(name, count);
 }
 
-const Network& Binding::network() {
+const Network& Binding::network() const {
   if (!network_) {
     try {
       network_ = backend_.network_get(name_, relation_id_);
@@ -661,7 +667,9 @@ const std::vector<Relation*>& Model::relations(const std::string& endpoint) {
 
 Relation* Model::get_relation(const std::string& endpoint, std::optional<int> relation_id) {
   if (relation_id) {
-    if (!meta_.relations.count(endpoint)) relations(endpoint);  // throws the unknown-endpoint error
+    if (!meta_.relations.count(endpoint)) {
+      (void)relations(endpoint);  // throws the unknown-endpoint error
+    }
     // No relation-ids needed: the relation's liveness is learnt lazily.
     Relation& relation =
         relation_object(endpoint, *relation_id, *relation_id != broken_relation_id_);

@@ -38,12 +38,12 @@ std::string failures_message(const char* what,
 
 Container::Container(Model& model, std::string name) : model_(model), name_(std::move(name)) {}
 
-pebble::Client& Container::pebble() {
+pebble::Client& Container::pebble() const {
   if (!client_) client_ = model_.make_pebble_client(name_);
   return *client_;
 }
 
-bool Container::can_connect() {
+bool Container::can_connect() const {
   try {
     pebble().get_system_info();
     return true;
@@ -60,7 +60,7 @@ void Container::add_layer(const std::string& label, const std::string& yaml, boo
   pebble().add_layer(label, pebble::Layer::from_yaml(yaml), combine);
 }
 
-pebble::Plan Container::get_plan() { return pebble().get_plan(); }
+pebble::Plan Container::get_plan() const { return pebble().get_plan(); }
 
 void Container::autostart() { pebble().autostart_services(); }
 void Container::replan() { pebble().replan_services(); }
@@ -92,13 +92,13 @@ void Container::restart(const std::vector<std::string>& services) {
 }
 
 std::map<std::string, pebble::ServiceInfo> Container::get_services(
-    const std::vector<std::string>& names) {
+    const std::vector<std::string>& names) const {
   std::map<std::string, pebble::ServiceInfo> out;
   for (auto& info : pebble().get_services(names)) out.emplace(info.name, std::move(info));
   return out;
 }
 
-pebble::ServiceInfo Container::get_service(const std::string& name) {
+pebble::ServiceInfo Container::get_service(const std::string& name) const {
   auto services = get_services({name});
   auto it = services.find(name);
   if (it == services.end()) throw ModelError("service '" + name + "' not found");
@@ -106,20 +106,20 @@ pebble::ServiceInfo Container::get_service(const std::string& name) {
 }
 
 std::map<std::string, pebble::CheckInfo> Container::get_checks(
-    const std::vector<std::string>& names, pebble::CheckLevel level) {
+    const std::vector<std::string>& names, pebble::CheckLevel level) const {
   std::map<std::string, pebble::CheckInfo> out;
   for (auto& info : pebble().get_checks(level, names)) out.emplace(info.name, std::move(info));
   return out;
 }
 
-pebble::CheckInfo Container::get_check(const std::string& name) {
+pebble::CheckInfo Container::get_check(const std::string& name) const {
   auto checks = get_checks({name});
   auto it = checks.find(name);
   if (it == checks.end()) throw ModelError("check '" + name + "' not found");
   return it->second;
 }
 
-std::string Container::pull(const std::string& path) { return pebble().pull(path); }
+std::string Container::pull(const std::string& path) const { return pebble().pull(path); }
 
 void Container::push(const std::string& path, std::string_view data,
                      const pebble::PushOptions& options) {
@@ -234,7 +234,7 @@ void Container::pull_path(const std::vector<std::string>& sources,
 }
 
 std::vector<pebble::FileInfo> Container::list_files(const std::string& path,
-                                                    const pebble::ListFilesOptions& options) {
+                                                    const pebble::ListFilesOptions& options) const {
   return pebble().list_files(path, options);
 }
 
@@ -246,7 +246,7 @@ void Container::remove_path(const std::string& path, bool recursive) {
   pebble().remove_path(path, recursive);
 }
 
-bool Container::exists(const std::string& path) {
+bool Container::exists(const std::string& path) const {
   try {
     pebble::ListFilesOptions options;
     options.itself = true;
@@ -261,7 +261,7 @@ bool Container::exists(const std::string& path) {
   }
 }
 
-bool Container::isdir(const std::string& path) {
+bool Container::isdir(const std::string& path) const {
   try {
     pebble::ListFilesOptions options;
     options.itself = true;
@@ -287,11 +287,11 @@ void Container::send_signal(const std::string& signal, const std::vector<std::st
   pebble().send_signal(signal, services);
 }
 
-std::vector<pebble::Notice> Container::get_notices(const pebble::NoticesFilter& filter) {
+std::vector<pebble::Notice> Container::get_notices(const pebble::NoticesFilter& filter) const {
   return pebble().get_notices(filter);
 }
 
-pebble::Notice Container::get_notice(const std::string& id) {
+pebble::Notice Container::get_notice(const std::string& id) const {
   try {
     return pebble().get_notice(id);
   } catch (const pebble::APIError& e) {

@@ -1,6 +1,7 @@
 // JujuBackend: the ModelBackend that runs Juju's hook tools.
 #include "ops/hookcmds.hpp"
 #include "ops/model.hpp"
+#include "ops/model/juju_backend.hpp"
 
 namespace ops {
 

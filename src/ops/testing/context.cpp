@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "access.hpp"
 #include "dispatch.hpp"
 #include "ops/log.hpp"
 
@@ -459,11 +460,12 @@ bool ContextBase::dispatch(const Event& event, const State& state, FakeBackend& 
   bool aborted = false;
   {
     Model model(meta_, backend);
-    model.set_pebble_client_factory(
-        [&backend](const std::string& container) { return backend.pebble(container).client(); });
+    detail::ModelAccess::set_pebble_client_factory(model, [&backend](const std::string& container) {
+      return backend.pebble(container).client();
+    });
     if (event.kind.size() > 16 &&
         event.kind.compare(event.kind.size() - 16, 16, "_relation_broken") == 0) {
-      model.set_broken_relation_id(event.relation_id);
+      detail::ModelAccess::set_broken_relation_id(model, event.relation_id);
     }
     Framework framework(storage, &model);
     // As in production the charm is constructed inside the hook: the access

@@ -429,7 +429,7 @@ nlohmann::json FakeBackend::action_get() {
 
 void FakeBackend::action_set(const nlohmann::json& results) {
   if (!data_.action) throw ModelError("action-set: not running an action");
-  hookcmds::action_set_args(results);  // Juju's key rules, without running anything
+  (void)hookcmds::action_set_args(results);  // Juju's key rules, without running anything
   // Juju merges each key path into the results; a null value is a value
   // (ops' Harness keeps it), not a deletion as in a JSON merge-patch.
   std::function<void(nlohmann::json&, const nlohmann::json&)> merge =

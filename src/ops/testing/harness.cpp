@@ -7,6 +7,7 @@
 #include <fstream>
 #include <tuple>
 
+#include "access.hpp"
 #include "dispatch.hpp"
 #include "ops/log.hpp"
 
@@ -78,8 +79,9 @@ void HarnessBase::init() {
   backend_ = std::make_unique<FakeBackend>(meta_, meta_.name + "/0");
   model_ = std::make_unique<Model>(meta_, *backend_);
   FakeBackend* backend = backend_.get();
-  model_->set_pebble_client_factory(
-      [backend](const std::string& container) { return backend->pebble(container).client(); });
+  detail::ModelAccess::set_pebble_client_factory(*model_, [backend](const std::string& container) {
+    return backend->pebble(container).client();
+  });
   framework_ = std::make_unique<Framework>(storage_, model_.get());
   log::set_sink([backend](log::Level level, std::string_view message) {
     backend->juju_log(std::string(log::to_string(level)), std::string(message));
@@ -135,6 +137,8 @@ const fs::path& HarnessBase::temp_dir() {
   return *temp_dir_;
 }
 
+void HarnessBase::changed() { detail::ModelAccess::invalidate_caches(*model_); }
+
 // ---------------------------------------------------------------- lifecycle
 
 void HarnessBase::begin() {
@@ -157,14 +161,14 @@ void HarnessBase::fire_kind(std::string_view kind, nlohmann::json snapshot,
   if (!charm_ || !hooks_enabled_) return;
   FakeBackend::Data& data = backend_->data();
   data.hook_running = true;
-  if (broken_relation_id) model_->set_broken_relation_id(broken_relation_id);
+  if (broken_relation_id) detail::ModelAccess::set_broken_relation_id(*model_, broken_relation_id);
   struct AfterEvent {
     HarnessBase& harness;
     bool broken;
     ~AfterEvent() {
       harness.backend_->data().hook_running = false;
       if (broken) {
-        harness.model_->set_broken_relation_id(std::nullopt);
+        detail::ModelAccess::set_broken_relation_id(*harness.model_, std::nullopt);
         harness.changed();
       }
     }
