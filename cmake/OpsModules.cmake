@@ -58,21 +58,27 @@ function(ops_add_subdirectories parent)
   endforeach()
 endfunction()
 
-# ops_add_test_area(AREA [THREADED] LINK targets... [SOURCES files...]): one
-# test executable per folder tests/<AREA>, built from its *_test.cpp files,
-# registered with ctest. THREADED marks an area whose code under test runs
-# threads: its tests get the ctest label "threaded" and its executable is
-# built by the target ops_threaded_tests, which the ThreadSanitizer pass of
-# scripts/test.sh builds and runs.
+# ops_add_test_area(AREA [THREADED] LINK targets... [SOURCES files...]
+#                   [UNITY_SKIP files...]): one test executable per folder
+# tests/<AREA>, built from its *_test.cpp files, registered with ctest.
+# THREADED marks an area whose code under test runs threads: its tests get the
+# ctest label "threaded" and its executable is built by the target
+# ops_threaded_tests, which the ThreadSanitizer pass of scripts/test.sh builds
+# and runs. UNITY_SKIP names the files a unity build (OPS_UNITY_BUILD) compiles
+# on their own: those whose file-local names (kMetadata, Charm, ...) are also
+# another file's of the area.
 if(NOT TARGET ops_threaded_tests)
   add_custom_target(ops_threaded_tests)
 endif()
 function(ops_add_test_area area)
-  cmake_parse_arguments(ARG "THREADED" "" "LINK;SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "THREADED" "" "LINK;SOURCES;UNITY_SKIP" ${ARGN})
   file(GLOB tests CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp")
   list(SORT tests)
   set(exe ${area}_tests)
   add_executable(${exe} ${tests} ${ARG_SOURCES})
+  if(ARG_UNITY_SKIP)
+    set_source_files_properties(${ARG_UNITY_SKIP} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+  endif()
   target_compile_options(${exe} PRIVATE ${OPS_WARNINGS})
   target_include_directories(${exe} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${exe} PRIVATE ${ARG_LINK} GTest::gmock GTest::gtest GTest::gtest_main)

@@ -70,7 +70,7 @@ void run_bounded(net::io_context& ioc, net::awaitable<void> awaitable, Duration 
   std::exception_ptr error;
   net::co_spawn(ioc, std::move(awaitable), [&](std::exception_ptr e) {
     done = true;
-    error = e;
+    error = std::move(e);
   });
   ioc.run_for(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
   if (!done) {
@@ -176,12 +176,12 @@ class ExecChannelsImpl final : public ExecChannels {
 
   void start(std::string stdin_data, OutputSink on_stdout, OutputSink on_stderr) override {
     stdin_ = std::move(stdin_data);
-    net::co_spawn(ioc_, write_input(), [this](std::exception_ptr e) { record(e); });
+    net::co_spawn(ioc_, write_input(), [this](const std::exception_ptr& e) { record(e); });
     net::co_spawn(ioc_, read_output(*stdio_, std::move(on_stdout)),
-                  [this](std::exception_ptr e) { record(e); });
+                  [this](const std::exception_ptr& e) { record(e); });
     if (stderr_) {
       net::co_spawn(ioc_, read_output(*stderr_, std::move(on_stderr)),
-                    [this](std::exception_ptr e) { record(e); });
+                    [this](const std::exception_ptr& e) { record(e); });
     }
     thread_ = std::thread([this] { ioc_.run(); });
   }
@@ -269,7 +269,7 @@ class ExecChannelsImpl final : public ExecChannels {
     }
   }
 
-  void record(std::exception_ptr e) {
+  void record(const std::exception_ptr& e) {
     if (!e) return;
     std::lock_guard<std::mutex> lock(error_mutex_);
     if (!error_) error_ = e;

@@ -92,7 +92,7 @@ class Parser {
   std::string optional_string(const Field& parent, const std::string& key,
                               std::string fallback = {}) const {
     Field f = child(parent, key);
-    return present(f) ? string_value(f) : fallback;
+    return present(f) ? string_value(f) : std::move(fallback);
   }
   std::string required_string(const Field& parent, const std::string& key) const {
     Field f = child(parent, key);

@@ -499,7 +499,7 @@ SecretInfo secret_info_get(const std::optional<std::string>& id,
   if (!doc.is_object() || doc.empty()) throw ModelError("secret-info-get: expected one secret");
   try {
     auto first = doc.begin();
-    const std::string secret_id = first.key();
+    const std::string& secret_id = first.key();
     const nlohmann::json& info = first.value();
     SecretInfo out;
     out.id = secret_id.rfind("secret:", 0) == 0 ? secret_id : "secret:" + secret_id;

@@ -165,7 +165,7 @@ class HttpClient final : public Client {
 
   detail::HttpResponse raw(const std::string& method, const std::string& path,
                            const Query& query = {}, std::string body = {},
-                           std::string content_type = {}, Duration extra = Duration(0),
+                           const std::string& content_type = {}, Duration extra = Duration(0),
                            std::vector<std::pair<std::string, std::string>> headers = {}) {
     detail::HttpRequest request{method, target(path, query), std::move(headers), std::move(body)};
     if (!content_type.empty()) request.headers.emplace_back("Content-Type", content_type);
@@ -211,7 +211,7 @@ class HttpClient final : public Client {
         request("POST", "/v1/services", {}, json{{"action", action}, {"services", services}});
     const json change_id = field(envelope, "change");
     if (!change_id.is_string()) throw ProtocolError("change id is not a string");
-    const std::string id = change_id.get<std::string>();
+    std::string id = change_id.get<std::string>();
     if (timeout.count() > 0) {
       Change change = wait_change(id, timeout);
       if (change.err) throw ChangeError(*change.err, change);
@@ -402,6 +402,7 @@ class HttpClient final : public Client {
                                 {}};
     const auto response = detail::http_request_streamed(socket_path_, request, timeout_, route);
     if (response.status < 200 || response.status >= 300) throw_api_error(response);
+    if (!reader) throw ProtocolError("no multipart body in the response");
     reader->finish();
     if (!envelope) throw ProtocolError("no \"response\" field in multipart body");
     raise_on_path_error(*envelope, path);

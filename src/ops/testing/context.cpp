@@ -212,8 +212,11 @@ Event EventFactory::secret_expired(const Secret& secret, int revision) const {
 }
 
 Event EventFactory::action(const std::string& name, nlohmann::json params, std::string id) const {
+  // Taken before `id` is moved below (the order of a braced list is the
+  // order of evaluation, but clang-tidy 16's use-after-move does not know it).
+  nlohmann::json snapshot = ActionEvent::Args{id}.snapshot();
   return {.kind = CharmEvents::kind_prefix(name) + "_action",
-          .snapshot = ActionEvent::Args{id}.snapshot(),
+          .snapshot = std::move(snapshot),
           .action = name,
           .action_params = std::move(params),
           .action_id = std::move(id)};
