@@ -61,6 +61,79 @@ TEST_F(RedisContextTest, UpdateStatusNotLeader) {
   EXPECT_EQ(out.workload_version, "6.0.11");
 }
 
+// Juju keeps the workload version and the app status between hooks: an
+// update-status that finds Redis as this unit last reported it sends
+// neither again (two hook-tool processes fewer); the unit status is set.
+TEST_F(RedisContextTest, UpdateStatusResendsNeitherAnUnchangedVersionNorAppStatus) {
+  redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
+  State first = ctx->run(ctx->on.update_status(), State{.leader = true, .relations = {peers()}});
+  EXPECT_EQ(first.get_stored_state("RedisK8sCharm").content,
+            (nlohmann::json{{"workload-version", "6.0.11"}, {"app-status", {"active", ""}}}));
+
+  State out = ctx->run(ctx->on.update_status(), first);
+  EXPECT_EQ(ctx->workload_version_history, std::vector<std::string>{});
+  EXPECT_EQ(ctx->app_status_history, std::vector<ops::StatusBase>{});
+  EXPECT_EQ(ctx->unit_status_history, std::vector<ops::StatusBase>{ops::ActiveStatus()});
+  EXPECT_EQ(out.workload_version, "6.0.11");
+  EXPECT_EQ(out.app_status, ops::ActiveStatus());
+  EXPECT_EQ(out.unit_status, ops::ActiveStatus());
+}
+
+TEST_F(RedisContextTest, UpdateStatusSendsANewVersionAndANewAppStatus) {
+  redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
+  State first = ctx->run(ctx->on.update_status(), State{.leader = true, .relations = {peers()}});
+
+  redis.set_info_server("localhost", {{"redis_version", "7.0.15"}});
+  State upgraded = ctx->run(ctx->on.update_status(), first);
+  EXPECT_EQ(upgraded.workload_version, "7.0.15");
+  EXPECT_EQ(ctx->workload_version_history, std::vector<std::string>{"6.0.11"});
+  EXPECT_EQ(ctx->app_status_history, std::vector<ops::StatusBase>{});
+
+  redis.forget_host(Service::kRedis, "localhost");
+  State down = ctx->run(ctx->on.update_status(), upgraded);
+  EXPECT_EQ(down.app_status, ops::WaitingStatus("Waiting for Redis..."));
+  EXPECT_EQ(ctx->app_status_history, std::vector<ops::StatusBase>{ops::ActiveStatus()});
+  EXPECT_EQ(down.get_stored_state("RedisK8sCharm").content,
+            (nlohmann::json{{"workload-version", "7.0.15"},
+                            {"app-status", {"waiting", "Waiting for Redis..."}}}));
+}
+
+// Another leader may have set the app status in between: a newly elected
+// leader sets it again.
+TEST_F(RedisContextTest, LeaderElectedForgetsTheLastAppStatusSet) {
+  redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
+  State first = ctx->run(ctx->on.update_status(), State{.leader = true, .relations = {peers()}});
+  State elected = ctx->run(ctx->on.leader_elected(), first);
+  EXPECT_EQ(elected.get_stored_state("RedisK8sCharm").content,
+            (nlohmann::json{{"workload-version", "6.0.11"}}));
+
+  State out = ctx->run(ctx->on.update_status(), elected);
+  EXPECT_EQ(ctx->app_status_history, std::vector<ops::StatusBase>{ops::ActiveStatus()});
+  EXPECT_EQ(ctx->workload_version_history, std::vector<std::string>{});
+  EXPECT_EQ(out.app_status, ops::ActiveStatus());
+}
+
+// The leader follows Sentinel's master on update-status; while Sentinel
+// names the master leader-host already holds, no bag is written again.
+TEST_F(RedisContextTest, UpdateStatusRepublishesTheMasterOnlyWhenItChanged) {
+  redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
+  redis.set_sentinel_master("localhost", kApp, {{"ip", "leader-host"}, {"flags", "master"}});
+  Relation peer = peers({{"leader-host", "leader-host"}});
+  Relation wordpress{.endpoint = "redis", .remote_app_name = "wordpress"};
+  State same =
+      ctx->run(ctx->on.update_status(), State{.leader = true, .relations = {peer, wordpress}});
+  EXPECT_EQ(same.get_relation(peer.id).local_app_data, peer.local_app_data);
+  EXPECT_EQ(same.get_relation(wordpress.id).local_app_data, wordpress.local_app_data);
+  EXPECT_EQ(same.get_relation(wordpress.id).local_unit_data, wordpress.local_unit_data);
+
+  redis.set_sentinel_master("localhost", kApp, {{"ip", kFqdn}, {"flags", "master"}});
+  State moved = ctx->run(ctx->on.update_status(), same);
+  EXPECT_EQ(moved.get_relation(peer.id).local_app_data.at("leader-host"), kFqdn);
+  EXPECT_EQ(moved.get_relation(wordpress.id).local_app_data.at("leader-host"), kFqdn);
+  EXPECT_EQ(moved.get_relation(wordpress.id).local_unit_data.at("host"), "10.1.0.10");
+  EXPECT_EQ(moved.get_relation(wordpress.id).local_unit_data.at("hostname"), "10.1.0.10");
+}
+
 TEST_F(RedisContextTest, ConfigChangedLeaderSuccess) {
   redis.set_info_server("localhost", {{"redis_version", "6.0.11"}});
   State out = ctx->run(

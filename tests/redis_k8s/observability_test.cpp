@@ -95,6 +95,25 @@ TEST_F(RedisObservabilityTest, MetricsEndpointPublishesTheExporterJobAndRedisRul
   EXPECT_EQ(rules["groups"][0]["rules"][1]["expr"], "redis_up{" + matchers + "} == 0");
 }
 
+// The scrape address is the pod's: each container's pebble-ready (a new
+// pod) refreshes it; update-status, where the reference's library falls
+// back for a charm with two containers, does not ask for it.
+TEST_F(RedisObservabilityTest, TheScrapeAddressIsRefreshedOnPebbleReadyNotOnUpdateStatus) {
+  int rel = harness->add_relation("metrics-endpoint", "prometheus");
+  harness->add_relation_unit(rel, "prometheus/0");
+  harness->add_network("10.1.0.11");
+  harness->fire<ops::UpdateStatusEvent>();
+  EXPECT_EQ(harness->get_relation_data(rel, "redis-k8s/0").at("prometheus_scrape_unit_address"),
+            "10.1.0.10");
+  harness->container_pebble_ready("sentinel");
+  EXPECT_EQ(harness->get_relation_data(rel, "redis-k8s/0").at("prometheus_scrape_unit_address"),
+            "10.1.0.11");
+  harness->add_network("10.1.0.12");
+  harness->container_pebble_ready("redis");
+  EXPECT_EQ(harness->get_relation_data(rel, "redis-k8s/0").at("prometheus_scrape_unit_address"),
+            "10.1.0.12");
+}
+
 TEST_F(RedisObservabilityTest, GrafanaDashboardIsTheShippedDashboardCompressed) {
   int rel = harness->add_relation("grafana-dashboard", "grafana");
   const json data = app_json(rel, "dashboards");

@@ -19,6 +19,9 @@ constexpr const char* kLocalHost = "localhost";
 const std::vector<std::string> kRedisServices = {"redis", "redis_exporter"};
 const std::vector<std::string> kSentinelServices = {"sentinel"};
 const std::vector<std::string> kCertificateResources = {"cert-file", "key-file", "ca-cert-file"};
+// stored_'s keys.
+constexpr const char* kStoredVersionKey = "workload-version";
+constexpr const char* kStoredAppStatusKey = "app-status";
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -71,9 +74,13 @@ RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators 
             return collaborators_.resolve(*master);
           },
           [this] { return redis_password(); }),
+      // Not on update-status (the reference's library falls back to it when
+      // a charm has two containers): the address changes only with a new
+      // pod, which runs pebble-ready (observed below) and upgrade-charm.
       metrics_endpoint_(*this, {.jobs = {{{"metrics_path", "/metrics"},
                                           {"static_configs", {{{"targets", {"*:9121"}}}}}}},
-                                .fqdn = [this] { return unit_fqdn(); }}),
+                                .fqdn = [this] { return unit_fqdn(); },
+                                .refresh_on_update_status_and_pebble_ready = false}),
       grafana_dashboards_(*this),
       log_forwarder_(*this) {
   if (!collaborators_.workload) {
@@ -90,6 +97,9 @@ RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators 
   }
 
   ops::Framework& fw = framework;
+  for (const char* name : {kRedisContainer, kSentinelContainer}) {
+    fw.observe<&RedisK8sCharm::on_workload_pebble_ready>(on.container(name).pebble_ready, *this);
+  }
   fw.observe<&RedisK8sCharm::on_redis_pebble_ready>(on.container(kRedisContainer).pebble_ready,
                                                     *this);
   fw.observe<&RedisK8sCharm::on_sentinel_pebble_ready>(
@@ -409,15 +419,31 @@ bool RedisK8sCharm::redis_check() {
     auto version = info.find("redis_version");
     if (version == info.end()) throw RedisError("INFO server has no redis_version");
     unit().set_status(ops::ActiveStatus());
-    unit().set_workload_version(version->second);
-    if (leader) app().set_status(ops::ActiveStatus());
+    set_workload_version(version->second);
+    if (leader) set_app_status(ops::ActiveStatus());
     return true;
   } catch (const RedisError& e) {
     ops::log::info(std::string("Redis is not answering: ") + e.what());
     unit().set_status(ops::WaitingStatus(kWaitingMessage));
-    if (leader) app().set_status(ops::WaitingStatus(kWaitingMessage));
+    if (leader) set_app_status(ops::WaitingStatus(kWaitingMessage));
     return false;
   }
+}
+
+void RedisK8sCharm::set_workload_version(const std::string& version) {
+  // Only this unit sets its workload version, and Juju keeps it.
+  if (stored_.contains(kStoredVersionKey) && stored_.get(kStoredVersionKey) == version) return;
+  unit().set_workload_version(version);
+  stored_.set(kStoredVersionKey, version);
+}
+
+void RedisK8sCharm::set_app_status(const ops::StatusBase& status) {
+  // Only the leader sets the app status: what this unit set since it was
+  // elected is what Juju shows.
+  const nlohmann::json value = {status.name(), status.message()};
+  if (stored_.contains(kStoredAppStatusKey) && stored_.get(kStoredAppStatusKey) == value) return;
+  app().set_status(status);
+  stored_.set(kStoredAppStatusKey, value);
 }
 
 void RedisK8sCharm::publish_master_address() {
@@ -563,6 +589,8 @@ void RedisK8sCharm::on_sentinel_pebble_ready(ops::PebbleReadyEvent& event) {
 }
 
 void RedisK8sCharm::on_leader_elected(ops::LeaderElectedEvent& event) {
+  // Another leader may have set the app status since this unit last did.
+  stored_.erase(kStoredAppStatusKey);
   ops::Relation* relation = peers();
   if (relation == nullptr) {
     ops::log::debug("No peer relation yet; deferring leader setup");
@@ -653,8 +681,23 @@ void RedisK8sCharm::on_upgrade_charm(ops::UpgradeCharmEvent& event) {
 
 void RedisK8sCharm::on_update_status(ops::UpdateStatusEvent&) {
   ops::log::debug("Beginning update_status");
-  if (unit().is_leader()) update_application_master();
+  if (unit().is_leader()) {
+    // The leader follows Sentinel's master. An unchanged master needs no
+    // republishing: the relation bags are ours alone and were written when
+    // it changed; a new address of the same master comes with the peer
+    // relation-changed of its new pod.
+    auto ip = master_ip(sentinel_master_info(*collaborators_.workload, kLocalHost, app().name()));
+    if (!ip) {
+      ops::log::warning("Could not update current master");
+    } else if (ip != current_master()) {
+      set_application_master(*ip);
+    }
+  }
   redis_check();
+}
+
+void RedisK8sCharm::on_workload_pebble_ready(ops::PebbleReadyEvent&) {
+  metrics_endpoint_.set_scrape_job_spec();
 }
 
 void RedisK8sCharm::on_peer_relation_changed(ops::RelationChangedEvent& event) {

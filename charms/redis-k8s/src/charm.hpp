@@ -122,6 +122,8 @@ class RedisK8sCharm : public ops::CharmBase {
   void on_config_changed(ops::ConfigChangedEvent& event);
   void on_upgrade_charm(ops::UpgradeCharmEvent& event);
   void on_update_status(ops::UpdateStatusEvent& event);
+  // Both containers: the scrape address (a new pod has a new address).
+  void on_workload_pebble_ready(ops::PebbleReadyEvent& event);
   void on_peer_relation_changed(ops::RelationChangedEvent& event);
   void on_peer_relation_departed(ops::RelationDepartedEvent& event);
   void on_redis_relation_created(ops::RelationCreatedEvent& event);
@@ -153,6 +155,11 @@ class RedisK8sCharm : public ops::CharmBase {
   // True when the layer is in place (status Active).
   bool update_sentinel_layer();
   bool redis_check();
+  // application-version-set and the app's status-set, each only when the
+  // value differs from the last one this unit set (kept in stored_): Juju
+  // keeps both between hooks. Leader-elected forgets the app status.
+  void set_workload_version(const std::string& version);
+  void set_app_status(const ops::StatusBase& status);
   // Writes `hostname` and `host` = the master's IP to this unit's bag of
   // every `redis` relation.
   void publish_master_address();
@@ -177,6 +184,9 @@ class RedisK8sCharm : public ops::CharmBase {
   bool sync_auth_mode(std::optional<int> broken_relation);
 
   RedisCharmCollaborators collaborators_;
+  // The last workload version and app status set ("workload-version",
+  // "app-status": [name, message]).
+  ops::StoredState stored_{*this, "_stored"};
   std::unique_ptr<RedisWorkload> owned_workload_;
   std::optional<std::string> fqdn_;
   std::optional<std::string> ip_;

@@ -17,7 +17,9 @@
 // ("RedisK8sCharm"), so event paths match as they are.
 //
 // Stored state: the reference's charm.py keeps none (everything lives in the
-// peer relation), and neither does this port. The reference's observability
+// peer relation); this port keeps only the workload version and app status
+// it last set (RedisK8sCharm/StoredStateData[_stored]), which a refresh
+// starts without, so it sets both once. The reference's observability
 // libraries (grafana-dashboard, loki, prometheus) keep StoredState and
 // observe events under their own objects; this port does not include them,
 // so their stored state is migrated but unused, and a notice deferred by one
