@@ -52,7 +52,7 @@ TEST_F(FakeJujuTest, ReadsTheModel) {
 TEST_F(FakeJujuTest, AnUnknownRelationIsNotFound) {
   model(true);
   try {
-    hc::relation_list(9);
+    (void)hc::relation_list(9);
     FAIL() << "expected RelationNotFoundError";
   } catch (const ops::RelationNotFoundError& e) {
     EXPECT_EQ(e.stderr(), "ERROR invalid value \"9\" for option -r: relation not found\n");
