@@ -372,7 +372,7 @@ class Unpickler {
 
   // GLOBAL/STACK_GLOBAL: only the builtins CPython's pickler calls for sets
   // and bytes under protocols 2 and 3 (and bytearray under 2 to 4).
-  void push_global(std::string module, std::string name) {
+  void push_global(const std::string& module, const std::string& name) {
     static const char* const kAllowed[] = {"set", "frozenset", "bytes", "bytearray"};
     bool allowed = module == "_codecs" && name == "encode";
     if (module == "builtins" || module == "__builtin__") {
@@ -628,7 +628,7 @@ class Unpickler {
       case kGlobal: {
         std::string module(line());
         std::string name(line());
-        push_global(std::move(module), std::move(name));
+        push_global(module, name);
         return;
       }
       case kStackGlobal: {

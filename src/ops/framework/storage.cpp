@@ -8,7 +8,11 @@ std::filesystem::path default_state_file(const std::filesystem::path& charm_dir)
 }
 
 MemoryStorage::Undo& MemoryStorage::undo() {
-  if (!undo_) undo_.emplace().last_sequence = last_sequence_;
+  // Assigned, not emplace()d: clang rejects default-constructing a nested
+  // class with member initializers inside std::optional of its enclosing class.
+  if (!undo_) {
+    undo_ = Undo{.snapshots = {}, .notices = {}, .last_sequence = last_sequence_, .changed = false};
+  }
   return *undo_;
 }
 

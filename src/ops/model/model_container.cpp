@@ -45,7 +45,7 @@ pebble::Client& Container::pebble() const {
 
 bool Container::can_connect() const {
   try {
-    pebble().get_system_info();
+    (void)pebble().get_system_info();
     return true;
   } catch (const pebble::Error&) {
     return false;
@@ -146,7 +146,7 @@ void Container::push_path(const std::vector<std::filesystem::path>& sources,
   };
   for (const auto& source : sources) {
     std::error_code ec;
-    fs::path src = source;
+    const fs::path& src = source;
     std::string top = join_path(dest_dir, basename_of(src.string()));
     if (fs::is_directory(src, ec)) {
       for (auto it = fs::recursive_directory_iterator(src, ec); !ec && it != fs::end(it);
@@ -250,7 +250,7 @@ bool Container::exists(const std::string& path) const {
   try {
     pebble::ListFilesOptions options;
     options.itself = true;
-    pebble().list_files(path, options);
+    (void)pebble().list_files(path, options);
     return true;
   } catch (const pebble::APIError& e) {
     if (e.code() == 404) return false;
