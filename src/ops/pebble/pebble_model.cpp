@@ -658,7 +658,7 @@ std::vector<Task> PebbleModel::service_tasks(const ServicePlan& plan) {
 std::string PebbleModel::run_service_plan(
     const ServicePlan& plan,
     const std::function<std::optional<std::string>(const ServiceOp&)>& apply) {
-  const std::string id =
+  std::string id =
       new_change(plan.action, service_summary(plan), service_tasks(plan), plan.services);
   Change& record = changes_.at(id);
   for (std::size_t i = 0; i < plan.ops.size(); ++i) {
@@ -686,7 +686,7 @@ std::string PebbleModel::run_service_plan(
 
 std::string PebbleModel::new_change(const std::string& kind, const std::string& summary,
                                     std::vector<Task> tasks, std::vector<std::string> services) {
-  const std::string id = std::to_string(next_change_++);
+  std::string id = std::to_string(next_change_++);
   Change change;
   change.id = id;
   change.kind = kind;

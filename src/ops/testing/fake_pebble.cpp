@@ -311,7 +311,7 @@ class FakeClient final : public pebble::Client {
   std::string wait_services(const std::string& kind, const std::vector<std::string>& names,
                             pebble::Duration timeout) {
     check();
-    const std::string id = pebble_.change_services(kind, names);
+    std::string id = pebble_.change_services(kind, names);
     const pebble::Change& change = model().change(id);
     if (timeout.count() != 0 && change.err) throw pebble::ChangeError(*change.err, change);
     return id;
@@ -393,7 +393,7 @@ fs::path FakePebble::host_path(const std::string& container_path) {
 }
 
 void FakePebble::handle_exec(std::vector<std::string> prefix, ExecResult result) {
-  handle_exec(std::move(prefix), [result](const ExecArgs&) { return result; });
+  handle_exec(std::move(prefix), [result = std::move(result)](const ExecArgs&) { return result; });
 }
 
 void FakePebble::handle_exec(std::vector<std::string> prefix, ExecHandler handler) {
