@@ -266,11 +266,16 @@ class EventSourceBase {
   virtual bool run_observer(const Handle& handle, const nlohmann::json& snapshot,
                             const Observation& observation) = 0;
 
+  // "<emitter path>/<kind>": the event path without its key (for messages).
+  [[nodiscard]] std::string path_without_key() const;
+  // True when event_path_without_key is "<emitter path>/<kind>".
+  [[nodiscard]] bool is_path_without_key(std::string_view event_path_without_key) const noexcept;
+
   Object& emitter_;
-  ObjectEvents* events_ = nullptr;
+  ObjectEvents* events_ = nullptr;  // set when the source belongs to an ObjectEvents
   std::string kind_;
-  std::string registry_key_;  // "<emitter path>/<kind>": the event path without its key
   std::vector<std::unique_ptr<Observation>> observations_;
+  bool listed_observed_ = false;  // in the framework's observed_sources_
 };
 
 // The events of kind `kind` emitted by an Object, with payload type E (a
@@ -377,7 +382,9 @@ class ObjectEvents : public Object {
   void add_source(EventSourceBase& source);
   void remove_source(EventSourceBase& source) noexcept;
 
-  std::map<std::string, EventSourceBase*, std::less<>> sources_;
+  // Sorted by kind; a sorted vector, not a map: a charm's `on` holds a few
+  // dozen sources and is built for every dispatch.
+  std::vector<EventSourceBase*> sources_;
   std::vector<std::unique_ptr<EventSourceBase>> defined_;  // after sources_: destroyed first
 };
 
@@ -558,8 +565,10 @@ class Framework {
   // to different observations.
   void add_python_aliases(const std::vector<PythonHandlerAlias>& aliases);
 
-  // Emits pre_commit then commit, saves changed stored state and the event
-  // counter, and commits the storage transaction.
+  // Emits pre_commit then commit, sends the Model's pending relation writes
+  // (when a dispatcher set that up: ops::main, Harness, Context), saves
+  // changed stored state and the event counter, and commits the storage
+  // transaction.
   void commit();
 
   // Drops the stored event snapshots ("<...>/on/<kind>[<n>]") that no notice
@@ -636,8 +645,14 @@ class Framework {
   nlohmann::json stored_snapshot_of(const std::string& path);
   void register_object(const Object& object);
   void forget_object(const Object& object) noexcept;
+  // Registers a source on a plain Object (one on an ObjectEvents is found
+  // through it); FrameworkError when the emitter already has that kind.
   void register_source(EventSourceBase& source);
+  // Refuses a second source of the same kind on an ObjectEvents' emitter.
+  void check_unique_source(const EventSourceBase& source) const;
   void forget_source(EventSourceBase& source) noexcept;
+  // The source of "<emitter path>/<kind>", or null.
+  [[nodiscard]] EventSourceBase* find_source(std::string_view path_without_key) const;
   void register_stored_state(StoredStateBase& state);
   void forget_stored_state(StoredStateBase& state) noexcept;
   void add_observation(EventSourceBase& source, Object& observer, std::string_view method_name,
@@ -671,7 +686,16 @@ class Framework {
   int emit_depth_ = 0;
   bool observations_dirty_ = false;
   std::map<std::string, const Object*, std::less<>> objects_;
-  std::map<std::string, EventSourceBase*, std::less<>> sources_;
+  // Sources on plain Objects, by "<emitter path>/<kind>"; the sources of an
+  // ObjectEvents are found through it (objects_), so building a charm's
+  // `on` registers nothing here.
+  std::map<std::string, EventSourceBase*, std::less<>> plain_sources_;
+  // Sources with (or once with) an observation: the only ones an observer's
+  // destruction has to visit.
+  std::vector<EventSourceBase*> observed_sources_;
+  // Runs after the commit event, before stored state is saved (the
+  // dispatcher's relation-write flush); see FrameworkAccess.
+  std::function<void()> before_save_;
   std::vector<StoredStateBase*> stored_states_;
   std::optional<HandlerCall> failed_handler_;
   std::vector<PythonHandlerAlias> python_aliases_;

@@ -203,8 +203,14 @@ class MemoryStorage final : public StateStorage {
       std::string_view handle_path);
   void remember_notice(std::int64_t sequence);
 
+  // The notice with this sequence number, or end().
+  std::vector<Notice>::iterator find_notice(std::int64_t sequence);
+
   std::map<std::string, nlohmann::json, std::less<>> snapshots_;
-  std::map<std::int64_t, Notice> notices_;
+  // Sorted by sequence: a notice is appended when saved and usually dropped
+  // again at once (its observer did not defer), which a vector does without
+  // allocating a node.
+  std::vector<Notice> notices_;
   std::int64_t last_sequence_ = 0;
   std::optional<Undo> undo_;  // set while a transaction has changes
   // committed_snapshots() while a transaction has changes.

@@ -167,6 +167,71 @@ TEST_F(FrameworkTest, EventKeysComeFromOneCounter) {
   EXPECT_EQ(fw.event_count(), 4);
 }
 
+// An event source on a plain Object (not an ObjectEvents).
+struct PlainNotifier : ops::Object {
+  explicit PlainNotifier(ops::Framework& fw) : Object(fw, "PlainNotifier") {}
+  ops::EventSource<MyEvent> ping{*this, "ping"};
+};
+
+// The sources of an ObjectEvents are found through it, those of a plain
+// Object through the framework: the next framework re-emits deferred events
+// of a static member source, a run-time defined one and a plain one.
+TEST_F(FrameworkTest, DeferredEventsOfEveryKindOfSourceAreReemittedLater) {
+  {
+    ops::Framework fw(storage_);
+    Notifier pub(fw);
+    auto& late = pub.on.define_event<MyEvent>("late");
+    PlainNotifier plain(fw);
+    Observer obs(fw, "1");
+    fw.observe<&Observer::on_any>(pub.on.foo, obs);
+    fw.observe<&Observer::on_any>(late, obs);
+    fw.observe<&Observer::on_any>(plain.ping, obs);
+    pub.on.foo.emit();
+    late.emit();
+    plain.ping.emit();
+    fw.commit();
+    EXPECT_THAT(obs.seen, ElementsAre("foo", "late", "ping"));
+  }
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  auto& late = pub.on.define_event<MyEvent>("late");
+  PlainNotifier plain(fw);
+  Observer obs(fw, "1");
+  obs.done = {{"foo", true}, {"late", true}, {"ping", true}};
+  fw.observe<&Observer::on_any>(pub.on.foo, obs);
+  fw.observe<&Observer::on_any>(late, obs);
+  fw.observe<&Observer::on_any>(plain.ping, obs);
+  fw.reemit();
+  EXPECT_THAT(obs.seen, ElementsAre("foo", "late", "ping"));
+  EXPECT_THAT(storage_.notices(), IsEmpty());
+}
+
+// One emitter cannot have two sources of a kind, whether each was declared
+// on its ObjectEvents or on it as a plain Object; once one is destroyed the
+// kind can be declared again.
+TEST_F(FrameworkTest, AKindDeclaredTwiceOnOneEmitterIsRefusedEitherWay) {
+  ops::Framework fw(storage_);
+  Notifier pub(fw);
+  ops::Object& on_object = pub.on;
+  auto refused = [](auto declare) {
+    try {
+      declare();
+      return std::string("accepted");
+    } catch (const ops::FrameworkError& e) {
+      return std::string(e.what());
+    }
+  };
+  EXPECT_EQ(refused([&] { ops::EventSource<MyEvent> again(on_object, "foo"); }),
+            "two event sources claiming to be MyNotifier[1]/on/foo have been created");
+  {
+    ops::EventSource<MyEvent> plain(on_object, "extra");
+    EXPECT_EQ(refused([&] { pub.on.define_event<MyEvent>("extra"); }),
+              "two event sources claiming to be MyNotifier[1]/on/extra have been created");
+  }
+  EXPECT_EQ(refused([&] { pub.on.define_event<MyEvent>("extra"); }), "accepted");
+  EXPECT_NE(pub.on.find("extra"), nullptr);
+}
+
 // ops' test_defer_and_reemit, step for step.
 TEST_F(FrameworkTest, DeferAndReemitIsFifoAcrossEventsAndObservers) {
   ops::Framework fw(storage_);

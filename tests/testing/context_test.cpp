@@ -339,4 +339,28 @@ TEST(HarnessRepeatedFailures, EveryCharmExceptionSurfaces) {
   }
 }
 
+// A charm that starts observing the commit event while it handles
+// config-changed, after the dispatcher set up its relation-write flush.
+class LateCommitCharm : public ops::CharmBase {
+ public:
+  explicit LateCommitCharm(ops::Framework& fw) : CharmBase(fw, "LateCommitCharm") {
+    fw.observe<&LateCommitCharm::on_config_changed>(on.config_changed, *this);
+  }
+  void on_config_changed(ops::ConfigChangedEvent& /*event*/) {
+    framework().observe<&LateCommitCharm::on_commit>(framework().on().commit, *this);
+  }
+  void on_commit(ops::CommitEvent& /*event*/) {
+    model().get_relation("db")->data(unit()).set("committed", "yes");
+  }
+};
+
+// Relation writes are sent after every commit handler has run, however late
+// the handler was registered (the flush is not itself a commit observer).
+TEST(ContextCommit, WritesOfACommitHandlerRegisteredDuringTheEventAreSent) {
+  Context<LateCommitCharm> ctx("name: late\nrequires:\n  db:\n    interface: pgsql\n");
+  const Relation db{.endpoint = "db", .remote_app_name = "pg"};
+  const State out = ctx.run(ctx.on.config_changed(), {.relations = {db}});
+  EXPECT_EQ(out.get_relation(db.id).local_unit_data, (Databag{{"committed", "yes"}}));
+}
+
 }  // namespace

@@ -44,11 +44,13 @@ DispatchFailure failure_of(Framework& framework, std::string_view kind, const ch
 }  // namespace
 
 CommitFlusher::CommitFlusher(Framework& framework, Model& model, std::string_view name)
-    : Object(framework, std::string(name)), model_(model) {
-  framework.observe<&CommitFlusher::on_commit>(framework.on().commit, *this);
+    : Object(framework, std::string(name)) {
+  testing::detail::FrameworkAccess::set_before_save(framework, [&model] { model.flush(); });
 }
 
-void CommitFlusher::on_commit(CommitEvent& /*event*/) { model_.flush(); }
+CommitFlusher::~CommitFlusher() {
+  testing::detail::FrameworkAccess::set_before_save(framework(), {});
+}
 
 void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view kind,
                         const SnapshotMaker& make_snapshot, const DispatchSteps& steps) {

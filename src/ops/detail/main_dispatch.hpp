@@ -26,15 +26,16 @@
 namespace ops::detail {
 
 // Sends the Model's pending relation writes when the framework commits,
-// after the charm's own pre_commit/commit handlers and before the state.
+// after the pre_commit and commit events' handlers and before the state is
+// saved. Not an observer of the commit event (that would cost an event
+// delivery per dispatch): Framework::commit() calls it directly.
 class CommitFlusher final : public Object {
  public:
   // `name` is the object's handle kind ("ops_main", "ops_testing").
   CommitFlusher(Framework& framework, Model& model, std::string_view name);
-  void on_commit(CommitEvent& event);
-
- private:
-  Model& model_;
+  ~CommitFlusher() override;
+  CommitFlusher(const CommitFlusher&) = delete;
+  CommitFlusher& operator=(const CommitFlusher&) = delete;
 };
 
 // What a dispatch does besides emitting the event (the Harness turns some

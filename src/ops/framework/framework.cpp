@@ -173,26 +173,48 @@ Framework& EventBase::framework() const {
 
 // ---- EventSourceBase ---------------------------------------------------------
 
-EventSourceBase::EventSourceBase(Object& emitter, std::string_view kind)
-    : emitter_(emitter), kind_(kind) {
+namespace {
+
+void check_event_kind(const Object& emitter, std::string_view kind) {
   if (!is_identifier(kind)) {
     throw FrameworkError("event kind '" + std::string(kind) + "' of " + emitter.handle().path() +
                          " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
   }
-  registry_key_.reserve(emitter.handle().path().size() + kind.size() + 1);
-  registry_key_.append(emitter.handle().path()).append("/").append(kind);
+}
+
+}  // namespace
+
+EventSourceBase::EventSourceBase(Object& emitter, std::string_view kind)
+    : emitter_(emitter), kind_(kind) {
+  check_event_kind(emitter, kind);
   emitter.framework().register_source(*this);
 }
 
 EventSourceBase::EventSourceBase(ObjectEvents& events, std::string_view kind)
-    : EventSourceBase(static_cast<Object&>(events), kind) {
+    : emitter_(events), events_(&events), kind_(kind) {
+  check_event_kind(events, kind);
+  events.framework().check_unique_source(*this);
   events.add_source(*this);
-  events_ = &events;
 }
 
 EventSourceBase::~EventSourceBase() {
   framework().forget_source(*this);
   if (events_ != nullptr) events_->remove_source(*this);
+}
+
+std::string EventSourceBase::path_without_key() const {
+  const std::string& emitter_path = emitter_.handle().path();
+  std::string path;
+  path.reserve(emitter_path.size() + kind_.size() + 1);
+  path.append(emitter_path).append("/").append(kind_);
+  return path;
+}
+
+bool EventSourceBase::is_path_without_key(std::string_view path) const noexcept {
+  const std::string& emitter_path = emitter_.handle().path();
+  return path.size() == emitter_path.size() + 1 + kind_.size() &&
+         path.substr(0, emitter_path.size()) == emitter_path && path[emitter_path.size()] == '/' &&
+         path.substr(emitter_path.size() + 1) == kind_;
 }
 
 Framework& EventSourceBase::framework() const noexcept { return emitter_.framework(); }
@@ -235,27 +257,42 @@ EventSourceBase& ObjectEvents::operator[](std::string_view kind) const {
   return *source;
 }
 
+namespace {
+
+// The first source of `sources` (sorted by kind) whose kind is not below `kind`.
+std::vector<EventSourceBase*>::const_iterator lower_bound_kind(
+    const std::vector<EventSourceBase*>& sources, std::string_view kind) {
+  return std::lower_bound(
+      sources.begin(), sources.end(), kind,
+      [](const EventSourceBase* source, std::string_view k) { return source->kind() < k; });
+}
+
+}  // namespace
+
 EventSourceBase* ObjectEvents::find(std::string_view kind) const noexcept {
-  auto it = sources_.find(kind);
-  return it == sources_.end() ? nullptr : it->second;
+  auto it = lower_bound_kind(sources_, kind);
+  return it != sources_.end() && (*it)->kind() == kind ? *it : nullptr;
 }
 
 std::vector<std::string> ObjectEvents::event_kinds() const {
   std::vector<std::string> kinds;
   kinds.reserve(sources_.size());
-  for (const auto& [kind, source] : sources_) kinds.push_back(kind);
+  for (const EventSourceBase* source : sources_) kinds.push_back(source->kind());
   return kinds;
 }
 
 void ObjectEvents::add_source(EventSourceBase& source) {
-  if (!sources_.emplace(source.kind(), &source).second) {
-    throw FrameworkError("event '" + source.kind() + "' is already defined on " + handle().path());
+  auto it = lower_bound_kind(sources_, source.kind());
+  if (it != sources_.end() && (*it)->kind() == source.kind()) {
+    throw FrameworkError("two event sources claiming to be " + source.path_without_key() +
+                         " have been created");
   }
+  sources_.insert(it, &source);
 }
 
 void ObjectEvents::remove_source(EventSourceBase& source) noexcept {
-  auto it = sources_.find(source.kind());
-  if (it != sources_.end() && it->second == &source) sources_.erase(it);
+  auto it = lower_bound_kind(sources_, source.kind());
+  if (it != sources_.end() && *it == &source) sources_.erase(it);
 }
 
 // ---- Framework ---------------------------------------------------------------
@@ -324,7 +361,7 @@ void Framework::register_object(const Object& object) {
 void Framework::forget_object(const Object& object) noexcept {
   auto it = objects_.find(object.handle().path());
   if (it != objects_.end() && it->second == &object) objects_.erase(it);
-  for (auto& [key, source] : sources_) {
+  for (EventSourceBase* source : observed_sources_) {
     for (auto& observation : source->observations_) {
       if (observation->observer == &object) {
         observation->observer = nullptr;
@@ -336,15 +373,44 @@ void Framework::forget_object(const Object& object) noexcept {
 }
 
 void Framework::register_source(EventSourceBase& source) {
-  if (!sources_.emplace(source.registry_key_, &source).second) {
-    throw FrameworkError("two event sources claiming to be " + source.registry_key_ +
-                         " have been created");
+  std::string key = source.path_without_key();
+  const auto* events = dynamic_cast<const ObjectEvents*>(&source.emitter());
+  if ((events != nullptr && events->find(source.kind()) != nullptr) ||
+      !plain_sources_.emplace(key, &source).second) {
+    throw FrameworkError("two event sources claiming to be " + key + " have been created");
+  }
+}
+
+void Framework::check_unique_source(const EventSourceBase& source) const {
+  if (plain_sources_.empty()) return;
+  std::string key = source.path_without_key();
+  if (plain_sources_.count(key) != 0) {
+    throw FrameworkError("two event sources claiming to be " + key + " have been created");
   }
 }
 
 void Framework::forget_source(EventSourceBase& source) noexcept {
-  auto it = sources_.find(source.registry_key_);
-  if (it != sources_.end() && it->second == &source) sources_.erase(it);
+  if (source.listed_observed_) std::erase(observed_sources_, &source);
+  if (source.events_ != nullptr) return;
+  for (auto it = plain_sources_.begin(); it != plain_sources_.end(); ++it) {
+    if (it->second == &source) {
+      plain_sources_.erase(it);
+      return;
+    }
+  }
+}
+
+EventSourceBase* Framework::find_source(std::string_view path_without_key) const {
+  if (!plain_sources_.empty()) {
+    auto it = plain_sources_.find(path_without_key);
+    if (it != plain_sources_.end()) return it->second;
+  }
+  const std::size_t slash = path_without_key.rfind('/');
+  if (slash == std::string_view::npos) return nullptr;
+  auto it = objects_.find(path_without_key.substr(0, slash));
+  if (it == objects_.end()) return nullptr;
+  const auto* events = dynamic_cast<const ObjectEvents*>(it->second);
+  return events == nullptr ? nullptr : events->find(path_without_key.substr(slash + 1));
 }
 
 void Framework::register_stored_state(StoredStateBase& state) { stored_states_.push_back(&state); }
@@ -355,7 +421,7 @@ void Framework::forget_stored_state(StoredStateBase& state) noexcept {
 
 void Framework::compact_observations() noexcept {
   if (!observations_dirty_) return;
-  for (auto& [key, source] : sources_) {
+  for (EventSourceBase* source : observed_sources_) {
     std::erase_if(source->observations_, [](const auto& o) { return o->observer == nullptr; });
   }
   observations_dirty_ = false;
@@ -365,7 +431,7 @@ void Framework::add_observation(EventSourceBase& source, Object& observer,
                                 std::string_view method_name,
                                 std::function<void(EventBase&)> handler) {
   if (&source.framework() != this) {
-    throw FrameworkError("cannot observe " + source.registry_key_ +
+    throw FrameworkError("cannot observe " + source.path_without_key() +
                          ": it belongs to another framework");
   }
   if (&observer.framework() != this) {
@@ -375,6 +441,10 @@ void Framework::add_observation(EventSourceBase& source, Object& observer,
   if (method_name.empty()) throw FrameworkError("an observer's method name must not be empty");
   for (const auto& existing : source.observations_) {
     if (existing->observer == &observer && existing->method_name == method_name) return;
+  }
+  if (!source.listed_observed_) {
+    observed_sources_.push_back(&source);
+    source.listed_observed_ = true;
   }
   source.observations_.push_back(
       std::make_unique<EventSourceBase::Observation>(EventSourceBase::Observation{
@@ -418,7 +488,7 @@ bool Framework::is_duplicate(const EventSourceBase& source, const std::string& o
                              const std::vector<Notice>& existing) {
   for (const Notice& notice : existing) {
     if (notice.observer_path != observer_path || notice.method_name != method_name) continue;
-    if (without_key(notice.event_path) != source.registry_key_) continue;
+    if (!source.is_path_without_key(without_key(notice.event_path))) continue;
     const auto stored = load_event_snapshot(notice.event_path);
     if (stored && *stored == snapshot) return true;
   }
@@ -540,8 +610,7 @@ void Framework::reemit() {
       group_deferred = false;
       handle.reset();
       snapshot.reset();
-      auto it = sources_.find(without_key(notice.event_path));
-      source = it == sources_.end() ? nullptr : it->second;
+      source = find_source(without_key(notice.event_path));
       if (source != nullptr) {
         try {
           handle = Handle::from_path(notice.event_path);
@@ -720,6 +789,7 @@ void Framework::commit() {
   };
   emit(on_->pre_commit);
   emit(on_->commit);
+  if (before_save_) before_save_();
   for (StoredStateBase* state : stored_states_) {
     if (!state->changed()) continue;
     nlohmann::json snapshot = state->current_snapshot();

@@ -1,6 +1,8 @@
 // MemoryStorage and the storage helpers that need no SQLite.
 #include "ops/storage.hpp"
 
+#include <algorithm>
+
 namespace ops {
 
 std::filesystem::path default_state_file(const std::filesystem::path& charm_dir) {
@@ -31,14 +33,19 @@ std::map<std::string, nlohmann::json, std::less<>>::iterator MemoryStorage::reme
   return it;
 }
 
+std::vector<Notice>::iterator MemoryStorage::find_notice(std::int64_t sequence) {
+  auto it = std::lower_bound(notices_.begin(), notices_.end(), sequence,
+                             [](const Notice& n, std::int64_t s) { return n.sequence < s; });
+  return it != notices_.end() && it->sequence == sequence ? it : notices_.end();
+}
+
 void MemoryStorage::remember_notice(std::int64_t sequence) {
   Undo& log = undo();
   if (sequence > log.last_sequence) return;  // saved in this transaction
   log.changed = true;
   if (log.notices.count(sequence)) return;
-  auto it = notices_.find(sequence);
-  log.notices.emplace(sequence,
-                      it == notices_.end() ? std::nullopt : std::optional<Notice>(it->second));
+  auto it = find_notice(sequence);
+  log.notices.emplace(sequence, it == notices_.end() ? std::nullopt : std::optional<Notice>(*it));
 }
 
 void MemoryStorage::save_snapshot(std::string_view handle_path, const nlohmann::json& data) {
@@ -72,23 +79,22 @@ std::int64_t MemoryStorage::save_notice(std::string_view event_path, std::string
                                         std::string_view method_name) {
   undo();
   const std::int64_t sequence = ++last_sequence_;
-  notices_.emplace_hint(notices_.end(), sequence,
-                        Notice{sequence, std::string(event_path), std::string(observer_path),
-                               std::string(method_name)});
+  notices_.push_back(Notice{sequence, std::string(event_path), std::string(observer_path),
+                            std::string(method_name)});
   return sequence;
 }
 
 void MemoryStorage::update_notice(std::int64_t sequence, std::string_view observer_path,
                                   std::string_view method_name) {
-  auto it = notices_.find(sequence);
+  auto it = find_notice(sequence);
   if (it == notices_.end()) return;
   remember_notice(sequence);
-  it->second.observer_path = std::string(observer_path);
-  it->second.method_name = std::string(method_name);
+  it->observer_path = std::string(observer_path);
+  it->method_name = std::string(method_name);
 }
 
 void MemoryStorage::drop_notice(std::int64_t sequence) {
-  auto it = notices_.find(sequence);
+  auto it = find_notice(sequence);
   if (it == notices_.end()) return;
   remember_notice(sequence);
   notices_.erase(it);
@@ -96,7 +102,7 @@ void MemoryStorage::drop_notice(std::int64_t sequence) {
 
 std::vector<Notice> MemoryStorage::notices(std::string_view event_path) {
   std::vector<Notice> result;
-  for (const auto& [sequence, notice] : notices_) {
+  for (const Notice& notice : notices_) {
     if (event_path.empty() || notice.event_path == event_path) result.push_back(notice);
   }
   return result;
@@ -106,7 +112,7 @@ bool MemoryStorage::has_notices() { return !notices_.empty(); }
 
 bool MemoryStorage::has_changes() {
   if (!undo_) return false;
-  return undo_->changed || notices_.upper_bound(undo_->last_sequence) != notices_.end();
+  return undo_->changed || (!notices_.empty() && notices_.back().sequence > undo_->last_sequence);
 }
 
 void MemoryStorage::commit() { undo_.reset(); }
@@ -120,12 +126,17 @@ void MemoryStorage::rollback() {
       snapshots_.erase(it);
     }
   }
-  notices_.erase(notices_.upper_bound(undo_->last_sequence), notices_.end());
+  std::erase_if(notices_, [&](const Notice& n) { return n.sequence > undo_->last_sequence; });
   for (auto& [sequence, before] : undo_->notices) {
-    if (before) {
-      notices_.insert_or_assign(sequence, std::move(*before));
-    } else {
-      notices_.erase(sequence);
+    auto it = std::lower_bound(notices_.begin(), notices_.end(), sequence,
+                               [](const Notice& n, std::int64_t s) { return n.sequence < s; });
+    const bool present = it != notices_.end() && it->sequence == sequence;
+    if (before && present) {
+      *it = std::move(*before);
+    } else if (before) {
+      notices_.insert(it, std::move(*before));
+    } else if (present) {
+      notices_.erase(it);
     }
   }
   last_sequence_ = undo_->last_sequence;

@@ -27,35 +27,45 @@ nlohmann::json underscore_keys(const nlohmann::json& object) {
 
 namespace {
 
-// The value of a required snapshot key; FrameworkError names the event and key.
-const nlohmann::json& required(const nlohmann::json& snapshot, const char* key,
-                               std::string_view event_path) {
-  if (snapshot.is_object()) {
-    auto it = snapshot.find(key);
-    if (it != snapshot.end() && !it->is_null()) return *it;
+// The value of `key` in snapshot, or null.
+const nlohmann::json* find_key(const nlohmann::json& snapshot, std::string_view key) {
+  if (!snapshot.is_object()) return nullptr;
+  auto it = snapshot.find(key);
+  return it == snapshot.end() ? nullptr : &*it;
+}
+
+// The value of a required snapshot key (`value`, null when absent) as T;
+// FrameworkError names the event and key.
+template <class T>
+T required_value_as(const nlohmann::json* value, std::string_view key,
+                    std::string_view event_path) {
+  if (value == nullptr || value->is_null()) {
+    throw FrameworkError("cannot restore " + std::string(event_path) + ": snapshot has no '" +
+                         std::string(key) + "'");
   }
-  throw FrameworkError("cannot restore " + std::string(event_path) + ": snapshot has no '" + key +
-                       "'");
+  try {
+    return value->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw FrameworkError("cannot restore " + std::string(event_path) + ": snapshot key '" +
+                         std::string(key) + "' has the wrong type: " + value->dump());
+  }
 }
 
 template <class T>
 T required_as(const nlohmann::json& snapshot, const char* key, std::string_view event_path) {
-  const nlohmann::json& value = required(snapshot, key, event_path);
-  try {
-    return value.get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw FrameworkError("cannot restore " + std::string(event_path) + ": snapshot key '" + key +
-                         "' has the wrong type: " + value.dump());
-  }
+  return required_value_as<T>(find_key(snapshot, key), key, event_path);
+}
+
+// A non-empty string value (`value`, null when absent), else nullopt.
+std::optional<std::string> non_empty_string(const nlohmann::json* value) {
+  if (value == nullptr || !value->is_string()) return std::nullopt;
+  const auto& text = value->get_ref<const std::string&>();
+  if (text.empty()) return std::nullopt;
+  return text;
 }
 
 std::optional<std::string> optional_string(const nlohmann::json& snapshot, const char* key) {
-  if (!snapshot.is_object()) return std::nullopt;
-  auto it = snapshot.find(key);
-  if (it == snapshot.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
-    return std::nullopt;
-  }
-  return it->get<std::string>();
+  return non_empty_string(find_key(snapshot, key));
 }
 
 }  // namespace
@@ -78,10 +88,25 @@ nlohmann::json RelationEvent::Args::snapshot() const {
 
 RelationEvent::Args RelationEvent::Args::from_snapshot(const nlohmann::json& snapshot,
                                                        std::string_view event_path) {
-  return {required_as<std::string>(snapshot, "relation_name", event_path),
-          required_as<int>(snapshot, "relation_id", event_path),
-          optional_string(snapshot, "app_name"), optional_string(snapshot, "unit_name"),
-          optional_string(snapshot, "departing_unit")};
+  // One pass over the snapshot's keys, not a lookup per key: this runs for
+  // every observer of every relation event. Same rules as required_as and
+  // optional_string.
+  const nlohmann::json* fields[5] = {};
+  static constexpr std::string_view kKeys[5] = {"relation_name", "relation_id", "app_name",
+                                                "unit_name", "departing_unit"};
+  if (snapshot.is_object()) {
+    for (const auto& [key, value] : snapshot.get_ref<const nlohmann::json::object_t&>()) {
+      for (std::size_t i = 0; i < 5; ++i) {
+        if (key == kKeys[i]) {
+          fields[i] = &value;
+          break;
+        }
+      }
+    }
+  }
+  return {required_value_as<std::string>(fields[0], kKeys[0], event_path),
+          required_value_as<int>(fields[1], kKeys[1], event_path), non_empty_string(fields[2]),
+          non_empty_string(fields[3]), non_empty_string(fields[4])};
 }
 
 RelationEvent::RelationEvent(Handle handle, Args args)
@@ -411,15 +436,31 @@ CharmEvents::CharmEvents(Object& charm, const CharmMeta& meta) : ObjectEvents(ch
   for (const std::string& name : names) {
     if (prefixed_.count(name) != 0) continue;
     const std::string p = kind_prefix(name);
-    auto ref = [&]<class E>(std::type_identity<E>, const char* suffix, const char* what) {
-      const std::string kind = p + suffix;
-      return EventSourceRef<E>(dynamic_cast<EventSource<E>*>(find(kind)),
-                               handle().path() + ": '" + name + "' is not " + what +
-                                   " in the charm's metadata, so there is no event " + kind);
+    auto ref = [&]<class E>(std::type_identity<E>, std::string_view suffix, std::string_view what) {
+      std::string kind;
+      kind.reserve(p.size() + suffix.size());
+      kind.append(p).append(suffix);
+      auto* source = dynamic_cast<EventSource<E>*>(find(kind));
+      if (source != nullptr) return EventSourceRef<E>(source, {});
+      // Only a missing source needs its message (a charm's `on` is built for
+      // every dispatch).
+      constexpr std::string_view kIsNot = "' is not ";
+      constexpr std::string_view kNoEvent = " in the charm's metadata, so there is no event ";
+      std::string missing;
+      missing.reserve(handle().path().size() + 3 + name.size() + kIsNot.size() + what.size() +
+                      kNoEvent.size() + kind.size());
+      missing.append(handle().path())
+          .append(": '")
+          .append(name)
+          .append(kIsNot)
+          .append(what)
+          .append(kNoEvent)
+          .append(kind);
+      return EventSourceRef<E>(nullptr, std::move(missing));
     };
-    constexpr const char* kRel = "a relation endpoint";
-    constexpr const char* kSto = "a storage";
-    constexpr const char* kCon = "a container";
+    constexpr std::string_view kRel = "a relation endpoint";
+    constexpr std::string_view kSto = "a storage";
+    constexpr std::string_view kCon = "a container";
     prefixed_.emplace(
         name, std::make_unique<PrefixedEvents>(PrefixedEvents{
                   ref(std::type_identity<RelationCreatedEvent>{}, "_relation_created", kRel),

@@ -11,7 +11,9 @@
 // code never sees it, and the framework's tests include it from src/.
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +32,18 @@ class FrameworkAccess {
   // Framework::set_skip_duplicate_notices (true, as in production, by default).
   static void set_skip_duplicate_notices(Framework& framework, bool skip) noexcept {
     framework.set_skip_duplicate_notices(skip);
+  }
+  // What Framework::commit() runs after the commit event's handlers and
+  // before it saves stored state (the dispatcher's relation-write flush);
+  // an empty function removes it.
+  static void set_before_save(Framework& framework, std::function<void()> hook) {
+    framework.before_save_ = std::move(hook);
+  }
+  // Observes `source` with `handler`, recorded under observer's method_name,
+  // whatever the source's event type (a recorder of every event).
+  static void observe_any(EventSourceBase& source, Object& observer, std::string_view method_name,
+                          std::function<void(EventBase&)> handler) {
+    observer.framework().add_observation(source, observer, method_name, std::move(handler));
   }
 };
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <fstream>
 #include <sstream>
+#include <typeinfo>
 
 #include "access.hpp"
 #include "dispatch.hpp"
@@ -226,43 +227,38 @@ Event EventFactory::action(const std::string& name, nlohmann::json params, std::
 
 namespace {
 
-// Every event kind's C++ type, to observe any source with one recorder.
+// Whether a source's events are one of the Juju event types (the events
+// the recorder below records). The same type_info object answers at once;
+// only another one (a custom event type) is compared by name.
 template <class... Events>
-struct EventTypes {
-  template <class F>
-  static bool observe(Framework& framework, EventSourceBase& source, Object& observer, F handler) {
-    return (try_one<Events>(framework, source, observer, handler) || ...);
-  }
-  template <class E, class F>
-  static bool try_one(Framework& framework, EventSourceBase& source, Object& observer, F handler) {
-    auto* typed = dynamic_cast<EventSource<E>*>(&source);
-    if (typed == nullptr) return false;
-    framework.observe(*typed, observer, "record_event",
-                      [handler, kind = &source.kind()](E& event) { handler(*kind, event); });
-    return true;
-  }
-};
-using KnownEvents =
-    EventTypes<InstallEvent, StartEvent, StopEvent, RemoveEvent, UpdateStatusEvent,
-               ConfigChangedEvent, UpgradeCharmEvent, PreSeriesUpgradeEvent, PostSeriesUpgradeEvent,
-               LeaderElectedEvent, LeaderSettingsChangedEvent, CollectMetricsEvent,
-               SecretChangedEvent, SecretExpiredEvent, SecretRotateEvent, SecretRemoveEvent,
-               RelationCreatedEvent, RelationJoinedEvent, RelationChangedEvent,
-               RelationDepartedEvent, RelationBrokenEvent, StorageAttachedEvent,
-               StorageDetachingEvent, PebbleReadyEvent, PebbleCustomNoticeEvent,
-               PebbleCheckFailedEvent, PebbleCheckRecoveredEvent, ActionEvent>;
+bool is_one_of(const std::type_info& type) {
+  if (((&type == &typeid(Events)) || ...)) return true;
+  return ((type == typeid(Events)) || ...);
+}
+bool is_juju_event_type(const std::type_info& type) {
+  return is_one_of<
+      InstallEvent, StartEvent, StopEvent, RemoveEvent, UpdateStatusEvent, ConfigChangedEvent,
+      UpgradeCharmEvent, PreSeriesUpgradeEvent, PostSeriesUpgradeEvent, LeaderElectedEvent,
+      LeaderSettingsChangedEvent, CollectMetricsEvent, SecretChangedEvent, SecretExpiredEvent,
+      SecretRotateEvent, SecretRemoveEvent, RelationCreatedEvent, RelationJoinedEvent,
+      RelationChangedEvent, RelationDepartedEvent, RelationBrokenEvent, StorageAttachedEvent,
+      StorageDetachingEvent, PebbleReadyEvent, PebbleCustomNoticeEvent, PebbleCheckFailedEvent,
+      PebbleCheckRecoveredEvent, ActionEvent>(type);
+}
 
-// Observes every event of charm.on (but collect-status) and records it.
+// Observes every Juju event of charm.on (but collect-status) and records it.
 class EmittedRecorder final : public Object {
  public:
   EmittedRecorder(Framework& framework, CharmBase& charm, std::vector<EmittedEvent>& out)
       : Object(framework, "ops_testing_recorder") {
     for (const auto& kind : charm.on.event_kinds()) {
       if (kind == "collect_app_status" || kind == "collect_unit_status") continue;
-      KnownEvents::observe(framework, *charm.on.find(kind), *this,
-                           [&out](const std::string& event_kind, EventBase& event) {
-                             out.push_back({event_kind, event.snapshot()});
-                           });
+      EventSourceBase& source = *charm.on.find(kind);
+      if (!is_juju_event_type(source.event_type())) continue;
+      detail::FrameworkAccess::observe_any(source, *this, "record_event",
+                                           [&out, &source](EventBase& event) {
+                                             out.push_back({source.kind(), event.snapshot()});
+                                           });
     }
   }
 };

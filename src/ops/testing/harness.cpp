@@ -418,7 +418,8 @@ void HarnessBase::update_config(const nlohmann::json& values,
                                 const std::vector<std::string>& unset) {
   if (!values.is_object() && !values.is_null())
     throw HarnessError("update_config takes a JSON object of options");
-  const nlohmann::json options = values.is_null() ? nlohmann::json::object() : values;
+  static const nlohmann::json kNoOptions = nlohmann::json::object();
+  const nlohmann::json& options = values.is_null() ? kNoOptions : values;
   for (const auto& [key, value] : options.items()) {
     auto it = meta_.config.find(key);
     if (it == meta_.config.end()) {
