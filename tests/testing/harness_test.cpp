@@ -166,6 +166,37 @@ TEST_F(HarnessTest, UpdateRelationDataFiresChangedForTheRemoteSideOnly) {
   EXPECT_EQ(recorder.get_relation_data(id, "postgresql/0"), Databag{});
 }
 
+// The Harness keeps the last relation event's snapshot for the next one:
+// repeated, alternating and nested relation events each see their own unit.
+TEST_F(HarnessTest, RepeatedAndNestedRelationEventsSeeTheirOwnUnit) {
+  Harness<RecorderCharm> recorder{demo::kMetadata, demo::kConfig, demo::kActions};
+  recorder.begin();
+  const int id = recorder.add_relation("db", "postgresql");
+  recorder.add_relation_unit(id, "postgresql/0");
+  recorder.add_relation_unit(id, "postgresql/1");
+  RecorderCharm& charm = recorder.charm();
+  charm.events.clear();
+  recorder.update_relation_data(id, "postgresql/0", {{"n", "1"}});
+  recorder.update_relation_data(id, "postgresql/0", {{"n", "2"}});
+  recorder.update_relation_data(id, "postgresql/1", {{"n", "1"}});
+  bool fired = false;
+  charm.framework().observe(charm.on.relation("db").relation_joined, charm, "fire_nested",
+                            [&](ops::RelationJoinedEvent& /*event*/) {
+                              if (fired) return;
+                              fired = true;
+                              recorder.update_relation_data(id, "postgresql/1", {{"n", "2"}});
+                            });
+  recorder.fire<ops::RelationJoinedEvent>({.relation_name = "db",
+                                           .relation_id = id,
+                                           .app_name = "postgresql",
+                                           .unit_name = "postgresql/0"});
+  recorder.update_relation_data(id, "postgresql/0", {{"n", "3"}});
+  EXPECT_THAT(charm.events,
+              ElementsAre("db_relation_changed postgresql/0", "db_relation_changed postgresql/0",
+                          "db_relation_changed postgresql/1", "db_relation_joined postgresql/0",
+                          "db_relation_changed postgresql/1", "db_relation_changed postgresql/0"));
+}
+
 TEST_F(HarnessTest, AddRelationUnitFiresJoinedThenChanged) {
   Harness<RecorderCharm> recorder{demo::kMetadata, demo::kConfig, demo::kActions};
   recorder.begin();

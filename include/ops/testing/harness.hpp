@@ -286,14 +286,22 @@ class HarnessBase {
                   "Harness::fire<E>: run an action with run_action()");
     std::optional<int> broken_relation_id;
     if constexpr (std::is_base_of_v<RelationBrokenEvent, E>) broken_relation_id = args.relation_id;
-    fire_kind(event_kind<E>(args), args.snapshot(), broken_relation_id);
+    if constexpr (std::is_base_of_v<RelationEvent, E>) {
+      fire_relation_event(E::kKind, args, broken_relation_id);
+    } else {
+      fire_kind(event_kind<E>(args), args.snapshot(), broken_relation_id);
+    }
   }
 
  private:
   // Fires the event `kind` ("db_relation_changed") with the snapshot its
   // Args wrote; the one path of fire<E> and run_action.
-  void fire_kind(std::string_view kind, nlohmann::json snapshot,
+  void fire_kind(std::string_view kind, const nlohmann::json& snapshot,
                  std::optional<int> broken_relation_id = std::nullopt);
+  // fire_kind for the relation event "<endpoint>_<suffix>" with args; the
+  // kind and snapshot of the last one fired are kept for the next one.
+  void fire_relation_event(std::string_view suffix, const RelationEvent::Args& args,
+                           std::optional<int> broken_relation_id);
   void init();
   void require_begun(const char* what) const;
   RelationRecord& relation_record(int relation_id);
@@ -320,6 +328,16 @@ class HarnessBase {
   std::unique_ptr<Framework> framework_;
   std::unique_ptr<CharmBase> charm_;
   std::unique_ptr<Object> flusher_;
+  // The last relation event fired: tests (and update_relation_data in a
+  // loop) fire the same one again and again, and its snapshot is the
+  // costliest part of building it.
+  struct RelationEventMemo {
+    std::string suffix;
+    RelationEvent::Args args;
+    std::string kind;
+    nlohmann::json snapshot;
+  };
+  std::optional<RelationEventMemo> last_relation_event_;
   std::optional<std::filesystem::path> temp_dir_;
   bool hooks_enabled_ = true;
   int next_relation_id_ = 0;

@@ -52,8 +52,13 @@ CommitFlusher::~CommitFlusher() {
   testing::detail::FrameworkAccess::set_before_save(framework(), {});
 }
 
-void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view kind,
-                        const SnapshotMaker& make_snapshot, const DispatchSteps& steps) {
+namespace {
+
+// run_dispatch_steps with the snapshot either built (`snapshot`) or made by
+// make_snapshot when the charm defines the event.
+void run_steps(Framework& framework, CharmBase& charm, std::string_view kind,
+               const SnapshotMaker* make_snapshot, const nlohmann::json* snapshot,
+               const DispatchSteps& steps) {
   const bool restricted = is_restricted_event(kind);
   const char* stage = "re-emitting deferred events";
   try {
@@ -61,11 +66,16 @@ void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view
     stage = "emitting the event";
     if (EventSourceBase* source =
             steps.find_source ? steps.find_source(charm) : charm.on.find(kind)) {
-      const nlohmann::json snapshot = make_snapshot ? make_snapshot(*source) : nullptr;
       if (log::enabled(log::Level::debug)) {
         log::debug("Emitting Juju event " + std::string(kind) + ".");
       }
-      testing::detail::FrameworkAccess::emit_snapshot(*source, snapshot);
+      if (snapshot != nullptr) {
+        testing::detail::FrameworkAccess::emit_snapshot(*source, *snapshot);
+      } else {
+        const nlohmann::json made =
+            make_snapshot != nullptr && *make_snapshot ? (*make_snapshot)(*source) : nullptr;
+        testing::detail::FrameworkAccess::emit_snapshot(*source, made);
+      }
     } else if (log::enabled(log::Level::debug)) {
       log::debug("Event " + std::string(kind) + " not defined for " + charm.handle().path() + ".");
     }
@@ -80,6 +90,18 @@ void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view
   } catch (...) {
     throw failure_of(framework, kind, stage, nullptr);
   }
+}
+
+}  // namespace
+
+void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view kind,
+                        const SnapshotMaker& make_snapshot, const DispatchSteps& steps) {
+  run_steps(framework, charm, kind, &make_snapshot, nullptr, steps);
+}
+
+void run_dispatch_steps_with_snapshot(Framework& framework, CharmBase& charm, std::string_view kind,
+                                      const nlohmann::json& snapshot, const DispatchSteps& steps) {
+  run_steps(framework, charm, kind, nullptr, &snapshot, steps);
 }
 
 std::string describe_uncaught(std::string_view stage, std::string_view kind,

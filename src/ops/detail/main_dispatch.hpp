@@ -69,6 +69,11 @@ struct DispatchFailure : std::runtime_error {
 // rolled back here: the caller owns the storage.
 void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view kind,
                         const SnapshotMaker& make_snapshot, const DispatchSteps& steps = {});
+// The same with the event's snapshot already built: it is read, not copied,
+// and must outlive the call (the Harness and the Context keep theirs).
+void run_dispatch_steps_with_snapshot(Framework& framework, CharmBase& charm, std::string_view kind,
+                                      const nlohmann::json& snapshot,
+                                      const DispatchSteps& steps = {});
 
 // The report line for an exception escaping `stage` of dispatching `kind`
 // (no handler involved, e.g. while setting up).

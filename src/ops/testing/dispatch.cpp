@@ -29,11 +29,9 @@ bool schema_type_fits(const nlohmann::json& type, const nlohmann::json& value) {
 }  // namespace
 
 void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view kind,
-                        nlohmann::json snapshot, const DispatchSteps& steps) {
+                        const nlohmann::json& snapshot, const DispatchSteps& steps) {
   try {
-    // The framework asks for the snapshot once.
-    ops::detail::run_dispatch_steps(
-        framework, charm, kind, [&](const EventSourceBase&) { return std::move(snapshot); }, steps);
+    ops::detail::run_dispatch_steps_with_snapshot(framework, charm, kind, snapshot, steps);
   } catch (const ops::detail::DispatchFailure& failure) {
     throw UncaughtCharmError(failure.what(), failure.handler, failure.event_kind, failure.original);
   }

@@ -23,10 +23,10 @@ using ops::detail::DispatchSteps;
 // on charm.on ("config_changed"); a kind the charm does not define is not
 // emitted (the other steps still run), as in production. A charm exception
 // becomes UncaughtCharmError; AbortDispatch passes through. Nothing is
-// rolled back here: the caller owns the storage. The snapshot is moved into
-// the event (a caller that keeps it passes a copy).
+// rolled back here: the caller owns the storage. The snapshot is read, not
+// copied.
 void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view kind,
-                        nlohmann::json snapshot, const DispatchSteps& steps);
+                        const nlohmann::json& snapshot, const DispatchSteps& steps);
 
 // The parameters an action runs with: `params` plus the defaults of
 // actions.yaml. HarnessError for an undeclared action, a missing required

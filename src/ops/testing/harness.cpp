@@ -156,7 +156,23 @@ void HarnessBase::begin() {
   flusher_ = std::make_unique<detail::CommitFlusher>(*framework_, *model_, "ops_testing");
 }
 
-void HarnessBase::fire_kind(std::string_view kind, nlohmann::json snapshot,
+void HarnessBase::fire_relation_event(std::string_view suffix, const RelationEvent::Args& args,
+                                      std::optional<int> broken_relation_id) {
+  if (!charm_ || !hooks_enabled_) return;
+  // Taken out while the event runs: a handler that fires another event
+  // (through the Harness) builds its own.
+  std::optional<RelationEventMemo> memo = std::move(last_relation_event_);
+  last_relation_event_.reset();
+  if (!memo || memo->suffix != suffix || memo->args != args) {
+    std::string kind = CharmEvents::kind_prefix(args.relation_name);
+    kind.append("_").append(suffix);
+    memo = RelationEventMemo{std::string(suffix), args, std::move(kind), args.snapshot()};
+  }
+  fire_kind(memo->kind, memo->snapshot, broken_relation_id);
+  last_relation_event_ = std::move(memo);
+}
+
+void HarnessBase::fire_kind(std::string_view kind, const nlohmann::json& snapshot,
                             std::optional<int> broken_relation_id) {
   if (!charm_ || !hooks_enabled_) return;
   FakeBackend::Data& data = backend_->data();
@@ -174,7 +190,7 @@ void HarnessBase::fire_kind(std::string_view kind, nlohmann::json snapshot,
     }
   } after{*this, broken_relation_id.has_value()};
   try {
-    detail::run_dispatch_steps(*framework_, *charm_, kind, std::move(snapshot),
+    detail::run_dispatch_steps(*framework_, *charm_, kind, snapshot,
                                {.reemit = true, .collect_status = false, .commit = true});
   } catch (const AbortDispatch&) {
     storage_.rollback();
