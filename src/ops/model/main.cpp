@@ -19,10 +19,6 @@
 namespace ops {
 namespace {
 
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 // Forwards ops::log lines to juju-log; a line logged while juju-log itself
 // runs (or fails) is dropped rather than recursing.
 void install_juju_log_sink(const JujuContext& context) {
@@ -180,7 +176,7 @@ int run_dispatch(const CharmFactory& factory, int argc, char** argv) {
     }
     meta = CharmMeta::from_charm_dir(charm_dir);
     model = std::make_unique<Model>(*meta, std::make_unique<JujuBackend>(context));
-    if (ends_with(kind, "_relation_broken")) {
+    if (kind.ends_with("_relation_broken")) {
       testing::detail::ModelAccess::set_broken_relation_id(*model, context.relation_id);
     }
     framework = std::make_unique<Framework>(open_sqlite_storage(default_state_file(charm_dir)),

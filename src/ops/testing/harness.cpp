@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "access.hpp"
+#include "config_types.hpp"
 #include "dispatch.hpp"
 #include "ops/log.hpp"
 
@@ -31,15 +32,6 @@ std::pair<std::string, int> parse_storage_id(const std::string& storage_id) {
   } catch (const std::exception&) {
     throw HarnessError("invalid storage id \"" + storage_id + "\": expected NAME/INDEX");
   }
-}
-
-// Whether `value` fits the config option type (Juju's rules).
-bool config_type_fits(const std::string& type, const nlohmann::json& value) {
-  if (type == "string" || type == "secret") return value.is_string();
-  if (type == "int") return value.is_number_integer();
-  if (type == "float") return value.is_number();
-  if (type == "boolean") return value.is_boolean();
-  return false;
 }
 
 std::string default_cidr(const std::string& address) {
@@ -424,7 +416,7 @@ void HarnessBase::update_config(const nlohmann::json& values,
     if (it == meta_.config.end()) {
       throw HarnessError("unknown config option '" + key + "' (not in config.yaml)");
     }
-    if (!config_type_fits(it->second.type, value)) {
+    if (!detail::config_type_fits(it->second.type, value)) {
       throw HarnessError("config option '" + key + "' is of type " + it->second.type + ", not " +
                          value.dump());
     }
