@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <typeinfo>
 
+#include "ops/detail/access.hpp"
 #include "ops/log.hpp"
-#include "ops/testing/access.hpp"
 
 namespace ops::detail {
 namespace {
@@ -63,7 +63,7 @@ void run_dispatch_steps(Framework& framework, CharmBase& charm, std::string_view
       if (log::enabled(log::Level::debug)) {
         log::debug("Emitting Juju event " + std::string(kind) + ".");
       }
-      testing::detail::FrameworkAccess::emit_snapshot(*source, snapshot);
+      detail::FrameworkAccess::emit_snapshot(*source, snapshot);
     } else if (log::enabled(log::Level::debug)) {
       log::debug("Event " + std::string(kind) + " not defined for " + charm.handle().path() + ".");
     }

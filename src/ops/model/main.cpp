@@ -7,6 +7,7 @@
 #include <optional>
 #include <typeinfo>
 
+#include "ops/detail/access.hpp"
 #include "ops/detail/main_dispatch.hpp"
 #include "ops/hookcmds.hpp"
 #include "ops/juju_context.hpp"
@@ -14,7 +15,6 @@
 #include "ops/model.hpp"
 #include "ops/model/juju_backend.hpp"
 #include "ops/storage.hpp"
-#include "ops/testing/access.hpp"
 
 namespace ops {
 namespace {
@@ -177,7 +177,7 @@ int run_dispatch(const CharmFactory& factory, int argc, char** argv) {
     meta = CharmMeta::from_charm_dir(charm_dir);
     model = std::make_unique<Model>(*meta, std::make_unique<JujuBackend>(context));
     if (kind.ends_with("_relation_broken")) {
-      testing::detail::ModelAccess::set_broken_relation_id(*model, context.relation_id);
+      detail::ModelAccess::set_broken_relation_id(*model, context.relation_id);
     }
     framework = std::make_unique<Framework>(open_sqlite_storage(default_state_file(charm_dir)),
                                             model.get());

@@ -19,7 +19,7 @@
 #include "ops/framework.hpp"
 #include "ops/model.hpp"
 
-namespace ops::testing::detail {
+namespace ops::detail {
 
 class FrameworkAccess {
  public:
@@ -47,4 +47,4 @@ class ModelAccess {
   }
 };
 
-}  // namespace ops::testing::detail
+}  // namespace ops::detail
