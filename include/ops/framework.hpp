@@ -80,9 +80,9 @@
 #include "ops/errors.hpp"
 #include "ops/storage.hpp"
 
-namespace ops::testing::detail {
+namespace ops::detail {
 class FrameworkAccess;
-}  // namespace ops::testing::detail
+}  // namespace ops::detail
 
 namespace ops {
 
@@ -257,7 +257,7 @@ class EventSourceBase {
  private:
   friend class Framework;
   friend class ObjectEvents;
-  friend class testing::detail::FrameworkAccess;
+  friend class detail::FrameworkAccess;
   // Emits an event whose handlers see an event restored from snapshot (the
   // untyped emit used by dispatchers that build snapshots themselves).
   void emit_snapshot(const nlohmann::json& snapshot);
@@ -630,7 +630,7 @@ class Framework {
   friend class StoredStateBase;
   template <class E>
   friend class EventSource;
-  friend class testing::detail::FrameworkAccess;
+  friend class detail::FrameworkAccess;
   // When true (the default, as in production ops), an emission is not queued
   // for an observer that already has a deferred notice of the same event kind
   // with an equal snapshot, and that observer is not called.

@@ -57,9 +57,9 @@
 #include "ops/model_types.hpp"
 #include "ops/pebble.hpp"
 
-namespace ops::testing::detail {
+namespace ops::detail {
 class ModelAccess;
-}  // namespace ops::testing::detail
+}  // namespace ops::detail
 
 namespace ops {
 
@@ -830,7 +830,7 @@ class Model {
   friend class Relation;
   friend class Unit;
   friend class Container;
-  friend class testing::detail::ModelAccess;
+  friend class detail::ModelAccess;
   // Marks the relation whose relation-broken event is running: inactive
   // and absent from relations().
   void set_broken_relation_id(std::optional<int> relation_id);

@@ -9,8 +9,8 @@
 #include <optional>
 
 #include "ops/charm.hpp"
+#include "ops/detail/access.hpp"
 #include "ops/storage.hpp"
-#include "ops/testing/access.hpp"
 #include "ops/testing/fake_backend.hpp"
 #include "ops/testing/recording_backend.hpp"
 
@@ -254,7 +254,7 @@ TEST_F(CharmTest, BrokenRelationIsInactiveAndNotListed) {
   other.endpoint = "db";
   other.id = 4;
   other.remote_app = "mysql";
-  ops::testing::detail::ModelAccess::set_broken_relation_id(dispatch->model, 3);
+  ops::detail::ModelAccess::set_broken_relation_id(dispatch->model, 3);
   std::vector<std::string> seen;
   fw().observe(charm().on["db"].relation_broken, charm(), "on_broken",
                [&](RelationBrokenEvent& event) {

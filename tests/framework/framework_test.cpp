@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "ops/detail/access.hpp"
 #include "ops/errors.hpp"
 #include "ops/framework.hpp"
 #include "ops/storage.hpp"
-#include "ops/testing/access.hpp"
 #include "support/strings.hpp"
 #include "test_support.hpp"
 
@@ -309,7 +309,7 @@ TEST_F(FrameworkTest, OnlyDeferringObserversRunAgain) {
 
 TEST_F(FrameworkTest, ReDeferredNoticeKeepsItsPlace) {
   ops::Framework fw(storage_);
-  ops::testing::detail::FrameworkAccess::set_skip_duplicate_notices(
+  ops::detail::FrameworkAccess::set_skip_duplicate_notices(
       fw, false);  // the second foo equals the first
   Notifier pub(fw);
   Observer obs(fw, "1");
@@ -439,7 +439,7 @@ TEST_F(FrameworkTest, DuplicatesAreOnlyOfTheSameEmitterAndKind) {
 
 TEST_F(FrameworkTest, DuplicateSuppressionCanBeTurnedOff) {
   ops::Framework fw(storage_);
-  ops::testing::detail::FrameworkAccess::set_skip_duplicate_notices(fw, false);
+  ops::detail::FrameworkAccess::set_skip_duplicate_notices(fw, false);
   Notifier pub(fw);
   Observer obs(fw, "1");
   fw.observe<&Observer::on_counted>(pub.on.counted, obs);
@@ -651,7 +651,7 @@ TEST_F(FrameworkTest, EmitSnapshotDeliversARestoredEvent) {
   Observer obs(fw, "1");
   fw.observe<&Observer::on_counted>(pub.on.counted, obs);
   ops::EventSourceBase& source = pub.on["counted"];
-  ops::testing::detail::FrameworkAccess::emit_snapshot(source, {{"My N!", 41}});
+  ops::detail::FrameworkAccess::emit_snapshot(source, {{"My N!", 41}});
   EXPECT_THAT(obs.seen, ElementsAre("on_counted=42"));
 }
 

@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "ops/charm.hpp"
+#include "ops/detail/access.hpp"
 #include "ops/model.hpp"
-#include "ops/testing/access.hpp"
 #include "ops/testing/fake_backend.hpp"
 #include "support/files.hpp"
 #include "support/strings.hpp"
@@ -195,13 +195,12 @@ class ContainerTest : public ::testing::Test {
       : meta_(ops::CharmMeta::from_yaml(kMetadata)),
         backend_(meta_, "redis/0"),
         model_(meta_, backend_) {
-    ops::testing::detail::ModelAccess::set_pebble_client_factory(
-        model_, [this](const std::string& name) {
-          made_.push_back(name);
-          auto fake = std::make_unique<FakePebble>();
-          pebble_ = fake.get();
-          return fake;
-        });
+    ops::detail::ModelAccess::set_pebble_client_factory(model_, [this](const std::string& name) {
+      made_.push_back(name);
+      auto fake = std::make_unique<FakePebble>();
+      pebble_ = fake.get();
+      return fake;
+    });
   }
   ops::Container& redis() { return model_.unit().get_container("redis"); }
   FakePebble& pebble() {

@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "ops/charm.hpp"
+#include "ops/detail/access.hpp"
 #include "ops/model.hpp"
 #include "ops/model/juju_backend.hpp"
-#include "ops/testing/access.hpp"
 #include "support/fake_juju.hpp"
 
 namespace {
@@ -143,7 +143,7 @@ TEST_F(HookToolDedupeTest, EachDispatchSetsItsStatusOnce) {
 TEST_F(HookToolDedupeTest, InvalidateCachesForgetsTheLastSet) {
   auto& m = dispatch();
   m.unit().set_status(ops::ActiveStatus());
-  ops::testing::detail::ModelAccess::invalidate_caches(m);
+  ops::detail::ModelAccess::invalidate_caches(m);
   m.unit().set_status(ops::ActiveStatus());
   EXPECT_THAT(tools_.argvs(),
               ElementsAre(unit_status_set("active", ""), unit_status_set("active", "")));

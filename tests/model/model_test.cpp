@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ops/charm.hpp"
-#include "ops/testing/access.hpp"
+#include "ops/detail/access.hpp"
 #include "ops/testing/fake_backend.hpp"
 #include "ops/testing/recording_backend.hpp"
 
@@ -136,7 +136,7 @@ TEST_F(ModelTest, GetRelationNoneOneOrTooMany) {
   EXPECT_EQ(model().get_relation("website"), nullptr);
   add_relation(4, "website", "web", {"web/0"});
   add_relation(5, "website", "proxy", {"proxy/0"});
-  ops::testing::detail::ModelAccess::invalidate_caches(model());
+  ops::detail::ModelAccess::invalidate_caches(model());
   EXPECT_EQ(error_of<ops::TooManyRelatedAppsError>([&] { (void)model().get_relation("website"); }),
             "too many remote applications on website (2 > 1)");
   EXPECT_EQ(model().get_relation("website", 5)->id(), 5);
@@ -156,7 +156,7 @@ TEST_F(ModelTest, GetRelationByIdRunsNoRelationIds) {
 }
 
 TEST_F(ModelTest, BrokenRelationIsInactiveAndNotListed) {
-  ops::testing::detail::ModelAccess::set_broken_relation_id(model(), 3);
+  ops::detail::ModelAccess::set_broken_relation_id(model(), 3);
   EXPECT_TRUE(model().relations("db").empty());
   EXPECT_EQ(model().get_relation("db"), nullptr);
   auto* rel = model().get_relation("db", 3);
@@ -304,7 +304,7 @@ TEST_F(ModelTest, WriteAccessRules) {
   EXPECT_EQ(error_of<ops::RelationDataTypeError>([&] { rel.data(model().unit()).set("", "v"); }),
             "relation data keys must not be empty");
   juju_.data().leader = true;
-  ops::testing::detail::ModelAccess::invalidate_caches(model());
+  ops::detail::ModelAccess::invalidate_caches(model());
   EXPECT_NO_THROW(rel.data(model().app()).set("k", "v"));
   EXPECT_TRUE(model().has_pending_writes());
 }
@@ -324,7 +324,7 @@ TEST_F(ModelTest, ReadAccessRules) {
             "unit other/0 is not part of relation db:3");
   // Leader can read its own app bag.
   juju_.data().leader = true;
-  ops::testing::detail::ModelAccess::invalidate_caches(model());
+  ops::detail::ModelAccess::invalidate_caches(model());
   EXPECT_NO_THROW((void)rel.data(model().app()).as_map());
 }
 
@@ -378,7 +378,7 @@ TEST_F(ModelTest, StatusRules) {
             "cannot get application status as a non-leader unit");
   EXPECT_EQ(model().get_app("pg").status(), ops::UnknownStatus());
   juju_.data().leader = true;
-  ops::testing::detail::ModelAccess::invalidate_caches(model());
+  ops::detail::ModelAccess::invalidate_caches(model());
   app.set_status(ops::BlockedStatus("need db"));
   EXPECT_EQ(calls().back(), "status-set --application=True blocked -- need db");
   EXPECT_EQ(app.status(), ops::BlockedStatus("need db"));
@@ -445,7 +445,7 @@ TEST_F(ModelTest, ConfigLoadIntoStruct) {
   EXPECT_EQ(c.port, 7000);
   EXPECT_FALSE(c.tls);
   juju_.data().config = {{"tls", true}};
-  ops::testing::detail::ModelAccess::invalidate_caches(model());
+  ops::detail::ModelAccess::invalidate_caches(model());
   EXPECT_EQ(error_of<ops::ModelError>([&] { model().config().load<RedisConfig>(); }),
             "invalid config: [json.exception.out_of_range.403] key 'port' not found");
 }
@@ -513,8 +513,8 @@ TEST_F(ModelTest, PortsAndWorkloadVersion) {
 TEST_F(ModelTest, PlannedUnitsOnlyForOurApp) {
   EXPECT_EQ(model().app().planned_units(), 2);  // this unit and its peer redis/1
   juju_.data().planned_units = 3;
-  EXPECT_EQ(model().app().planned_units(), 2);  // goal-state is read once per dispatch
-  ops::testing::detail::ModelAccess::invalidate_caches(model());  // the next dispatch asks again
+  EXPECT_EQ(model().app().planned_units(), 2);           // goal-state is read once per dispatch
+  ops::detail::ModelAccess::invalidate_caches(model());  // the next dispatch asks again
   EXPECT_EQ(model().app().planned_units(), 3);
   EXPECT_THAT(calls(), ElementsAre("goal-state --format=json", "goal-state --format=json"));
   EXPECT_THROW((void)model().get_app("pg").planned_units(), ops::ModelError);

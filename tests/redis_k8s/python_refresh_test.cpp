@@ -17,10 +17,10 @@
 
 #include "charm.hpp"
 #include "fake_workload.hpp"
+#include "ops/detail/access.hpp"
 #include "ops/detail/main_dispatch.hpp"
 #include "ops/log.hpp"
 #include "ops/storage.hpp"
-#include "ops/testing/access.hpp"
 #include "ops/testing/fake_backend.hpp"
 #include "ops/testing/fake_pebble.hpp"
 #include "python_aliases.hpp"
@@ -74,7 +74,7 @@ class PythonRefreshTest : public ::testing::Test {
   // One dispatch as ops::main runs it, over the unit's state file.
   void dispatch(const std::string& kind) {
     ops::Model model(meta_, juju);
-    ops::testing::detail::ModelAccess::set_pebble_client_factory(
+    ops::detail::ModelAccess::set_pebble_client_factory(
         model, [this](const std::string& container) { return juju.pebble(container).client(); });
     juju.data().hook_running = true;
     ops::Framework framework(ops::open_sqlite_storage(state_file_), &model);

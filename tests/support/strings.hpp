@@ -1,20 +1,11 @@
-// The shared test-support library: string helpers.
+// The shared test-support library: string helpers, the project's one copy
+// (ops::detail, shared with the library and the tools).
 #pragma once
 
-#include <string>
-#include <string_view>
-#include <vector>
+#include "ops/detail/strings.hpp"
 
 namespace ops_test {
 
-// The items with `sep` between them ("" for none).
-inline std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& item : items) {
-    if (&item != &items.front()) out += sep;
-    out += item;
-  }
-  return out;
-}
+using ops::detail::join;
 
 }  // namespace ops_test

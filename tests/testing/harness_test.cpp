@@ -321,7 +321,7 @@ TEST_F(HarnessTest, SetLeaderFiresLeaderElectedOnlyWhenBecomingLeader) {
 
 TEST_F(HarnessTest, UpdateConfigFiresConfigChanged) {
   harness.begin();
-  harness.update_config({{"greeting", "hi"}, {"port", 9000}, {"ratio", 1}});
+  harness.update_config({{"greeting", "hi"}, {"port", 9000}, {"ratio", 1.0}});
   EXPECT_EQ(stored_int("config_count"), 1);
   EXPECT_EQ(harness.unit_status(), ops::ActiveStatus("greeting: hi"));
   EXPECT_EQ(harness.model().config().get<int>("port"), 9000);
@@ -344,6 +344,14 @@ TEST_F(HarnessTest, UpdateConfigRefusesUnknownKeysAndWrongTypes) {
     FAIL();
   } catch (const HarnessError& e) {
     EXPECT_STREQ(e.what(), "config option 'port' is of type int, not \"80\"");
+  }
+  // Exact types, as Python's Harness checks them: an integer is not a float
+  // (the same rule as Context's consistency checker).
+  try {
+    harness.update_config({{"ratio", 2}});
+    FAIL();
+  } catch (const HarnessError& e) {
+    EXPECT_STREQ(e.what(), "config option 'ratio' is of type float, not 2");
   }
   EXPECT_THROW(harness.update_config({{"defer-config", 1}}), HarnessError);
   EXPECT_THROW(harness.update_config({}, {"nope"}), HarnessError);

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ops/detail/strings.hpp"
+
 namespace ops_sim {
 
 // A failure to report to the user, with a message that names the problem.
@@ -21,12 +23,11 @@ class SimError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Splits on every occurrence of sep (keeps empty fields).
-std::vector<std::string> split(std::string_view s, char sep);
-// Joins with sep between items.
-std::string join(const std::vector<std::string>& items, std::string_view sep);
-// Strips ASCII whitespace at both ends.
-std::string trim(std::string_view s);
+// split (keeps empty fields), join and trim (ASCII whitespace): the
+// project's one copy, shared with the ops library.
+using ops::detail::join;
+using ops::detail::split;
+using ops::detail::trim;
 // Parses "key=value"; throws SimError naming `what` when '=' is missing.
 std::pair<std::string, std::string> parse_key_value(const std::string& arg, std::string_view what);
 // Parses a decimal integer; nullopt when s is not one.

@@ -19,6 +19,7 @@
 #include <ctime>
 #include <system_error>
 
+#include "ops/detail/sigpipe_guard.hpp"
 #include "ops/errors.hpp"
 #include "ops/hookcmds.hpp"
 
@@ -81,39 +82,6 @@ class FileActions {
 
  private:
   posix_spawn_file_actions_t actions_;
-};
-
-// Blocks SIGPIPE in this thread while writing to a child that may have
-// exited, and discards a SIGPIPE raised meanwhile, so the charm is not killed.
-class SigpipeGuard {
- public:
-  SigpipeGuard() {
-    sigemptyset(&pipe_set_);
-    sigaddset(&pipe_set_, SIGPIPE);
-    sigset_t pending;
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &pipe_set_, &old_);
-  }
-  ~SigpipeGuard() {
-    if (!was_pending_) {
-      sigset_t pending;
-      sigpending(&pending);
-      if (sigismember(&pending, SIGPIPE) == 1) {
-        timespec zero{0, 0};
-        while (sigtimedwait(&pipe_set_, nullptr, &zero) == -1 && errno == EINTR) {
-        }
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeGuard(const SigpipeGuard&) = delete;
-  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
-
- private:
-  sigset_t pipe_set_;
-  sigset_t old_;
-  bool was_pending_ = false;
 };
 
 // Owns posix_spawn's attributes: the child leads a new process group, so a

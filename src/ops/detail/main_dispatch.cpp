@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <typeinfo>
 
+#include "ops/detail/access.hpp"
 #include "ops/log.hpp"
-#include "ops/testing/access.hpp"
 
 namespace ops::detail {
 namespace {
@@ -45,11 +45,11 @@ DispatchFailure failure_of(Framework& framework, std::string_view kind, const ch
 
 CommitFlusher::CommitFlusher(Framework& framework, Model& model, std::string_view name)
     : Object(framework, std::string(name)) {
-  testing::detail::FrameworkAccess::set_before_save(framework, [&model] { model.flush(); });
+  detail::FrameworkAccess::set_before_save(framework, [&model] { model.flush(); });
 }
 
 CommitFlusher::~CommitFlusher() {
-  testing::detail::FrameworkAccess::set_before_save(framework(), {});
+  detail::FrameworkAccess::set_before_save(framework(), {});
 }
 
 namespace {
@@ -70,11 +70,11 @@ void run_steps(Framework& framework, CharmBase& charm, std::string_view kind,
         log::debug("Emitting Juju event " + std::string(kind) + ".");
       }
       if (snapshot != nullptr) {
-        testing::detail::FrameworkAccess::emit_snapshot(*source, *snapshot);
+        detail::FrameworkAccess::emit_snapshot(*source, *snapshot);
       } else {
         const nlohmann::json made =
             make_snapshot != nullptr && *make_snapshot ? (*make_snapshot)(*source) : nullptr;
-        testing::detail::FrameworkAccess::emit_snapshot(*source, made);
+        detail::FrameworkAccess::emit_snapshot(*source, made);
       }
     } else if (log::enabled(log::Level::debug)) {
       log::debug("Event " + std::string(kind) + " not defined for " + charm.handle().path() + ".");

@@ -6,18 +6,15 @@
 #include <random>
 #include <utility>
 
+#include "ops/detail/strings.hpp"
 #include "ops/pebble.hpp"
 
 namespace ops::pebble::detail {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string_view trim(std::string_view s) {
+// Without the optional whitespace (spaces and tabs) HTTP allows around a
+// header value.
+std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -28,11 +25,11 @@ std::optional<std::string> header_param(std::string_view header, std::string_vie
   std::size_t pos = 0;
   while ((pos = header.find(';', pos)) != std::string_view::npos) {
     ++pos;
-    std::string_view rest = trim(header.substr(pos));
+    std::string_view rest = trim_ows(header.substr(pos));
     const auto eq = rest.find('=');
     if (eq == std::string_view::npos) continue;
-    if (lower(std::string(trim(rest.substr(0, eq)))) != key) continue;
-    std::string_view value = trim(rest.substr(eq + 1));
+    if (ops::detail::ascii_lower(std::string(trim_ows(rest.substr(0, eq)))) != key) continue;
+    std::string_view value = trim_ows(rest.substr(eq + 1));
     std::string out;
     if (!value.empty() && value.front() == '"') {
       for (std::size_t i = 1; i < value.size(); ++i) {
@@ -47,7 +44,7 @@ std::optional<std::string> header_param(std::string_view header, std::string_vie
       throw ProtocolError("unterminated quoted parameter in header: " + std::string(header));
     }
     const auto end = value.find(';');
-    return std::string(trim(value.substr(0, end)));
+    return std::string(trim_ows(value.substr(0, end)));
   }
   return std::nullopt;
 }
@@ -64,7 +61,8 @@ std::string quote(const std::string& s) {
 }  // namespace
 
 std::string multipart_boundary(std::string_view content_type) {
-  const std::string type = lower(std::string(trim(content_type.substr(0, content_type.find(';')))));
+  const std::string type = ops::detail::ascii_lower(
+      std::string(trim_ows(content_type.substr(0, content_type.find(';')))));
   if (type.rfind("multipart/", 0) != 0) {
     throw ProtocolError("expected a multipart response, got Content-Type \"" +
                         std::string(content_type) + "\"");
@@ -143,8 +141,8 @@ bool MultipartReader::step() {
       if (colon == std::string_view::npos) {
         throw ProtocolError("malformed multipart header: " + std::string(line));
       }
-      part_.headers[lower(std::string(trim(line.substr(0, colon))))] =
-          std::string(trim(line.substr(colon + 1)));
+      part_.headers[ops::detail::ascii_lower(std::string(trim_ows(line.substr(0, colon))))] =
+          std::string(trim_ows(line.substr(colon + 1)));
       return true;
     }
     case State::kBody: {

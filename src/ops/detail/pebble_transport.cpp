@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "ops/detail/pebble_transport.hpp"
+#include "ops/detail/strings.hpp"
 
 // GCC 12 at -O2 takes the operator new/delete pair of Boost.Asio's coroutine
 // frames (awaitable_frame_base, its thread-local recycling allocator) for a
@@ -55,12 +56,6 @@ std::string describe_size(std::uint64_t bytes) {
 
 [[noreturn]] void throw_too_large(const std::string& what, std::uint64_t limit) {
   throw ProtocolError(what + ": response body exceeds the limit of " + describe_size(limit));
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 // Runs `awaitable` on `ioc` for at most `timeout`; rethrows what it threw.
@@ -127,7 +122,8 @@ net::awaitable<void> exchange(const std::string& socket_path, const HttpRequest&
     out.status = static_cast<int>(response.result_int());
     out.reason = std::string(response.reason());
     for (const auto& field : response) {
-      out.headers[lower(std::string(field.name_string()))] = std::string(field.value());
+      out.headers[ops::detail::ascii_lower(std::string(field.name_string()))] =
+          std::string(field.value());
     }
     OutputSink sink = route != nullptr ? (*route)(out) : OutputSink();
     if (!sink) {

@@ -20,10 +20,6 @@ using nlohmann::json;
 
 MigrationCheckpoint g_checkpoint = nullptr;
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // The kind of a charm event "<Charm>/on/<kind>[<n>]", or empty for any
 // other handle (custom events of other emitters, stored state).
 std::string_view charm_event_kind(std::string_view path) {
@@ -100,12 +96,11 @@ json relation_event(const json& py) {
 // WorkloadEvent (pebble-ready), PebbleNoticeEvent, PebbleCheckEvent.
 json workload_event(const json& py, std::string_view kind) {
   json out = {{"container_name", text(py, "container_name", "workload")}};
-  if (ends_with(kind, "_pebble_custom_notice")) {
+  if (kind.ends_with("_pebble_custom_notice")) {
     for (const char* key : {"notice_id", "notice_type", "notice_key"}) {
       out[key] = text(py, key, "Pebble notice");
     }
-  } else if (ends_with(kind, "_pebble_check_failed") ||
-             ends_with(kind, "_pebble_check_recovered")) {
+  } else if (kind.ends_with("_pebble_check_failed") || kind.ends_with("_pebble_check_recovered")) {
     out["check_name"] = text(py, "check_name", "Pebble check");
   }
   return out;
@@ -168,19 +163,19 @@ json convert_event(std::string_view kind, const json& py) {
   static constexpr std::string_view kWorkload[] = {
       "_pebble_ready", "_pebble_custom_notice", "_pebble_check_failed", "_pebble_check_recovered"};
   for (std::string_view suffix : kRelation) {
-    if (ends_with(kind, suffix)) return relation_event(py);
+    if (kind.ends_with(suffix)) return relation_event(py);
   }
   for (std::string_view suffix : kWorkload) {
-    if (ends_with(kind, suffix)) return workload_event(py, kind);
+    if (kind.ends_with(suffix)) return workload_event(py, kind);
   }
   if (kind == "secret_changed" || kind == "secret_rotate" || kind == "secret_expired" ||
       kind == "secret_remove") {
     return secret_event(py, kind);
   }
-  if (ends_with(kind, "_storage_attached") || ends_with(kind, "_storage_detaching")) {
+  if (kind.ends_with("_storage_attached") || kind.ends_with("_storage_detaching")) {
     return storage_event(py);
   }
-  if (ends_with(kind, "_action")) return action_event(py);
+  if (kind.ends_with("_action")) return action_event(py);
   if (is_hook_without_data(kind)) return hook_event_without_data(py);
   return py;  // a custom event on the charm's `on`: its dict as it is
 }

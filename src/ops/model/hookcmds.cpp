@@ -14,6 +14,7 @@
 
 #include "ops/detail/hookcmds_process.hpp"
 #include "ops/detail/juju_names.hpp"
+#include "ops/detail/strings.hpp"
 #include "ops/errors.hpp"
 
 namespace ops {
@@ -85,14 +86,6 @@ Network Network::from_json(const nlohmann::json& doc) {
 
 namespace hookcmds {
 namespace {
-
-std::string trim(std::string text) {
-  auto end = text.find_last_not_of(" \t\r\n");
-  text.erase(end == std::string::npos ? 0 : end + 1);
-  auto start = text.find_first_not_of(" \t\r\n");
-  text.erase(0, start == std::string::npos ? text.size() : start);
-  return text;
-}
 
 nlohmann::json parse_json(const std::string& tool, const std::string& text) {
   try {
@@ -206,7 +199,7 @@ std::string run(const std::vector<std::string>& argv, std::string_view input) {
   }
   if (result.exit_code == 0) return std::move(result.out);
 
-  std::string err = trim(result.err);
+  std::string err = ops::detail::trim(result.err);
   std::string message = tool + " failed (exit status " + std::to_string(result.exit_code) + ")";
   if (!err.empty()) message += ": " + err;
   if (err.find("relation not found") != std::string::npos) {
@@ -328,7 +321,7 @@ GoalState goal_state() {
 }
 
 std::filesystem::path resource_get(const std::string& name) {
-  return trim(run({"resource-get", name}));
+  return ops::detail::trim(run({"resource-get", name}));
 }
 
 std::vector<std::string> storage_list(const std::string& name) {
@@ -390,7 +383,7 @@ std::vector<Port> opened_ports() {
   std::vector<Port> out;
   if (doc.is_null()) return out;
   for (const auto& entry : convert<std::vector<std::string>>("opened-ports", doc)) {
-    std::string text = trim(entry);
+    std::string text = ops::detail::trim(entry);
     if (text.empty()) continue;
     if (text == "icmp") {
       out.push_back({"icmp", std::nullopt});
@@ -471,7 +464,7 @@ std::string secret_add(const std::map<std::string, std::string>& content,
   argv.insert(argv.end(), {"--owner", owner});
   SecretFiles files(content);
   argv.insert(argv.end(), files.args().begin(), files.args().end());
-  return trim(run(argv));
+  return ops::detail::trim(run(argv));
 }
 
 std::map<std::string, std::string> secret_get(const std::optional<std::string>& id,

@@ -29,10 +29,6 @@ int parse_int(std::string_view text, const std::string& variable, const std::str
   return value;
 }
 
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 }  // namespace
 
 JujuContext JujuContext::from_map(const Env& env) {
@@ -147,35 +143,35 @@ void JujuContext::validate() const {
     require(action_uuid.has_value(), "JUJU_ACTION_UUID");
     return;
   }
-  if (ends_with(event, "-relation-created") || ends_with(event, "-relation-joined") ||
-      ends_with(event, "-relation-changed") || ends_with(event, "-relation-departed") ||
-      ends_with(event, "-relation-broken")) {
+  if (event.ends_with("-relation-created") || event.ends_with("-relation-joined") ||
+      event.ends_with("-relation-changed") || event.ends_with("-relation-departed") ||
+      event.ends_with("-relation-broken")) {
     require(relation_name.has_value(), "JUJU_RELATION");
     require(relation_id.has_value(), "JUJU_RELATION_ID");
     // relation-changed for the remote application's data has no remote unit
     // (Juju sets JUJU_REMOTE_UNIT empty), so only joined and departed need one.
-    if (ends_with(event, "-relation-joined") || ends_with(event, "-relation-departed")) {
+    if (event.ends_with("-relation-joined") || event.ends_with("-relation-departed")) {
       require(remote_unit_name.has_value(), "JUJU_REMOTE_UNIT");
     }
-    if (ends_with(event, "-relation-departed")) {
+    if (event.ends_with("-relation-departed")) {
       require(relation_departing_unit_name.has_value(), "JUJU_DEPARTING_UNIT");
     }
     return;
   }
-  if (ends_with(event, "-pebble-ready") || ends_with(event, "-pebble-custom-notice") ||
-      ends_with(event, "-pebble-check-failed") || ends_with(event, "-pebble-check-recovered")) {
+  if (event.ends_with("-pebble-ready") || event.ends_with("-pebble-custom-notice") ||
+      event.ends_with("-pebble-check-failed") || event.ends_with("-pebble-check-recovered")) {
     require(workload_name.has_value(), "JUJU_WORKLOAD_NAME");
-    if (ends_with(event, "-pebble-custom-notice")) {
+    if (event.ends_with("-pebble-custom-notice")) {
       require(notice_id.has_value(), "JUJU_NOTICE_ID");
       require(notice_type.has_value(), "JUJU_NOTICE_TYPE");
       require(notice_key.has_value(), "JUJU_NOTICE_KEY");
     }
-    if (ends_with(event, "-pebble-check-failed") || ends_with(event, "-pebble-check-recovered")) {
+    if (event.ends_with("-pebble-check-failed") || event.ends_with("-pebble-check-recovered")) {
       require(pebble_check_name.has_value(), "JUJU_PEBBLE_CHECK_NAME");
     }
     return;
   }
-  if (ends_with(event, "-storage-attached") || ends_with(event, "-storage-detaching")) {
+  if (event.ends_with("-storage-attached") || event.ends_with("-storage-detaching")) {
     require(storage_name.has_value(), "JUJU_STORAGE_ID");
     return;
   }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <typeinfo>
 
+#include "ops/detail/access.hpp"
 #include "ops/detail/main_dispatch.hpp"
 #include "ops/hookcmds.hpp"
 #include "ops/juju_context.hpp"
@@ -14,14 +15,9 @@
 #include "ops/model.hpp"
 #include "ops/model/juju_backend.hpp"
 #include "ops/storage.hpp"
-#include "ops/testing/access.hpp"
 
 namespace ops {
 namespace {
-
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
 
 // Forwards ops::log lines to juju-log; a line logged while juju-log itself
 // runs (or fails) is dropped rather than recursing.
@@ -180,8 +176,8 @@ int run_dispatch(const CharmFactory& factory, int argc, char** argv) {
     }
     meta = CharmMeta::from_charm_dir(charm_dir);
     model = std::make_unique<Model>(*meta, std::make_unique<JujuBackend>(context));
-    if (ends_with(kind, "_relation_broken")) {
-      testing::detail::ModelAccess::set_broken_relation_id(*model, context.relation_id);
+    if (kind.ends_with("_relation_broken")) {
+      detail::ModelAccess::set_broken_relation_id(*model, context.relation_id);
     }
     framework = std::make_unique<Framework>(open_sqlite_storage(default_state_file(charm_dir)),
                                             model.get());

@@ -11,6 +11,7 @@
 #include "ops/detail/pebble_model.hpp"
 #include "ops/detail/pebble_multipart.hpp"
 #include "ops/detail/pebble_transport.hpp"
+#include "ops/detail/strings.hpp"
 #include "ops/pebble.hpp"
 
 namespace ops::pebble {
@@ -34,15 +35,6 @@ std::string percent_encode(std::string_view s) {
       out += kHex[c >> 4];
       out += kHex[c & 15];
     }
-  }
-  return out;
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
   }
   return out;
 }
@@ -303,7 +295,7 @@ class HttpClient final : public Client {
 
   std::vector<ServiceInfo> get_services(const std::vector<std::string>& names) override {
     Query query;
-    if (!names.empty()) query.emplace_back("names", join(names, ","));
+    if (!names.empty()) query.emplace_back("names", ops::detail::join(names, ","));
     const json result = field(request("GET", "/v1/services", query), "result");
     if (result.is_null()) return {};
     return decode<std::vector<ServiceInfo>>(result, "services");
@@ -508,7 +500,7 @@ class HttpClient final : public Client {
                                     const std::vector<std::string>& names) override {
     Query query;
     if (level != CheckLevel::kUnset) query.emplace_back("level", to_string(level));
-    if (!names.empty()) query.emplace_back("names", join(names, ","));
+    if (!names.empty()) query.emplace_back("names", ops::detail::join(names, ","));
     const json result = field(request("GET", "/v1/checks", query), "result");
     if (result.is_null()) return {};
     return decode<std::vector<CheckInfo>>(result, "checks");
@@ -556,8 +548,8 @@ class HttpClient final : public Client {
     Query query;
     if (filter.all_users) query.emplace_back("users", "all");
     if (filter.user_id) query.emplace_back("user-id", std::to_string(*filter.user_id));
-    if (!filter.types.empty()) query.emplace_back("types", join(filter.types, ","));
-    if (!filter.keys.empty()) query.emplace_back("keys", join(filter.keys, ","));
+    if (!filter.types.empty()) query.emplace_back("types", ops::detail::join(filter.types, ","));
+    if (!filter.keys.empty()) query.emplace_back("keys", ops::detail::join(filter.keys, ","));
     if (filter.after) query.emplace_back("after", *filter.after);
     const json result = field(request("GET", "/v1/notices", query), "result");
     if (result.is_null()) return {};

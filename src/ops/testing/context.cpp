@@ -7,8 +7,8 @@
 #include <sstream>
 #include <typeinfo>
 
-#include "access.hpp"
 #include "dispatch.hpp"
+#include "ops/detail/access.hpp"
 #include "ops/log.hpp"
 
 namespace ops::testing {
@@ -459,12 +459,12 @@ bool ContextBase::dispatch(const Event& event, const State& state, FakeBackend& 
   bool aborted = false;
   {
     Model model(meta_, backend);
-    detail::ModelAccess::set_pebble_client_factory(model, [&backend](const std::string& container) {
-      return backend.pebble(container).client();
-    });
+    ops::detail::ModelAccess::set_pebble_client_factory(
+        model,
+        [&backend](const std::string& container) { return backend.pebble(container).client(); });
     if (event.kind.size() > 16 &&
         event.kind.compare(event.kind.size() - 16, 16, "_relation_broken") == 0) {
-      detail::ModelAccess::set_broken_relation_id(model, event.relation_id);
+      ops::detail::ModelAccess::set_broken_relation_id(model, event.relation_id);
     }
     Framework framework(storage, &model);
     // As in production the charm is constructed inside the hook: the access

@@ -3,22 +3,13 @@
 #include <set>
 #include <string>
 
+#include "config_types.hpp"
 #include "dispatch.hpp"
 #include "ops/detail/juju_names.hpp"
 #include "ops/testing/context.hpp"
 
 namespace ops::testing {
 namespace {
-
-// Juju checks option values against their declared type exactly: an int
-// is not a float (as Scenario's checker: isinstance(value, float)).
-bool config_type_fits(const std::string& type, const nlohmann::json& value) {
-  if (type == "string" || type == "secret") return value.is_string();
-  if (type == "int") return value.is_number_integer();
-  if (type == "float") return value.is_number_float();
-  if (type == "boolean") return value.is_boolean();
-  return false;
-}
 
 std::string join_ints(const std::map<int, Databag>& units) {
   std::string out;
@@ -37,7 +28,7 @@ void ContextBase::check_consistency(const Event& event, const State& state) cons
     auto it = meta_.config.find(key);
     if (it == meta_.config.end()) {
       problems.push_back("config option '" + key + "' is not declared in config.yaml");
-    } else if (!config_type_fits(it->second.type, value)) {
+    } else if (!detail::config_type_fits(it->second.type, value)) {
       problems.push_back("config option '" + key + "' is of type " + it->second.type + ", not " +
                          value.dump());
     } else if (it->second.type == "secret" &&

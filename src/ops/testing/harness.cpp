@@ -7,8 +7,9 @@
 #include <fstream>
 #include <tuple>
 
-#include "access.hpp"
+#include "config_types.hpp"
 #include "dispatch.hpp"
+#include "ops/detail/access.hpp"
 #include "ops/log.hpp"
 
 namespace ops::testing {
@@ -31,15 +32,6 @@ std::pair<std::string, int> parse_storage_id(const std::string& storage_id) {
   } catch (const std::exception&) {
     throw HarnessError("invalid storage id \"" + storage_id + "\": expected NAME/INDEX");
   }
-}
-
-// Whether `value` fits the config option type (Juju's rules).
-bool config_type_fits(const std::string& type, const nlohmann::json& value) {
-  if (type == "string" || type == "secret") return value.is_string();
-  if (type == "int") return value.is_number_integer();
-  if (type == "float") return value.is_number();
-  if (type == "boolean") return value.is_boolean();
-  return false;
 }
 
 std::string default_cidr(const std::string& address) {
@@ -79,9 +71,9 @@ void HarnessBase::init() {
   backend_ = std::make_unique<FakeBackend>(meta_, meta_.name + "/0");
   model_ = std::make_unique<Model>(meta_, *backend_);
   FakeBackend* backend = backend_.get();
-  detail::ModelAccess::set_pebble_client_factory(*model_, [backend](const std::string& container) {
-    return backend->pebble(container).client();
-  });
+  ops::detail::ModelAccess::set_pebble_client_factory(
+      *model_,
+      [backend](const std::string& container) { return backend->pebble(container).client(); });
   framework_ = std::make_unique<Framework>(storage_, model_.get());
   log::set_sink([backend](log::Level level, std::string_view message) {
     backend->juju_log(std::string(log::to_string(level)), std::string(message));
@@ -137,7 +129,7 @@ const fs::path& HarnessBase::temp_dir() {
   return *temp_dir_;
 }
 
-void HarnessBase::changed() { detail::ModelAccess::invalidate_caches(*model_); }
+void HarnessBase::changed() { ops::detail::ModelAccess::invalidate_caches(*model_); }
 
 // ---------------------------------------------------------------- lifecycle
 
@@ -177,14 +169,15 @@ void HarnessBase::fire_kind(std::string_view kind, const nlohmann::json& snapsho
   if (!charm_ || !hooks_enabled_) return;
   FakeBackend::Data& data = backend_->data();
   data.hook_running = true;
-  if (broken_relation_id) detail::ModelAccess::set_broken_relation_id(*model_, broken_relation_id);
+  if (broken_relation_id)
+    ops::detail::ModelAccess::set_broken_relation_id(*model_, broken_relation_id);
   struct AfterEvent {
     HarnessBase& harness;
     bool broken;
     ~AfterEvent() {
       harness.backend_->data().hook_running = false;
       if (broken) {
-        detail::ModelAccess::set_broken_relation_id(*harness.model_, std::nullopt);
+        ops::detail::ModelAccess::set_broken_relation_id(*harness.model_, std::nullopt);
         harness.changed();
       }
     }
@@ -441,7 +434,7 @@ void HarnessBase::update_config(const nlohmann::json& values,
     if (it == meta_.config.end()) {
       throw HarnessError("unknown config option '" + key + "' (not in config.yaml)");
     }
-    if (!config_type_fits(it->second.type, value)) {
+    if (!detail::config_type_fits(it->second.type, value)) {
       throw HarnessError("config option '" + key + "' is of type " + it->second.type + ", not " +
                          value.dump());
     }

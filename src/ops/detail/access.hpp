@@ -21,7 +21,7 @@
 #include "ops/framework.hpp"
 #include "ops/model.hpp"
 
-namespace ops::testing::detail {
+namespace ops::detail {
 
 class FrameworkAccess {
  public:
@@ -61,4 +61,4 @@ class ModelAccess {
   }
 };
 
-}  // namespace ops::testing::detail
+}  // namespace ops::detail
