@@ -1,14 +1,17 @@
 # Packaging a charm built with ops-cpp, and linking its dispatch lean.
 #
 # ops_add_charm(<name> DISPATCH <executable target> FILES <files and directories...>
-#               [BASE <channel>] [SHARED_DEPS] [EXCLUDE_FROM_ALL])
+#               [BUNDLE <shared libraries...>] [BASE <channel>] [SHARED_DEPS]
+#               [EXCLUDE_FROM_ALL])
 #
 # adds a target `charm-<name>`, part of the default build unless
 # EXCLUDE_FROM_ALL (and makes the umbrella target `charm` depend on it), that
 # assembles the deployable charm:
 #
 #   <build>/charm/<name>/dispatch        the executable, stripped (the build's copy stays unstripped)
-#   <build>/charm/<name>/lib/*.so*       the shared libraries it needs beyond glibc and libstdc++
+#   <build>/charm/<name>/lib/*.so*       the shared libraries it needs beyond glibc and libstdc++,
+#                                        and the BUNDLE ones (under their sonames), which
+#                                        dispatch loads itself with dlopen when it needs them
 #   <build>/charm/<name>/<FILES>         metadata.yaml, config.yaml, actions.yaml, ...
 #                                        (a directory is copied with its tree, under its
 #                                        own name: grafana_dashboards/redis.json)
@@ -73,13 +76,14 @@ if(CMAKE_SCRIPT_MODE_FILE AND DEFINED OPS_LEAN_CHECK)
 endif()
 
 if(CMAKE_SCRIPT_MODE_FILE)
-  # ---- packing script: CHARM_DIR ARCHIVE DISPATCH FILES STRIP ARCH BASE VERSION ----
+  # ---- packing script: CHARM_DIR ARCHIVE DISPATCH FILES BUNDLE OBJDUMP STRIP ARCH BASE VERSION ----
   foreach(var CHARM_DIR ARCHIVE DISPATCH ARCH BASE VERSION)
     if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
       message(FATAL_ERROR "OpsCharm.cmake: ${var} is not set")
     endif()
   endforeach()
   string(REPLACE "|" ";" FILES "${FILES}")
+  string(REPLACE "|" ";" BUNDLE "${BUNDLE}")
 
   file(REMOVE_RECURSE "${CHARM_DIR}")
   file(MAKE_DIRECTORY "${CHARM_DIR}")
@@ -130,6 +134,24 @@ if(CMAKE_SCRIPT_MODE_FILE)
       endif()
     endforeach()
   endif()
+
+  # The libraries dispatch dlopens (ldd cannot see them), under their sonames:
+  # dlopen by soname finds them through the run path $ORIGIN/lib.
+  foreach(library IN LISTS BUNDLE)
+    file(REAL_PATH "${library}" real)
+    get_filename_component(soname "${real}" NAME)
+    if(OBJDUMP)
+      execute_process(COMMAND "${OBJDUMP}" -p "${real}" OUTPUT_VARIABLE dynamic RESULT_VARIABLE rc)
+      if(rc EQUAL 0 AND dynamic MATCHES "SONAME +([^ \t\n]+)")
+        set(soname "${CMAKE_MATCH_1}")
+      endif()
+    endif()
+    file(MAKE_DIRECTORY "${CHARM_DIR}/lib")
+    file(COPY_FILE "${real}" "${CHARM_DIR}/lib/${soname}")
+    if(STRIP)
+      execute_process(COMMAND "${STRIP}" --strip-unneeded "${CHARM_DIR}/lib/${soname}")
+    endif()
+  endforeach()
 
   string(TIMESTAMP started "%Y-%m-%dT%H:%M:%S.000000Z" UTC)
   file(WRITE "${CHARM_DIR}/manifest.yaml"
@@ -244,7 +266,7 @@ function(ops_lean_link target)
 endfunction()
 
 function(ops_add_charm name)
-  cmake_parse_arguments(ARG "SHARED_DEPS;EXCLUDE_FROM_ALL" "DISPATCH;BASE" "FILES" ${ARGN})
+  cmake_parse_arguments(ARG "SHARED_DEPS;EXCLUDE_FROM_ALL" "DISPATCH;BASE" "FILES;BUNDLE" ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ops_add_charm(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -276,6 +298,7 @@ function(ops_add_charm name)
     endif()
   endforeach()
   string(REPLACE ";" "|" files "${abs_files}")
+  string(REPLACE ";" "|" bundle "${ARG_BUNDLE}")
 
   # The packaged copy finds its bundled libraries next to it.
   set_property(TARGET ${ARG_DISPATCH} APPEND PROPERTY BUILD_RPATH "\$ORIGIN/lib")
@@ -288,9 +311,10 @@ function(ops_add_charm name)
     OUTPUT "${archive}" "${dir}/dispatch"
     COMMAND "${CMAKE_COMMAND}" "-DCHARM_DIR=${dir}" "-DARCHIVE=${archive}"
             "-DDISPATCH=$<TARGET_FILE:${ARG_DISPATCH}>" "-DFILES=${files}"
+            "-DBUNDLE=${bundle}" "-DOBJDUMP=${CMAKE_OBJDUMP}"
             "-DSTRIP=${CMAKE_STRIP}" "-DARCH=${arch}" "-DBASE=${ARG_BASE}"
             "-DVERSION=${version}" -P "${script}"
-    DEPENDS ${ARG_DISPATCH} ${depends} "${script}"
+    DEPENDS ${ARG_DISPATCH} ${depends} ${ARG_BUNDLE} "${script}"
     COMMENT "Packing charm ${name} into ${archive}"
     VERBATIM)
   # Part of the default build (`cmake --build <build>` writes the .charm),
