@@ -29,8 +29,8 @@
 # links one executable for a short-lived process such as `dispatch`, where the
 # dynamic loader's work (mapping and relocating libraries, resolving their
 # symbols) is most of the process's cost: libstdc++ and libgcc static, the
-# yaml-cpp and SQLite archives (libyaml-cpp.a, libsqlite3.a) in place of the
-# shared libraries the ops modules name, the target's own code compiled with
+# yaml-cpp, libyaml and SQLite archives (libyaml-cpp.a, libyaml.a,
+# libsqlite3.a) in place of the shared libraries the ops modules name, the target's own code compiled with
 # -ffunction-sections/-fdata-sections (as the ops modules are), and the link
 # with --as-needed, --gc-sections and -O1. spdlog and fmt are compiled into
 # ops header-only already, so what stays dynamic is glibc and the C libraries
@@ -227,10 +227,34 @@ if(NOT TARGET ops::lean_sqlite)
     set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE FALSE)
   endif()
 endif()
+# libyaml (the C library ops parses charm metadata with): its archive in a
+# lean link, the shared library otherwise.
+find_library(OPS_LIBYAML_ARCHIVE NAMES libyaml.a)
+find_library(OPS_LIBYAML_SHARED NAMES yaml)
+if(NOT TARGET ops::libyaml)
+  if(NOT OPS_LIBYAML_SHARED)
+    message(FATAL_ERROR "ops-cpp: libyaml not found (Debian: libyaml-dev)")
+  endif()
+  add_library(ops::libyaml UNKNOWN IMPORTED GLOBAL)
+  set_target_properties(ops::libyaml PROPERTIES IMPORTED_LOCATION "${OPS_LIBYAML_SHARED}")
+endif()
+if(NOT TARGET ops::lean_libyaml)
+  if(OPS_LIBYAML_ARCHIVE)
+    add_library(ops::lean_libyaml STATIC IMPORTED GLOBAL)
+    set_target_properties(ops::lean_libyaml PROPERTIES IMPORTED_LOCATION "${OPS_LIBYAML_ARCHIVE}")
+    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_LIBYAML TRUE)
+  else()
+    message(STATUS "ops-cpp: no libyaml.a; lean links use the shared libyaml")
+    add_library(ops::lean_libyaml INTERFACE IMPORTED GLOBAL)
+    set_target_properties(ops::lean_libyaml PROPERTIES INTERFACE_LINK_LIBRARIES ops::libyaml)
+    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_LIBYAML FALSE)
+  endif()
+endif()
 # What the ops modules link: $<TARGET_PROPERTY:OPS_LEAN_LINK> is read on the
 # executable being linked.
 set(OPS_YAML_CPP_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_yaml_cpp,yaml-cpp>")
 set(OPS_SQLITE_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_sqlite,SQLiteCpp>")
+set(OPS_LIBYAML_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_libyaml,ops::libyaml>")
 
 # Links <target> lean (see the top of this file).
 function(ops_lean_link target)
@@ -253,6 +277,10 @@ function(ops_lean_link target)
   get_property(static_sqlite GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE)
   if(static_sqlite)
     list(APPEND unwanted libsqlite3)
+  endif()
+  get_property(static_libyaml GLOBAL PROPERTY OPS_LEAN_STATIC_LIBYAML)
+  if(static_libyaml)
+    list(APPEND unwanted libyaml-0)
   endif()
   target_link_options(${target} PRIVATE LINKER:--as-needed LINKER:--gc-sections LINKER:-O1)
   find_program(OPS_LDD ldd)

@@ -192,9 +192,9 @@ TEST(Packaging, PackagedDispatchLoadsGlibcAndItsBundledLibrariesOnly) {
   EXPECT_EQ(client_stems, (std::set<std::string>{"libc", "libm"}));
 }
 
-// In a lean dispatch yaml-cpp and libstdc++ are both static: an exception
-// yaml-cpp throws is still caught and translated by ops (CharmMetaError).
-TEST(Packaging, LeanDispatchCatchesYamlErrorsFromTheStaticYamlCpp) {
+// A lean dispatch (libyaml static, libstdc++ static) reports a metadata.yaml
+// that is not YAML with the file, the line and libyaml's problem.
+TEST(Packaging, LeanDispatchReportsInvalidYamlWithFileAndLine) {
   if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: dispatch is not linked lean";
   ops_test::TempDir charm_tmp("packaging-test-charm-");
   fs::path charm = charm_tmp.path() / "test-charm";
@@ -209,7 +209,8 @@ TEST(Packaging, LeanDispatchCatchesYamlErrorsFromTheStaticYamlCpp) {
   EXPECT_EQ(result.status, 1);
   EXPECT_THAT(result.output,
               HasSubstr("Uncaught exception while setting up for install: ops::CharmMetaError: "
-                        "metadata.yaml:2: invalid YAML: end of sequence flow not found"));
+                        "metadata.yaml:2: invalid YAML: while parsing a flow sequence: did not "
+                        "find expected ',' or ']'\n"));
 }
 
 TEST(Packaging, DispatchWithoutJujuEnvironmentFailsClearly) {
