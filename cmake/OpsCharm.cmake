@@ -1,14 +1,17 @@
 # Packaging a charm built with ops-cpp, and linking its dispatch lean.
 #
 # ops_add_charm(<name> DISPATCH <executable target> FILES <files and directories...>
-#               [BASE <channel>] [SHARED_DEPS] [EXCLUDE_FROM_ALL])
+#               [BUNDLE <shared libraries...>] [BASE <channel>] [SHARED_DEPS]
+#               [EXCLUDE_FROM_ALL])
 #
 # adds a target `charm-<name>`, part of the default build unless
 # EXCLUDE_FROM_ALL (and makes the umbrella target `charm` depend on it), that
 # assembles the deployable charm:
 #
 #   <build>/charm/<name>/dispatch        the executable, stripped (the build's copy stays unstripped)
-#   <build>/charm/<name>/lib/*.so*       the shared libraries it needs beyond glibc and libstdc++
+#   <build>/charm/<name>/lib/*.so*       the shared libraries it needs beyond glibc and libstdc++,
+#                                        and the BUNDLE ones (under their sonames), which
+#                                        dispatch loads itself with dlopen when it needs them
 #   <build>/charm/<name>/<FILES>         metadata.yaml, config.yaml, actions.yaml, ...
 #                                        (a directory is copied with its tree, under its
 #                                        own name: grafana_dashboards/redis.json)
@@ -26,8 +29,8 @@
 # links one executable for a short-lived process such as `dispatch`, where the
 # dynamic loader's work (mapping and relocating libraries, resolving their
 # symbols) is most of the process's cost: libstdc++ and libgcc static, the
-# yaml-cpp and SQLite archives (libyaml-cpp.a, libsqlite3.a) in place of the
-# shared libraries the ops modules name, the target's own code compiled with
+# yaml-cpp, libyaml and SQLite archives (libyaml-cpp.a, libyaml.a,
+# libsqlite3.a) in place of the shared libraries the ops modules name, the target's own code compiled with
 # -ffunction-sections/-fdata-sections (as the ops modules are), and the link
 # with --as-needed, --gc-sections and -O1. spdlog and fmt are compiled into
 # ops header-only already, so what stays dynamic is glibc and the C libraries
@@ -73,13 +76,14 @@ if(CMAKE_SCRIPT_MODE_FILE AND DEFINED OPS_LEAN_CHECK)
 endif()
 
 if(CMAKE_SCRIPT_MODE_FILE)
-  # ---- packing script: CHARM_DIR ARCHIVE DISPATCH FILES STRIP ARCH BASE VERSION ----
+  # ---- packing script: CHARM_DIR ARCHIVE DISPATCH FILES BUNDLE OBJDUMP STRIP ARCH BASE VERSION ----
   foreach(var CHARM_DIR ARCHIVE DISPATCH ARCH BASE VERSION)
     if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
       message(FATAL_ERROR "OpsCharm.cmake: ${var} is not set")
     endif()
   endforeach()
   string(REPLACE "|" ";" FILES "${FILES}")
+  string(REPLACE "|" ";" BUNDLE "${BUNDLE}")
 
   file(REMOVE_RECURSE "${CHARM_DIR}")
   file(MAKE_DIRECTORY "${CHARM_DIR}")
@@ -130,6 +134,24 @@ if(CMAKE_SCRIPT_MODE_FILE)
       endif()
     endforeach()
   endif()
+
+  # The libraries dispatch dlopens (ldd cannot see them), under their sonames:
+  # dlopen by soname finds them through the run path $ORIGIN/lib.
+  foreach(library IN LISTS BUNDLE)
+    file(REAL_PATH "${library}" real)
+    get_filename_component(soname "${real}" NAME)
+    if(OBJDUMP)
+      execute_process(COMMAND "${OBJDUMP}" -p "${real}" OUTPUT_VARIABLE dynamic RESULT_VARIABLE rc)
+      if(rc EQUAL 0 AND dynamic MATCHES "SONAME +([^ \t\n]+)")
+        set(soname "${CMAKE_MATCH_1}")
+      endif()
+    endif()
+    file(MAKE_DIRECTORY "${CHARM_DIR}/lib")
+    file(COPY_FILE "${real}" "${CHARM_DIR}/lib/${soname}")
+    if(STRIP)
+      execute_process(COMMAND "${STRIP}" --strip-unneeded "${CHARM_DIR}/lib/${soname}")
+    endif()
+  endforeach()
 
   string(TIMESTAMP started "%Y-%m-%dT%H:%M:%S.000000Z" UTC)
   file(WRITE "${CHARM_DIR}/manifest.yaml"
@@ -205,10 +227,34 @@ if(NOT TARGET ops::lean_sqlite)
     set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE FALSE)
   endif()
 endif()
+# libyaml (the C library ops parses charm metadata with): its archive in a
+# lean link, the shared library otherwise.
+find_library(OPS_LIBYAML_ARCHIVE NAMES libyaml.a)
+find_library(OPS_LIBYAML_SHARED NAMES yaml)
+if(NOT TARGET ops::libyaml)
+  if(NOT OPS_LIBYAML_SHARED)
+    message(FATAL_ERROR "ops-cpp: libyaml not found (Debian: libyaml-dev)")
+  endif()
+  add_library(ops::libyaml UNKNOWN IMPORTED GLOBAL)
+  set_target_properties(ops::libyaml PROPERTIES IMPORTED_LOCATION "${OPS_LIBYAML_SHARED}")
+endif()
+if(NOT TARGET ops::lean_libyaml)
+  if(OPS_LIBYAML_ARCHIVE)
+    add_library(ops::lean_libyaml STATIC IMPORTED GLOBAL)
+    set_target_properties(ops::lean_libyaml PROPERTIES IMPORTED_LOCATION "${OPS_LIBYAML_ARCHIVE}")
+    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_LIBYAML TRUE)
+  else()
+    message(STATUS "ops-cpp: no libyaml.a; lean links use the shared libyaml")
+    add_library(ops::lean_libyaml INTERFACE IMPORTED GLOBAL)
+    set_target_properties(ops::lean_libyaml PROPERTIES INTERFACE_LINK_LIBRARIES ops::libyaml)
+    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_LIBYAML FALSE)
+  endif()
+endif()
 # What the ops modules link: $<TARGET_PROPERTY:OPS_LEAN_LINK> is read on the
 # executable being linked.
 set(OPS_YAML_CPP_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_yaml_cpp,yaml-cpp>")
 set(OPS_SQLITE_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_sqlite,SQLiteCpp>")
+set(OPS_LIBYAML_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_libyaml,ops::libyaml>")
 
 # Links <target> lean (see the top of this file).
 function(ops_lean_link target)
@@ -232,6 +278,10 @@ function(ops_lean_link target)
   if(static_sqlite)
     list(APPEND unwanted libsqlite3)
   endif()
+  get_property(static_libyaml GLOBAL PROPERTY OPS_LEAN_STATIC_LIBYAML)
+  if(static_libyaml)
+    list(APPEND unwanted libyaml-0)
+  endif()
   target_link_options(${target} PRIVATE LINKER:--as-needed LINKER:--gc-sections LINKER:-O1)
   find_program(OPS_LDD ldd)
   if(unwanted AND OPS_LDD AND NOT CMAKE_CROSSCOMPILING)
@@ -244,7 +294,7 @@ function(ops_lean_link target)
 endfunction()
 
 function(ops_add_charm name)
-  cmake_parse_arguments(ARG "SHARED_DEPS;EXCLUDE_FROM_ALL" "DISPATCH;BASE" "FILES" ${ARGN})
+  cmake_parse_arguments(ARG "SHARED_DEPS;EXCLUDE_FROM_ALL" "DISPATCH;BASE" "FILES;BUNDLE" ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ops_add_charm(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -276,6 +326,7 @@ function(ops_add_charm name)
     endif()
   endforeach()
   string(REPLACE ";" "|" files "${abs_files}")
+  string(REPLACE ";" "|" bundle "${ARG_BUNDLE}")
 
   # The packaged copy finds its bundled libraries next to it.
   set_property(TARGET ${ARG_DISPATCH} APPEND PROPERTY BUILD_RPATH "\$ORIGIN/lib")
@@ -288,9 +339,10 @@ function(ops_add_charm name)
     OUTPUT "${archive}" "${dir}/dispatch"
     COMMAND "${CMAKE_COMMAND}" "-DCHARM_DIR=${dir}" "-DARCHIVE=${archive}"
             "-DDISPATCH=$<TARGET_FILE:${ARG_DISPATCH}>" "-DFILES=${files}"
+            "-DBUNDLE=${bundle}" "-DOBJDUMP=${CMAKE_OBJDUMP}"
             "-DSTRIP=${CMAKE_STRIP}" "-DARCH=${arch}" "-DBASE=${ARG_BASE}"
             "-DVERSION=${version}" -P "${script}"
-    DEPENDS ${ARG_DISPATCH} ${depends} "${script}"
+    DEPENDS ${ARG_DISPATCH} ${depends} ${ARG_BUNDLE} "${script}"
     COMMENT "Packing charm ${name} into ${archive}"
     VERBATIM)
   # Part of the default build (`cmake --build <build>` writes the .charm),

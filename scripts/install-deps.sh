@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git clang-format clang-tidy-16 zip unzip
-  libyaml-cpp-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev
+  libyaml-cpp-dev libyaml-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev
   libhiredis-dev libspdlog-dev libfmt-dev libssl-dev libboost-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev liblzma-dev
   redis-server redis-sentinel redis-tools prometheus-redis-exporter openssl iproute2 procps

@@ -352,6 +352,39 @@ TEST_F(CharmMetaTest, ConfigOptionTypesAndDefaults) {
   EXPECT_EQ(meta.config.at("k").description, "a secret");
 }
 
+// The YAML the parser reads as yaml-cpp did: anchors and aliases, quoted
+// scalars kept as strings, plain ones typed (hex integers, null spellings),
+// block scalars, and only the first document of the file.
+TEST_F(CharmMetaTest, YamlAnchorsQuotingBlockScalarsAndFirstDocumentOnly) {
+  ops::CharmMeta meta = ops::CharmMeta::from_yaml("name: x\n",
+                                                  "base: &common\n"
+                                                  "  description: Shared.\n"
+                                                  "  params:\n"
+                                                  "    mode: {type: string, default: 'null'}\n"
+                                                  "    level: {type: integer, default: 0x1F}\n"
+                                                  "    note:\n"
+                                                  "      type: string\n"
+                                                  "      default: |\n"
+                                                  "        two\n"
+                                                  "        lines\n"
+                                                  "    empty: {default: ~}\n"
+                                                  "    blank: {default: Null}\n"
+                                                  "copy: *common\n"
+                                                  "---\n"
+                                                  "ignored: {description: second document}\n");
+  const nlohmann::json params = nlohmann::json::parse(R"({
+      "mode": {"type": "string", "default": "null"},
+      "level": {"type": "integer", "default": 31},
+      "note": {"type": "string", "default": "two\nlines\n"},
+      "empty": {"default": null},
+      "blank": {"default": null}})");
+  EXPECT_EQ(meta.actions.size(), 2u);
+  EXPECT_EQ(meta.actions.at("base").description, "Shared.");
+  EXPECT_EQ(meta.actions.at("base").parameters, params);
+  EXPECT_EQ(meta.actions.at("copy").description, "Shared.");
+  EXPECT_EQ(meta.actions.at("copy").parameters, params);
+}
+
 // ---- malformed input: each message names file, line and field ----
 
 TEST_F(CharmMetaTest, MetadataNotAMapping) {
@@ -360,8 +393,12 @@ TEST_F(CharmMetaTest, MetadataNotAMapping) {
 }
 
 TEST_F(CharmMetaTest, InvalidYamlSyntaxNamesTheLine) {
-  EXPECT_THAT(metadata_error("name: x\nsummary: [unclosed\n"), HasSubstr("metadata.yaml:"));
-  EXPECT_THAT(metadata_error("name: x\nsummary: [unclosed\n"), HasSubstr("invalid YAML"));
+  EXPECT_EQ(metadata_error("name: x\nsummary: [unclosed\n"),
+            "metadata.yaml:3: invalid YAML: while parsing a flow sequence: did not find "
+            "expected ',' or ']'");
+  EXPECT_EQ(metadata_error("name: x\n  bad: indent\n"),
+            "metadata.yaml:2: invalid YAML: mapping values are not allowed in this context");
+  EXPECT_EQ(metadata_error("name: *nowhere\n"), "metadata.yaml:1: invalid YAML: unknown anchor");
 }
 
 TEST_F(CharmMetaTest, MissingName) {

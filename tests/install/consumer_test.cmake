@@ -87,7 +87,7 @@ run_installs(consumer)
 file(GLOB bundled RELATIVE "${WORK_DIR}/build/charm/consumer-shared/lib"
      "${WORK_DIR}/build/charm/consumer-shared/lib/*")
 list(SORT bundled)
-if(NOT bundled STREQUAL "libsqlite3.so.0;libyaml-cpp.so.0.7")
+if(NOT bundled STREQUAL "libsqlite3.so.0;libyaml-0.so.2;libyaml-cpp.so.0.7")
   message(FATAL_ERROR "consumer-shared bundles: ${bundled}")
 endif()
 run_installs(consumer-shared)

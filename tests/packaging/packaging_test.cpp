@@ -181,8 +181,9 @@ TEST(Packaging, PackagedDispatchLoadsGlibcAndItsBundledLibrariesOnly) {
       EXPECT_EQ(fs::path(path).parent_path(), charm / "lib") << soname;
     }
   }
-  EXPECT_EQ(stems, (std::set<std::string>{"libc", "libcrypto", "libhiredis", "liblzma", "libm",
-                                          "libssl"}));
+  // OpenSSL is bundled but not linked: the Redis client dlopens it on its
+  // first TLS connection (see PackagedDispatchWithoutTlsDoesNotLoadOpenSsl).
+  EXPECT_EQ(stems, (std::set<std::string>{"libc", "libhiredis", "liblzma", "libm"}));
   std::set<std::string> client_stems;
   for (const auto& [soname, path] :
        loaded_libraries(binary_dir() / "charm" / "redis-client" / "dispatch")) {
@@ -191,9 +192,9 @@ TEST(Packaging, PackagedDispatchLoadsGlibcAndItsBundledLibrariesOnly) {
   EXPECT_EQ(client_stems, (std::set<std::string>{"libc", "libm"}));
 }
 
-// In a lean dispatch yaml-cpp and libstdc++ are both static: an exception
-// yaml-cpp throws is still caught and translated by ops (CharmMetaError).
-TEST(Packaging, LeanDispatchCatchesYamlErrorsFromTheStaticYamlCpp) {
+// A lean dispatch (libyaml static, libstdc++ static) reports a metadata.yaml
+// that is not YAML with the file, the line and libyaml's problem.
+TEST(Packaging, LeanDispatchReportsInvalidYamlWithFileAndLine) {
   if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: dispatch is not linked lean";
   ops_test::TempDir charm_tmp("packaging-test-charm-");
   fs::path charm = charm_tmp.path() / "test-charm";
@@ -208,7 +209,8 @@ TEST(Packaging, LeanDispatchCatchesYamlErrorsFromTheStaticYamlCpp) {
   EXPECT_EQ(result.status, 1);
   EXPECT_THAT(result.output,
               HasSubstr("Uncaught exception while setting up for install: ops::CharmMetaError: "
-                        "metadata.yaml:2: invalid YAML: end of sequence flow not found"));
+                        "metadata.yaml:2: invalid YAML: while parsing a flow sequence: did not "
+                        "find expected ',' or ']'\n"));
 }
 
 TEST(Packaging, DispatchWithoutJujuEnvironmentFailsClearly) {
@@ -243,6 +245,53 @@ TEST(Packaging, PackagedDispatchRunsUpdateStatusWithFakeHookTools) {
             nlohmann::json::parse(R"({"unit": {"status": "waiting",
                                                "message": "Waiting for Redis..."}})"));
   EXPECT_TRUE(fs::exists(charm / ".unit-state.db"));
+}
+
+// A hook that makes no TLS connection does not load libssl or libcrypto:
+// the libraries the dynamic loader initialises (LD_DEBUG=libs) in the
+// packaged dispatch's process are glibc's and the ones it links, each from
+// the charm's lib/; OpenSSL stays in lib/ for the first TLS connection.
+TEST(Packaging, PackagedDispatchWithoutTlsDoesNotLoadOpenSsl) {
+  if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: dispatch is not linked lean";
+  ops_test::TempDir charm_tmp("packaging-charm-");
+  fs::path charm = charm_tmp.path() / "redis-k8s";
+  fs::copy(binary_dir() / "charm" / "redis-k8s", charm, fs::copy_options::recursive);
+  EXPECT_TRUE(fs::exists(charm / "lib" / "libssl.so.3"));
+  EXPECT_TRUE(fs::exists(charm / "lib" / "libcrypto.so.3"));
+  ops_test::FakeJuju juju;
+  juju.set_state(R"({"leader": false, "config": {"enable-tls": false}, "relations": {}})");
+  fs::path debug = charm_tmp.path() / "ld-debug";
+  fs::create_directory(debug);
+  RunResult result = run("env -i " + juju.env_assignments() + " LD_DEBUG=libs LD_DEBUG_OUTPUT='" +
+                         (debug / "log").string() +
+                         "' JUJU_DISPATCH_PATH=hooks/update-status "
+                         "JUJU_UNIT_NAME=redis-k8s/0 JUJU_MODEL_NAME=test JUJU_VERSION=3.5.0 "
+                         "JUJU_CHARM_DIR='" +
+                         charm.string() + "' '" + (charm / "dispatch").string() + "'");
+  ASSERT_EQ(result.status, 0) << result.output;
+  // One log per process with a dynamic loader: the dispatch (the fake hook
+  // tools are static executables).
+  std::set<std::string> initialised;
+  int logs = 0;
+  for (const auto& entry : fs::directory_iterator(debug)) {
+    ++logs;
+    std::istringstream lines(ops_test::read_file(entry.path()));
+    std::string line;
+    const std::string marker = "calling init: ";
+    while (std::getline(lines, line)) {
+      std::size_t at = line.find(marker);
+      if (at == std::string::npos) continue;
+      fs::path library = line.substr(at + marker.size());
+      if (library.filename().string().rfind("ld-linux", 0) == 0) continue;
+      initialised.insert(stem(library.filename().string()));
+      if (stem(library.filename().string()) != "libc" &&
+          stem(library.filename().string()) != "libm") {
+        EXPECT_EQ(library.parent_path(), charm / "lib") << library;
+      }
+    }
+  }
+  EXPECT_EQ(logs, 1);
+  EXPECT_EQ(initialised, (std::set<std::string>{"libc", "libhiredis", "liblzma", "libm"}));
 }
 
 }  // namespace

@@ -80,6 +80,24 @@ TEST(Sha256Hex, KnownDigests) {
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(redis_k8s::sha256_hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(redis_k8s::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+// The padding's edges: a tail of 55 bytes takes the length in its own block,
+// 56 and 63 push it to a second block, 64 and 119 are one whole block plus a
+// tail; 1000 bytes are 15 blocks and a tail.
+TEST(Sha256Hex, PaddingAtBlockEdges) {
+  const std::vector<std::pair<std::size_t, std::string>> digests = {
+      {55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
+      {56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"},
+      {63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"},
+      {64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
+      {119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb"},
+      {1000, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"}};
+  for (const auto& [length, digest] : digests) {
+    EXPECT_EQ(redis_k8s::sha256_hex(std::string(length, 'a')), digest) << length << " bytes";
+  }
 }
 
 // The start script, run by /bin/sh with stand-ins for redis-cli (answering

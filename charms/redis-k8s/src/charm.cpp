@@ -90,7 +90,7 @@ RedisK8sCharm::RedisK8sCharm(ops::Framework& framework, RedisCharmCollaborators 
   }
   if (!collaborators_.fqdn) collaborators_.fqdn = local_fqdn;
   if (!collaborators_.resolve) collaborators_.resolve = charms::redis_k8s::v0::resolve_ipv4;
-  if (!collaborators_.random) collaborators_.random = openssl_random_bytes;
+  if (!collaborators_.random) collaborators_.random = system_random_bytes;
   if (!collaborators_.now) collaborators_.now = [] { return std::chrono::steady_clock::now(); };
   if (!collaborators_.sleep) {
     collaborators_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };

@@ -17,7 +17,7 @@
 // (RedisWorkload), this unit's FQDN, host name resolution, the random
 // source of passwords, and the clock and sleep of the handover. A
 // default-constructed set means production: the real Redis client,
-// local_fqdn(), resolve_ipv4(), OpenSSL's RAND_bytes,
+// local_fqdn(), resolve_ipv4(), getrandom(2),
 // std::chrono::steady_clock and std::this_thread::sleep_for.
 //
 // Handover (a fix of the reference, which sends SENTINEL FAILOVER while the

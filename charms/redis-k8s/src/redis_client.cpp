@@ -3,6 +3,7 @@
 #include "redis_client.hpp"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -159,6 +160,89 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+#define REDIS_K8S_STRINGIFY2(x) #x
+#define REDIS_K8S_STRINGIFY(x) REDIS_K8S_STRINGIFY2(x)
+
+// OpenSSL, loaded with dlopen on the first TLS connection: a hook that
+// talks to Redis in plain TCP (or not at all) does not pay for the dynamic
+// loader mapping and relocating libssl and libcrypto, which was about 40% of
+// a short hook's instructions. libcrypto is opened first by its soname so that
+// the executable's run path ($ORIGIN/lib, where ops_add_charm bundles both)
+// finds it; libssl's own dependency on it then resolves to the loaded copy.
+// The pointer types come from OpenSSL's headers, so a signature mismatch is a
+// compile error. Loaded once per process and never unloaded.
+struct OpenSsl {
+#define REDIS_K8S_OPENSSL_FUNCTIONS(X)  \
+  X(ERR_clear_error)                    \
+  X(ERR_get_error)                      \
+  X(ERR_peek_error)                     \
+  X(ERR_error_string_n)                 \
+  X(SSL_CTX_new)                        \
+  X(SSL_CTX_free)                       \
+  X(SSL_CTX_ctrl)                       \
+  X(SSL_CTX_load_verify_locations)      \
+  X(SSL_CTX_set_default_verify_paths)   \
+  X(SSL_CTX_set_verify)                 \
+  X(SSL_CTX_use_certificate_chain_file) \
+  X(SSL_CTX_use_PrivateKey_file)        \
+  X(SSL_CTX_check_private_key)          \
+  X(TLS_client_method)                  \
+  X(SSL_new)                            \
+  X(SSL_free)                           \
+  X(SSL_set_fd)                         \
+  X(SSL_ctrl)                           \
+  X(SSL_get0_param)                     \
+  X(SSL_connect)                        \
+  X(SSL_shutdown)                       \
+  X(SSL_read)                           \
+  X(SSL_write)                          \
+  X(SSL_get_error)                      \
+  X(SSL_get_verify_result)              \
+  X(X509_VERIFY_PARAM_set_hostflags)    \
+  X(X509_VERIFY_PARAM_set1_host)        \
+  X(X509_VERIFY_PARAM_set1_ip_asc)      \
+  X(X509_verify_cert_error_string)
+#define REDIS_K8S_DECLARE(name) decltype(&::name) name = nullptr;
+  REDIS_K8S_OPENSSL_FUNCTIONS(REDIS_K8S_DECLARE)
+#undef REDIS_K8S_DECLARE
+};
+
+constexpr const char* kLibCrypto = "libcrypto.so." REDIS_K8S_STRINGIFY(OPENSSL_SHLIB_VERSION);
+constexpr const char* kLibSsl = "libssl.so." REDIS_K8S_STRINGIFY(OPENSSL_SHLIB_VERSION);
+
+OpenSsl load_openssl() {
+  auto open = [](const char* soname) {
+    void* handle = ::dlopen(soname, RTLD_NOW | RTLD_GLOBAL);
+    if (!handle) {
+      const char* why = ::dlerror();
+      throw RedisConnectionError(std::string("TLS unavailable: cannot load ") + soname + ": " +
+                                 (why ? why : "unknown error"));
+    }
+    return handle;
+  };
+  open(kLibCrypto);
+  void* ssl = open(kLibSsl);  // its dependencies (libcrypto) are searched too
+  OpenSsl api;
+  auto resolve = [ssl](auto& pointer, const char* name) {
+    void* symbol = ::dlsym(ssl, name);
+    if (!symbol) {
+      throw RedisConnectionError(std::string("TLS unavailable: ") + kLibSsl + " has no " + name);
+    }
+    pointer = reinterpret_cast<std::remove_reference_t<decltype(pointer)>>(symbol);
+  };
+#define REDIS_K8S_RESOLVE(name) resolve(api.name, #name);
+  REDIS_K8S_OPENSSL_FUNCTIONS(REDIS_K8S_RESOLVE)
+#undef REDIS_K8S_RESOLVE
+  return api;
+}
+
+// The loaded OpenSSL; the first call loads it (thread-safe), and throws
+// RedisConnectionError when it cannot, as a failed TLS setup does.
+const OpenSsl& openssl() {
+  static const OpenSsl api = load_openssl();
+  return api;
+}
+
 // Blocks SIGPIPE while OpenSSL writes to a socket whose peer may be gone, and
 // swallows the signal that write raised, so that a broken connection is an
 // error return and not the death of the process.
@@ -194,9 +278,9 @@ class SigpipeGuard {
 
 std::string ssl_errors() {
   std::string out;
-  while (unsigned long code = ERR_get_error()) {
+  while (unsigned long code = openssl().ERR_get_error()) {
     char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
+    openssl().ERR_error_string_n(code, buf, sizeof buf);
     if (!out.empty()) out += "; ";
     out += buf;
   }
@@ -209,10 +293,10 @@ bool is_ip_literal(const std::string& host) {
 }
 
 struct SslCtxDeleter {
-  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+  void operator()(SSL_CTX* ctx) const { openssl().SSL_CTX_free(ctx); }
 };
 struct SslDeleter {
-  void operator()(SSL* ssl) const { SSL_free(ssl); }
+  void operator()(SSL* ssl) const { openssl().SSL_free(ssl); }
 };
 struct ReaderDeleter {
   void operator()(redisReader* reader) const { redisReaderFree(reader); }
@@ -263,7 +347,7 @@ struct RedisClient::Impl {
   void close() noexcept {
     if (ssl) {
       SigpipeGuard guard;
-      SSL_shutdown(ssl.get());  // best effort, non-blocking socket
+      openssl().SSL_shutdown(ssl.get());  // best effort, non-blocking socket
       ssl.reset();
     }
     ctx.reset();
@@ -346,66 +430,71 @@ struct RedisClient::Impl {
   }
 
   void start_tls() {
-    ERR_clear_error();
-    ctx.reset(SSL_CTX_new(TLS_client_method()));
+    openssl().ERR_clear_error();
+    ctx.reset(openssl().SSL_CTX_new(openssl().TLS_client_method()));
     if (!ctx) throw RedisConnectionError("TLS setup failed: " + ssl_errors());
-    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+    openssl().SSL_CTX_ctrl(ctx.get(), SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, nullptr);
     if (options.ca_file) {
-      if (SSL_CTX_load_verify_locations(ctx.get(), options.ca_file->c_str(), nullptr) != 1) {
+      if (openssl().SSL_CTX_load_verify_locations(ctx.get(), options.ca_file->c_str(), nullptr) !=
+          1) {
         throw RedisConnectionError("Cannot load the CA certificate " + *options.ca_file + ": " +
                                    ssl_errors());
       }
     } else {
-      SSL_CTX_set_default_verify_paths(ctx.get());
+      openssl().SSL_CTX_set_default_verify_paths(ctx.get());
     }
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+    openssl().SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
     if (options.cert_file) {
-      if (SSL_CTX_use_certificate_chain_file(ctx.get(), options.cert_file->c_str()) != 1) {
+      if (openssl().SSL_CTX_use_certificate_chain_file(ctx.get(), options.cert_file->c_str()) !=
+          1) {
         throw RedisConnectionError("Cannot load the client certificate " + *options.cert_file +
                                    ": " + ssl_errors());
       }
       const std::string& key = options.key_file ? *options.key_file : *options.cert_file;
-      if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-          SSL_CTX_check_private_key(ctx.get()) != 1) {
+      if (openssl().SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+          openssl().SSL_CTX_check_private_key(ctx.get()) != 1) {
         throw RedisConnectionError("Cannot load the client key " + key + ": " + ssl_errors());
       }
     }
-    ssl.reset(SSL_new(ctx.get()));
-    if (!ssl || SSL_set_fd(ssl.get(), fd) != 1) {
+    ssl.reset(openssl().SSL_new(ctx.get()));
+    if (!ssl || openssl().SSL_set_fd(ssl.get(), fd) != 1) {
       throw RedisConnectionError("TLS setup failed: " + ssl_errors());
     }
     const std::string& name = options.tls_server_name ? *options.tls_server_name : options.host;
-    if (!is_ip_literal(name)) SSL_set_tlsext_host_name(ssl.get(), name.c_str());
+    if (!is_ip_literal(name)) {
+      openssl().SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                         const_cast<char*>(name.c_str()));
+    }
     if (options.verify_hostname) {
       // The handshake fails unless the certificate names `name` (subjectAltName
       // DNS or IP entries; no partial wildcards).
-      X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
-      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      int ok = is_ip_literal(name) ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
-                                   : X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
+      X509_VERIFY_PARAM* param = openssl().SSL_get0_param(ssl.get());
+      openssl().X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      int ok = is_ip_literal(name) ? openssl().X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                                   : openssl().X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
       if (ok != 1) throw RedisConnectionError("TLS setup failed: " + ssl_errors());
     }
     Clock::time_point until = deadline();
     for (;;) {
-      ERR_clear_error();
+      openssl().ERR_clear_error();
       int rc;
       {
         SigpipeGuard guard;
-        rc = SSL_connect(ssl.get());
+        rc = openssl().SSL_connect(ssl.get());
       }
       if (rc == 1) return;
-      int error = SSL_get_error(ssl.get(), rc);
+      int error = openssl().SSL_get_error(ssl.get(), rc);
       if (error == SSL_ERROR_WANT_READ) {
         wait_for(POLLIN, until, "during the TLS handshake with");
       } else if (error == SSL_ERROR_WANT_WRITE) {
         wait_for(POLLOUT, until, "during the TLS handshake with");
       } else {
         std::string detail;
-        long verify = SSL_get_verify_result(ssl.get());
+        long verify = openssl().SSL_get_verify_result(ssl.get());
         if (verify != X509_V_OK) {
-          detail =
-              std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
-        } else if (ERR_peek_error() != 0) {
+          detail = std::string("certificate verify failed: ") +
+                   openssl().X509_verify_cert_error_string(verify);
+        } else if (openssl().ERR_peek_error() != 0) {
           detail = ssl_errors();
         } else {
           detail = "connection closed";
@@ -418,18 +507,18 @@ struct RedisClient::Impl {
   void send_all(const char* data, std::size_t len) {
     while (len > 0) {
       if (ssl) {
-        ERR_clear_error();
+        openssl().ERR_clear_error();
         int n;
         {
           SigpipeGuard guard;
-          n = SSL_write(ssl.get(), data, static_cast<int>(len));
+          n = openssl().SSL_write(ssl.get(), data, static_cast<int>(len));
         }
         if (n > 0) {
           data += n;
           len -= static_cast<std::size_t>(n);
           continue;
         }
-        int error = SSL_get_error(ssl.get(), n);
+        int error = openssl().SSL_get_error(ssl.get(), n);
         if (error == SSL_ERROR_WANT_WRITE) {
           wait_for(POLLOUT, deadline(), "writing to");
         } else if (error == SSL_ERROR_WANT_READ) {
@@ -458,16 +547,16 @@ struct RedisClient::Impl {
   std::size_t receive_some(char* buf, std::size_t capacity) {
     for (;;) {
       if (ssl) {
-        ERR_clear_error();
-        int n = SSL_read(ssl.get(), buf, static_cast<int>(capacity));
+        openssl().ERR_clear_error();
+        int n = openssl().SSL_read(ssl.get(), buf, static_cast<int>(capacity));
         if (n > 0) return static_cast<std::size_t>(n);
-        int error = SSL_get_error(ssl.get(), n);
+        int error = openssl().SSL_get_error(ssl.get(), n);
         if (error == SSL_ERROR_WANT_READ) {
           wait_for(POLLIN, deadline(), "reading from");
         } else if (error == SSL_ERROR_WANT_WRITE) {
           wait_for(POLLOUT, deadline(), "reading from");
         } else if (error == SSL_ERROR_ZERO_RETURN ||
-                   (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
+                   (error == SSL_ERROR_SYSCALL && openssl().ERR_peek_error() == 0)) {
           throw RedisConnectionError("Connection closed by server " + where + ".");
         } else {
           throw RedisConnectionError("Error while reading from " + where + ": " + ssl_errors());

@@ -1,12 +1,14 @@
 // Pure configuration functions of the redis-k8s charm.
 #include "redis_config.hpp"
 
+#include <sys/random.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
-
-#include <openssl/err.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
 
 namespace redis_k8s {
 
@@ -83,14 +85,85 @@ std::string redis_start_script(const StartScriptSettings& s) {
   return out;
 }
 
+namespace {
+
+// SHA-256 (FIPS 180-4), our own: the one digest the charm needs does not
+// justify loading libcrypto in every hook that builds the Pebble layer.
+constexpr std::array<std::uint32_t, 64> kSha256Rounds = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+std::uint32_t rotate_right(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+// Folds one 64-byte block into `state`.
+void sha256_block(std::array<std::uint32_t, 8>& state, const unsigned char* block) {
+  std::array<std::uint32_t, 64> w{};
+  for (int i = 0; i < 16; ++i) {
+    w[i] = std::uint32_t(block[4 * i]) << 24 | std::uint32_t(block[4 * i + 1]) << 16 |
+           std::uint32_t(block[4 * i + 2]) << 8 | std::uint32_t(block[4 * i + 3]);
+  }
+  for (int i = 16; i < 64; ++i) {
+    std::uint32_t s0 = rotate_right(w[i - 15], 7) ^ rotate_right(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    std::uint32_t s1 = rotate_right(w[i - 2], 17) ^ rotate_right(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3], e = state[4], f = state[5],
+                g = state[6], h = state[7];
+  for (int i = 0; i < 64; ++i) {
+    std::uint32_t s1 = rotate_right(e, 6) ^ rotate_right(e, 11) ^ rotate_right(e, 25);
+    std::uint32_t choose = (e & f) ^ (~e & g);
+    std::uint32_t t1 = h + s1 + choose + kSha256Rounds[i] + w[i];
+    std::uint32_t s0 = rotate_right(a, 2) ^ rotate_right(a, 13) ^ rotate_right(a, 22);
+    std::uint32_t majority = (a & b) ^ (a & c) ^ (b & c);
+    std::uint32_t t2 = s0 + majority;
+    h = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  state[0] += a;
+  state[1] += b;
+  state[2] += c;
+  state[3] += d;
+  state[4] += e;
+  state[5] += f;
+  state[6] += g;
+  state[7] += h;
+}
+
+}  // namespace
+
 std::string sha256_hex(std::string_view text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  std::array<std::uint32_t, 8> state = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+  std::size_t whole = text.size() / 64 * 64;
+  for (std::size_t at = 0; at < whole; at += 64) sha256_block(state, data + at);
+  // The tail, the 0x80 marker, zeros, and the length in bits (big-endian):
+  // one block, or two when the tail leaves no room for the length.
+  unsigned char last[128] = {};
+  std::size_t tail = text.size() - whole;
+  if (tail > 0) std::memcpy(last, data + whole, tail);
+  last[tail] = 0x80;
+  std::size_t blocks = tail < 56 ? 1 : 2;
+  std::uint64_t bits = std::uint64_t(text.size()) * 8;
+  for (int i = 0; i < 8; ++i)
+    last[blocks * 64 - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
+  for (std::size_t b = 0; b < blocks; ++b) sha256_block(state, last + 64 * b);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char b : digest) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xf];
+  for (std::uint32_t word : state) {
+    for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(word >> shift) & 0xf];
   }
   return out;
 }
@@ -143,10 +216,15 @@ std::string k8s_hostname(std::string_view unit_name, std::string_view model_name
          ".svc.cluster.local";
 }
 
-void openssl_random_bytes(unsigned char* out, std::size_t size) {
-  if (RAND_bytes(out, static_cast<int>(size)) != 1) {
-    throw std::runtime_error("RAND_bytes failed: " +
-                             std::string(ERR_error_string(ERR_get_error(), nullptr)));
+void system_random_bytes(unsigned char* out, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = ::getrandom(out, size, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(std::string("getrandom failed: ") + std::strerror(errno));
+    }
+    out += n;
+    size -= static_cast<std::size_t>(n);
   }
 }
 

@@ -137,12 +137,13 @@ std::string k8s_hostname(std::string_view unit_name, std::string_view model_name
 // Fills `size` bytes with cryptographically strong random bytes.
 using RandomBytes = std::function<void(unsigned char* out, std::size_t size)>;
 
-// OpenSSL's RAND_bytes; throws std::runtime_error if it fails.
-void openssl_random_bytes(unsigned char* out, std::size_t size);
+// The kernel's random source (getrandom(2), the same pool OpenSSL seeds
+// from); throws std::runtime_error if it fails.
+void system_random_bytes(unsigned char* out, std::size_t size);
 
 // A 16-character password over [A-Za-z0-9]: each character from one random
 // byte, bytes >= 248 rejected (248 = 4 * 62) so that every character is
 // equally likely.
-std::string generate_password(const RandomBytes& random = openssl_random_bytes);
+std::string generate_password(const RandomBytes& random = system_random_bytes);
 
 }  // namespace redis_k8s

@@ -1,17 +1,21 @@
 // CharmMeta: parsing metadata.yaml, actions.yaml, config.yaml and charmcraft.yaml.
 //
 // Every error names the file, the 1-based line and the dotted field path, so
-// that a charm author can fix the file without guessing. yaml-cpp stays in
+// that a charm author can fix the file without guessing. libyaml stays in
 // this file.
+#include <yaml.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "ops/charm_meta.hpp"
 #include "ops/errors.hpp"
@@ -34,12 +38,206 @@ namespace {
 
 using nlohmann::json;
 
+// A YAML node, built from libyaml's parser events (load_yaml below). Every
+// dispatch parses metadata.yaml, config.yaml and actions.yaml before the
+// charm runs: yaml-cpp's scanner spent about 1,700 instructions a character
+// on them (64% of a redis-k8s update-status), libyaml's about 50. The node
+// keeps what the parsing below reads, as yaml-cpp reported it: the kind
+// (a plain ~, null, Null, NULL or empty scalar without a tag is null), the
+// scalar's text and tag ("?" plain, "!" quoted or block, else the explicit
+// tag), the 0-based line where it starts, and map entries in document order
+// (a key given twice keeps both entries; lookup finds the first).
+class YamlNode {
+ public:
+  enum class Type { kUndefined, kNull, kScalar, kSequence, kMap };
+  using Entry = std::pair<YamlNode, YamlNode>;
+
+  YamlNode() = default;  // undefined: a key the mapping does not have
+
+  static YamlNode null(int line) { return YamlNode(Data{Type::kNull, {}, {}, line, {}, {}}); }
+  static YamlNode scalar(std::string text, std::string tag, int line) {
+    return YamlNode(Data{Type::kScalar, std::move(text), std::move(tag), line, {}, {}});
+  }
+  static YamlNode sequence(std::vector<YamlNode> items, int line) {
+    return YamlNode(Data{Type::kSequence, {}, {}, line, std::move(items), {}});
+  }
+  static YamlNode map(std::vector<Entry> entries, int line) {
+    return YamlNode(Data{Type::kMap, {}, {}, line, {}, std::move(entries)});
+  }
+
+  Type type() const { return data_ ? data_->type : Type::kUndefined; }
+  bool is_defined() const { return data_ != nullptr; }
+  bool is_null() const { return type() == Type::kNull; }
+  bool is_scalar() const { return type() == Type::kScalar; }
+  bool is_sequence() const { return type() == Type::kSequence; }
+  bool is_map() const { return type() == Type::kMap; }
+  // The text of a scalar, empty for anything else.
+  const std::string& scalar() const { return data_ ? data_->text : empty_string(); }
+  const std::string& tag() const { return data_ ? data_->tag : empty_string(); }
+  // The 0-based line where the node starts; -1 when undefined.
+  int line() const { return data_ ? data_->line : -1; }
+  // Items of a sequence, entries of a map (in document order); 0 otherwise.
+  std::size_t size() const {
+    if (!data_) return 0;
+    return data_->type == Type::kMap ? data_->entries.size() : data_->items.size();
+  }
+  const std::vector<YamlNode>& items() const { return data_ ? data_->items : no_items(); }
+  const std::vector<Entry>& entries() const { return data_ ? data_->entries : no_entries(); }
+  YamlNode operator[](std::size_t i) const { return i < items().size() ? items()[i] : YamlNode(); }
+  // The value of the first entry whose key is the scalar `key`; undefined if none.
+  YamlNode operator[](const std::string& key) const {
+    for (const Entry& entry : entries()) {
+      if (entry.first.is_scalar() && entry.first.scalar() == key) return entry.second;
+    }
+    return YamlNode();
+  }
+
+ private:
+  struct Data {
+    Type type;
+    std::string text;
+    std::string tag;
+    int line;
+    std::vector<YamlNode> items;
+    std::vector<Entry> entries;
+  };
+  explicit YamlNode(Data data) : data_(std::make_shared<const Data>(std::move(data))) {}
+  static const std::string& empty_string() {
+    static const std::string empty;
+    return empty;
+  }
+  static const std::vector<YamlNode>& no_items() {
+    static const std::vector<YamlNode> none;
+    return none;
+  }
+  static const std::vector<Entry>& no_entries() {
+    static const std::vector<Entry> none;
+    return none;
+  }
+
+  // Shared: an alias is the node its anchor names.
+  std::shared_ptr<const Data> data_;
+};
+
+// A YAML syntax error: libyaml's problem and the 0-based line it points at.
+struct YamlSyntaxError {
+  std::string problem;
+  int line;
+};
+
+// The first document of `text` (a null node when there is none), as
+// yaml-cpp's YAML::Load read it; throws YamlSyntaxError.
+YamlNode load_yaml(std::string_view text) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) throw YamlSyntaxError{"cannot start the YAML parser", 0};
+  std::unique_ptr<yaml_parser_t, void (*)(yaml_parser_t*)> parser_guard(&parser,
+                                                                        yaml_parser_delete);
+  // libyaml asserts a non-null input, which an empty string_view may not have.
+  static const unsigned char kEmpty[] = "";
+  yaml_parser_set_input_string(
+      &parser, text.empty() ? kEmpty : reinterpret_cast<const unsigned char*>(text.data()),
+      text.size());
+  std::unordered_map<std::string, YamlNode> anchors;
+  auto next = [&parser](yaml_event_t& event) {
+    if (!yaml_parser_parse(&parser, &event)) {
+      std::string problem = parser.problem ? parser.problem : "unknown error";
+      if (parser.context) problem = std::string(parser.context) + ": " + problem;
+      throw YamlSyntaxError{problem, static_cast<int>(parser.problem_mark.line)};
+    }
+  };
+  struct EventGuard {
+    yaml_event_t event{};
+    ~EventGuard() { yaml_event_delete(&event); }
+  };
+  auto remember = [&anchors](const yaml_char_t* anchor, const YamlNode& node) {
+    if (anchor) anchors[reinterpret_cast<const char*>(anchor)] = node;
+  };
+  // One node from its first event; collections recurse (YAML nesting in a
+  // charm's metadata is shallow).
+  auto parse_node = [&](auto& self, yaml_event_t& event) -> YamlNode {
+    const int line = static_cast<int>(event.start_mark.line);
+    switch (event.type) {
+      case YAML_ALIAS_EVENT: {
+        auto found = anchors.find(reinterpret_cast<const char*>(event.data.alias.anchor));
+        if (found == anchors.end()) throw YamlSyntaxError{"unknown anchor", line};
+        return found->second;
+      }
+      case YAML_SCALAR_EVENT: {
+        const auto& s = event.data.scalar;
+        std::string value(reinterpret_cast<const char*>(s.value), s.length);
+        const bool plain = s.style == YAML_PLAIN_SCALAR_STYLE;
+        YamlNode node;
+        if (s.tag) {
+          node = YamlNode::scalar(std::move(value), reinterpret_cast<const char*>(s.tag), line);
+        } else if (plain && (value.empty() || value == "~" || value == "null" || value == "Null" ||
+                             value == "NULL")) {
+          node = YamlNode::null(line);
+        } else {
+          node = YamlNode::scalar(std::move(value), plain ? "?" : "!", line);
+        }
+        remember(s.anchor, node);
+        return node;
+      }
+      case YAML_SEQUENCE_START_EVENT: {
+        std::string anchor = event.data.sequence_start.anchor
+                                 ? reinterpret_cast<const char*>(event.data.sequence_start.anchor)
+                                 : "";
+        std::vector<YamlNode> items;
+        for (;;) {
+          EventGuard item;
+          next(item.event);
+          if (item.event.type == YAML_SEQUENCE_END_EVENT) break;
+          items.push_back(self(self, item.event));
+        }
+        YamlNode node = YamlNode::sequence(std::move(items), line);
+        if (!anchor.empty()) anchors[anchor] = node;
+        return node;
+      }
+      case YAML_MAPPING_START_EVENT: {
+        std::string anchor = event.data.mapping_start.anchor
+                                 ? reinterpret_cast<const char*>(event.data.mapping_start.anchor)
+                                 : "";
+        std::vector<YamlNode::Entry> entries;
+        for (;;) {
+          EventGuard key;
+          next(key.event);
+          if (key.event.type == YAML_MAPPING_END_EVENT) break;
+          YamlNode key_node = self(self, key.event);
+          EventGuard value;
+          next(value.event);
+          entries.emplace_back(std::move(key_node), self(self, value.event));
+        }
+        YamlNode node = YamlNode::map(std::move(entries), line);
+        if (!anchor.empty()) anchors[anchor] = node;
+        return node;
+      }
+      default:
+        throw YamlSyntaxError{"unexpected YAML event", line};
+    }
+  };
+  for (;;) {
+    EventGuard event;
+    next(event.event);
+    switch (event.event.type) {
+      case YAML_STREAM_END_EVENT:
+        return YamlNode::null(0);  // an empty text: a null document
+      case YAML_DOCUMENT_START_EVENT: {
+        EventGuard root;
+        next(root.event);
+        return parse_node(parse_node, root.event);
+      }
+      default:
+        break;  // the stream's start
+    }
+  }
+}
+
 // A node with the dotted path that reached it and the best line we know for
 // it (its own, or its parent's when the node is absent).
 struct Field {
-  YAML::Node node;
+  YamlNode node;
   std::string path;
-  int line = 0;  // 0-based, as yaml-cpp counts
+  int line = 0;  // 0-based, as libyaml counts
 };
 
 class Parser {
@@ -58,25 +256,24 @@ class Parser {
   // Loads a YAML text; an empty text is an empty (null) document.
   Field load(std::string_view text) const {
     try {
-      YAML::Node root = YAML::Load(std::string(text));
+      YamlNode root = load_yaml(text);
       return Field{root, "", line_of(root, 0)};
-    } catch (const YAML::Exception& e) {
-      fail(e.mark.is_null() ? 0 : e.mark.line, "", "invalid YAML: " + e.msg);
+    } catch (const YamlSyntaxError& e) {
+      fail(e.line, "", "invalid YAML: " + e.problem);
     }
   }
 
   Field child(const Field& parent, const std::string& key) const {
     std::string path = parent.path.empty() ? key : parent.path + "." + key;
-    if (!parent.node.IsMap()) return Field{YAML::Node(), path, parent.line};
-    const YAML::Node& map = parent.node;
-    YAML::Node node = map[key];
+    if (!parent.node.is_map()) return Field{YamlNode::null(parent.line), path, parent.line};
+    YamlNode node = parent.node[key];
     return Field{node, path, line_of(node, parent.line)};
   }
 
-  static bool present(const Field& f) { return f.node.IsDefined() && !f.node.IsNull(); }
+  static bool present(const Field& f) { return f.node.is_defined() && !f.node.is_null(); }
 
   void require_map(const Field& f) const {
-    if (!f.node.IsMap()) fail(f, "expected a mapping, got " + kind(f.node));
+    if (!f.node.is_map()) fail(f, "expected a mapping, got " + kind(f.node));
   }
   // A mapping, or absent/null (treated as empty).
   bool optional_map(const Field& f) const {
@@ -86,8 +283,8 @@ class Parser {
   }
 
   std::string string_value(const Field& f) const {
-    if (!f.node.IsScalar()) fail(f, "expected a string, got " + kind(f.node));
-    return f.node.Scalar();
+    if (!f.node.is_scalar()) fail(f, "expected a string, got " + kind(f.node));
+    return f.node.scalar();
   }
   std::string optional_string(const Field& parent, const std::string& key,
                               std::string fallback = {}) const {
@@ -104,7 +301,7 @@ class Parser {
 
   bool bool_value(const Field& f) const {
     std::optional<bool> value;
-    if (f.node.IsScalar() && is_plain(f.node)) value = parse_bool(f.node.Scalar());
+    if (f.node.is_scalar() && is_plain(f.node)) value = parse_bool(f.node.scalar());
     if (!value) fail(f, "expected a boolean (true or false), got " + describe(f.node));
     return *value;
   }
@@ -115,7 +312,7 @@ class Parser {
 
   int int_value(const Field& f) const {
     std::optional<long long> value;
-    if (f.node.IsScalar() && is_plain(f.node)) value = parse_int(f.node.Scalar());
+    if (f.node.is_scalar() && is_plain(f.node)) value = parse_int(f.node.scalar());
     if (!value || *value < std::numeric_limits<int>::min() ||
         *value > std::numeric_limits<int>::max()) {
       fail(f, "expected an integer, got " + describe(f.node));
@@ -126,7 +323,7 @@ class Parser {
   std::vector<std::string> string_list(const Field& f) const {
     std::vector<std::string> out;
     if (!present(f)) return out;
-    if (!f.node.IsSequence()) fail(f, "expected a list of strings, got " + kind(f.node));
+    if (!f.node.is_sequence()) fail(f, "expected a list of strings, got " + kind(f.node));
     for (std::size_t i = 0; i < f.node.size(); ++i) {
       Field item{f.node[i], f.path + "[" + std::to_string(i) + "]", line_of(f.node[i], f.line)};
       out.push_back(string_value(item));
@@ -137,44 +334,42 @@ class Parser {
   // Iterates a mapping's entries as (key, Field) in document order.
   template <typename Fn>
   void each_entry(const Field& map, Fn&& fn) const {
-    for (auto it = map.node.begin(); it != map.node.end(); ++it) {
-      if (!it->first.IsScalar())
-        fail(line_of(it->first, map.line), map.path, "keys must be strings");
-      std::string key = it->first.Scalar();
+    for (const auto& [key_node, value] : map.node.entries()) {
+      if (!key_node.is_scalar())
+        fail(line_of(key_node, map.line), map.path, "keys must be strings");
+      std::string key = key_node.scalar();
       std::string path = map.path.empty() ? key : map.path + "." + key;
-      int line = line_of(it->second, line_of(it->first, map.line));
-      // A null value sits on its key's line; yaml-cpp gives it no useful mark.
-      if (!it->second.IsDefined() || it->second.IsNull()) line = line_of(it->first, map.line);
-      fn(key, Field{it->second, path, line});
+      // A null value sits on its key's line (libyaml marks an empty value
+      // where the next token starts).
+      int line = value.is_null() ? line_of(key_node, map.line) : line_of(value, map.line);
+      fn(key, Field{value, path, line});
     }
   }
 
   // The YAML value as JSON, with YAML 1.1 scalar typing for plain scalars.
-  json to_json(const YAML::Node& node) const {
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
+  json to_json(const YamlNode& node) const {
+    switch (node.type()) {
+      case YamlNode::Type::kUndefined:
+      case YamlNode::Type::kNull:
         return nullptr;
-      case YAML::NodeType::Scalar:
+      case YamlNode::Type::kScalar:
         return scalar_to_json(node);
-      case YAML::NodeType::Sequence: {
+      case YamlNode::Type::kSequence: {
         json out = json::array();
-        for (const auto& item : node) out.push_back(to_json(item));
+        for (const YamlNode& item : node.items()) out.push_back(to_json(item));
         return out;
       }
-      case YAML::NodeType::Map: {
+      case YamlNode::Type::kMap: {
         json out = json::object();
-        for (auto it = node.begin(); it != node.end(); ++it) {
-          out[it->first.Scalar()] = to_json(it->second);
-        }
+        for (const auto& [key, value] : node.entries()) out[key.scalar()] = to_json(value);
         return out;
       }
     }
     return nullptr;
   }
 
-  static json scalar_to_json(const YAML::Node& node) {
-    const std::string& text = node.Scalar();
+  static json scalar_to_json(const YamlNode& node) {
+    const std::string& text = node.scalar();
     if (!is_plain(node)) return text;
     if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
       return nullptr;
@@ -185,7 +380,7 @@ class Parser {
     return text;
   }
 
-  static bool is_plain(const YAML::Node& node) { return node.Tag() != "!"; }
+  static bool is_plain(const YamlNode& node) { return node.tag() != "!"; }
 
   static std::optional<bool> parse_bool(const std::string& t) {
     static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
@@ -243,29 +438,27 @@ class Parser {
     return value;
   }
 
-  static std::string kind(const YAML::Node& node) {
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
+  static std::string kind(const YamlNode& node) {
+    switch (node.type()) {
+      case YamlNode::Type::kUndefined:
+      case YamlNode::Type::kNull:
         return "nothing";
-      case YAML::NodeType::Scalar:
+      case YamlNode::Type::kScalar:
         return "a scalar";
-      case YAML::NodeType::Sequence:
+      case YamlNode::Type::kSequence:
         return "a list";
-      case YAML::NodeType::Map:
+      case YamlNode::Type::kMap:
         return "a mapping";
     }
     return "something else";
   }
-  static std::string describe(const YAML::Node& node) {
-    if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  static std::string describe(const YamlNode& node) {
+    if (node.is_scalar()) return "'" + node.scalar() + "'";
     return kind(node);
   }
 
-  static int line_of(const YAML::Node& node, int fallback) {
-    if (!node.IsDefined()) return fallback;
-    YAML::Mark mark = node.Mark();
-    return mark.is_null() ? fallback : mark.line;
+  static int line_of(const YamlNode& node, int fallback) {
+    return node.is_defined() ? node.line() : fallback;
   }
 
   const std::string& file() const { return file_; }
@@ -279,13 +472,13 @@ RelationMeta parse_relation(const Parser& p, const std::string& name, RelationRo
   RelationMeta meta;
   meta.relation_name = name;
   meta.role = role;
-  if (f.node.IsScalar()) {
+  if (f.node.is_scalar()) {
     // Short form: "endpoint: interface".
     meta.interface_name = p.string_value(f);
     if (meta.interface_name.empty()) p.fail(f, "missing interface");
     return meta;
   }
-  if (!f.node.IsMap()) {
+  if (!f.node.is_map()) {
     p.fail(f, "expected a mapping with an 'interface' key, got " + Parser::kind(f.node));
   }
   meta.interface_name = p.required_string(f, "interface");
@@ -407,7 +600,8 @@ ContainerMeta parse_container(const Parser& p, const std::string& name, const Fi
   if (Parser::present(resource)) meta.resource = p.string_value(resource);
   Field bases = p.child(f, "bases");
   if (Parser::present(bases)) {
-    if (!bases.node.IsSequence()) p.fail(bases, "expected a list, got " + Parser::kind(bases.node));
+    if (!bases.node.is_sequence())
+      p.fail(bases, "expected a list, got " + Parser::kind(bases.node));
     if (meta.resource) p.fail(bases, "a container may specify a resource or bases, not both");
     for (std::size_t i = 0; i < bases.node.size(); ++i) {
       Field base{bases.node[i], bases.path + "[" + std::to_string(i) + "]",
@@ -434,7 +628,7 @@ ContainerMeta parse_container(const Parser& p, const std::string& name, const Fi
   }
   Field mounts = p.child(f, "mounts");
   if (!Parser::present(mounts)) return meta;
-  if (!mounts.node.IsSequence())
+  if (!mounts.node.is_sequence())
     p.fail(mounts, "expected a list, got " + Parser::kind(mounts.node));
   for (std::size_t i = 0; i < mounts.node.size(); ++i) {
     Field mount{mounts.node[i], mounts.path + "[" + std::to_string(i) + "]",
@@ -477,11 +671,10 @@ void parse_links(const Parser& p, const Field& root, CharmMeta& meta) {
   Field links = p.child(root, "links");
   const bool has_links = p.optional_map(links);
   auto one_or_many = [&](const char* key, const char* links_key) {
-    // (Fields are built, never assigned: assigning a yaml-cpp node writes through it.)
     const bool top = Parser::present(p.child(root, key));
     const Field f = top || !has_links ? p.child(root, key) : p.child(links, links_key);
     if (!Parser::present(f)) return std::vector<std::string>{};
-    if (f.node.IsScalar()) return std::vector<std::string>{p.string_value(f)};
+    if (f.node.is_scalar()) return std::vector<std::string>{p.string_value(f)};
     return p.string_list(f);
   };
   meta.links.websites = one_or_many("website", "website");
@@ -502,10 +695,10 @@ void parse_links(const Parser& p, const Field& root, CharmMeta& meta) {
 void check_unambiguous_format(const Parser& p, const Field& root) {
   std::vector<std::string> v1, v2;
   for (const char* key : {"series", "deployment", "min-juju-version"}) {
-    if (p.child(root, key).node.IsDefined()) v1.emplace_back(key);
+    if (p.child(root, key).node.is_defined()) v1.emplace_back(key);
   }
   for (const char* key : {"assumes", "charm-user", "containers"}) {
-    if (p.child(root, key).node.IsDefined()) v2.emplace_back(key);
+    if (p.child(root, key).node.is_defined()) v2.emplace_back(key);
   }
   if (v1.empty() || v2.empty()) return;
   auto join = [](const std::vector<std::string>& keys) {
@@ -587,7 +780,7 @@ DeviceMeta parse_device(const Parser& p, const std::string& name, const Field& f
 
 // Parses the metadata keys (metadata.yaml, or the top of charmcraft.yaml).
 void parse_metadata(const Parser& p, const Field& root, CharmMeta& meta) {
-  if (!root.node.IsMap())
+  if (!root.node.is_map())
     p.fail(root, "expected a mapping at the top, got " + Parser::kind(root.node));
   meta.name = p.required_string(root, "name");
   meta.display_name = p.optional_string(root, "display-name");
@@ -624,7 +817,7 @@ void parse_metadata(const Parser& p, const Field& root, CharmMeta& meta) {
   // Juju's schema: a mapping of binding names to nothing.
   Field bindings = p.child(root, "extra-bindings");
   if (Parser::present(bindings)) {
-    if (!bindings.node.IsMap()) {
+    if (!bindings.node.is_map()) {
       p.fail(bindings, "expected a mapping, got " + Parser::kind(bindings.node));
     }
     if (bindings.node.size() == 0)
@@ -722,7 +915,7 @@ void parse_metadata(const Parser& p, const Field& root, CharmMeta& meta) {
   }
   Field assumes = p.child(root, "assumes");
   if (Parser::present(assumes)) {
-    if (!assumes.node.IsSequence())
+    if (!assumes.node.is_sequence())
       p.fail(assumes, "expected a list, got " + Parser::kind(assumes.node));
     meta.assumes = p.to_json(assumes.node);
   }
@@ -749,25 +942,25 @@ void parse_actions(const Parser& p, const Field& actions, CharmMeta& meta) {
 // Checks an option's default against its type and converts it to JSON.
 nlohmann::json parse_default(const Parser& p, const Field& f, const std::string& type) {
   if (type == "string" || type == "secret") {
-    if (!f.node.IsScalar())
+    if (!f.node.is_scalar())
       p.fail(f, "expected a string (the option's type), got " + Parser::kind(f.node));
-    return f.node.Scalar();
+    return f.node.scalar();
   }
   if (type == "boolean") return p.bool_value(f);
   if (type == "int") {
     std::optional<long long> value;
-    if (f.node.IsScalar() && Parser::is_plain(f.node)) value = Parser::parse_int(f.node.Scalar());
+    if (f.node.is_scalar() && Parser::is_plain(f.node)) value = Parser::parse_int(f.node.scalar());
     if (!value)
       p.fail(f, "expected an integer (the option's type), got " + Parser::describe(f.node));
     return *value;
   }
   // float: integers are fine too.
   std::optional<double> value;
-  if (f.node.IsScalar() && Parser::is_plain(f.node)) {
-    if (auto i = Parser::parse_int(f.node.Scalar())) {
+  if (f.node.is_scalar() && Parser::is_plain(f.node)) {
+    if (auto i = Parser::parse_int(f.node.scalar())) {
       value = static_cast<double>(*i);
     } else {
-      value = Parser::parse_float(f.node.Scalar());
+      value = Parser::parse_float(f.node.scalar());
     }
   }
   if (!value) p.fail(f, "expected a number (the option's type), got " + Parser::describe(f.node));
@@ -829,14 +1022,14 @@ CharmMeta CharmMeta::from_yaml(std::string_view metadata, std::string_view actio
   parse_metadata(metadata_parser, metadata_parser.load(metadata), meta);
   Parser actions_parser("actions.yaml");
   Field actions_root = actions_parser.load(actions);
-  if (Parser::present(actions_root) && !actions_root.node.IsMap()) {
+  if (Parser::present(actions_root) && !actions_root.node.is_map()) {
     actions_parser.fail(actions_root,
                         "expected a mapping at the top, got " + Parser::kind(actions_root.node));
   }
   parse_actions(actions_parser, actions_root, meta);
   Parser config_parser("config.yaml");
   Field config_root = config_parser.load(config);
-  if (Parser::present(config_root) && !config_root.node.IsMap()) {
+  if (Parser::present(config_root) && !config_root.node.is_map()) {
     config_parser.fail(config_root,
                        "expected a mapping at the top, got " + Parser::kind(config_root.node));
   }
@@ -873,7 +1066,7 @@ CharmMeta CharmMeta::from_charm_dir(const std::filesystem::path& dir) {
   if (charmcraft && (!actions || !config)) {
     Parser p("charmcraft.yaml");
     Field root = p.load(*charmcraft);
-    if (Parser::present(root) && root.node.IsMap()) {
+    if (Parser::present(root) && root.node.is_map()) {
       if (!actions) parse_actions(p, p.child(root, "actions"), meta);
       if (!config) parse_config(p, p.child(root, "config"), meta);
     }
