@@ -9,8 +9,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +21,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include "ops/detail/sigpipe_guard.hpp"
 
 namespace redis_k8s {
 
@@ -243,39 +243,6 @@ const OpenSsl& openssl() {
   return api;
 }
 
-// Blocks SIGPIPE while OpenSSL writes to a socket whose peer may be gone, and
-// swallows the signal that write raised, so that a broken connection is an
-// error return and not the death of the process.
-class SigpipeGuard {
- public:
-  SigpipeGuard() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    sigset_t pending;
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-  }
-  ~SigpipeGuard() {
-    if (!was_pending_) {
-      sigset_t pending;
-      sigpending(&pending);
-      if (sigismember(&pending, SIGPIPE) == 1) {
-        timespec zero{0, 0};
-        sigtimedwait(&pipe_, nullptr, &zero);
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeGuard(const SigpipeGuard&) = delete;
-  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
-
- private:
-  sigset_t pipe_{};
-  sigset_t old_{};
-  bool was_pending_ = false;
-};
-
 std::string ssl_errors() {
   std::string out;
   while (unsigned long code = openssl().ERR_get_error()) {
@@ -346,7 +313,7 @@ struct RedisClient::Impl {
 
   void close() noexcept {
     if (ssl) {
-      SigpipeGuard guard;
+      ops::detail::SigpipeGuard guard;
       openssl().SSL_shutdown(ssl.get());  // best effort, non-blocking socket
       ssl.reset();
     }
@@ -479,7 +446,7 @@ struct RedisClient::Impl {
       openssl().ERR_clear_error();
       int rc;
       {
-        SigpipeGuard guard;
+        ops::detail::SigpipeGuard guard;
         rc = openssl().SSL_connect(ssl.get());
       }
       if (rc == 1) return;
@@ -510,7 +477,7 @@ struct RedisClient::Impl {
         openssl().ERR_clear_error();
         int n;
         {
-          SigpipeGuard guard;
+          ops::detail::SigpipeGuard guard;
           n = openssl().SSL_write(ssl.get(), data, static_cast<int>(len));
         }
         if (n > 0) {

@@ -4,6 +4,7 @@
 // charm's TLS client writes through OpenSSL to a peer that may have closed.
 #pragma once
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <cerrno>
