@@ -48,9 +48,7 @@ CommitFlusher::CommitFlusher(Framework& framework, Model& model, std::string_vie
   detail::FrameworkAccess::set_before_save(framework, [&model] { model.flush(); });
 }
 
-CommitFlusher::~CommitFlusher() {
-  detail::FrameworkAccess::set_before_save(framework(), {});
-}
+CommitFlusher::~CommitFlusher() { detail::FrameworkAccess::set_before_save(framework(), {}); }
 
 namespace {
 

@@ -255,10 +255,10 @@ class EmittedRecorder final : public Object {
       if (kind == "collect_app_status" || kind == "collect_unit_status") continue;
       EventSourceBase& source = *charm.on.find(kind);
       if (!is_juju_event_type(source.event_type())) continue;
-      detail::FrameworkAccess::observe_any(source, *this, "record_event",
-                                           [&out, &source](EventBase& event) {
-                                             out.push_back({source.kind(), event.snapshot()});
-                                           });
+      ops::detail::FrameworkAccess::observe_any(source, *this, "record_event",
+                                                [&out, &source](EventBase& event) {
+                                                  out.push_back({source.kind(), event.snapshot()});
+                                                });
     }
   }
 };
