@@ -181,14 +181,23 @@ TEST(HandoverWithRealServers, EveryWaitAcknowledgedWriteIsOnTheNewMaster) {
       }
     }
   };
+  auto acknowledged_count = [&] {
+    std::lock_guard<std::mutex> lock(acknowledged_mutex);
+    return acknowledged.size();
+  };
+  // Waits until more than `n` writes are acknowledged, or `limit` passes (the
+  // expectations below then report it). A loaded machine can take seconds
+  // for a replica to acknowledge the first WAIT, or to resync to a new master.
+  auto wait_for_more_than = [&](std::size_t n, std::chrono::seconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (acknowledged_count() <= n && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
   std::thread w1(writer, 1);
   std::thread w2(writer, 2);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  std::size_t before = 0;
-  {
-    std::lock_guard<std::mutex> lock(acknowledged_mutex);
-    before = acknowledged.size();
-  }
+  wait_for_more_than(0, std::chrono::seconds(20));
+  const std::size_t before = acknowledged_count();
 
   redis_k8s::HandoverTiming timing{
       .now = [] { return std::chrono::steady_clock::now(); },
@@ -206,7 +215,9 @@ TEST(HandoverWithRealServers, EveryWaitAcknowledgedWriteIsOnTheNewMaster) {
                                   [&](const std::string& line) { log.push_back(line); });
   const auto took = std::chrono::steady_clock::now() - started;
 
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  // The writers find the new master through Sentinel; a write is
+  // acknowledged there once a replica (the old master first) follows it.
+  wait_for_more_than(acknowledged_count(), std::chrono::seconds(20));
   stop = true;
   w1.join();
   w2.join();
