@@ -696,6 +696,9 @@ class Framework {
   // Runs after the commit event, before stored state is saved (the
   // dispatcher's relation-write flush); see FrameworkAccess.
   std::function<void()> before_save_;
+  // Told of every event emitted (observed or not) before its handlers run:
+  // the Context's emitted_events; see FrameworkAccess.
+  std::function<void(const EventSourceBase&, const nlohmann::json&)> emit_listener_;
   std::vector<StoredStateBase*> stored_states_;
   std::optional<HandlerCall> failed_handler_;
   std::vector<PythonHandlerAlias> python_aliases_;

@@ -256,8 +256,11 @@ class EventFactory {
                        std::optional<int> unit) const;
 };
 
-// An event the framework emitted during a run (charm.on events only; not
-// collect-status, not re-emitted deferred ones).
+// An event the framework emitted during a run, recorded at emission (before
+// its handlers, observed or not), custom events included, as Scenario's
+// Context.emitted_events: not pre-commit, commit or collect-status unless
+// capture_framework_events, not the re-emitted deferred events unless
+// capture_deferred_events.
 struct EmittedEvent {
   std::string kind = {};
   nlohmann::json snapshot = nullptr;
@@ -304,6 +307,9 @@ class ContextBase {
   // event (first, in the order they were deferred), as Scenario's
   // Context(capture_deferred_events=True).
   bool capture_deferred_events = false;
+  // Also record pre_commit, commit and the collect-status events, as
+  // Scenario's Context(capture_framework_events=True).
+  bool capture_framework_events = false;
 
  protected:
   // The charm of the run in progress (for Context<Charm>::run_with).

@@ -39,11 +39,13 @@ class FrameworkAccess {
   static void set_before_save(Framework& framework, std::function<void()> hook) {
     framework.before_save_ = std::move(hook);
   }
-  // Observes `source` with `handler`, recorded under observer's method_name,
-  // whatever the source's event type (a recorder of every event).
-  static void observe_any(EventSourceBase& source, Object& observer, std::string_view method_name,
-                          std::function<void(EventBase&)> handler) {
-    observer.framework().add_observation(source, observer, method_name, std::move(handler));
+  // Calls `listener` with each event the framework emits (its source and
+  // snapshot, observed or not, before its handlers run; not the deferred
+  // events reemit() delivers again); an empty function removes it.
+  static void set_emit_listener(
+      Framework& framework,
+      std::function<void(const EventSourceBase&, const nlohmann::json&)> listener) {
+    framework.emit_listener_ = std::move(listener);
   }
 };
 

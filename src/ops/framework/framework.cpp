@@ -229,6 +229,7 @@ void EventSourceBase::emit_snapshot(const nlohmann::json& snapshot) {
   Framework& fw = framework();
   fw.check_open();
   if (observations_.empty()) {  // unobserved: only the event's number is taken
+    if (fw.emit_listener_) fw.emit_listener_(*this, snapshot);
     ++fw.event_count_;
     fw.event_count_dirty_ = true;
     return;
@@ -510,6 +511,7 @@ struct Framework::InFlight {
 
 void Framework::emit_event(EventSourceBase& source, const Handle& handle,
                            const nlohmann::json& snapshot) {
+  if (emit_listener_) emit_listener_(source, snapshot);
   auto& observations = source.observations_;
   const std::size_t count = observations.size();
   if (count == 0) return;  // unobserved: nothing is persisted
@@ -783,6 +785,7 @@ void Framework::commit() {
     if (source.observations_.empty()) {
       ++event_count_;
       event_count_dirty_ = true;
+      if (emit_listener_) emit_listener_(source, nullptr);
     } else {
       source.emit();
     }

@@ -227,40 +227,39 @@ Event EventFactory::action(const std::string& name, nlohmann::json params, std::
 
 namespace {
 
-// Whether a source's events are one of the Juju event types (the events
-// the recorder below records). The same type_info object answers at once;
-// only another one (a custom event type) is compared by name.
+// Whether a source's events are of one of `Events`. The same type_info
+// object answers at once; only another one (a custom event type, possibly
+// from another shared object) is compared by name.
 template <class... Events>
 bool is_one_of(const std::type_info& type) {
   if (((&type == &typeid(Events)) || ...)) return true;
   return ((type == typeid(Events)) || ...);
 }
-bool is_juju_event_type(const std::type_info& type) {
-  return is_one_of<
-      InstallEvent, StartEvent, StopEvent, RemoveEvent, UpdateStatusEvent, ConfigChangedEvent,
-      UpgradeCharmEvent, PreSeriesUpgradeEvent, PostSeriesUpgradeEvent, LeaderElectedEvent,
-      LeaderSettingsChangedEvent, CollectMetricsEvent, SecretChangedEvent, SecretExpiredEvent,
-      SecretRotateEvent, SecretRemoveEvent, RelationCreatedEvent, RelationJoinedEvent,
-      RelationChangedEvent, RelationDepartedEvent, RelationBrokenEvent, StorageAttachedEvent,
-      StorageDetachingEvent, PebbleReadyEvent, PebbleCustomNoticeEvent, PebbleCheckFailedEvent,
-      PebbleCheckRecoveredEvent, ActionEvent>(type);
-}
 
-// Observes every Juju event of charm.on (but collect-status) and records it.
-class EmittedRecorder final : public Object {
+// Records each event the framework emits during a run, as Scenario's
+// CapturingFramework._emit does: at emission, before its handlers, whether
+// anything observes it, custom events included; pre-commit, commit and
+// collect-status only when `framework_events`.
+class EmittedRecorder {
  public:
-  EmittedRecorder(Framework& framework, CharmBase& charm, std::vector<EmittedEvent>& out)
-      : Object(framework, "ops_testing_recorder") {
-    for (const auto& kind : charm.on.event_kinds()) {
-      if (kind == "collect_app_status" || kind == "collect_unit_status") continue;
-      EventSourceBase& source = *charm.on.find(kind);
-      if (!is_juju_event_type(source.event_type())) continue;
-      ops::detail::FrameworkAccess::observe_any(source, *this, "record_event",
-                                                [&out, &source](EventBase& event) {
-                                                  out.push_back({source.kind(), event.snapshot()});
-                                                });
-    }
+  EmittedRecorder(Framework& framework, std::vector<EmittedEvent>& out, bool framework_events)
+      : framework_(framework) {
+    ops::detail::FrameworkAccess::set_emit_listener(
+        framework,
+        [&out, framework_events](const EventSourceBase& source, const nlohmann::json& snapshot) {
+          if (!framework_events &&
+              is_one_of<PreCommitEvent, CommitEvent, CollectStatusEvent>(source.event_type())) {
+            return;
+          }
+          out.push_back({std::string(source.kind()), snapshot});
+        });
   }
+  ~EmittedRecorder() { ops::detail::FrameworkAccess::set_emit_listener(framework_, {}); }
+  EmittedRecorder(const EmittedRecorder&) = delete;
+  EmittedRecorder& operator=(const EmittedRecorder&) = delete;
+
+ private:
+  Framework& framework_;
 };
 
 std::string read_text(const fs::path& path) {
@@ -484,7 +483,7 @@ bool ContextBase::dispatch(const Event& event, const State& state, FakeBackend& 
     }
     if (!charm) throw HarnessError("the charm factory returned no charm");
     detail::CommitFlusher flusher(framework, model, "ops_testing");
-    EmittedRecorder recorder(framework, *charm, emitted_events);
+    EmittedRecorder recorder(framework, emitted_events, capture_framework_events);
     auto capture = [&] {
       juju_log = data.juju_log;
       unit_status_history = data.unit_status_history;
