@@ -80,15 +80,30 @@
 #include "ops/errors.hpp"
 #include "ops/storage.hpp"
 
+namespace ops {
+class CharmEvents;
+class Object;
+}  // namespace ops
+
 namespace ops::detail {
 class FrameworkAccess;
+
+// Why an EventSourceRef of a charm's on[name] has no source, kept as views
+// (into the CharmEvents that made it, and static text) so that `message`
+// builds the error only when the missing source is used.
+struct MissingEvent {
+  std::string (*message)(const MissingEvent&) = nullptr;
+  const Object* events = nullptr;
+  std::string_view name;
+  std::string_view what;
+  std::string_view suffix;
+};
 }  // namespace ops::detail
 
 namespace ops {
 
 class Model;
 class Framework;
-class Object;
 class ObjectEvents;
 class EventSourceBase;
 class StoredStateBase;
@@ -327,7 +342,9 @@ class EventSourceRef {
   bool exists() const noexcept { return source_ != nullptr; }
   // The source; FrameworkError when it does not exist.
   EventSource<E>& source() const {
-    if (source_ == nullptr) throw FrameworkError(missing_);
+    if (source_ == nullptr) {
+      throw FrameworkError(reason_.message != nullptr ? reason_.message(reason_) : missing_);
+    }
     return *source_;
   }
   operator EventSource<E>&() const { return source(); }  // NOLINT(google-explicit-constructor)
@@ -340,8 +357,14 @@ class EventSourceRef {
   void emit(Args&&... args) const;
 
  private:
+  friend class CharmEvents;
+  // A source of a charm's on[name], or null with why (see MissingEvent).
+  EventSourceRef(EventSource<E>* source, const detail::MissingEvent& reason)
+      : source_(source), reason_(source == nullptr ? reason : detail::MissingEvent{}) {}
+
   EventSource<E>* source_;
   std::string missing_;
+  detail::MissingEvent reason_;
 };
 
 // Python ops' name for a bound event source.
@@ -377,13 +400,19 @@ class ObjectEvents : public Object {
   // Every kind, sorted.
   [[nodiscard]] std::vector<std::string> event_kinds() const;
 
+ protected:
+  // Empties the lookup by kind, for a subclass's destructor: its member
+  // sources, destroyed next, then have nothing to take out of it.
+  void release_sources() noexcept { sources_.clear(); }
+
  private:
   friend class EventSourceBase;
   void add_source(EventSourceBase& source);
   void remove_source(EventSourceBase& source) noexcept;
 
-  // Sorted by kind; a sorted vector, not a map: a charm's `on` holds a few
-  // dozen sources and is built for every dispatch.
+  // Sorted by the length of the kind, then the kind; a sorted vector, not a
+  // map: a charm's `on` holds a few dozen sources and is built for every
+  // dispatch.
   std::vector<EventSourceBase*> sources_;
   std::vector<std::unique_ptr<EventSourceBase>> defined_;  // after sources_: destroyed first
 };

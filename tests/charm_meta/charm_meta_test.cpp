@@ -199,6 +199,13 @@ TEST_F(CharmMetaTest, MissingMetadataYamlInCharmDirIsAClearError) {
   EXPECT_THAT(message, HasSubstr("neither metadata.yaml nor charmcraft.yaml exists"));
 }
 
+TEST_F(CharmMetaTest, AnUnreadableFileInCharmDirIsAnErrorNamingIt) {
+  write_text(dir_ / "metadata.yaml", "name: x\n");
+  std::filesystem::create_directory(dir_ / "config.yaml");
+  EXPECT_EQ(error_of([&] { (void)ops::CharmMeta::from_charm_dir(dir_); }),
+            (dir_ / "config.yaml").string() + ": cannot be read: Is a directory");
+}
+
 TEST_F(CharmMetaTest, CharmDirTakesActionsAndConfigFromCharmcraftWhenTheirFilesAreMissing) {
   write_text(dir_ / "metadata.yaml", "name: x\n");
   write_text(

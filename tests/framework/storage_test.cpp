@@ -309,6 +309,48 @@ TEST_F(SQLiteStorageTest, AnotherApplicationsDatabaseIsRefused) {
                                       "schema); refusing to overwrite it");
 }
 
+TEST_F(SQLiteStorageTest, AFileWithTheOpsMarkButATableMissingIsRefused) {
+  {
+    SQLite::Database db(file_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE snapshot (handle TEXT PRIMARY KEY, data BLOB)");
+    db.exec("PRAGMA application_id=" + std::to_string(0x6F707343));
+    db.exec("PRAGMA user_version=1");
+  }
+  EXPECT_EQ(storage_error(file_), "state database " + file_.string() +
+                                      " has the ops-cpp mark but no 'notice' table (corrupt "
+                                      "file); refusing to use it");
+}
+
+// Notice numbers follow the highest notice in the file, whether the
+// notices were all read first (as a dispatch's reemit does) or not.
+TEST_F(SQLiteStorageTest, NoticeNumbersFollowTheHighestNoticeInTheFile) {
+  {
+    auto s = ops::open_sqlite_storage(file_);
+    EXPECT_EQ(s->save_notice("A/on/x[1]", "A", "on_x"), 1);
+    EXPECT_EQ(s->save_notice("A/on/x[2]", "A", "on_x"), 2);
+    EXPECT_EQ(s->save_notice("A/on/x[3]", "A", "on_x"), 3);
+    s->commit();
+    EXPECT_EQ(s->save_notice("A/on/x[4]", "A", "on_x"), 4);
+    s->commit();
+    s->drop_notice(4);
+    s->commit();
+  }
+  {
+    auto s = ops::open_sqlite_storage(file_);
+    EXPECT_EQ(s->notices().size(), 3u);
+    EXPECT_EQ(s->save_notice("A/on/y[5]", "A", "on_y"), 4);  // 4 was dropped: its number is free
+  }                                                          // not committed
+  {
+    auto s = ops::open_sqlite_storage(file_);
+    EXPECT_THAT(s->notices("A/on/y"), IsEmpty());  // a filtered read does not count
+    EXPECT_EQ(s->save_notice("A/on/y[5]", "A", "on_y"), 4);
+    EXPECT_EQ(s->save_notice("A/on/y[6]", "A", "on_y"), 5);
+    s->commit();
+    EXPECT_EQ(s->notices().back(), (ops::Notice{5, "A/on/y[6]", "A", "on_y"}));
+    EXPECT_EQ(s->save_notice("A/on/y[7]", "A", "on_y"), 6);
+  }
+}
+
 TEST_F(SQLiteStorageTest, ASnapshotThatIsNotJsonIsAStorageError) {
   {
     auto storage = ops::open_sqlite_storage(file_);

@@ -322,11 +322,14 @@ class ContextBase {
   void check_consistency(const Event& event, const State& state) const;
   void reset_outputs();
   // The seams of run(): state -> backend, state -> framework storage, the
-  // dispatch, backend -> state.
-  void load_world(const State& state, Event& event, FakeBackend& backend) const;
+  // dispatch, backend -> state. load_world returns the snapshot of a
+  // relation event as Juju's environment completes it (null for others);
+  // dispatch emits `snapshot` (the event's own when null).
+  [[nodiscard]] nlohmann::json load_world(const State& state, const Event& event,
+                                          FakeBackend& backend) const;
   void load_framework_state(const State& state, MemoryStorage& storage) const;
-  bool dispatch(const Event& event, const State& state, FakeBackend& backend,
-                MemoryStorage& storage);
+  bool dispatch(const Event& event, const nlohmann::json& snapshot, const State& state,
+                FakeBackend& backend, MemoryStorage& storage);
   State read_back(const State& state, FakeBackend& backend, MemoryStorage& storage) const;
 
   CharmFactory factory_;

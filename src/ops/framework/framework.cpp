@@ -26,12 +26,23 @@ void check_key(std::optional<std::string_view> key) {
   }
 }
 
+// Which bytes may appear in an identifier: 1 anywhere, 2 not first (digits).
+// A table, as every event source of every dispatch checks its kind.
+constexpr std::array<std::uint8_t, 256> kIdentifierBytes = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = 1;
+  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = 1;
+  for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = 2;
+  table['_'] = 1;
+  return table;
+}();
+
 bool is_identifier(std::string_view name) {
-  if (name.empty()) return false;
-  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-  if (!alpha(name.front())) return false;
+  if (name.empty() || kIdentifierBytes[static_cast<unsigned char>(name.front())] != 1) {
+    return false;
+  }
   return std::all_of(name.begin(), name.end(),
-                     [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
+                     [](char c) { return kIdentifierBytes[static_cast<unsigned char>(c)] != 0; });
 }
 
 // "Emitter/kind[12]" -> "Emitter/kind": the key of the event source registry.
@@ -244,11 +255,21 @@ void EventSourceBase::attach(EventBase& event) const noexcept {
 
 // ---- ObjectEvents ------------------------------------------------------------
 
-ObjectEvents::ObjectEvents(Object& parent, std::string_view kind) : Object(parent, kind) {}
+// Room for a charm's `on` with a few relation endpoints before the first
+// reallocation (the list is built for every dispatch).
+constexpr std::size_t kSourcesReserved = 32;
 
-ObjectEvents::ObjectEvents(Framework& framework, std::string_view kind) : Object(framework, kind) {}
+ObjectEvents::ObjectEvents(Object& parent, std::string_view kind) : Object(parent, kind) {
+  sources_.reserve(kSourcesReserved);
+}
 
-ObjectEvents::~ObjectEvents() = default;
+ObjectEvents::ObjectEvents(Framework& framework, std::string_view kind) : Object(framework, kind) {
+  sources_.reserve(kSourcesReserved);
+}
+
+// The sources defined at run time are destroyed next (defined_); emptying
+// the list first spares each its removal.
+ObjectEvents::~ObjectEvents() { release_sources(); }
 
 EventSourceBase& ObjectEvents::operator[](std::string_view kind) const {
   EventSourceBase* source = find(kind);
@@ -260,12 +281,20 @@ EventSourceBase& ObjectEvents::operator[](std::string_view kind) const {
 
 namespace {
 
-// The first source of `sources` (sorted by kind) whose kind is not below `kind`.
+// The order of ObjectEvents' list: by length, then by bytes, so that most
+// comparisons end at the lengths.
+bool kind_before(std::string_view a, std::string_view b) noexcept {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
+// The first source of `sources` (in kind_before order) whose kind is not
+// before `kind`.
 std::vector<EventSourceBase*>::const_iterator lower_bound_kind(
     const std::vector<EventSourceBase*>& sources, std::string_view kind) {
-  return std::lower_bound(
-      sources.begin(), sources.end(), kind,
-      [](const EventSourceBase* source, std::string_view k) { return source->kind() < k; });
+  return std::lower_bound(sources.begin(), sources.end(), kind,
+                          [](const EventSourceBase* source, std::string_view k) {
+                            return kind_before(source->kind(), k);
+                          });
 }
 
 }  // namespace
@@ -279,6 +308,7 @@ std::vector<std::string> ObjectEvents::event_kinds() const {
   std::vector<std::string> kinds;
   kinds.reserve(sources_.size());
   for (const EventSourceBase* source : sources_) kinds.push_back(source->kind());
+  std::sort(kinds.begin(), kinds.end());
   return kinds;
 }
 

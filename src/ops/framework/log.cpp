@@ -43,23 +43,31 @@ Level from_spdlog(spdlog::level::level_enum level) {
   }
 }
 
+// The installed Sink (none: stderr), kept apart from spdlog so that
+// installing one, as every dispatch does, builds no logger.
+struct SinkSlot {
+  std::mutex mutex;
+  Sink function;
+};
+
 // The seam: stderr by default, the installed Sink otherwise.
 class SeamSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  void set_function(Sink function) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    function_ = std::move(function);
-  }
+  explicit SeamSink(SinkSlot& slot) : slot_(slot) {}
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    if (function_) {
-      try {
-        function_(from_spdlog(msg.level), std::string_view(msg.payload.data(), msg.payload.size()));
-      } catch (...) {
-        // A failing sink must not fail the hook; the line is lost.
+    {
+      std::lock_guard<std::mutex> lock(slot_.mutex);
+      if (slot_.function) {
+        try {
+          slot_.function(from_spdlog(msg.level),
+                         std::string_view(msg.payload.data(), msg.payload.size()));
+        } catch (...) {
+          // A failing sink must not fail the hook; the line is lost.
+        }
+        return;
       }
-      return;
     }
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
@@ -68,22 +76,34 @@ class SeamSink final : public spdlog::sinks::base_sink<std::mutex> {
   void flush_() override { std::fflush(stderr); }
 
  private:
-  Sink function_;
+  SinkSlot& slot_;
 };
 
 struct State {
-  std::shared_ptr<SeamSink> sink = std::make_shared<SeamSink>();
-  spdlog::logger logger{"ops", sink};
   std::atomic<Level> level{Level::info};
+  SinkSlot slot;
 
   State() {
-    logger.set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-    logger.set_level(spdlog::level::trace);  // ops::log filters by level_
-    logger.flush_on(spdlog::level::trace);
     if (const char* env = std::getenv(std::string(kLevelEnvVar).c_str())) {
       if (auto parsed = parse_level(env)) level = *parsed;
     }
   }
+
+  // The spdlog logger, built at the first line written: a dispatch that
+  // logs nothing at its level never builds it (and its pattern formatter).
+  spdlog::logger& logger() {
+    std::call_once(logger_built_, [this] {
+      logger_ = std::make_unique<spdlog::logger>("ops", std::make_shared<SeamSink>(slot));
+      logger_->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+      logger_->set_level(spdlog::level::trace);  // ops::log filters by level
+      logger_->flush_on(spdlog::level::trace);
+    });
+    return *logger_;
+  }
+
+ private:
+  std::once_flag logger_built_;
+  std::unique_ptr<spdlog::logger> logger_;
 };
 
 State& state() {
@@ -96,7 +116,7 @@ State& state() {
 void write(Level level, std::string_view message) {
   State& s = state();
   if (level < s.level.load(std::memory_order_relaxed)) return;
-  s.logger.log(to_spdlog(level), "{}", message);
+  s.logger().log(to_spdlog(level), "{}", message);
 }
 
 void debug(std::string_view message) { write(Level::debug, message); }
@@ -112,7 +132,11 @@ void set_level(Level level) noexcept { state().level.store(level, std::memory_or
 
 Level level() noexcept { return state().level.load(std::memory_order_relaxed); }
 
-void set_sink(Sink sink) { state().sink->set_function(std::move(sink)); }
+void set_sink(Sink sink) {
+  SinkSlot& slot = state().slot;
+  std::lock_guard<std::mutex> lock(slot.mutex);
+  slot.function = std::move(sink);
+}
 
 std::optional<Level> parse_level(std::string_view name) noexcept {
   auto is = [name](std::string_view word) {

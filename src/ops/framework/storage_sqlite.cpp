@@ -20,8 +20,8 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <string>
 #include <utility>
@@ -46,22 +46,31 @@ constexpr std::string_view kSqliteHeader{"SQLite format 3\0", 16};
 // long, so the cache takes its pages one at a time instead. This is process
 // configuration, valid only before SQLite initialises: once it has (another
 // database opened first), the call is refused and changes nothing.
+// SQLite also keeps memory statistics by default, behind a mutex taken at
+// every allocation and free (about a thousand in a dispatch); nothing here
+// reads them.
 void configure_sqlite_once() {
   static const bool configured = [] {
-    return sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK;
+    return sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK &&
+           sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
   }();
   (void)configured;
+}
+
+// A big-endian 32-bit field of the database header.
+std::uint32_t header_field(const std::array<unsigned char, 100>& header, std::size_t offset) {
+  return (std::uint32_t{header[offset]} << 24) | (std::uint32_t{header[offset + 1]} << 16) |
+         (std::uint32_t{header[offset + 2]} << 8) | std::uint32_t{header[offset + 3]};
 }
 
 class SQLiteFile final : public StateStorage {
  public:
   SQLiteFile(std::filesystem::path path, SQLiteStorageOptions options) : path_(std::move(path)) {
     configure_sqlite_once();
-    check_file_header();
-    create_file_if_missing();
     // Read before SQLite opens the file: closing another descriptor of it
     // later would drop the locks SQLite holds.
-    const bool header_wal = !new_file_ && header_says_wal();
+    read_file_header();
+    create_file_if_missing();
     try {
       db_ = std::make_unique<SQLite::Database>(path_.string(),
                                                SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
@@ -72,11 +81,12 @@ class SQLiteFile final : public StateStorage {
       sync_ = options.sync_to_disk;
       // synchronous can only change outside a transaction: NORMAL in WAL
       // mode, FULL (the rollback journal's safe setting) until then.
-      wal_ = header_wal;
+      wal_ = header_.wal;
       set_synchronous();
       begin(options);
       check_or_create_schema();  // a migration commits with the rollback journal
-      const bool in_wal = db_->execAndGet("PRAGMA journal_mode").getString() == "wal";
+      // A header that says WAL is a file SQLite opens in WAL mode.
+      const bool in_wal = wal_ || db_->execAndGet("PRAGMA journal_mode").getString() == "wal";
       if (!in_wal || !wal_) {
         // Switched once, as a new file (after its schema: switching the
         // empty file first would leave a header-only file if killed before
@@ -162,15 +172,13 @@ class SQLiteFile final : public StateStorage {
     std::int64_t sequence = 0;
     // Kept in memory until read or committed: a notice dropped again before
     // (the usual case: its handler did not defer) never touches a page, so
-    // SQLite has no journal to write, sync or roll back.
+    // SQLite has no journal to write, sync or roll back. Numbers follow the
+    // highest notice in the file; that of a notice dropped in an earlier
+    // dispatch may be given again (they only order the notices present).
     guard([&] {
       if (next_sequence_ == 0) {
         next_sequence_ =
-            db_->execAndGet(
-                   "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name='notice'), 0), "
-                   "coalesce((SELECT max(sequence) FROM notice), 0))")
-                .getInt64() +
-            1;
+            db_->execAndGet("SELECT coalesce(max(sequence), 0) FROM notice").getInt64() + 1;
       }
       sequence = next_sequence_++;
       pending_.push_back(Notice{sequence, std::string(event_path), std::string(observer_path),
@@ -218,6 +226,9 @@ class SQLiteFile final : public StateStorage {
   std::vector<Notice> notices(std::string_view event_path) override {
     std::vector<Notice> result;
     guard([&] {
+      // Every notice read while none is pending: the next number follows the
+      // highest (the reemit at the start of a dispatch spares save_notice its query).
+      const bool all = event_path.empty() && pending_.empty() && next_sequence_ == 0;
       write_pending();
       SQLite::Statement st(*db_, event_path.empty()
                                      ? "SELECT sequence, event_path, observer_path, method_name "
@@ -229,6 +240,7 @@ class SQLiteFile final : public StateStorage {
         result.push_back(Notice{st.getColumn(0).getInt64(), st.getColumn(1).getString(),
                                 st.getColumn(2).getString(), st.getColumn(3).getString()});
       }
+      if (all) next_sequence_ = (result.empty() ? 0 : result.back().sequence) + 1;
     });
     return result;
   }
@@ -249,7 +261,13 @@ class SQLiteFile final : public StateStorage {
   // With no net change the transaction is rolled back instead: the file is
   // not written and not synced (a notice saved and dropped again may have
   // touched pages in the cache; its sequence number is then reused).
+  //
+  // The next transaction begins at the next access (guard): the last commit
+  // of a dispatch is followed by close, which then has none to roll back.
+  // In exclusive locking mode the file stays locked between transactions.
   void commit() override {
+    check_open();
+    if (!in_transaction_) return;  // nothing was read or written since the last commit
     guard([&] {
       write_pending();
       if (has_changes()) {
@@ -257,16 +275,18 @@ class SQLiteFile final : public StateStorage {
       } else {
         db_->exec("ROLLBACK");
       }
+      in_transaction_ = false;
       forget_changes();
-      db_->exec("BEGIN EXCLUSIVE");
     });
   }
 
   void rollback() override {
+    check_open();
+    if (!in_transaction_) return;
     guard([&] {
       db_->exec("ROLLBACK");
+      in_transaction_ = false;
       forget_changes();
-      db_->exec("BEGIN EXCLUSIVE");
     });
   }
 
@@ -274,31 +294,49 @@ class SQLiteFile final : public StateStorage {
     if (!db_) return;
     forget_changes();
     statements_reset();
-    try {
-      db_->exec("ROLLBACK");
-    } catch (const SQLite::Exception&) {
-      // No transaction was active.
+    if (in_transaction_) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (const SQLite::Exception&) {
+        // No transaction was active.
+      }
     }
     db_.reset();
   }
 
  private:
+  void check_open() const {
+    if (!db_) throw StorageError("state database " + path_.string() + " is closed");
+  }
+
+  // Runs body in the transaction (begun here after a commit), turning
+  // SQLite's errors into StorageError.
   template <class F>
   void guard(F&& body) {
-    if (!db_) throw StorageError("state database " + path_.string() + " is closed");
+    check_open();
     try {
+      if (!in_transaction_) {
+        db_->exec("BEGIN EXCLUSIVE");
+        in_transaction_ = true;
+      }
       body();
     } catch (const SQLite::Exception& e) {
       throw StorageError("state database " + path_.string() + ": " + e.what());
     }
   }
 
-  // Refuses, before SQLite touches it, a file that is not an SQLite database.
-  void check_file_header() {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path_, ec);
-    if (ec) return;  // missing: a new database
-    if (size == 0) {
+  // Reads what the first 100 bytes say (header_) and refuses, before SQLite
+  // touches it, a file that is not an SQLite database.
+  void read_file_header() {
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;  // missing (or unreadable: SQLite's open says why): a new database
+    std::array<unsigned char, 100> header{};
+    ssize_t got = 0;
+    do {
+      got = ::pread(fd, header.data(), header.size(), 0);
+    } while (got < 0 && errno == EINTR);
+    ::close(fd);
+    if (got == 0) {
       // SQLite takes an empty file as a new database, as Python ops does:
       // whatever state the unit had is gone, so say so instead of starting over silently.
       log::warning("state database " + path_.string() +
@@ -307,15 +345,18 @@ class SQLiteFile final : public StateStorage {
       return;
     }
     new_file_ = false;
-    std::ifstream in(path_, std::ios::binary);
-    std::array<char, 16> header{};
-    in.read(header.data(), header.size());
-    if (in.gcount() != static_cast<std::streamsize>(header.size()) ||
-        std::string_view(header.data(), header.size()) != kSqliteHeader) {
+    if (got < static_cast<ssize_t>(kSqliteHeader.size()) ||
+        std::string_view(reinterpret_cast<const char*>(header.data()), kSqliteHeader.size()) !=
+            kSqliteHeader) {
       throw StorageError("state database " + path_.string() +
                          " is not an SQLite database (corrupt or foreign file); refusing to "
                          "use or overwrite it");
     }
+    if (got < static_cast<ssize_t>(header.size())) return;  // SQLite says what is wrong
+    // Bytes 18 and 19, the file format versions, are 2 in WAL mode.
+    header_.wal = header[18] == 2 && header[19] == 2;
+    header_.user_version = header_field(header, 60);
+    header_.application_id = header_field(header, 68);
   }
 
   // Creates the file with mode 0600 so SQLite never creates it world-readable.
@@ -375,16 +416,6 @@ class SQLiteFile final : public StateStorage {
                      : "PRAGMA synchronous=FULL");
   }
 
-  // Whether the file's header says WAL mode (bytes 18 and 19, the file
-  // format versions, are 2), read before SQLite opens it.
-  bool header_says_wal() const {
-    std::ifstream in(path_, std::ios::binary);
-    std::array<char, 20> header{};
-    in.read(header.data(), header.size());
-    return in.gcount() == static_cast<std::streamsize>(header.size()) && header[18] == 2 &&
-           header[19] == 2;
-  }
-
   // COMMIT, and in WAL mode a checkpoint, so that the commit is on disk when
   // this returns (see use_wal). Without sync_to_disk nothing is synced and
   // the WAL is copied into the database at close.
@@ -430,9 +461,15 @@ class SQLiteFile final : public StateStorage {
     pending_.clear();
   }
 
+  bool has_table(const char* name) const {
+    return sqlite3_table_column_metadata(db_->getHandle(), "main", name, nullptr, nullptr, nullptr,
+                                         nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+
   void begin(const SQLiteStorageOptions& options) {
     try {
       db_->exec("BEGIN EXCLUSIVE");
+      in_transaction_ = true;
     } catch (const SQLite::Exception& e) {
       if ((e.getErrorCode() & 0xff) == SQLITE_BUSY || (e.getErrorCode() & 0xff) == SQLITE_LOCKED) {
         throw StorageError("state database " + path_.string() +
@@ -444,6 +481,13 @@ class SQLiteFile final : public StateStorage {
   }
 
   void check_or_create_schema() {
+    // The usual case, an ops-cpp file of this version, as its header says:
+    // only the tables are checked, in the schema SQLite has loaded.
+    if (header_.application_id == static_cast<std::uint32_t>(kApplicationId) &&
+        header_.user_version == static_cast<std::uint32_t>(kSchemaVersion) &&
+        has_table("snapshot") && has_table("notice")) {
+      return;
+    }
     std::set<std::string> tables;
     {
       SQLite::Statement st(*db_, "SELECT name FROM sqlite_master WHERE type='table'");
@@ -452,10 +496,16 @@ class SQLiteFile final : public StateStorage {
     const int application_id = db_->execAndGet("PRAGMA application_id").getInt();
     const int version = db_->execAndGet("PRAGMA user_version").getInt();
     if (application_id == kApplicationId) {
-      if (version != kSchemaVersion || !tables.count("snapshot") || !tables.count("notice")) {
+      if (version != kSchemaVersion) {
         throw StorageError("state database " + path_.string() + " has ops-cpp schema version " +
                            std::to_string(version) + ", this ops-cpp reads version " +
                            std::to_string(kSchemaVersion));
+      }
+      for (const char* table : {"snapshot", "notice"}) {
+        if (tables.count(table) == 0) {
+          throw StorageError("state database " + path_.string() + " has the ops-cpp mark but no '" +
+                             table + "' table (corrupt file); refusing to use it");
+        }
       }
       return;
     }
@@ -638,10 +688,19 @@ class SQLiteFile final : public StateStorage {
     return StorageError("cannot open state database " + path_.string() + ": " + e.what());
   }
 
+  // What the file's header said before SQLite opened it (read_file_header).
+  struct Header {
+    bool wal = false;
+    std::uint32_t user_version = 0;
+    std::uint32_t application_id = 0;
+  };
+
   std::filesystem::path path_;
-  bool new_file_ = true;  // missing or empty before we opened it
-  bool sync_ = true;      // SQLiteStorageOptions::sync_to_disk
-  bool wal_ = false;      // the file is in WAL mode (use_wal)
+  Header header_;
+  bool new_file_ = true;         // missing or empty before we opened it
+  bool in_transaction_ = false;  // BEGIN EXCLUSIVE since the last commit or rollback
+  bool sync_ = true;             // SQLiteStorageOptions::sync_to_disk
+  bool wal_ = false;             // the file is in WAL mode (use_wal)
   // Since the last commit: whether a snapshot or an older notice changed,
   // and the notices saved (and not dropped again).
   bool changed_ = false;

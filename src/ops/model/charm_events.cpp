@@ -27,6 +27,21 @@ nlohmann::json underscore_keys(const nlohmann::json& object) {
 
 namespace {
 
+// The entry of `name` in one of CharmEvents' name maps, or null.
+template <class Map>
+auto find_in(const Map& map, std::string_view name) -> decltype(map.begin()->second.get()) {
+  const auto it = map.find(name);
+  return it == map.end() ? nullptr : it->second.get();
+}
+
+// "<charm>/on: 'db' is not a storage in the charm's metadata, so there is no
+// event db_storage_attached": the error of a missing source of on[name].
+std::string missing_event_message(const detail::MissingEvent& missing) {
+  return missing.events->handle().path() + ": '" + std::string(missing.name) + "' is not " +
+         std::string(missing.what) + " in the charm's metadata, so there is no event " +
+         CharmEvents::kind_prefix(missing.name) + std::string(missing.suffix);
+}
+
 // The value of `key` in snapshot, or null.
 const nlohmann::json* find_key(const nlohmann::json& snapshot, std::string_view key) {
   if (!snapshot.is_object()) return nullptr;
@@ -428,60 +443,49 @@ CharmEvents::CharmEvents(Object& charm, const CharmMeta& meta) : ObjectEvents(ch
                   define_event<PebbleCheckFailedEvent>(p + "_pebble_check_failed"),
                   define_event<PebbleCheckRecoveredEvent>(p + "_pebble_check_recovered")));
   }
-  std::vector<std::string> names;
-  for (const auto& [name, relation] : meta.relations) names.push_back(name);
-  for (const auto& [name, storage] : meta.storages) names.push_back(name);
-  for (const auto& [name, action] : meta.actions) names.push_back(name);
-  for (const auto& [name, container] : meta.containers) names.push_back(name);
-  for (const std::string& name : names) {
-    if (prefixed_.count(name) != 0) continue;
-    const std::string p = kind_prefix(name);
-    auto ref = [&]<class E>(std::type_identity<E>, std::string_view suffix, std::string_view what) {
-      std::string kind;
-      kind.reserve(p.size() + suffix.size());
-      kind.append(p).append(suffix);
-      auto* source = dynamic_cast<EventSource<E>*>(find(kind));
-      if (source != nullptr) return EventSourceRef<E>(source, {});
-      // Only a missing source needs its message (a charm's `on` is built for
-      // every dispatch).
-      constexpr std::string_view kIsNot = "' is not ";
-      constexpr std::string_view kNoEvent = " in the charm's metadata, so there is no event ";
-      std::string missing;
-      missing.reserve(handle().path().size() + 3 + name.size() + kIsNot.size() + what.size() +
-                      kNoEvent.size() + kind.size());
-      missing.append(handle().path())
-          .append(": '")
-          .append(name)
-          .append(kIsNot)
-          .append(what)
-          .append(kNoEvent)
-          .append(kind);
-      return EventSourceRef<E>(nullptr, std::move(missing));
+  // on[name] for every name of the metadata, its sources taken from the
+  // maps above (no lookup by kind); a missing one keeps only views for its
+  // message, which is built if the charm uses it.
+  auto add_prefixed = [&](const std::string& name) {
+    if (prefixed_.count(name) != 0) return;
+    const auto* rel = find_in(relations_, name);
+    const auto* sto = find_in(storages_, name);
+    const auto* act = find_in(actions_, name);
+    const auto* con = find_in(containers_, name);
+    auto it = prefixed_.emplace(name, nullptr).first;
+    const std::string_view key = it->first;  // a map key: stable while `on` lives
+    auto ref = [&]<class E>(EventSource<E>* source, std::string_view suffix,
+                            std::string_view what) {
+      return EventSourceRef<E>(
+          source, detail::MissingEvent{&missing_event_message, this, key, what, suffix});
     };
     constexpr std::string_view kRel = "a relation endpoint";
     constexpr std::string_view kSto = "a storage";
     constexpr std::string_view kCon = "a container";
-    prefixed_.emplace(
-        name, std::make_unique<PrefixedEvents>(PrefixedEvents{
-                  ref(std::type_identity<RelationCreatedEvent>{}, "_relation_created", kRel),
-                  ref(std::type_identity<RelationJoinedEvent>{}, "_relation_joined", kRel),
-                  ref(std::type_identity<RelationChangedEvent>{}, "_relation_changed", kRel),
-                  ref(std::type_identity<RelationDepartedEvent>{}, "_relation_departed", kRel),
-                  ref(std::type_identity<RelationBrokenEvent>{}, "_relation_broken", kRel),
-                  ref(std::type_identity<StorageAttachedEvent>{}, "_storage_attached", kSto),
-                  ref(std::type_identity<StorageDetachingEvent>{}, "_storage_detaching", kSto),
-                  ref(std::type_identity<ActionEvent>{}, "_action", "an action"),
-                  ref(std::type_identity<PebbleReadyEvent>{}, "_pebble_ready", kCon),
-                  ref(std::type_identity<PebbleCustomNoticeEvent>{}, "_pebble_custom_notice", kCon),
-                  ref(std::type_identity<PebbleCheckFailedEvent>{}, "_pebble_check_failed", kCon),
-                  ref(std::type_identity<PebbleCheckRecoveredEvent>{}, "_pebble_check_recovered",
-                      kCon)}));
-    const auto endpoint = relations_.find(name);
-    if (endpoint != relations_.end()) prefixed_.at(name)->endpoint_events = endpoint->second.get();
-  }
+    it->second = std::make_unique<PrefixedEvents>(PrefixedEvents{
+        ref(rel ? &rel->relation_created : nullptr, "_relation_created", kRel),
+        ref(rel ? &rel->relation_joined : nullptr, "_relation_joined", kRel),
+        ref(rel ? &rel->relation_changed : nullptr, "_relation_changed", kRel),
+        ref(rel ? &rel->relation_departed : nullptr, "_relation_departed", kRel),
+        ref(rel ? &rel->relation_broken : nullptr, "_relation_broken", kRel),
+        ref(sto ? &sto->storage_attached : nullptr, "_storage_attached", kSto),
+        ref(sto ? &sto->storage_detaching : nullptr, "_storage_detaching", kSto),
+        ref(act ? &act->action : nullptr, "_action", "an action"),
+        ref(con ? &con->pebble_ready : nullptr, "_pebble_ready", kCon),
+        ref(con ? &con->pebble_custom_notice : nullptr, "_pebble_custom_notice", kCon),
+        ref(con ? &con->pebble_check_failed : nullptr, "_pebble_check_failed", kCon),
+        ref(con ? &con->pebble_check_recovered : nullptr, "_pebble_check_recovered", kCon), rel});
+  };
+  for (const auto& [name, relation] : meta.relations) add_prefixed(name);
+  for (const auto& [name, storage] : meta.storages) add_prefixed(name);
+  for (const auto& [name, action] : meta.actions) add_prefixed(name);
+  for (const auto& [name, container] : meta.containers) add_prefixed(name);
 }
 
-CharmEvents::~CharmEvents() = default;
+CharmEvents::~CharmEvents() {
+  // The member sources are destroyed next: none need taking out of the list.
+  release_sources();
+}
 
 namespace {
 template <class T>

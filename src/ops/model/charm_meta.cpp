@@ -3,16 +3,18 @@
 // Every error names the file, the 1-based line and the dotted field path, so
 // that a charm author can fix the file without guessing. libyaml stays in
 // this file.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 #include <limits>
 #include <memory>
-#include <sstream>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -1003,14 +1005,32 @@ const std::string& ContainerStorageMeta::location() const {
 
 namespace {
 
+// The file's bytes, nullopt when it does not exist. With the system calls
+// rather than a stream: every dispatch reads these files.
 std::optional<std::string> read_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CharmMetaError(path.string() + ": cannot be read");
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw CharmMetaError(path.string() + ": cannot be read: " + std::strerror(errno));
+  }
+  std::string text;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) text.reserve(static_cast<std::size_t>(st.st_size));
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      text.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno != EINTR) {
+      const int error = errno;
+      ::close(fd);
+      throw CharmMetaError(path.string() + ": cannot be read: " + std::strerror(error));
+    }
+  }
+  ::close(fd);
+  return text;
 }
 
 }  // namespace

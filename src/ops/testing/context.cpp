@@ -304,17 +304,22 @@ State ContextBase::run(const Event& input_event, const State& state) {
   check_consistency(input_event, state);
   reset_outputs();
   FakeBackend backend(meta_, unit_name_);
-  Event event = input_event;
-  load_world(state, event, backend);
+  const nlohmann::json relation_snapshot = load_world(state, input_event, backend);
   MemoryStorage storage;
   load_framework_state(state, storage);
-  if (dispatch(event, state, backend, storage)) storage.rollback();  // AbortDispatch
+  const nlohmann::json& snapshot =
+      relation_snapshot.is_null() ? input_event.snapshot : relation_snapshot;
+  if (dispatch(input_event, snapshot, state, backend, storage)) {
+    storage.rollback();  // AbortDispatch
+  }
   return read_back(state, backend, storage);
 }
 
 // State -> backend: Juju's and Pebble's side of the state, and what Juju's
 // environment says about the event (the relation event's remote app/unit).
-void ContextBase::load_world(const State& state, Event& event, FakeBackend& backend) const {
+nlohmann::json ContextBase::load_world(const State& state, const Event& event,
+                                       FakeBackend& backend) const {
+  nlohmann::json relation_snapshot;
   FakeBackend::Data& data = backend.data();
   data.model_name = state.model.name;
   data.model_uuid = state.model.uuid;
@@ -354,7 +359,7 @@ void ContextBase::load_world(const State& state, Event& event, FakeBackend& back
       if (event.departing_unit) {
         args.departing_unit = record.remote_app + "/" + std::to_string(*event.departing_unit);
       }
-      event.snapshot = args.snapshot();
+      relation_snapshot = args.snapshot();
     }
     data.relations.emplace(relation.id, std::move(record));
   }
@@ -417,6 +422,7 @@ void ContextBase::load_world(const State& state, Event& event, FakeBackend& back
     action.params = detail::validated_action_params(meta_, *event.action, event.action_params);
     data.action = std::move(action);
   }
+  return relation_snapshot;
 }
 
 // State -> storage: deferred notices, the event counter, stored state.
@@ -446,8 +452,8 @@ void ContextBase::load_framework_state(const State& state, MemoryStorage& storag
 // One dispatch, as ops::main runs it: the charm is built inside the hook,
 // then re-emit, the event, collect-status, commit. Returns whether the
 // charm ended it with AbortDispatch (the caller rolls the storage back).
-bool ContextBase::dispatch(const Event& event, const State& state, FakeBackend& backend,
-                           MemoryStorage& storage) {
+bool ContextBase::dispatch(const Event& event, const nlohmann::json& snapshot, const State& state,
+                           FakeBackend& backend, MemoryStorage& storage) {
   log::set_sink([&backend](log::Level level, std::string_view message) {
     backend.juju_log(std::string(log::to_string(level)), std::string(message));
   });
@@ -530,7 +536,7 @@ bool ContextBase::dispatch(const Event& event, const State& state, FakeBackend& 
       }
     }
     try {
-      detail::run_dispatch_steps(framework, *charm, kind, event.snapshot, steps);
+      detail::run_dispatch_steps(framework, *charm, kind, snapshot, steps);
     } catch (const AbortDispatch&) {
       aborted = true;
     } catch (...) {
