@@ -190,14 +190,25 @@ class MemoryStorage final : public StateStorage {
   // absent). Notices saved in the transaction are those numbered above
   // last_sequence. Keeping only what changed makes a transaction cost what
   // it touches, not what is stored.
+  struct SnapshotBefore {
+    std::string path;
+    std::optional<nlohmann::json> before;
+  };
   struct Undo {
-    std::map<std::string, std::optional<nlohmann::json>, std::less<>> snapshots;
+    // The first `used` entries are this transaction's; the others keep
+    // their path's buffer for the next transactions, which usually touch
+    // the same few snapshots (a stored state, the event counter).
+    std::vector<SnapshotBefore> snapshots;
+    std::size_t used = 0;
     std::map<std::int64_t, std::optional<Notice>> notices;
     std::int64_t last_sequence = 0;
     bool changed = false;  // a snapshot or an older notice changed
+    bool active = false;   // the transaction has changes
   };
   // Starts the undo log at the first change of a transaction.
   Undo& undo();
+  // Ends the transaction: the log is emptied, its buffers kept.
+  void end_transaction() noexcept;
   // Logs the snapshot's value (moved out) before a change; its entry.
   std::map<std::string, nlohmann::json, std::less<>>::iterator remember_snapshot(
       std::string_view handle_path);
@@ -209,10 +220,11 @@ class MemoryStorage final : public StateStorage {
   std::map<std::string, nlohmann::json, std::less<>> snapshots_;
   // Sorted by sequence: a notice is appended when saved and usually dropped
   // again at once (its observer did not defer), which a vector does without
-  // allocating a node.
+  // allocating a node; the dropped notice's strings are kept for the next.
   std::vector<Notice> notices_;
+  Notice spare_notice_;
   std::int64_t last_sequence_ = 0;
-  std::optional<Undo> undo_;  // set while a transaction has changes
+  Undo undo_;
   // committed_snapshots() while a transaction has changes.
   mutable std::map<std::string, nlohmann::json, std::less<>> committed_view_;
 };

@@ -97,6 +97,33 @@ TEST_P(StorageContractTest, RollbackForgetsEverySinceTheLastCommit) {
 
 // Both count changes alike: the framework saves its event counter only with
 // another change, so a no-op dispatch commits nothing in either.
+// Each rollback restores its own transaction only, however many came
+// before (the memory storage reuses its undo entries across transactions).
+TEST_P(StorageContractTest, EachRollbackRestoresOnlyItsOwnTransaction) {
+  ops::StateStorage& s = *storage_;
+  s.save_snapshot("a", 1);
+  s.save_snapshot("bb", 2);
+  s.commit();
+  s.save_snapshot("bb", 3);
+  s.rollback();
+  EXPECT_EQ(s.load_snapshot("bb"), nlohmann::json(2));
+  s.save_snapshot("ccc", 4);
+  s.save_snapshot("a", 5);
+  s.drop_snapshot("bb");
+  s.rollback();
+  EXPECT_THAT(s.list_snapshots(), ElementsAre("a", "bb"));
+  EXPECT_EQ(s.load_snapshot("a"), nlohmann::json(1));
+  s.save_snapshot("a", 6);
+  s.commit();
+  s.save_snapshot("a", 7);
+  s.rollback();
+  EXPECT_EQ(s.load_snapshot("a"), nlohmann::json(6));
+  const auto first = s.save_notice("A/on/x[1]", "A", "on_x");
+  s.drop_notice(first);
+  const auto second = s.save_notice("A/on/y[2]", "Other", "on_y");
+  EXPECT_THAT(s.notices(), ElementsAre(ops::Notice{second, "A/on/y[2]", "Other", "on_y"}));
+}
+
 TEST_P(StorageContractTest, HasChangesCountsNetChanges) {
   ops::StateStorage& s = *storage_;
   EXPECT_FALSE(s.has_changes());

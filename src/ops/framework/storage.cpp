@@ -10,12 +10,19 @@ std::filesystem::path default_state_file(const std::filesystem::path& charm_dir)
 }
 
 MemoryStorage::Undo& MemoryStorage::undo() {
-  // Assigned, not emplace()d: clang rejects default-constructing a nested
-  // class with member initializers inside std::optional of its enclosing class.
-  if (!undo_) {
-    undo_ = Undo{.snapshots = {}, .notices = {}, .last_sequence = last_sequence_, .changed = false};
+  if (!undo_.active) {
+    undo_.active = true;
+    undo_.changed = false;
+    undo_.last_sequence = last_sequence_;
   }
-  return *undo_;
+  return undo_;
+}
+
+void MemoryStorage::end_transaction() noexcept {
+  for (std::size_t i = 0; i < undo_.used; ++i) undo_.snapshots[i].before.reset();
+  undo_.used = 0;
+  undo_.notices.clear();
+  undo_.active = false;
 }
 
 std::map<std::string, nlohmann::json, std::less<>>::iterator MemoryStorage::remember_snapshot(
@@ -23,12 +30,19 @@ std::map<std::string, nlohmann::json, std::less<>>::iterator MemoryStorage::reme
   Undo& log = undo();
   log.changed = true;
   auto it = snapshots_.find(handle_path);
-  if (log.snapshots.find(handle_path) == log.snapshots.end()) {
+  const auto logged = log.snapshots.begin() + static_cast<std::ptrdiff_t>(log.used);
+  if (std::find_if(log.snapshots.begin(), logged, [&](const SnapshotBefore& entry) {
+        return entry.path == handle_path;
+      }) == logged) {
     // The value is about to be replaced or dropped: move it into the log.
-    log.snapshots.emplace(std::string(handle_path),
-                          it == snapshots_.end()
-                              ? std::nullopt
-                              : std::optional<nlohmann::json>(std::move(it->second)));
+    if (log.used == log.snapshots.size()) log.snapshots.emplace_back();
+    SnapshotBefore& entry = log.snapshots[log.used++];
+    entry.path.assign(handle_path);
+    if (it != snapshots_.end()) {
+      entry.before = std::move(it->second);
+    } else {
+      entry.before.reset();
+    }
   }
   return it;
 }
@@ -79,8 +93,12 @@ std::int64_t MemoryStorage::save_notice(std::string_view event_path, std::string
                                         std::string_view method_name) {
   undo();
   const std::int64_t sequence = ++last_sequence_;
-  notices_.push_back(Notice{sequence, std::string(event_path), std::string(observer_path),
-                            std::string(method_name)});
+  // Into the strings of the last dropped notice: usually no allocation.
+  Notice& notice = notices_.emplace_back(std::move(spare_notice_));
+  notice.sequence = sequence;
+  notice.event_path.assign(event_path);
+  notice.observer_path.assign(observer_path);
+  notice.method_name.assign(method_name);
   return sequence;
 }
 
@@ -97,6 +115,7 @@ void MemoryStorage::drop_notice(std::int64_t sequence) {
   auto it = find_notice(sequence);
   if (it == notices_.end()) return;
   remember_notice(sequence);
+  spare_notice_ = std::move(*it);
   notices_.erase(it);
 }
 
@@ -111,23 +130,25 @@ std::vector<Notice> MemoryStorage::notices(std::string_view event_path) {
 bool MemoryStorage::has_notices() { return !notices_.empty(); }
 
 bool MemoryStorage::has_changes() {
-  if (!undo_) return false;
-  return undo_->changed || (!notices_.empty() && notices_.back().sequence > undo_->last_sequence);
+  if (!undo_.active) return false;
+  return undo_.changed || (!notices_.empty() && notices_.back().sequence > undo_.last_sequence);
 }
 
-void MemoryStorage::commit() { undo_.reset(); }
+void MemoryStorage::commit() { end_transaction(); }
 
 void MemoryStorage::rollback() {
-  if (!undo_) return;
-  for (auto& [path, before] : undo_->snapshots) {
+  if (!undo_.active) return;
+  for (std::size_t i = 0; i < undo_.used; ++i) {
+    const std::string& path = undo_.snapshots[i].path;
+    std::optional<nlohmann::json>& before = undo_.snapshots[i].before;
     if (before) {
       snapshots_.insert_or_assign(path, std::move(*before));
     } else if (auto it = snapshots_.find(path); it != snapshots_.end()) {
       snapshots_.erase(it);
     }
   }
-  std::erase_if(notices_, [&](const Notice& n) { return n.sequence > undo_->last_sequence; });
-  for (auto& [sequence, before] : undo_->notices) {
+  std::erase_if(notices_, [&](const Notice& n) { return n.sequence > undo_.last_sequence; });
+  for (auto& [sequence, before] : undo_.notices) {
     auto it = std::lower_bound(notices_.begin(), notices_.end(), sequence,
                                [](const Notice& n, std::int64_t s) { return n.sequence < s; });
     const bool present = it != notices_.end() && it->sequence == sequence;
@@ -139,17 +160,18 @@ void MemoryStorage::rollback() {
       notices_.erase(it);
     }
   }
-  last_sequence_ = undo_->last_sequence;
-  undo_.reset();
+  last_sequence_ = undo_.last_sequence;
+  end_transaction();
 }
 
 void MemoryStorage::close() { rollback(); }
 
 const std::map<std::string, nlohmann::json, std::less<>>& MemoryStorage::committed_snapshots()
     const {
-  if (!undo_ || undo_->snapshots.empty()) return snapshots_;
+  if (!undo_.active || undo_.used == 0) return snapshots_;
   committed_view_ = snapshots_;
-  for (const auto& [path, before] : undo_->snapshots) {
+  for (std::size_t i = 0; i < undo_.used; ++i) {
+    const auto& [path, before] = undo_.snapshots[i];
     if (before) {
       committed_view_.insert_or_assign(path, *before);
     } else {
