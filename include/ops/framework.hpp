@@ -712,6 +712,7 @@ class Framework {
   bool skip_duplicate_notices_ = true;
   std::int64_t event_count_ = 0;
   bool event_count_dirty_ = false;
+  nlohmann::json state_snapshot_;  // {"event_count": N}, saved at a commit (commit())
   int emit_depth_ = 0;
   bool observations_dirty_ = false;
   std::map<std::string, const Object*, std::less<>> objects_;

@@ -833,9 +833,12 @@ void Framework::commit() {
   // the first other change, so a dispatch that changed nothing commits
   // nothing (the next one numbers its events from the last saved count).
   if (event_count_dirty_ && storage_->has_changes()) {
-    nlohmann::json state(nlohmann::json::value_t::object);
-    state.get_ref<nlohmann::json::object_t&>().emplace("event_count", event_count_);
-    storage_->save_snapshot(kStatePath, state);
+    // Kept between commits, only its number changing: no JSON object is
+    // built and destroyed per commit.
+    if (!state_snapshot_.is_object())
+      state_snapshot_ = nlohmann::json::object({{"event_count", 0}});
+    state_snapshot_["event_count"] = event_count_;
+    storage_->save_snapshot(kStatePath, state_snapshot_);
     event_count_dirty_ = false;
   }
   storage_->commit();

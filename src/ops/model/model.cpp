@@ -150,7 +150,9 @@ std::size_t RelationDataContent::size() const { return as_map().size(); }
 bool RelationDataContent::empty() const { return as_map().empty(); }
 
 void RelationDataContent::set(const std::string& key, const std::string& value) {
-  update({{key, value}});
+  if (key.empty()) throw RelationDataTypeError("relation data keys must not be empty");
+  validate_write();
+  pending_[key] = value;
 }
 
 void RelationDataContent::update(const std::map<std::string, std::string>& values) {
@@ -165,22 +167,20 @@ void RelationDataContent::erase(const std::string& key) { set(key, ""); }
 
 void RelationDataContent::flush() {
   if (pending_.empty()) return;
-  std::map<std::string, std::string> changes;
-  for (const auto& [key, value] : pending_) {
-    if (remote_) {
-      auto it = remote_->find(key);
-      const std::string current = it == remote_->end() ? "" : it->second;
-      if (current == value) continue;  // Juju already has it
-    }
-    changes[key] = value;
-  }
-  if (!changes.empty()) model_.backend().relation_set(relation_.id(), changes, is_app_);
   if (remote_) {
-    for (const auto& [key, value] : changes) {
+    // What Juju already has is not sent again.
+    std::erase_if(pending_, [&](const auto& entry) {
+      const auto it = remote_->find(entry.first);
+      return entry.second == (it == remote_->end() ? std::string_view() : it->second);
+    });
+  }
+  if (!pending_.empty()) model_.backend().relation_set(relation_.id(), pending_, is_app_);
+  if (remote_) {
+    for (auto& [key, value] : pending_) {
       if (value.empty()) {
         remote_->erase(key);
       } else {
-        (*remote_)[key] = value;
+        (*remote_)[key] = std::move(value);
       }
     }
   }
