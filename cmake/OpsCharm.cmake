@@ -29,22 +29,24 @@
 # links one executable for a short-lived process such as `dispatch`, where the
 # dynamic loader's work (mapping and relocating libraries, resolving their
 # symbols) is most of the process's cost: libstdc++ and libgcc static, the
-# yaml-cpp, libyaml and SQLite archives (libyaml-cpp.a, libyaml.a,
-# libsqlite3.a) in place of the shared libraries the ops modules name, the target's own code compiled with
-# -ffunction-sections/-fdata-sections (as the ops modules are), and the link
-# with --as-needed, --gc-sections and -O1. spdlog and fmt are compiled into
-# ops header-only already, so what stays dynamic is glibc and the C libraries
-# a charm adds (hiredis, OpenSSL ...). When an archive is missing its shared
-# library is linked instead (configure says so); without libyaml-cpp.a
-# libstdc++ stays shared too, because yaml-cpp's exceptions must meet the same
-# C++ runtime as the code catching them. For the same reason, a charm that
-# links a C++ shared library of its own must not be linked lean (ops_add_charm
-# ... SHARED_DEPS): a build step after the link (where ldd exists and the
-# build is native) fails the build when the result would load libstdc++.so,
-# libyaml-cpp.so or libsqlite3.so after all. A charm whose own code uses
-# yaml-cpp or SQLiteCpp links ${OPS_YAML_CPP_LINK} or ${OPS_SQLITE_LINK} (set
-# here) in their place: the archives in a lean link, the shared libraries
-# otherwise.
+# libyaml and SQLite archives (libyaml.a, libsqlite3.a) in place of the shared
+# libraries the ops modules name (and yaml-cpp's, libyaml-cpp.a, for the
+# charms and charm libraries that use yaml-cpp themselves, through
+# ${OPS_YAML_CPP_LINK}: the ops modules do not), the target's own code
+# compiled with -ffunction-sections/-fdata-sections (as the ops modules are),
+# and the link with --as-needed, --gc-sections and -O1. spdlog and fmt are
+# compiled into ops header-only already, so what stays dynamic is glibc and
+# the C libraries a charm adds (hiredis, OpenSSL ...). When an archive is
+# missing its shared library is linked instead (configure says so); without
+# libyaml-cpp.a libstdc++ stays shared too, because yaml-cpp's exceptions must
+# meet the same C++ runtime as the code catching them. For the same reason, a
+# charm that links a C++ shared library of its own must not be linked lean
+# (ops_add_charm ... SHARED_DEPS): a build step after the link (where ldd
+# exists and the build is native) fails the build when the result would load
+# libstdc++.so, libyaml-cpp.so, libyaml-0.so or libsqlite3.so after all. A
+# charm whose own code uses yaml-cpp or SQLiteCpp links ${OPS_YAML_CPP_LINK}
+# or ${OPS_SQLITE_LINK} (set here) in their place: the archives in a lean
+# link, the shared libraries otherwise.
 #
 # How: ops_lean_link sets the property OPS_LEAN_LINK on the executable, and
 # the ops modules link $<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,...>,
@@ -192,10 +194,11 @@ if(NOT DEFINED OPS_VERSION)
 endif()
 set_property(GLOBAL PROPERTY OPS_CHARM_VERSION "${OPS_VERSION}")
 
-# The static archives a lean link uses, as imported targets that the ops
-# modules name in place of yaml-cpp and SQLiteCpp (so that they come right
-# after the modules on the link line, before any shared library), or the
-# shared libraries when Debian's archives are not installed.
+# The static archives a lean link uses, as imported targets named in place of
+# yaml-cpp (by the charm code that uses it: ${OPS_YAML_CPP_LINK}) and
+# SQLiteCpp (by the ops modules), so that they come right after the code
+# that needs them on the link line, before any shared library; or the shared
+# libraries when Debian's archives are not installed.
 find_library(OPS_YAML_CPP_ARCHIVE NAMES libyaml-cpp.a)
 find_library(OPS_SQLITE3_ARCHIVE NAMES libsqlite3.a)
 if(NOT TARGET ops::lean_yaml_cpp)
@@ -227,8 +230,9 @@ if(NOT TARGET ops::lean_sqlite)
     set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE FALSE)
   endif()
 endif()
-# libyaml (the C library ops parses charm metadata with): its archive in a
-# lean link, the shared library otherwise.
+# libyaml (the C library ops reads charm metadata and Pebble layers with,
+# src/ops/detail/yaml.cpp): its archive in a lean link, the shared library
+# otherwise.
 find_library(OPS_LIBYAML_ARCHIVE NAMES libyaml.a)
 find_library(OPS_LIBYAML_SHARED NAMES yaml)
 if(NOT TARGET ops::libyaml)

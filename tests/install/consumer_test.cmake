@@ -87,14 +87,14 @@ run_installs(consumer)
 file(GLOB bundled RELATIVE "${WORK_DIR}/build/charm/consumer-shared/lib"
      "${WORK_DIR}/build/charm/consumer-shared/lib/*")
 list(SORT bundled)
-if(NOT bundled STREQUAL "libsqlite3.so.0;libyaml-0.so.2;libyaml-cpp.so.0.7")
+if(NOT bundled STREQUAL "libsqlite3.so.0;libyaml-0.so.2")
   message(FATAL_ERROR "consumer-shared bundles: ${bundled}")
 endif()
 run_installs(consumer-shared)
 string(FIND "${last_output}"
-       "libyaml-cpp.so.0.7 => ${WORK_DIR}/unit-consumer-shared/charm/lib/libyaml-cpp.so.0.7" at)
+       "libyaml-0.so.2 => ${WORK_DIR}/unit-consumer-shared/charm/lib/libyaml-0.so.2" at)
 if(at EQUAL -1)
-  message(FATAL_ERROR "consumer-shared's dispatch does not load its bundled yaml-cpp:\n${last_output}")
+  message(FATAL_ERROR "consumer-shared's dispatch does not load its bundled libyaml:\n${last_output}")
 endif()
 message(STATUS "packed consumer.charm (lean) and consumer-shared.charm; both counted installs")
 

@@ -155,10 +155,11 @@ constexpr bool kSanitizerBuild = false;
 // "libssl.so.3" -> "libssl"
 std::string stem(const std::string& soname) { return soname.substr(0, soname.find(".so")); }
 
-// ops_add_charm links dispatch lean (ops_lean_link): libstdc++, yaml-cpp,
-// SQLite, spdlog and fmt are in the executable, so the charm bundles only the
-// C libraries redis-k8s itself uses (hiredis and OpenSSL for Redis, liblzma
-// for the Grafana dashboards), and the container needs nothing else than glibc.
+// ops_add_charm links dispatch lean (ops_lean_link): libstdc++, libyaml,
+// yaml-cpp (the juju_topology library's), SQLite, spdlog and fmt are in the
+// executable, so the charm bundles only the C libraries redis-k8s itself uses
+// (hiredis and OpenSSL for Redis, liblzma for the Grafana dashboards), and
+// the container needs nothing else than glibc.
 TEST(Packaging, LeanDispatchBundlesOnlyTheCLibrariesItUses) {
   if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: dispatch is not linked lean";
   std::set<std::string> bundled;

@@ -1,12 +1,12 @@
 // CharmMeta: parsing metadata.yaml, actions.yaml, config.yaml and charmcraft.yaml.
 //
 // Every error names the file, the 1-based line and the dotted field path, so
-// that a charm author can fix the file without guessing. libyaml stays in
-// this file.
+// that a charm author can fix the file without guessing. The text is read
+// into nodes by the library's YAML module (ops/detail/yaml.hpp, on libyaml),
+// shared with the Pebble layers.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,12 +14,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <memory>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "ops/charm_meta.hpp"
+#include "ops/detail/yaml.hpp"
 #include "ops/errors.hpp"
 
 namespace ops {
@@ -40,199 +39,9 @@ namespace {
 
 using nlohmann::json;
 
-// A YAML node, built from libyaml's parser events (load_yaml below). Every
-// dispatch parses metadata.yaml, config.yaml and actions.yaml before the
-// charm runs: yaml-cpp's scanner spent about 1,700 instructions a character
-// on them (64% of a redis-k8s update-status), libyaml's about 50. The node
-// keeps what the parsing below reads, as yaml-cpp reported it: the kind
-// (a plain ~, null, Null, NULL or empty scalar without a tag is null), the
-// scalar's text and tag ("?" plain, "!" quoted or block, else the explicit
-// tag), the 0-based line where it starts, and map entries in document order
-// (a key given twice keeps both entries; lookup finds the first).
-class YamlNode {
- public:
-  enum class Type { kUndefined, kNull, kScalar, kSequence, kMap };
-  using Entry = std::pair<YamlNode, YamlNode>;
-
-  YamlNode() = default;  // undefined: a key the mapping does not have
-
-  static YamlNode null(int line) { return YamlNode(Data{Type::kNull, {}, {}, line, {}, {}}); }
-  static YamlNode scalar(std::string text, std::string tag, int line) {
-    return YamlNode(Data{Type::kScalar, std::move(text), std::move(tag), line, {}, {}});
-  }
-  static YamlNode sequence(std::vector<YamlNode> items, int line) {
-    return YamlNode(Data{Type::kSequence, {}, {}, line, std::move(items), {}});
-  }
-  static YamlNode map(std::vector<Entry> entries, int line) {
-    return YamlNode(Data{Type::kMap, {}, {}, line, {}, std::move(entries)});
-  }
-
-  Type type() const { return data_ ? data_->type : Type::kUndefined; }
-  bool is_defined() const { return data_ != nullptr; }
-  bool is_null() const { return type() == Type::kNull; }
-  bool is_scalar() const { return type() == Type::kScalar; }
-  bool is_sequence() const { return type() == Type::kSequence; }
-  bool is_map() const { return type() == Type::kMap; }
-  // The text of a scalar, empty for anything else.
-  const std::string& scalar() const { return data_ ? data_->text : empty_string(); }
-  const std::string& tag() const { return data_ ? data_->tag : empty_string(); }
-  // The 0-based line where the node starts; -1 when undefined.
-  int line() const { return data_ ? data_->line : -1; }
-  // Items of a sequence, entries of a map (in document order); 0 otherwise.
-  std::size_t size() const {
-    if (!data_) return 0;
-    return data_->type == Type::kMap ? data_->entries.size() : data_->items.size();
-  }
-  const std::vector<YamlNode>& items() const { return data_ ? data_->items : no_items(); }
-  const std::vector<Entry>& entries() const { return data_ ? data_->entries : no_entries(); }
-  YamlNode operator[](std::size_t i) const { return i < items().size() ? items()[i] : YamlNode(); }
-  // The value of the first entry whose key is the scalar `key`; undefined if none.
-  YamlNode operator[](const std::string& key) const {
-    for (const Entry& entry : entries()) {
-      if (entry.first.is_scalar() && entry.first.scalar() == key) return entry.second;
-    }
-    return YamlNode();
-  }
-
- private:
-  struct Data {
-    Type type;
-    std::string text;
-    std::string tag;
-    int line;
-    std::vector<YamlNode> items;
-    std::vector<Entry> entries;
-  };
-  explicit YamlNode(Data data) : data_(std::make_shared<const Data>(std::move(data))) {}
-  static const std::string& empty_string() {
-    static const std::string empty;
-    return empty;
-  }
-  static const std::vector<YamlNode>& no_items() {
-    static const std::vector<YamlNode> none;
-    return none;
-  }
-  static const std::vector<Entry>& no_entries() {
-    static const std::vector<Entry> none;
-    return none;
-  }
-
-  // Shared: an alias is the node its anchor names.
-  std::shared_ptr<const Data> data_;
-};
-
-// A YAML syntax error: libyaml's problem and the 0-based line it points at.
-struct YamlSyntaxError {
-  std::string problem;
-  int line;
-};
-
-// The first document of `text` (a null node when there is none), as
-// yaml-cpp's YAML::Load read it; throws YamlSyntaxError.
-YamlNode load_yaml(std::string_view text) {
-  yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser)) throw YamlSyntaxError{"cannot start the YAML parser", 0};
-  std::unique_ptr<yaml_parser_t, void (*)(yaml_parser_t*)> parser_guard(&parser,
-                                                                        yaml_parser_delete);
-  // libyaml asserts a non-null input, which an empty string_view may not have.
-  static const unsigned char kEmpty[] = "";
-  yaml_parser_set_input_string(
-      &parser, text.empty() ? kEmpty : reinterpret_cast<const unsigned char*>(text.data()),
-      text.size());
-  std::unordered_map<std::string, YamlNode> anchors;
-  auto next = [&parser](yaml_event_t& event) {
-    if (!yaml_parser_parse(&parser, &event)) {
-      std::string problem = parser.problem ? parser.problem : "unknown error";
-      if (parser.context) problem = std::string(parser.context) + ": " + problem;
-      throw YamlSyntaxError{problem, static_cast<int>(parser.problem_mark.line)};
-    }
-  };
-  struct EventGuard {
-    yaml_event_t event{};
-    ~EventGuard() { yaml_event_delete(&event); }
-  };
-  auto remember = [&anchors](const yaml_char_t* anchor, const YamlNode& node) {
-    if (anchor) anchors[reinterpret_cast<const char*>(anchor)] = node;
-  };
-  // One node from its first event; collections recurse (YAML nesting in a
-  // charm's metadata is shallow).
-  auto parse_node = [&](auto& self, yaml_event_t& event) -> YamlNode {
-    const int line = static_cast<int>(event.start_mark.line);
-    switch (event.type) {
-      case YAML_ALIAS_EVENT: {
-        auto found = anchors.find(reinterpret_cast<const char*>(event.data.alias.anchor));
-        if (found == anchors.end()) throw YamlSyntaxError{"unknown anchor", line};
-        return found->second;
-      }
-      case YAML_SCALAR_EVENT: {
-        const auto& s = event.data.scalar;
-        std::string value(reinterpret_cast<const char*>(s.value), s.length);
-        const bool plain = s.style == YAML_PLAIN_SCALAR_STYLE;
-        YamlNode node;
-        if (s.tag) {
-          node = YamlNode::scalar(std::move(value), reinterpret_cast<const char*>(s.tag), line);
-        } else if (plain && (value.empty() || value == "~" || value == "null" || value == "Null" ||
-                             value == "NULL")) {
-          node = YamlNode::null(line);
-        } else {
-          node = YamlNode::scalar(std::move(value), plain ? "?" : "!", line);
-        }
-        remember(s.anchor, node);
-        return node;
-      }
-      case YAML_SEQUENCE_START_EVENT: {
-        std::string anchor = event.data.sequence_start.anchor
-                                 ? reinterpret_cast<const char*>(event.data.sequence_start.anchor)
-                                 : "";
-        std::vector<YamlNode> items;
-        for (;;) {
-          EventGuard item;
-          next(item.event);
-          if (item.event.type == YAML_SEQUENCE_END_EVENT) break;
-          items.push_back(self(self, item.event));
-        }
-        YamlNode node = YamlNode::sequence(std::move(items), line);
-        if (!anchor.empty()) anchors[anchor] = node;
-        return node;
-      }
-      case YAML_MAPPING_START_EVENT: {
-        std::string anchor = event.data.mapping_start.anchor
-                                 ? reinterpret_cast<const char*>(event.data.mapping_start.anchor)
-                                 : "";
-        std::vector<YamlNode::Entry> entries;
-        for (;;) {
-          EventGuard key;
-          next(key.event);
-          if (key.event.type == YAML_MAPPING_END_EVENT) break;
-          YamlNode key_node = self(self, key.event);
-          EventGuard value;
-          next(value.event);
-          entries.emplace_back(std::move(key_node), self(self, value.event));
-        }
-        YamlNode node = YamlNode::map(std::move(entries), line);
-        if (!anchor.empty()) anchors[anchor] = node;
-        return node;
-      }
-      default:
-        throw YamlSyntaxError{"unexpected YAML event", line};
-    }
-  };
-  for (;;) {
-    EventGuard event;
-    next(event.event);
-    switch (event.event.type) {
-      case YAML_STREAM_END_EVENT:
-        return YamlNode::null(0);  // an empty text: a null document
-      case YAML_DOCUMENT_START_EVENT: {
-        EventGuard root;
-        next(root.event);
-        return parse_node(parse_node, root.event);
-      }
-      default:
-        break;  // the stream's start
-    }
-  }
-}
+using detail::load_yaml;
+using detail::YamlNode;
+using detail::YamlSyntaxError;
 
 // A node with the dotted path that reached it and the best line we know for
 // it (its own, or its parent's when the node is absent).
@@ -261,13 +70,13 @@ class Parser {
       YamlNode root = load_yaml(text);
       return Field{root, "", line_of(root, 0)};
     } catch (const YamlSyntaxError& e) {
-      fail(e.line, "", "invalid YAML: " + e.problem);
+      fail(e.line(), "", std::string("invalid YAML: ") + e.what());
     }
   }
 
   Field child(const Field& parent, const std::string& key) const {
     std::string path = parent.path.empty() ? key : parent.path + "." + key;
-    if (!parent.node.is_map()) return Field{YamlNode::null(parent.line), path, parent.line};
+    if (!parent.node.is_map()) return Field{YamlNode::null({parent.line, 0}), path, parent.line};
     YamlNode node = parent.node[key];
     return Field{node, path, line_of(node, parent.line)};
   }
@@ -382,7 +191,7 @@ class Parser {
     return text;
   }
 
-  static bool is_plain(const YamlNode& node) { return node.tag() != "!"; }
+  static bool is_plain(const YamlNode& node) { return !node.is_quoted(); }
 
   static std::optional<bool> parse_bool(const std::string& t) {
     static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes",

@@ -1,7 +1,5 @@
 // Pebble configuration and information types: JSON and YAML conversion,
-// layer combination, errors, durations. yaml-cpp stays in this file.
-#include <yaml-cpp/yaml.h>
-
+// layer combination, errors, durations.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -10,6 +8,7 @@
 #include <set>
 
 #include "ops/detail/pebble_model.hpp"
+#include "ops/detail/yaml.hpp"
 #include "ops/pebble.hpp"
 
 namespace ops::pebble {
@@ -287,84 +286,65 @@ bool replaces(const std::optional<std::string>& override) {
   return override && *override == "replace";
 }
 
-// YAML <-> JSON. Scalars become strings (or null); the lenient readers above
-// turn them into numbers where a field needs one.
-json yaml_to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
+// YAML -> JSON. Scalars become strings (or null); the lenient readers above
+// turn them into numbers where a field needs one. YAML is read by
+// ops/detail/yaml.hpp, which keeps yaml-cpp's view of a node (these rules
+// were written against yaml-cpp's YAML::Load).
+using ops::detail::YamlNode;
+using ops::detail::YamlSyntaxError;
+
+// A mapping key as yaml-cpp's as<std::string>() read it: a null key is
+// "null"; a list or mapping as a key is refused.
+std::string key_text(const YamlNode& key) {
+  if (key.is_null()) return "null";
+  if (!key.is_scalar()) {
+    throw YamlSyntaxError(
+        std::string("a mapping key must be a string, not a ") + (key.is_map() ? "mapping" : "list"),
+        key.line(), key.column());
+  }
+  return key.scalar();
+}
+
+json yaml_to_json(const YamlNode& node) {
+  switch (node.type()) {
+    case YamlNode::Type::kUndefined:
+    case YamlNode::Type::kNull:
       return nullptr;
-    case YAML::NodeType::Scalar: {
-      const std::string& s = node.Scalar();
-      if (node.Tag() != "!" && (s == "~" || s == "null" || s == "Null" || s == "NULL")) {
+    case YamlNode::Type::kScalar: {
+      const std::string& s = node.scalar();
+      // A plain null is a null node already; this also takes an explicitly
+      // tagged one (!!str null), which yaml-cpp's rule read as null too.
+      if (!node.is_quoted() && (s == "~" || s == "null" || s == "Null" || s == "NULL")) {
         return nullptr;
       }
       return s;
     }
-    case YAML::NodeType::Sequence: {
+    case YamlNode::Type::kSequence: {
       json out = json::array();
-      for (const auto& item : node) out.push_back(yaml_to_json(item));
+      for (const YamlNode& item : node.items()) out.push_back(yaml_to_json(item));
       return out;
     }
-    case YAML::NodeType::Map: {
+    case YamlNode::Type::kMap: {
       json out = json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      for (const auto& [key, value] : node.entries()) out[key_text(key)] = yaml_to_json(value);
       return out;
     }
   }
   return nullptr;
 }
 
-void emit_json(YAML::Emitter& out, const json& j) {
-  if (j.is_object()) {
-    out << YAML::BeginMap;
-    for (const auto& [k, v] : j.items()) {
-      out << YAML::Key << k << YAML::Value;
-      emit_json(out, v);
-    }
-    out << YAML::EndMap;
-  } else if (j.is_array()) {
-    out << YAML::BeginSeq;
-    for (const auto& v : j) emit_json(out, v);
-    out << YAML::EndSeq;
-  } else if (j.is_string()) {
-    const auto& s = j.get_ref<const std::string&>();
-    // Quote text that YAML would otherwise read as a number, bool or null.
-    bool looks_typed = s.empty() || s == "~" || s == "null" || s == "true" || s == "false" ||
-                       s == "yes" || s == "no" || s == "on" || s == "off";
-    if (!looks_typed) {
-      char* end = nullptr;
-      std::strtod(s.c_str(), &end);
-      looks_typed = end == s.c_str() + s.size();
-    }
-    if (looks_typed) out << YAML::DoubleQuoted;
-    out << s;
-  } else if (j.is_null()) {
-    out << YAML::Null;
-  } else if (j.is_boolean()) {
-    out << j.get<bool>();
-  } else {
-    out << j.dump();
-  }
-}
-
 json parse_yaml(std::string_view text, const char* what) {
+  json j;
   try {
-    YAML::Node node = YAML::Load(std::string(text));
-    json j = yaml_to_json(node);
-    if (j.is_null()) return json::object();
-    if (!j.is_object()) throw ProtocolError(std::string(what) + " YAML must be a mapping");
-    return j;
-  } catch (const YAML::Exception& e) {
-    throw ProtocolError(std::string("cannot parse ") + what + " YAML: " + e.what());
+    j = yaml_to_json(ops::detail::load_yaml(text));
+  } catch (const YamlSyntaxError& e) {
+    throw ProtocolError(std::string("cannot parse ") + what + " YAML: line " +
+                        std::to_string(e.line() + 1) + ", column " +
+                        std::to_string(e.column() + 1) + ": " + e.what());
   }
-}
-
-std::string dump_yaml(const json& j) {
-  if (j.empty()) return "{}\n";
-  YAML::Emitter out;
-  emit_json(out, j);
-  return std::string(out.c_str()) + "\n";
+  if (j.is_null()) return json::object();
+  if (!j.is_object()) throw ProtocolError(std::string(what) + " YAML must be a mapping");
+  return j;
 }
 
 template <typename T>
@@ -661,10 +641,10 @@ namespace detail {
 std::vector<std::string> yaml_top_level_keys(std::string_view yaml) {
   std::vector<std::string> keys;
   try {
-    const YAML::Node root = YAML::Load(std::string(yaml));
-    if (!root.IsMap()) return keys;
-    for (const auto& entry : root) keys.push_back(entry.first.as<std::string>());
-  } catch (const YAML::Exception&) {
+    const YamlNode root = ops::detail::load_yaml(yaml);
+    if (!root.is_map()) return keys;
+    for (const auto& entry : root.entries()) keys.push_back(key_text(entry.first));
+  } catch (const YamlSyntaxError&) {
     keys.clear();  // the parser of the caller reports the syntax error
   }
   return keys;
@@ -693,20 +673,19 @@ const std::set<std::string>& known_fields(const std::string& type) {
   return fields.at(type);
 }
 
-bool block_collection(const YAML::Node& node) {
-  return (node.IsMap() || node.IsSequence()) && node.size() > 0 &&
-         node.Style() != YAML::EmitterStyle::Flow;
+bool block_collection(const YamlNode& node) {
+  return (node.is_map() || node.is_sequence()) && node.size() > 0 && !node.is_flow();
 }
 
-int value_lines(const YAML::Node& value);
+int value_lines(const YamlNode& value);
 
 // Lines a block collection takes when go-yaml's encoder writes it.
-int collection_lines(const YAML::Node& node) {
+int collection_lines(const YamlNode& node) {
   int lines = 0;
-  if (node.IsMap()) {
-    for (const auto& entry : node) lines += 1 + value_lines(entry.second);
+  if (node.is_map()) {
+    for (const auto& entry : node.entries()) lines += 1 + value_lines(entry.second);
   } else {
-    for (const auto& item : node) {
+    for (const YamlNode& item : node.items()) {
       lines += block_collection(item) ? collection_lines(item) : 1 + value_lines(item);
     }
   }
@@ -715,10 +694,10 @@ int collection_lines(const YAML::Node& node) {
 
 // Lines a value takes after the line of its key (a block collection below
 // it, a multi-line string as a literal block).
-int value_lines(const YAML::Node& value) {
+int value_lines(const YamlNode& value) {
   if (block_collection(value)) return collection_lines(value);
-  if (value.IsScalar()) {
-    const std::string& text = value.Scalar();
+  if (value.is_scalar()) {
+    const std::string& text = value.scalar();
     if (text.find('\n') == std::string::npos) return 0;
     int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
     return text.back() == '\n' ? lines : lines + 1;
@@ -728,13 +707,13 @@ int value_lines(const YAML::Node& value) {
 
 // Checks the fields of `node` (decoded into Go type `type`) whose key sits
 // at `line`; nested check types are checked too.
-void check_fields(const YAML::Node& node, const std::string& type, int line,
+void check_fields(const YamlNode& node, const std::string& type, int line,
                   std::vector<std::string>& errors) {
-  if (!node.IsMap()) return;
+  if (!node.is_map()) return;
   const bool block = block_collection(node);
   int at = block ? line + 1 : line;
-  for (const auto& entry : node) {
-    const std::string key = entry.first.Scalar();
+  for (const auto& entry : node.entries()) {
+    const std::string& key = entry.first.scalar();
     if (!known_fields(type).count(key)) {
       errors.push_back("line " + std::to_string(at) + ": field " + key + " not found in type " +
                        type);
@@ -752,26 +731,26 @@ void check_fields(const YAML::Node& node, const std::string& type, int line,
 }  // namespace
 
 std::optional<std::pair<std::string, std::string>> yaml_unknown_fields(std::string_view yaml) {
-  YAML::Node root;
+  YamlNode root;
   try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception&) {
+    root = ops::detail::load_yaml(yaml);
+  } catch (const YamlSyntaxError&) {
     return std::nullopt;  // the parser of the caller reports the syntax error
   }
-  if (!root.IsMap()) return std::nullopt;
-  for (const auto& section : root) {
-    const std::string name = section.first.Scalar();
+  if (!root.is_map()) return std::nullopt;
+  for (const auto& section : root.entries()) {
+    const std::string& name = section.first.scalar();
     const char* type = name == "services"      ? "plan.Service"
                        : name == "checks"      ? "plan.Check"
                        : name == "log-targets" ? "plan.LogTarget"
                                                : nullptr;
-    if (type == nullptr || !section.second.IsMap()) continue;
+    if (type == nullptr || !section.second.is_map()) continue;
     // Pebble re-encodes the section alone before decoding it strictly, so
     // lines count from the section's first entry.
     const bool block = block_collection(section.second);
     int line = 1;
     std::vector<std::string> errors;
-    for (const auto& entry : section.second) {
+    for (const auto& entry : section.second.entries()) {
       check_fields(entry.second, type, line, errors);
       if (block) line += 1 + value_lines(entry.second);
     }
@@ -787,7 +766,7 @@ std::optional<std::pair<std::string, std::string>> yaml_unknown_fields(std::stri
 
 Layer Layer::from_yaml(std::string_view yaml) { return parse_yaml(yaml, "layer").get<Layer>(); }
 
-std::string Layer::to_yaml() const { return dump_yaml(json(*this)); }
+std::string Layer::to_yaml() const { return ops::detail::dump_yaml(json(*this)); }
 
 void to_json(json& j, const Plan& v) {
   j = json::object();
@@ -806,7 +785,7 @@ void from_json(const json& j, Plan& v) {
 
 Plan Plan::from_yaml(std::string_view yaml) { return parse_yaml(yaml, "plan").get<Plan>(); }
 
-std::string Plan::to_yaml() const { return dump_yaml(json(*this)); }
+std::string Plan::to_yaml() const { return ops::detail::dump_yaml(json(*this)); }
 
 // ------------------------------------------------------------------ enums
 
