@@ -195,10 +195,11 @@ endif()
 set_property(GLOBAL PROPERTY OPS_CHARM_VERSION "${OPS_VERSION}")
 
 # The static archives a lean link uses, as imported targets named in place of
-# yaml-cpp (by the charm code that uses it: ${OPS_YAML_CPP_LINK}) and
-# SQLiteCpp (by the ops modules), so that they come right after the code
-# that needs them on the link line, before any shared library; or the shared
-# libraries when Debian's archives are not installed.
+# yaml-cpp and SQLiteCpp (by the charm code that uses them:
+# ${OPS_YAML_CPP_LINK}, ${OPS_SQLITE_LINK}) and SQLite (by ops_framework:
+# ${OPS_SQLITE3_LINK}), so that they come right after the code that needs
+# them on the link line, before any shared library; or the shared libraries
+# when Debian's archives are not installed.
 find_library(OPS_YAML_CPP_ARCHIVE NAMES libyaml-cpp.a)
 find_library(OPS_SQLITE3_ARCHIVE NAMES libsqlite3.a)
 if(NOT TARGET ops::lean_yaml_cpp)
@@ -213,21 +214,33 @@ if(NOT TARGET ops::lean_yaml_cpp)
     set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_CXX FALSE)
   endif()
 endif()
+# SQLite, which ops_framework uses through its C API (the state file).
+if(NOT TARGET ops::lean_sqlite3)
+  if(OPS_SQLITE3_ARCHIVE)
+    add_library(ops::lean_sqlite3 STATIC IMPORTED GLOBAL)
+    set_target_properties(ops::lean_sqlite3 PROPERTIES
+      IMPORTED_LOCATION "${OPS_SQLITE3_ARCHIVE}"
+      INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m")
+    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE TRUE)
+  else()
+    message(STATUS "ops-cpp: no libsqlite3.a; lean links use the shared SQLite")
+    add_library(ops::lean_sqlite3 INTERFACE IMPORTED GLOBAL)
+    set_target_properties(ops::lean_sqlite3 PROPERTIES INTERFACE_LINK_LIBRARIES SQLite::SQLite3)
+    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE FALSE)
+  endif()
+endif()
+# SQLiteCpp, for a charm whose own code uses it (${OPS_SQLITE_LINK}): its
+# archive without its link interface (the shared SQLite), then SQLite's.
 if(NOT TARGET ops::lean_sqlite)
   if(OPS_SQLITE3_ARCHIVE)
-    # SQLiteCpp's own archive, without its link interface (the shared SQLite),
-    # followed by SQLite's archive.
     get_target_property(sqlitecpp_archive SQLiteCpp LOCATION)
     add_library(ops::lean_sqlite STATIC IMPORTED GLOBAL)
     set_target_properties(ops::lean_sqlite PROPERTIES
       IMPORTED_LOCATION "${sqlitecpp_archive}"
-      INTERFACE_LINK_LIBRARIES "${OPS_SQLITE3_ARCHIVE};Threads::Threads;${CMAKE_DL_LIBS};m")
-    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE TRUE)
+      INTERFACE_LINK_LIBRARIES ops::lean_sqlite3)
   else()
-    message(STATUS "ops-cpp: no libsqlite3.a; lean links use the shared SQLite")
     add_library(ops::lean_sqlite INTERFACE IMPORTED GLOBAL)
     set_target_properties(ops::lean_sqlite PROPERTIES INTERFACE_LINK_LIBRARIES SQLiteCpp)
-    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE FALSE)
   endif()
 endif()
 # libyaml (the C library ops reads charm metadata and Pebble layers with,
@@ -258,6 +271,8 @@ endif()
 # executable being linked.
 set(OPS_YAML_CPP_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_yaml_cpp,yaml-cpp>")
 set(OPS_SQLITE_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_sqlite,SQLiteCpp>")
+set(OPS_SQLITE3_LINK
+    "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_sqlite3,SQLite::SQLite3>")
 set(OPS_LIBYAML_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_libyaml,ops::libyaml>")
 
 # Links <target> lean (see the top of this file).

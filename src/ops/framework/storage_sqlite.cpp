@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -23,6 +22,7 @@
 #include <cstdint>
 #include <cstring>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +63,127 @@ std::uint32_t header_field(const std::array<unsigned char, 100>& header, std::si
          (std::uint32_t{header[offset + 2]} << 8) | std::uint32_t{header[offset + 3]};
 }
 
+// SQLite's C API in RAII form, as much as the state file needs. Not
+// SQLiteCpp: its Column object file (which its Statement and Database need)
+// runs std::ios_base::Init, about 49,000 instructions, in every dispatch.
+
+// An SQLite error: the result code and SQLite's message.
+class SqliteError : public std::runtime_error {
+ public:
+  SqliteError(int code, const char* message) : std::runtime_error(message), code_(code) {}
+  [[nodiscard]] int code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
+// A connection, closed when destroyed.
+class Connection {
+ public:
+  Connection(const std::string& path, int flags, int busy_timeout_ms) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    db_.reset(db);  // closed even when the open failed
+    if (rc != SQLITE_OK) fail(rc);
+    sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
+  }
+
+  [[nodiscard]] sqlite3* handle() const noexcept { return db_.get(); }
+
+  // Runs one or more statements that return no rows.
+  void exec(const char* sql) {
+    const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) fail(rc);
+  }
+  void exec(const std::string& sql) { exec(sql.c_str()); }
+
+  [[noreturn]] void fail(int code) const {
+    throw SqliteError(code, db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(code));
+  }
+
+ private:
+  struct Close {
+    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+  };
+  std::unique_ptr<sqlite3, Close> db_;
+};
+
+// A prepared statement, finalized when destroyed. Text and blob columns are
+// views valid until the next step or reset.
+class Statement {
+ public:
+  Statement(Connection& db, const char* sql) : db_(db) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v2(db.handle(), sql, -1, &stmt, nullptr);
+    stmt_.reset(stmt);
+    if (rc != SQLITE_OK) db.fail(rc);
+  }
+
+  // Back to before the first step (the bindings are replaced by the next binds).
+  void reset() noexcept { sqlite3_reset(stmt_.get()); }
+
+  void bind(int index, std::string_view text) {
+    check(sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_TRANSIENT,
+                              SQLITE_UTF8));
+  }
+  void bind_blob(int index, std::string_view bytes) {
+    check(sqlite3_bind_blob64(stmt_.get(), index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+  }
+  void bind(int index, std::int64_t value) { check(sqlite3_bind_int64(stmt_.get(), index, value)); }
+
+  // One step: true with a row, false when done.
+  bool step() {
+    const int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    db_.fail(rc);
+  }
+
+  // Runs a statement that returns no rows; the number of rows it changed.
+  int exec() {
+    if (step()) throw SqliteError(SQLITE_MISUSE, "a statement run for its effect returned a row");
+    return sqlite3_changes(db_.handle());
+  }
+
+  [[nodiscard]] std::string_view text(int column) const {
+    const auto* bytes = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), column));
+    return bytes == nullptr
+               ? std::string_view()
+               : std::string_view(
+                     bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)));
+  }
+  [[nodiscard]] std::string_view blob(int column) const {
+    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_.get(), column));
+    return bytes == nullptr
+               ? std::string_view()
+               : std::string_view(
+                     bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)));
+  }
+  [[nodiscard]] std::int64_t int64(int column) const {
+    return sqlite3_column_int64(stmt_.get(), column);
+  }
+
+ private:
+  void check(int rc) const {
+    if (rc != SQLITE_OK) db_.fail(rc);
+  }
+  struct Finalize {
+    void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+  };
+  Connection& db_;
+  std::unique_ptr<sqlite3_stmt, Finalize> stmt_;
+};
+
+// The first column of the first row of a query (text or integer).
+std::string query_text(Connection& db, const char* sql) {
+  Statement st(db, sql);
+  return st.step() ? std::string(st.text(0)) : std::string();
+}
+std::int64_t query_int(Connection& db, const char* sql) {
+  Statement st(db, sql);
+  return st.step() ? st.int64(0) : 0;
+}
+
 class SQLiteFile final : public StateStorage {
  public:
   SQLiteFile(std::filesystem::path path, SQLiteStorageOptions options) : path_(std::move(path)) {
@@ -72,9 +193,8 @@ class SQLiteFile final : public StateStorage {
     read_file_header();
     create_file_if_missing();
     try {
-      db_ = std::make_unique<SQLite::Database>(path_.string(),
-                                               SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-                                               static_cast<int>(options.lock_timeout.count()));
+      db_ = std::make_unique<Connection>(path_.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                         static_cast<int>(options.lock_timeout.count()));
       // Exclusive locking before the first access: in WAL mode SQLite then
       // keeps the WAL index in our heap and never creates a -shm file.
       db_->exec("PRAGMA locking_mode=EXCLUSIVE");
@@ -86,7 +206,7 @@ class SQLiteFile final : public StateStorage {
       begin(options);
       check_or_create_schema();  // a migration commits with the rollback journal
       // A header that says WAL is a file SQLite opens in WAL mode.
-      const bool in_wal = wal_ || db_->execAndGet("PRAGMA journal_mode").getString() == "wal";
+      const bool in_wal = wal_ || query_text(*db_, "PRAGMA journal_mode") == "wal";
       if (!in_wal || !wal_) {
         // Switched once, as a new file (after its schema: switching the
         // empty file first would leave a header-only file if killed before
@@ -101,7 +221,7 @@ class SQLiteFile final : public StateStorage {
         }
         begin(options);
       }
-    } catch (const SQLite::Exception& e) {
+    } catch (const SqliteError& e) {
       statements_reset();
       db_.reset();
       throw translate(e, options);
@@ -121,8 +241,8 @@ class SQLiteFile final : public StateStorage {
       const std::string text = data.dump();
       auto& st = prepared(save_snapshot_, "REPLACE INTO snapshot (handle, data) VALUES (?, ?)");
       st.reset();
-      st.bind(1, std::string(handle_path));
-      st.bind(2, text.data(), static_cast<int>(text.size()));
+      st.bind(1, handle_path);
+      st.bind_blob(2, text);
       st.exec();
       changed_ = true;
     });
@@ -133,13 +253,11 @@ class SQLiteFile final : public StateStorage {
     guard([&] {
       auto& st = prepared(load_snapshot_, "SELECT data FROM snapshot WHERE handle=?");
       st.reset();
-      st.bind(1, std::string(handle_path));
-      if (!st.executeStep()) return;
-      SQLite::Column column = st.getColumn(0);
-      const char* bytes = static_cast<const char*>(column.getBlob());
-      const int size = column.getBytes();
+      st.bind(1, handle_path);
+      if (!st.step()) return;
+      const std::string_view data = st.blob(0);
       try {
-        result = nlohmann::json::parse(bytes, bytes + size);
+        result = nlohmann::json::parse(data.begin(), data.end());
       } catch (const nlohmann::json::exception&) {
         throw StorageError("state database " + path_.string() + ": snapshot '" +
                            std::string(handle_path) +
@@ -153,7 +271,7 @@ class SQLiteFile final : public StateStorage {
     guard([&] {
       auto& st = prepared(drop_snapshot_, "DELETE FROM snapshot WHERE handle=?");
       st.reset();
-      st.bind(1, std::string(handle_path));
+      st.bind(1, handle_path);
       if (st.exec() > 0) changed_ = true;
     });
   }
@@ -161,8 +279,8 @@ class SQLiteFile final : public StateStorage {
   std::vector<std::string> list_snapshots() override {
     std::vector<std::string> paths;
     guard([&] {
-      SQLite::Statement st(*db_, "SELECT handle FROM snapshot ORDER BY handle");
-      while (st.executeStep()) paths.push_back(st.getColumn(0).getString());
+      Statement st(*db_, "SELECT handle FROM snapshot ORDER BY handle");
+      while (st.step()) paths.emplace_back(st.text(0));
     });
     return paths;
   }
@@ -177,8 +295,7 @@ class SQLiteFile final : public StateStorage {
     // dispatch may be given again (they only order the notices present).
     guard([&] {
       if (next_sequence_ == 0) {
-        next_sequence_ =
-            db_->execAndGet("SELECT coalesce(max(sequence), 0) FROM notice").getInt64() + 1;
+        next_sequence_ = query_int(*db_, "SELECT coalesce(max(sequence), 0) FROM notice") + 1;
       }
       sequence = next_sequence_++;
       pending_.push_back(Notice{sequence, std::string(event_path), std::string(observer_path),
@@ -197,11 +314,10 @@ class SQLiteFile final : public StateStorage {
       return;
     }
     guard([&] {
-      SQLite::Statement st(*db_,
-                           "UPDATE notice SET observer_path=?, method_name=? WHERE sequence=?");
-      st.bind(1, std::string(observer_path));
-      st.bind(2, std::string(method_name));
-      st.bind(3, static_cast<std::int64_t>(sequence));
+      Statement st(*db_, "UPDATE notice SET observer_path=?, method_name=? WHERE sequence=?");
+      st.bind(1, observer_path);
+      st.bind(2, method_name);
+      st.bind(3, sequence);
       if (st.exec() > 0 && !new_notices_.count(sequence)) changed_ = true;
     });
   }
@@ -217,7 +333,7 @@ class SQLiteFile final : public StateStorage {
     guard([&] {
       auto& st = prepared(drop_notice_, "DELETE FROM notice WHERE sequence=?");
       st.reset();
-      st.bind(1, static_cast<std::int64_t>(sequence));
+      st.bind(1, sequence);
       // Dropping a notice saved in this transaction undoes it: no change.
       if (st.exec() > 0 && new_notices_.erase(sequence) == 0) changed_ = true;
     });
@@ -230,15 +346,15 @@ class SQLiteFile final : public StateStorage {
       // highest (the reemit at the start of a dispatch spares save_notice its query).
       const bool all = event_path.empty() && pending_.empty() && next_sequence_ == 0;
       write_pending();
-      SQLite::Statement st(*db_, event_path.empty()
-                                     ? "SELECT sequence, event_path, observer_path, method_name "
-                                       "FROM notice ORDER BY sequence"
-                                     : "SELECT sequence, event_path, observer_path, method_name "
-                                       "FROM notice WHERE event_path=? ORDER BY sequence");
-      if (!event_path.empty()) st.bind(1, std::string(event_path));
-      while (st.executeStep()) {
-        result.push_back(Notice{st.getColumn(0).getInt64(), st.getColumn(1).getString(),
-                                st.getColumn(2).getString(), st.getColumn(3).getString()});
+      Statement st(*db_, event_path.empty()
+                             ? "SELECT sequence, event_path, observer_path, method_name "
+                               "FROM notice ORDER BY sequence"
+                             : "SELECT sequence, event_path, observer_path, method_name "
+                               "FROM notice WHERE event_path=? ORDER BY sequence");
+      if (!event_path.empty()) st.bind(1, event_path);
+      while (st.step()) {
+        result.push_back(Notice{st.int64(0), std::string(st.text(1)), std::string(st.text(2)),
+                                std::string(st.text(3))});
       }
       if (all) next_sequence_ = (result.empty() ? 0 : result.back().sequence) + 1;
     });
@@ -251,7 +367,7 @@ class SQLiteFile final : public StateStorage {
     guard([&] {
       auto& st = prepared(any_notice_, "SELECT 1 FROM notice LIMIT 1");
       st.reset();
-      any = st.executeStep();
+      any = st.step();
     });
     return any;
   }
@@ -297,7 +413,7 @@ class SQLiteFile final : public StateStorage {
     if (in_transaction_) {
       try {
         db_->exec("ROLLBACK");
-      } catch (const SQLite::Exception&) {
+      } catch (const SqliteError&) {
         // No transaction was active.
       }
     }
@@ -320,7 +436,7 @@ class SQLiteFile final : public StateStorage {
         in_transaction_ = true;
       }
       body();
-    } catch (const SQLite::Exception& e) {
+    } catch (const SqliteError& e) {
       throw StorageError("state database " + path_.string() + ": " + e.what());
     }
   }
@@ -406,7 +522,7 @@ class SQLiteFile final : public StateStorage {
   // committed frames or ignores a torn commit: the content is as before or
   // as after the commit.
   void use_wal() {
-    wal_ = db_->execAndGet("PRAGMA journal_mode=WAL").getString() == "wal";
+    wal_ = query_text(*db_, "PRAGMA journal_mode=WAL") == "wal";
     set_synchronous();
   }
 
@@ -428,12 +544,12 @@ class SQLiteFile final : public StateStorage {
          {&save_snapshot_, &load_snapshot_, &drop_snapshot_, &drop_notice_, &any_notice_}) {
       if (*st) (*st)->reset();
     }
-    const int rc = sqlite3_wal_checkpoint_v2(db_->getHandle(), "main", SQLITE_CHECKPOINT_PASSIVE,
+    const int rc = sqlite3_wal_checkpoint_v2(db_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
                                              nullptr, nullptr);
     if (rc != SQLITE_OK) {
       throw StorageError("state database " + path_.string() +
                          ": committed, but the checkpoint that makes the commit durable failed: " +
-                         sqlite3_errmsg(db_->getHandle()));
+                         sqlite3_errmsg(db_->handle()));
     }
   }
 
@@ -447,12 +563,12 @@ class SQLiteFile final : public StateStorage {
   // Inserts the notices kept in memory, with their sequence numbers.
   void write_pending() {
     if (pending_.empty()) return;
-    SQLite::Statement st(*db_,
-                         "INSERT INTO notice (sequence, event_path, observer_path, method_name) "
-                         "VALUES (?, ?, ?, ?)");
+    Statement st(*db_,
+                 "INSERT INTO notice (sequence, event_path, observer_path, method_name) "
+                 "VALUES (?, ?, ?, ?)");
     for (const Notice& notice : pending_) {
       st.reset();
-      st.bind(1, static_cast<std::int64_t>(notice.sequence));
+      st.bind(1, notice.sequence);
       st.bind(2, notice.event_path);
       st.bind(3, notice.observer_path);
       st.bind(4, notice.method_name);
@@ -462,7 +578,7 @@ class SQLiteFile final : public StateStorage {
   }
 
   bool has_table(const char* name) const {
-    return sqlite3_table_column_metadata(db_->getHandle(), "main", name, nullptr, nullptr, nullptr,
+    return sqlite3_table_column_metadata(db_->handle(), "main", name, nullptr, nullptr, nullptr,
                                          nullptr, nullptr, nullptr) == SQLITE_OK;
   }
 
@@ -470,8 +586,8 @@ class SQLiteFile final : public StateStorage {
     try {
       db_->exec("BEGIN EXCLUSIVE");
       in_transaction_ = true;
-    } catch (const SQLite::Exception& e) {
-      if ((e.getErrorCode() & 0xff) == SQLITE_BUSY || (e.getErrorCode() & 0xff) == SQLITE_LOCKED) {
+    } catch (const SqliteError& e) {
+      if ((e.code() & 0xff) == SQLITE_BUSY || (e.code() & 0xff) == SQLITE_LOCKED) {
         throw StorageError("state database " + path_.string() +
                            " is locked by another process (waited " +
                            std::to_string(options.lock_timeout.count()) + " ms)");
@@ -490,11 +606,11 @@ class SQLiteFile final : public StateStorage {
     }
     std::set<std::string> tables;
     {
-      SQLite::Statement st(*db_, "SELECT name FROM sqlite_master WHERE type='table'");
-      while (st.executeStep()) tables.insert(st.getColumn(0).getString());
+      Statement st(*db_, "SELECT name FROM sqlite_master WHERE type='table'");
+      while (st.step()) tables.emplace(st.text(0));
     }
-    const int application_id = db_->execAndGet("PRAGMA application_id").getInt();
-    const int version = db_->execAndGet("PRAGMA user_version").getInt();
+    const auto application_id = static_cast<int>(query_int(*db_, "PRAGMA application_id"));
+    const auto version = static_cast<int>(query_int(*db_, "PRAGMA user_version"));
     if (application_id == kApplicationId) {
       if (version != kSchemaVersion) {
         throw StorageError("state database " + path_.string() + " has ops-cpp schema version " +
@@ -546,12 +662,10 @@ class SQLiteFile final : public StateStorage {
   void migrate_from_python() {
     std::vector<std::pair<std::string, std::string>> rows;  // handle, JSON text
     {
-      SQLite::Statement st(*db_, "SELECT handle, data FROM snapshot ORDER BY handle");
-      while (st.executeStep()) {
-        std::string handle = st.getColumn(0).getString();
-        SQLite::Column column = st.getColumn(1);
-        const std::string_view data(static_cast<const char*>(column.getBlob()),
-                                    static_cast<std::size_t>(column.getBytes()));
+      Statement st(*db_, "SELECT handle, data FROM snapshot ORDER BY handle");
+      while (st.step()) {
+        std::string handle(st.text(0));
+        const std::string_view data = st.blob(1);
         try {
           rows.emplace_back(handle, detail::convert_python_snapshot(handle, data).dump());
         } catch (const std::exception& e) {
@@ -561,7 +675,7 @@ class SQLiteFile final : public StateStorage {
         }
       }
     }
-    const std::int64_t notices = db_->execAndGet("SELECT count(*) FROM notice").getInt64();
+    const std::int64_t notices = query_int(*db_, "SELECT count(*) FROM notice");
     detail::migration_checkpoint(detail::MigrationPoint::converted);
 
     const std::filesystem::path copy = path_.string() + ".python-ops";
@@ -569,10 +683,10 @@ class SQLiteFile final : public StateStorage {
     detail::migration_checkpoint(detail::MigrationPoint::copied);
 
     {
-      SQLite::Statement update(*db_, "UPDATE snapshot SET data=? WHERE handle=?");
+      Statement update(*db_, "UPDATE snapshot SET data=? WHERE handle=?");
       for (const auto& [handle, text] : rows) {
         update.reset();
-        update.bind(1, text.data(), static_cast<int>(text.size()));
+        update.bind_blob(1, text);
         update.bind(2, handle);
         update.exec();
       }
@@ -598,7 +712,7 @@ class SQLiteFile final : public StateStorage {
   // the last state Python ops committed.
   void copy_database_to(const std::filesystem::path& target) {
     sqlite3_file* file = nullptr;
-    if (sqlite3_file_control(db_->getHandle(), "main", SQLITE_FCNTL_FILE_POINTER, &file) !=
+    if (sqlite3_file_control(db_->handle(), "main", SQLITE_FCNTL_FILE_POINTER, &file) !=
             SQLITE_OK ||
         file == nullptr || file->pMethods == nullptr) {
       throw StorageError("cannot read " + path_.string() + " to keep a copy of it");
@@ -661,8 +775,8 @@ class SQLiteFile final : public StateStorage {
   // The statement in `slot`, prepared at its first use: a dispatch pays only
   // for the statements it runs (a prepare parses SQL: about 18,000
   // instructions each, 110,000 when all were prepared at open).
-  SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {
-    if (!slot) slot = std::make_unique<SQLite::Statement>(*db_, sql);
+  Statement& prepared(std::unique_ptr<Statement>& slot, const char* sql) {
+    if (!slot) slot = std::make_unique<Statement>(*db_, sql);
     return *slot;
   }
 
@@ -674,8 +788,8 @@ class SQLiteFile final : public StateStorage {
     any_notice_.reset();
   }
 
-  StorageError translate(const SQLite::Exception& e, const SQLiteStorageOptions& options) const {
-    const int code = e.getErrorCode() & 0xff;
+  StorageError translate(const SqliteError& e, const SQLiteStorageOptions& options) const {
+    const int code = e.code() & 0xff;
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
       return StorageError("state database " + path_.string() +
                           " is not a valid SQLite database (corrupt or foreign file): " + e.what());
@@ -707,10 +821,10 @@ class SQLiteFile final : public StateStorage {
   std::set<std::int64_t> new_notices_;
   std::vector<Notice> pending_;     // saved notices not yet inserted
   std::int64_t next_sequence_ = 0;  // 0: read from the file at the next save_notice
-  std::unique_ptr<SQLite::Database> db_;
+  std::unique_ptr<Connection> db_;
   // The statements run more than once a dispatch, each prepared at its first
   // use (prepared()).
-  std::unique_ptr<SQLite::Statement> save_snapshot_, load_snapshot_, drop_snapshot_, drop_notice_,
+  std::unique_ptr<Statement> save_snapshot_, load_snapshot_, drop_snapshot_, drop_notice_,
       any_notice_;
 };
 
