@@ -190,16 +190,13 @@ class MemoryStorage final : public StateStorage {
   // absent). Notices saved in the transaction are those numbered above
   // last_sequence. Keeping only what changed makes a transaction cost what
   // it touches, not what is stored.
-  struct SnapshotBefore {
-    std::string path;
-    std::optional<nlohmann::json> before;
-  };
+  using SnapshotLog = std::map<std::string, std::optional<nlohmann::json>, std::less<>>;
   struct Undo {
-    // The first `used` entries are this transaction's; the others keep
-    // their path's buffer for the next transactions, which usually touch
-    // the same few snapshots (a stored state, the event counter).
-    std::vector<SnapshotBefore> snapshots;
-    std::size_t used = 0;
+    SnapshotLog snapshots;
+    // The nodes of earlier transactions' entries, reused (with their path's
+    // buffer) by the next ones, which usually touch the same few snapshots
+    // (a stored state, the event counter).
+    std::vector<SnapshotLog::node_type> spare;
     std::map<std::int64_t, std::optional<Notice>> notices;
     std::int64_t last_sequence = 0;
     bool changed = false;  // a snapshot or an older notice changed
@@ -208,7 +205,7 @@ class MemoryStorage final : public StateStorage {
   // Starts the undo log at the first change of a transaction.
   Undo& undo();
   // Ends the transaction: the log is emptied, its buffers kept.
-  void end_transaction() noexcept;
+  void end_transaction();
   // Logs the snapshot's value (moved out) before a change; its entry.
   std::map<std::string, nlohmann::json, std::less<>>::iterator remember_snapshot(
       std::string_view handle_path);

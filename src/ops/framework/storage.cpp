@@ -18,9 +18,16 @@ MemoryStorage::Undo& MemoryStorage::undo() {
   return undo_;
 }
 
-void MemoryStorage::end_transaction() noexcept {
-  for (std::size_t i = 0; i < undo_.used; ++i) undo_.snapshots[i].before.reset();
-  undo_.used = 0;
+void MemoryStorage::end_transaction() {
+  // Up to a few entries' nodes are kept, values dropped, for the next
+  // transactions; a transaction that touched many snapshots frees the rest.
+  constexpr std::size_t kSpareNodes = 16;
+  while (!undo_.snapshots.empty() && undo_.spare.size() < kSpareNodes) {
+    auto node = undo_.snapshots.extract(undo_.snapshots.begin());
+    node.mapped().reset();
+    undo_.spare.push_back(std::move(node));
+  }
+  undo_.snapshots.clear();
   undo_.notices.clear();
   undo_.active = false;
 }
@@ -30,18 +37,19 @@ std::map<std::string, nlohmann::json, std::less<>>::iterator MemoryStorage::reme
   Undo& log = undo();
   log.changed = true;
   auto it = snapshots_.find(handle_path);
-  const auto logged = log.snapshots.begin() + static_cast<std::ptrdiff_t>(log.used);
-  if (std::find_if(log.snapshots.begin(), logged, [&](const SnapshotBefore& entry) {
-        return entry.path == handle_path;
-      }) == logged) {
-    // The value is about to be replaced or dropped: move it into the log.
-    if (log.used == log.snapshots.size()) log.snapshots.emplace_back();
-    SnapshotBefore& entry = log.snapshots[log.used++];
-    entry.path.assign(handle_path);
-    if (it != snapshots_.end()) {
-      entry.before = std::move(it->second);
+  if (log.snapshots.find(handle_path) == log.snapshots.end()) {
+    // The value is about to be replaced or dropped: move it into the log,
+    // in a spare node when there is one (no allocation).
+    std::optional<nlohmann::json> before;
+    if (it != snapshots_.end()) before = std::move(it->second);
+    if (log.spare.empty()) {
+      log.snapshots.emplace(std::string(handle_path), std::move(before));
     } else {
-      entry.before.reset();
+      SnapshotLog::node_type node = std::move(log.spare.back());
+      log.spare.pop_back();
+      node.key().assign(handle_path);
+      node.mapped() = std::move(before);
+      log.snapshots.insert(std::move(node));
     }
   }
   return it;
@@ -138,9 +146,7 @@ void MemoryStorage::commit() { end_transaction(); }
 
 void MemoryStorage::rollback() {
   if (!undo_.active) return;
-  for (std::size_t i = 0; i < undo_.used; ++i) {
-    const std::string& path = undo_.snapshots[i].path;
-    std::optional<nlohmann::json>& before = undo_.snapshots[i].before;
+  for (auto& [path, before] : undo_.snapshots) {
     if (before) {
       snapshots_.insert_or_assign(path, std::move(*before));
     } else if (auto it = snapshots_.find(path); it != snapshots_.end()) {
@@ -168,10 +174,9 @@ void MemoryStorage::close() { rollback(); }
 
 const std::map<std::string, nlohmann::json, std::less<>>& MemoryStorage::committed_snapshots()
     const {
-  if (!undo_.active || undo_.used == 0) return snapshots_;
+  if (!undo_.active || undo_.snapshots.empty()) return snapshots_;
   committed_view_ = snapshots_;
-  for (std::size_t i = 0; i < undo_.used; ++i) {
-    const auto& [path, before] = undo_.snapshots[i];
+  for (const auto& [path, before] : undo_.snapshots) {
     if (before) {
       committed_view_.insert_or_assign(path, *before);
     } else {
