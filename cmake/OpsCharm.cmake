@@ -200,35 +200,34 @@ set_property(GLOBAL PROPERTY OPS_CHARM_VERSION "${OPS_VERSION}")
 # ${OPS_SQLITE3_LINK}), so that they come right after the code that needs
 # them on the link line, before any shared library; or the shared libraries
 # when Debian's archives are not installed.
+# _ops_lean_import(<target> <archive> <flag> <fallback> <what>
+#                  [<the archive's own link interface>...]): <target> names the
+# static <archive> if it was found (and sets the global property <flag>), or
+# else the shared <fallback>, saying so (<what>: the shared libraries used).
+function(_ops_lean_import target archive flag fallback what)
+  if(TARGET ${target})
+    return()
+  endif()
+  if(archive)
+    add_library(${target} STATIC IMPORTED GLOBAL)
+    set_target_properties(${target} PROPERTIES
+      IMPORTED_LOCATION "${archive}" INTERFACE_LINK_LIBRARIES "${ARGN}")
+    set_property(GLOBAL PROPERTY ${flag} TRUE)
+  else()
+    message(STATUS "ops-cpp: no static archive for ${target}; lean links use ${what}")
+    add_library(${target} INTERFACE IMPORTED GLOBAL)
+    set_target_properties(${target} PROPERTIES INTERFACE_LINK_LIBRARIES ${fallback})
+    set_property(GLOBAL PROPERTY ${flag} FALSE)
+  endif()
+endfunction()
+
 find_library(OPS_YAML_CPP_ARCHIVE NAMES libyaml-cpp.a)
 find_library(OPS_SQLITE3_ARCHIVE NAMES libsqlite3.a)
-if(NOT TARGET ops::lean_yaml_cpp)
-  if(OPS_YAML_CPP_ARCHIVE)
-    add_library(ops::lean_yaml_cpp STATIC IMPORTED GLOBAL)
-    set_target_properties(ops::lean_yaml_cpp PROPERTIES IMPORTED_LOCATION "${OPS_YAML_CPP_ARCHIVE}")
-    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_CXX TRUE)
-  else()
-    message(STATUS "ops-cpp: no libyaml-cpp.a; lean links use the shared yaml-cpp and libstdc++")
-    add_library(ops::lean_yaml_cpp INTERFACE IMPORTED GLOBAL)
-    set_target_properties(ops::lean_yaml_cpp PROPERTIES INTERFACE_LINK_LIBRARIES yaml-cpp)
-    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_CXX FALSE)
-  endif()
-endif()
+_ops_lean_import(ops::lean_yaml_cpp "${OPS_YAML_CPP_ARCHIVE}" OPS_LEAN_STATIC_CXX yaml-cpp
+                 "the shared yaml-cpp and libstdc++")
 # SQLite, which ops_framework uses through its C API (the state file).
-if(NOT TARGET ops::lean_sqlite3)
-  if(OPS_SQLITE3_ARCHIVE)
-    add_library(ops::lean_sqlite3 STATIC IMPORTED GLOBAL)
-    set_target_properties(ops::lean_sqlite3 PROPERTIES
-      IMPORTED_LOCATION "${OPS_SQLITE3_ARCHIVE}"
-      INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m")
-    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE TRUE)
-  else()
-    message(STATUS "ops-cpp: no libsqlite3.a; lean links use the shared SQLite")
-    add_library(ops::lean_sqlite3 INTERFACE IMPORTED GLOBAL)
-    set_target_properties(ops::lean_sqlite3 PROPERTIES INTERFACE_LINK_LIBRARIES SQLite::SQLite3)
-    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE FALSE)
-  endif()
-endif()
+_ops_lean_import(ops::lean_sqlite3 "${OPS_SQLITE3_ARCHIVE}" OPS_LEAN_STATIC_SQLITE SQLite::SQLite3
+                 "the shared SQLite" Threads::Threads ${CMAKE_DL_LIBS} m)
 # SQLiteCpp, for a charm whose own code uses it (${OPS_SQLITE_LINK}): its
 # archive without its link interface (the shared SQLite), then SQLite's.
 if(NOT TARGET ops::lean_sqlite)
@@ -255,20 +254,12 @@ if(NOT TARGET ops::libyaml)
   add_library(ops::libyaml UNKNOWN IMPORTED GLOBAL)
   set_target_properties(ops::libyaml PROPERTIES IMPORTED_LOCATION "${OPS_LIBYAML_SHARED}")
 endif()
-if(NOT TARGET ops::lean_libyaml)
-  if(OPS_LIBYAML_ARCHIVE)
-    add_library(ops::lean_libyaml STATIC IMPORTED GLOBAL)
-    set_target_properties(ops::lean_libyaml PROPERTIES IMPORTED_LOCATION "${OPS_LIBYAML_ARCHIVE}")
-    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_LIBYAML TRUE)
-  else()
-    message(STATUS "ops-cpp: no libyaml.a; lean links use the shared libyaml")
-    add_library(ops::lean_libyaml INTERFACE IMPORTED GLOBAL)
-    set_target_properties(ops::lean_libyaml PROPERTIES INTERFACE_LINK_LIBRARIES ops::libyaml)
-    set_property(GLOBAL PROPERTY OPS_LEAN_STATIC_LIBYAML FALSE)
-  endif()
-endif()
-# What the ops modules link: $<TARGET_PROPERTY:OPS_LEAN_LINK> is read on the
-# executable being linked.
+_ops_lean_import(ops::lean_libyaml "${OPS_LIBYAML_ARCHIVE}" OPS_LEAN_STATIC_LIBYAML ops::libyaml
+                 "the shared libyaml")
+# The link items: the archive in a lean link, the shared library otherwise
+# ($<TARGET_PROPERTY:OPS_LEAN_LINK> is read on the executable being linked).
+# The ops modules link OPS_LIBYAML_LINK and OPS_SQLITE3_LINK; the other two
+# are for charm code that uses yaml-cpp or SQLiteCpp itself.
 set(OPS_YAML_CPP_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_yaml_cpp,yaml-cpp>")
 set(OPS_SQLITE_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_sqlite,SQLiteCpp>")
 set(OPS_SQLITE3_LINK

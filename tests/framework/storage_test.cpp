@@ -95,8 +95,6 @@ TEST_P(StorageContractTest, RollbackForgetsEverySinceTheLastCommit) {
   EXPECT_EQ(s.save_notice("again", "obs", "m"), 2);
 }
 
-// Both count changes alike: the framework saves its event counter only with
-// another change, so a no-op dispatch commits nothing in either.
 // Each rollback restores its own transaction only, however many came
 // before (the memory storage reuses its undo entries across transactions).
 TEST_P(StorageContractTest, EachRollbackRestoresOnlyItsOwnTransaction) {
@@ -124,6 +122,8 @@ TEST_P(StorageContractTest, EachRollbackRestoresOnlyItsOwnTransaction) {
   EXPECT_THAT(s.notices(), ElementsAre(ops::Notice{second, "A/on/y[2]", "Other", "on_y"}));
 }
 
+// Both count changes alike: the framework saves its event counter only with
+// another change, so a no-op dispatch commits nothing in either.
 TEST_P(StorageContractTest, HasChangesCountsNetChanges) {
   ops::StateStorage& s = *storage_;
   EXPECT_FALSE(s.has_changes());
@@ -292,6 +292,13 @@ TEST_F(SQLiteStorageTest, ACorruptFileIsRefusedAndLeftAlone) {
                                       " is not an SQLite database (corrupt or foreign file); "
                                       "refusing to use or overwrite it");
   EXPECT_EQ(read_file(file_), garbage);
+}
+
+TEST_F(SQLiteStorageTest, AnUnreadablePathIsRefusedWithTheReason) {
+  std::filesystem::create_directory(file_);
+  EXPECT_EQ(storage_error(file_),
+            "cannot read state database " + file_.string() + ": Is a directory");
+  EXPECT_TRUE(std::filesystem::is_directory(file_));
 }
 
 TEST_F(SQLiteStorageTest, ATruncatedSQLiteFileIsRefused) {

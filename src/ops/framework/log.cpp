@@ -1,5 +1,5 @@
-// ops::log over spdlog: one unregistered logger whose single sink either
-// writes to stderr or forwards to the installed ops::log::Sink.
+// ops::log: lines go to the installed ops::log::Sink, or, with none, through
+// one unregistered spdlog logger to stderr.
 #include "ops/log.hpp"
 
 #include <spdlog/logger.h>
@@ -29,54 +29,23 @@ spdlog::level::level_enum to_spdlog(Level level) {
   return spdlog::level::info;
 }
 
-Level from_spdlog(spdlog::level::level_enum level) {
-  switch (level) {
-    case spdlog::level::trace:
-    case spdlog::level::debug:
-      return Level::debug;
-    case spdlog::level::info:
-      return Level::info;
-    case spdlog::level::warn:
-      return Level::warning;
-    default:
-      return Level::error;
-  }
-}
-
-// The installed Sink (none: stderr), kept apart from spdlog so that
-// installing one, as every dispatch does, builds no logger.
+// The installed Sink (none: stderr), kept apart from spdlog: a line for the
+// Sink goes to it directly, so a dispatch (which always installs one) never
+// builds the spdlog logger and its pattern formatter.
 struct SinkSlot {
   std::mutex mutex;
   Sink function;
 };
 
-// The seam: stderr by default, the installed Sink otherwise.
-class SeamSink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  explicit SeamSink(SinkSlot& slot) : slot_(slot) {}
-
+// stderr, for lines written while no Sink is installed.
+class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    {
-      std::lock_guard<std::mutex> lock(slot_.mutex);
-      if (slot_.function) {
-        try {
-          slot_.function(from_spdlog(msg.level),
-                         std::string_view(msg.payload.data(), msg.payload.size()));
-        } catch (...) {
-          // A failing sink must not fail the hook; the line is lost.
-        }
-        return;
-      }
-    }
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
     std::fwrite(formatted.data(), 1, formatted.size(), stderr);
   }
   void flush_() override { std::fflush(stderr); }
-
- private:
-  SinkSlot& slot_;
 };
 
 struct State {
@@ -89,11 +58,10 @@ struct State {
     }
   }
 
-  // The spdlog logger, built at the first line written: a dispatch that
-  // logs nothing at its level never builds it (and its pattern formatter).
+  // The stderr logger, built at the first line written with no Sink.
   spdlog::logger& logger() {
     std::call_once(logger_built_, [this] {
-      logger_ = std::make_unique<spdlog::logger>("ops", std::make_shared<SeamSink>(slot));
+      logger_ = std::make_unique<spdlog::logger>("ops", std::make_shared<StderrSink>());
       logger_->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
       logger_->set_level(spdlog::level::trace);  // ops::log filters by level
       logger_->flush_on(spdlog::level::trace);
@@ -116,6 +84,17 @@ State& state() {
 void write(Level level, std::string_view message) {
   State& s = state();
   if (level < s.level.load(std::memory_order_relaxed)) return;
+  {
+    std::lock_guard<std::mutex> lock(s.slot.mutex);
+    if (s.slot.function) {
+      try {
+        s.slot.function(level, message);
+      } catch (...) {
+        // A failing sink must not fail the hook; the line is lost.
+      }
+      return;
+    }
+  }
   s.logger().log(to_spdlog(level), "{}", message);
 }
 

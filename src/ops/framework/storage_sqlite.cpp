@@ -6,8 +6,9 @@
 // no mark (Python ops pickles its snapshots) is migrated in place, in one
 // transaction, after a copy of it is kept beside it (migrate_from_python);
 // any other foreign file is left alone. The connection runs in exclusive
-// locking mode and holds an exclusive transaction from open to close: a
-// second process waits up to lock_timeout and then fails with StorageError.
+// locking mode, so the file stays locked from open to close: a second
+// process waits up to lock_timeout and then fails with StorageError. A
+// transaction begins at the first access after each commit.
 // The file is in WAL mode and each commit is made durable by a checkpoint
 // (use_wal says why: the fewest syncs); close leaves the single file.
 #include <fcntl.h>
@@ -85,7 +86,10 @@ class Connection {
     const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
     db_.reset(db);  // closed even when the open failed
     if (rc != SQLITE_OK) fail(rc);
-    sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
+    if (const int timeout_rc = sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
+        timeout_rc != SQLITE_OK) {
+      fail(timeout_rc);
+    }
   }
 
   [[nodiscard]] sqlite3* handle() const noexcept { return db_.get(); }
@@ -146,18 +150,10 @@ class Statement {
   }
 
   [[nodiscard]] std::string_view text(int column) const {
-    const auto* bytes = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), column));
-    return bytes == nullptr
-               ? std::string_view()
-               : std::string_view(
-                     bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)));
+    return bytes_of(sqlite3_column_text(stmt_.get(), column), column);
   }
   [[nodiscard]] std::string_view blob(int column) const {
-    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_.get(), column));
-    return bytes == nullptr
-               ? std::string_view()
-               : std::string_view(
-                     bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)));
+    return bytes_of(sqlite3_column_blob(stmt_.get(), column), column);
   }
   [[nodiscard]] std::int64_t int64(int column) const {
     return sqlite3_column_int64(stmt_.get(), column);
@@ -166,6 +162,15 @@ class Statement {
  private:
   void check(int rc) const {
     if (rc != SQLITE_OK) db_.fail(rc);
+  }
+  // A column's value as a view: its pointer (from sqlite3_column_text or
+  // _blob, which must come first) and its size.
+  [[nodiscard]] std::string_view bytes_of(const void* bytes, int column) const {
+    return bytes == nullptr
+               ? std::string_view()
+               : std::string_view(
+                     static_cast<const char*>(bytes),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)));
   }
   struct Finalize {
     void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
@@ -383,7 +388,7 @@ class SQLiteFile final : public StateStorage {
   // In exclusive locking mode the file stays locked between transactions.
   void commit() override {
     check_open();
-    if (!in_transaction_) return;  // nothing was read or written since the last commit
+    if (!in_transaction()) return;  // nothing was read or written since the last commit
     guard([&] {
       write_pending();
       if (has_changes()) {
@@ -391,17 +396,15 @@ class SQLiteFile final : public StateStorage {
       } else {
         db_->exec("ROLLBACK");
       }
-      in_transaction_ = false;
       forget_changes();
     });
   }
 
   void rollback() override {
     check_open();
-    if (!in_transaction_) return;
+    if (!in_transaction()) return;
     guard([&] {
       db_->exec("ROLLBACK");
-      in_transaction_ = false;
       forget_changes();
     });
   }
@@ -410,11 +413,11 @@ class SQLiteFile final : public StateStorage {
     if (!db_) return;
     forget_changes();
     statements_reset();
-    if (in_transaction_) {
+    if (in_transaction()) {
       try {
         db_->exec("ROLLBACK");
       } catch (const SqliteError&) {
-        // No transaction was active.
+        // Closing the connection rolls back anyway.
       }
     }
     db_.reset();
@@ -425,16 +428,20 @@ class SQLiteFile final : public StateStorage {
     if (!db_) throw StorageError("state database " + path_.string() + " is closed");
   }
 
+  // Whether a transaction is open, as SQLite knows it: not a flag of ours,
+  // which a COMMIT that failed (SQLite may roll back by itself) or a
+  // checkpoint that failed after its COMMIT would leave wrong.
+  [[nodiscard]] bool in_transaction() const noexcept {
+    return sqlite3_get_autocommit(db_->handle()) == 0;
+  }
+
   // Runs body in the transaction (begun here after a commit), turning
   // SQLite's errors into StorageError.
   template <class F>
   void guard(F&& body) {
     check_open();
     try {
-      if (!in_transaction_) {
-        db_->exec("BEGIN EXCLUSIVE");
-        in_transaction_ = true;
-      }
+      if (!in_transaction()) db_->exec("BEGIN EXCLUSIVE");
       body();
     } catch (const SqliteError& e) {
       throw StorageError("state database " + path_.string() + ": " + e.what());
@@ -445,13 +452,22 @@ class SQLiteFile final : public StateStorage {
   // touches it, a file that is not an SQLite database.
   void read_file_header() {
     const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;  // missing (or unreadable: SQLite's open says why): a new database
+    if (fd < 0) {
+      if (errno == ENOENT) return;  // a new database
+      throw StorageError("cannot read state database " + path_.string() + ": " +
+                         std::strerror(errno));
+    }
     std::array<unsigned char, 100> header{};
     ssize_t got = 0;
     do {
       got = ::pread(fd, header.data(), header.size(), 0);
     } while (got < 0 && errno == EINTR);
+    const int read_error = errno;
     ::close(fd);
+    if (got < 0) {
+      throw StorageError("cannot read state database " + path_.string() + ": " +
+                         std::strerror(read_error));
+    }
     if (got == 0) {
       // SQLite takes an empty file as a new database, as Python ops does:
       // whatever state the unit had is gone, so say so instead of starting over silently.
@@ -585,7 +601,6 @@ class SQLiteFile final : public StateStorage {
   void begin(const SQLiteStorageOptions& options) {
     try {
       db_->exec("BEGIN EXCLUSIVE");
-      in_transaction_ = true;
     } catch (const SqliteError& e) {
       if ((e.code() & 0xff) == SQLITE_BUSY || (e.code() & 0xff) == SQLITE_LOCKED) {
         throw StorageError("state database " + path_.string() +
@@ -811,10 +826,9 @@ class SQLiteFile final : public StateStorage {
 
   std::filesystem::path path_;
   Header header_;
-  bool new_file_ = true;         // missing or empty before we opened it
-  bool in_transaction_ = false;  // BEGIN EXCLUSIVE since the last commit or rollback
-  bool sync_ = true;             // SQLiteStorageOptions::sync_to_disk
-  bool wal_ = false;             // the file is in WAL mode (use_wal)
+  bool new_file_ = true;  // missing or empty before we opened it
+  bool sync_ = true;      // SQLiteStorageOptions::sync_to_disk
+  bool wal_ = false;      // the file is in WAL mode (use_wal)
   // Since the last commit: whether a snapshot or an older notice changed,
   // and the notices saved (and not dropped again).
   bool changed_ = false;
