@@ -5,8 +5,6 @@
 // into nodes by the library's YAML module (ops/detail/yaml.hpp, on libyaml),
 // shared with the Pebble layers.
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,10 +12,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "ops/charm_meta.hpp"
+#include "ops/detail/fd.hpp"
 #include "ops/detail/yaml.hpp"
 #include "ops/errors.hpp"
 
@@ -769,29 +769,17 @@ namespace {
 // The file's bytes, nullopt when it does not exist. With the system calls
 // rather than a stream: every dispatch reads these files.
 std::optional<std::string> read_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    throw CharmMetaError(path.string() + ": cannot be read: " + std::strerror(errno));
+  const detail::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    const int error = errno;
+    if (error == ENOENT) return std::nullopt;
+    throw CharmMetaError(path.string() + ": cannot be read: " + std::strerror(error));
   }
-  std::string text;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) text.reserve(static_cast<std::size_t>(st.st_size));
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      text.append(buffer, static_cast<std::size_t>(n));
-    } else if (n == 0) {
-      break;
-    } else if (errno != EINTR) {
-      const int error = errno;
-      ::close(fd);
-      throw CharmMetaError(path.string() + ": cannot be read: " + std::strerror(error));
-    }
+  try {
+    return detail::read_all(fd.get(), path.native());
+  } catch (const std::system_error& e) {
+    throw CharmMetaError(path.string() + ": cannot be read: " + std::strerror(e.code().value()));
   }
-  ::close(fd);
-  return text;
 }
 
 }  // namespace
