@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -542,6 +543,82 @@ TEST_F(CharmMetaTest, MalformedFileInCharmDirNamesTheFile) {
   write_text(dir_ / "actions.yaml", "go:\n  description: [not, text]\n");
   EXPECT_EQ(error_of([&] { (void)ops::CharmMeta::from_charm_dir(dir_); }),
             "actions.yaml:2: go.description: expected a string, got a list");
+}
+
+// ---- the YAML module's rules, as metadata meets them ----
+
+// Plain scalars are typed by the YAML module's one rule (YAML 1.1 as PyYAML
+// reads it, plus YAML 1.2's spellings): 017 is octal, as Python ops reads it.
+TEST_F(CharmMetaTest, PlainScalarTypingOfDefaultsAndParams) {
+  ops::CharmMeta meta = ops::CharmMeta::from_yaml(
+      "name: x\n", "go:\n  params:\n    p: [True, OFF, 0o17, 017, 1e5, .inf, 2024-01-31, '1']\n",
+      "options:\n"
+      "  o: {type: int, default: 0o17}\n"
+      "  d: {type: int, default: 017}\n"
+      "  u: {type: int, default: 1_000}\n"
+      "  b: {type: boolean, default: Yes}\n"
+      "  f: {type: float, default: 1e5}\n"
+      "  h: {type: float, default: 0x10}\n");
+  EXPECT_EQ(meta.config.at("o").default_value, nlohmann::json(15));
+  EXPECT_EQ(meta.config.at("d").default_value, nlohmann::json(15));
+  EXPECT_EQ(meta.config.at("u").default_value, nlohmann::json(1000));
+  EXPECT_EQ(meta.config.at("b").default_value, nlohmann::json(true));
+  EXPECT_EQ(meta.config.at("f").default_value, nlohmann::json(100000.0));
+  EXPECT_EQ(meta.config.at("h").default_value, nlohmann::json(16.0));
+  const nlohmann::json& p = meta.actions.at("go").parameters.at("p");
+  ASSERT_EQ(p.size(), 8u);
+  EXPECT_EQ(p[0], nlohmann::json(true));
+  EXPECT_EQ(p[1], nlohmann::json(false));
+  EXPECT_EQ(p[2], nlohmann::json(15));
+  EXPECT_EQ(p[3], nlohmann::json(15));
+  EXPECT_EQ(p[4], nlohmann::json(100000.0));
+  EXPECT_EQ(p[5], nlohmann::json(std::numeric_limits<double>::infinity()));
+  EXPECT_EQ(p[6], nlohmann::json("2024-01-31"));
+  EXPECT_EQ(p[7], nlohmann::json("1"));
+}
+
+// A mapping key is text by the YAML module's one rule: a null key is
+// "null"; a list or mapping as a key is refused, naming the line and field.
+TEST_F(CharmMetaTest, MappingKeysMustBeStrings) {
+  EXPECT_EQ(metadata_error("name: x\nrequires:\n  ? [a]\n  : {interface: i}\n"),
+            "metadata.yaml:3: requires: a mapping key must be a string, not a list");
+  EXPECT_EQ(error_of([] {
+              (void)ops::CharmMeta::from_yaml("name: x\n",
+                                              "go:\n  params:\n    ? {a: b}\n    : x\n");
+            }),
+            "actions.yaml:3: go.params: a mapping key must be a string, not a mapping");
+  ops::CharmMeta meta = ops::CharmMeta::from_yaml("name: x\nrequires:\n  ~: {interface: i}\n",
+                                                  "go:\n  params:\n    ~: {type: string}\n");
+  EXPECT_EQ(meta.requires_relations.at("null").interface_name, "i");
+  EXPECT_EQ(meta.actions.at("go").parameters,
+            nlohmann::json::parse(R"({"null": {"type": "string"}})"));
+}
+
+TEST_F(CharmMetaTest, LegitimateAliasLoads) {
+  ops::CharmMeta meta = ops::CharmMeta::from_yaml(
+      "name: x\n"
+      "requires:\n"
+      "  db: &db {interface: postgresql_client, limit: 1}\n"
+      "  replica: *db\n");
+  ASSERT_EQ(meta.requires_relations.size(), 2u);
+  EXPECT_EQ(meta.requires_relations.at("db").interface_name, "postgresql_client");
+  EXPECT_EQ(meta.requires_relations.at("replica").interface_name, "postgresql_client");
+  EXPECT_EQ(meta.requires_relations.at("replica").limit, 1);
+}
+
+TEST_F(CharmMetaTest, DeepNestingAndBillionLaughsAreRefused) {
+  EXPECT_EQ(metadata_error("name: x\nassumes: " + std::string(5000, '[') + "\n"),
+            "metadata.yaml:2: invalid YAML: lists and mappings nested deeper than 1000 levels");
+  std::string laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char level = 'b'; level <= 'i'; ++level) {
+    const std::string alias = std::string("*") + static_cast<char>(level - 1);
+    laughs += std::string(1, level) + ": &" + level + " [" + alias;
+    for (int i = 1; i < 10; ++i) laughs += ", " + alias;
+    laughs += "]\n";
+  }
+  EXPECT_EQ(error_of([&] { (void)ops::CharmMeta::from_yaml("name: x\n", laughs); }),
+            "actions.yaml:5: invalid YAML: excessive aliasing: aliases expand to more than "
+            "100000 nodes");
 }
 
 }  // namespace

@@ -4,6 +4,10 @@
 // and the nodes the loader builds.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <string>
 
 #include "ops/detail/yaml.hpp"
@@ -13,8 +17,12 @@ namespace {
 
 using nlohmann::json;
 using ops::detail::dump_yaml;
+using ops::detail::is_yaml_null_word;
 using ops::detail::load_yaml;
+using ops::detail::yaml_key_text;
+using ops::detail::yaml_plain_value;
 using ops::detail::YamlNode;
+using ops::detail::YamlSyntaxError;
 using ops::pebble::Layer;
 
 TEST(YamlDumpTest, QuotesOnlyWhatYamlWouldReadDifferently) {
@@ -83,9 +91,9 @@ TEST(YamlDumpTest, QuotesOnlyWhatYamlWouldReadDifferently) {
             "url: http://x:80/y\n");
 }
 
-// A string value YAML would read as null, a bool or a number is quoted, so
-// that it reads back as the string; spellings yaml-cpp did not check
-// (True) stay plain, and keys are never forced.
+// A string value a YAML 1.1 reader (PyYAML) or a YAML 1.2 one (Go's
+// yaml.v3, Pebble's) would read as null, a bool, a number or a timestamp is
+// quoted, so that it reads back as the string; keys are never forced.
 TEST(YamlDumpTest, QuotesStringValuesThatLookTyped) {
   const json value = {{"empty", ""},      {"tilde", "~"},   {"null", "null"}, {"Null", "Null"},
                       {"true", "true"},   {"True", "True"}, {"yes", "yes"},   {"on", "on"},
@@ -93,18 +101,75 @@ TEST(YamlDumpTest, QuotesStringValuesThatLookTyped) {
                       {"inf", "inf"}};
   EXPECT_EQ(dump_yaml(value),
             "\"Null\": \"Null\"\n"
-            "True: True\n"
+            "True: \"True\"\n"
             "empty: \"\"\n"
             "exp: \"1e3\"\n"
             "float: \"1.5\"\n"
             "hex: \"0x1F\"\n"
-            "inf: \"inf\"\n"
+            "inf: inf\n"
             "\"null\": \"null\"\n"
             "number: \"6379\"\n"
             "on: \"on\"\n"
             "tilde: \"~\"\n"
             "true: \"true\"\n"
             "yes: \"yes\"\n");
+}
+
+// Every spelling either schema types, each written quoted; the near misses
+// stay plain.
+TEST(YamlDumpTest, QuotesEveryYaml11And12TypedSpelling) {
+  const char* const typed[] = {"TRUE",
+                               "False",
+                               "FALSE",
+                               "Yes",
+                               "YES",
+                               "no",
+                               "No",
+                               "NO",
+                               "On",
+                               "ON",
+                               "off",
+                               "Off",
+                               "OFF",
+                               "NULL",
+                               ".inf",
+                               ".Inf",
+                               ".INF",
+                               "-.inf",
+                               "+.inf",
+                               ".nan",
+                               ".NaN",
+                               ".NAN",
+                               "0o17",
+                               "0O17",
+                               "017",
+                               "0b101",
+                               "0x_1F",
+                               "+42",
+                               "-42",
+                               "1_000",
+                               "1:30",
+                               "1:30.5",
+                               "1.",
+                               ".5",
+                               "-.5",
+                               "1.5e+3",
+                               "1e5",
+                               "08",
+                               "1_000.5",
+                               "2024-01-31",
+                               "2024-1-5",
+                               "2024-01-31T12:00:00Z",
+                               "2024-01-31 12:00:00.5 +01:00"};
+  for (const char* word : typed) {
+    EXPECT_EQ(dump_yaml({{"k", word}}), std::string("k: \"") + word + "\"\n") << word;
+  }
+  const char* const strings[] = {
+      "inf", "nan", "infinity", "y",     "n",    "TrUe",    "1.2.3",  "0x", "0b2",  "0o8", "1_0e5",
+      "_1",  "--",  "1:60",     "+.nan", "v1.2", "2024-01", "12:00x", "1e", "0x1G", "<<x", "1 2"};
+  for (const char* word : strings) {
+    EXPECT_EQ(dump_yaml({{"k", word}}), std::string("k: ") + word + "\n") << word;
+  }
 }
 
 TEST(YamlDumpTest, KeysAreQuotedByThePlainScalarRulesAlone) {
@@ -275,6 +340,175 @@ TEST(YamlLoadTest, SyntaxErrorsNameLineAndColumn) {
                  "cannot parse layer YAML: line 1, column 3: a mapping key must be a string, not "
                  "a list");
   }
+}
+
+// ---- typing, null words and keys: the one rule of each ----
+
+TEST(YamlTypingTest, PlainScalarValuesUnderYaml11And12) {
+  EXPECT_EQ(yaml_plain_value(""), json(nullptr));
+  EXPECT_EQ(yaml_plain_value("~"), json(nullptr));
+  EXPECT_EQ(yaml_plain_value("Null"), json(nullptr));
+  EXPECT_EQ(yaml_plain_value("True"), json(true));
+  EXPECT_EQ(yaml_plain_value("on"), json(true));
+  EXPECT_EQ(yaml_plain_value("NO"), json(false));
+  EXPECT_EQ(yaml_plain_value("42"), json(42));
+  EXPECT_EQ(yaml_plain_value("-42"), json(-42));
+  EXPECT_EQ(yaml_plain_value("+42"), json(42));
+  EXPECT_EQ(yaml_plain_value("0"), json(0));
+  EXPECT_EQ(yaml_plain_value("1_000"), json(1000));
+  EXPECT_EQ(yaml_plain_value("0x1F"), json(31));
+  EXPECT_EQ(yaml_plain_value("-0x1f"), json(-31));
+  EXPECT_EQ(yaml_plain_value("0o17"), json(15));
+  EXPECT_EQ(yaml_plain_value("017"), json(15));
+  EXPECT_EQ(yaml_plain_value("0b101"), json(5));
+  EXPECT_EQ(yaml_plain_value("1:30"), json(90));
+  EXPECT_EQ(yaml_plain_value("-1:30"), json(-90));
+  EXPECT_EQ(yaml_plain_value("9223372036854775807"), json(std::numeric_limits<long long>::max()));
+  EXPECT_EQ(yaml_plain_value("-9223372036854775808"), json(std::numeric_limits<long long>::min()));
+  EXPECT_EQ(yaml_plain_value("9223372036854775808"), json(9223372036854775808.0));
+  EXPECT_TRUE(yaml_plain_value("9223372036854775808")->is_number_float());
+  EXPECT_EQ(yaml_plain_value("1.5"), json(1.5));
+  EXPECT_EQ(yaml_plain_value("1."), json(1.0));
+  EXPECT_EQ(yaml_plain_value(".5"), json(0.5));
+  EXPECT_EQ(yaml_plain_value("-.5"), json(-0.5));
+  EXPECT_EQ(yaml_plain_value("1.5e+3"), json(1500.0));
+  EXPECT_EQ(yaml_plain_value("1e5"), json(100000.0));
+  EXPECT_EQ(yaml_plain_value("08"), json(8.0));
+  EXPECT_EQ(yaml_plain_value("1_000.5"), json(1000.5));
+  EXPECT_EQ(yaml_plain_value("1:30.5"), json(90.5));
+  EXPECT_EQ(yaml_plain_value(".inf"), json(std::numeric_limits<double>::infinity()));
+  EXPECT_EQ(yaml_plain_value("-.INF"), json(-std::numeric_limits<double>::infinity()));
+  EXPECT_TRUE(std::isnan(yaml_plain_value(".NaN")->get<double>()));
+  EXPECT_EQ(yaml_plain_value("2024-01-31"), json("2024-01-31"));
+  EXPECT_EQ(yaml_plain_value("2024-01-31 12:00:00Z"), json("2024-01-31 12:00:00Z"));
+  for (const char* text : {"inf", "nan", "y", "TrUe", "1.2.3", "0x", "1_0e5", "-", "1:60"}) {
+    EXPECT_EQ(yaml_plain_value(text), std::nullopt) << text;
+  }
+}
+
+TEST(YamlTypingTest, NullWords) {
+  for (const char* word : {"", "~", "null", "Null", "NULL"}) EXPECT_TRUE(is_yaml_null_word(word));
+  for (const char* word : {"nULL", "none", "None", "nil", " ", "~~"}) {
+    EXPECT_FALSE(is_yaml_null_word(word)) << word;
+  }
+}
+
+TEST(YamlTypingTest, MappingKeysAsText) {
+  const YamlNode root = load_yaml("~: a\n'x': b\n1: c\n? [l]\n: d\n? {m: n}\n: e\n");
+  ASSERT_EQ(root.size(), 5u);
+  EXPECT_EQ(yaml_key_text(root.entries()[0].first), "null");
+  EXPECT_EQ(yaml_key_text(root.entries()[1].first), "x");
+  EXPECT_EQ(yaml_key_text(root.entries()[2].first), "1");
+  try {
+    (void)yaml_key_text(root.entries()[3].first);
+    FAIL() << "no error";
+  } catch (const YamlSyntaxError& e) {
+    EXPECT_STREQ(e.what(), "a mapping key must be a string, not a list");
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.column(), 2);
+  }
+  try {
+    (void)yaml_key_text(root.entries()[4].first);
+    FAIL() << "no error";
+  } catch (const YamlSyntaxError& e) {
+    EXPECT_STREQ(e.what(), "a mapping key must be a string, not a mapping");
+    EXPECT_EQ(e.line(), 5);
+  }
+  // A layer reads a null key as "null", as yaml-cpp did.
+  EXPECT_EQ(Layer::from_yaml("services:\n  ~: {command: x}\n").services.count("null"), 1u);
+}
+
+// ---- limits: nesting and alias expansion ----
+
+// The YamlSyntaxError `text` is refused with: "what@line:column", 0-based.
+std::string load_error(const std::string& text) {
+  try {
+    (void)load_yaml(text);
+  } catch (const YamlSyntaxError& e) {
+    return std::string(e.what()) + "@" + std::to_string(e.line()) + ":" +
+           std::to_string(e.column());
+  }
+  return "no error";
+}
+
+TEST(YamlLimitsTest, NestingDeeperThan1000LevelsIsRefused) {
+  EXPECT_EQ(ops::detail::kYamlMaxDepth, 1000);
+  // 1000 levels load; the 1001st is refused where it starts.
+  const YamlNode deepest = load_yaml(std::string(1000, '[') + std::string(1000, ']'));
+  EXPECT_TRUE(deepest.is_sequence());
+  EXPECT_EQ(load_error(std::string(1001, '[') + std::string(1001, ']')),
+            "lists and mappings nested deeper than 1000 levels@0:1000");
+  // Far deeper (and unclosed): the same error, no stack overflow.
+  EXPECT_EQ(load_error(std::string(100000, '[')),
+            "lists and mappings nested deeper than 1000 levels@0:1000");
+  std::string maps;
+  for (int i = 0; i < 2000; ++i) maps += "{a: ";
+  EXPECT_EQ(load_error(maps), "lists and mappings nested deeper than 1000 levels@0:4000");
+  try {
+    (void)Layer::from_yaml("services: " + std::string(2000, '['));
+    FAIL() << "no error";
+  } catch (const ops::pebble::ProtocolError& e) {
+    EXPECT_STREQ(e.what(),
+                 "cannot parse layer YAML: line 1, column 1010: lists and mappings nested deeper "
+                 "than 1000 levels");
+  }
+}
+
+// An alias counts as deep as the node it names: no alias chain nests a walk
+// of the tree past the limit.
+TEST(YamlLimitsTest, AliasesCountTowardsTheNesting) {
+  const std::string deep = std::string(999, '[') + std::string(999, ']');
+  EXPECT_TRUE(load_yaml("a: &a " + deep + "\nb: *a\n")["b"].is_sequence());
+  EXPECT_EQ(load_error("a: &a " + deep + "\nb: [*a]\n"),
+            "lists and mappings nested deeper than 1000 levels@1:4");
+}
+
+TEST(YamlLimitsTest, BillionLaughsIsRefusedQuickly) {
+  EXPECT_EQ(ops::detail::kYamlMaxAliasNodes, 100000u);
+  // Ten times more at each of nine levels: 10^9 strings once expanded.
+  std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char level = 'b'; level <= 'i'; ++level) {
+    const std::string alias = std::string("*") + static_cast<char>(level - 1);
+    text += std::string(1, level) + ": &" + level + " [" + alias;
+    for (int i = 1; i < 10; ++i) text += ", " + alias;
+    text += "]\n";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(load_error(text), "excessive aliasing: aliases expand to more than 100000 nodes@4:35");
+  try {
+    (void)Layer::from_yaml(text);
+    FAIL() << "no error";
+  } catch (const ops::pebble::ProtocolError& e) {
+    EXPECT_STREQ(e.what(),
+                 "cannot parse layer YAML: line 5, column 36: excessive aliasing: aliases expand "
+                 "to more than 100000 nodes");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+// The cap counts the nodes aliases stand for: exactly 100,000 load, one
+// more does not; a document without aliases is never refused for its size.
+TEST(YamlLimitsTest, AliasNodesUpToTheCapLoad) {
+  const std::string anchor = "a: &a [x, x, x, x, x, x, x, x, x]\n";  // 10 nodes
+  std::string uses = "b: [*a";
+  for (int i = 1; i < 10000; ++i) uses += ", *a";
+  EXPECT_EQ(load_yaml(anchor + uses + "]\n")["b"].size(), 10000u);
+  EXPECT_EQ(load_error(anchor + uses + ", x, *a]\n"),
+            "excessive aliasing: aliases expand to more than 100000 nodes@1:40007");
+  std::string big = "[x";
+  for (int i = 1; i < 200000; ++i) big += ", x";
+  EXPECT_EQ(load_yaml(big + "]").size(), 200000u);
+}
+
+TEST(YamlLimitsTest, LayerWithALegitimateAliasLoads) {
+  const Layer layer = Layer::from_yaml(
+      "services:\n"
+      "  a: &svc {override: replace, command: run, environment: {MODE: x}}\n"
+      "  b: *svc\n");
+  ASSERT_EQ(layer.services.size(), 2u);
+  EXPECT_EQ(layer.services.at("a").command, "run");
+  EXPECT_EQ(layer.services.at("b").command, "run");
+  EXPECT_EQ(layer.services.at("b").environment.at("MODE"), "x");
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <ctime>
 #include <system_error>
 
+#include "ops/detail/fd.hpp"
 #include "ops/detail/sigpipe_guard.hpp"
 #include "ops/errors.hpp"
 #include "ops/hookcmds.hpp"
@@ -31,24 +32,6 @@ namespace {
 [[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
-
-// Closes a descriptor once, on scope exit or on request.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 struct Pipe {
   Fd read;

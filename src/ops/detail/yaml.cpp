@@ -4,7 +4,10 @@
 
 #include <yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <limits>
 #include <unordered_map>
 
 namespace ops::detail {
@@ -66,7 +69,15 @@ YamlNode load_yaml(std::string_view text) {
   yaml_parser_set_input_string(
       &parser, text.empty() ? kEmpty : reinterpret_cast<const unsigned char*>(text.data()),
       text.size());
-  std::unordered_map<std::string, YamlNode> anchors;
+  // A node with what the limits need: the nodes a walk of it meets (aliases
+  // expanded) and the levels of lists and mappings it holds.
+  struct Parsed {
+    YamlNode node;
+    std::size_t weight = 1;
+    int height = 0;
+  };
+  std::unordered_map<std::string, Parsed> anchors;
+  std::size_t alias_nodes = 0;
   auto next = [&parser](yaml_event_t& event) {
     if (!yaml_parser_parse(&parser, &event)) {
       std::string problem = parser.problem ? parser.problem : "unknown error";
@@ -79,65 +90,89 @@ YamlNode load_yaml(std::string_view text) {
     yaml_event_t event{};
     ~EventGuard() { yaml_event_delete(&event); }
   };
-  auto remember = [&anchors](const std::string& anchor, const YamlNode& node) {
-    if (!anchor.empty()) anchors[anchor] = node;
+  auto remember = [&anchors](const std::string& anchor, const Parsed& parsed) {
+    if (!anchor.empty()) anchors[anchor] = parsed;
   };
-  // One node from its first event; collections recurse (YAML nesting in
-  // charm metadata and Pebble layers is shallow).
-  auto parse_node = [&](auto& self, yaml_event_t& event) -> YamlNode {
+  auto too_deep = [](YamlNode::Mark mark) {
+    return YamlSyntaxError(
+        "lists and mappings nested deeper than " + std::to_string(kYamlMaxDepth) + " levels",
+        mark.line, mark.column);
+  };
+  // One node from its first event, inside `depth` lists and mappings;
+  // collections recurse, no deeper than kYamlMaxDepth.
+  auto parse_node = [&](auto& self, yaml_event_t& event, int depth) -> Parsed {
     const YamlNode::Mark mark = mark_of(event.start_mark);
     switch (event.type) {
       case YAML_ALIAS_EVENT: {
         auto found = anchors.find(text_of(event.data.alias.anchor));
         if (found == anchors.end()) throw YamlSyntaxError("unknown anchor", mark.line, mark.column);
-        return found->second;
+        const Parsed& target = found->second;
+        if (depth + target.height > kYamlMaxDepth) throw too_deep(mark);
+        alias_nodes += target.weight;
+        if (alias_nodes > kYamlMaxAliasNodes) {
+          throw YamlSyntaxError("excessive aliasing: aliases expand to more than " +
+                                    std::to_string(kYamlMaxAliasNodes) + " nodes",
+                                mark.line, mark.column);
+        }
+        return target;
       }
       case YAML_SCALAR_EVENT: {
         const auto& s = event.data.scalar;
         std::string value(reinterpret_cast<const char*>(s.value), s.length);
         const bool plain = s.style == YAML_PLAIN_SCALAR_STYLE;
-        YamlNode node;
+        Parsed parsed;
         if (s.tag) {
-          node = YamlNode::scalar(std::move(value), text_of(s.tag), mark);
-        } else if (plain && (value.empty() || value == "~" || value == "null" || value == "Null" ||
-                             value == "NULL")) {
-          node = YamlNode::null(mark);
+          parsed.node = YamlNode::scalar(std::move(value), text_of(s.tag), mark);
+        } else if (plain && is_yaml_null_word(value)) {
+          parsed.node = YamlNode::null(mark);
         } else {
-          node = YamlNode::scalar(std::move(value), plain ? "?" : "!", mark);
+          parsed.node = YamlNode::scalar(std::move(value), plain ? "?" : "!", mark);
         }
-        remember(text_of(s.anchor), node);
-        return node;
+        remember(text_of(s.anchor), parsed);
+        return parsed;
       }
       case YAML_SEQUENCE_START_EVENT: {
+        if (depth >= kYamlMaxDepth) throw too_deep(mark);
         const std::string anchor = text_of(event.data.sequence_start.anchor);
         const bool flow = event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
         std::vector<YamlNode> items;
+        Parsed parsed;
         for (;;) {
           EventGuard item;
           next(item.event);
           if (item.event.type == YAML_SEQUENCE_END_EVENT) break;
-          items.push_back(self(self, item.event));
+          Parsed child = self(self, item.event, depth + 1);
+          parsed.weight += child.weight;
+          parsed.height = std::max(parsed.height, child.height);
+          items.push_back(std::move(child.node));
         }
-        YamlNode node = YamlNode::sequence(std::move(items), flow, mark);
-        remember(anchor, node);
-        return node;
+        ++parsed.height;
+        parsed.node = YamlNode::sequence(std::move(items), flow, mark);
+        remember(anchor, parsed);
+        return parsed;
       }
       case YAML_MAPPING_START_EVENT: {
+        if (depth >= kYamlMaxDepth) throw too_deep(mark);
         const std::string anchor = text_of(event.data.mapping_start.anchor);
         const bool flow = event.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
         std::vector<YamlNode::Entry> entries;
+        Parsed parsed;
         for (;;) {
           EventGuard key;
           next(key.event);
           if (key.event.type == YAML_MAPPING_END_EVENT) break;
-          YamlNode key_node = self(self, key.event);
+          Parsed key_parsed = self(self, key.event, depth + 1);
           EventGuard value;
           next(value.event);
-          entries.emplace_back(std::move(key_node), self(self, value.event));
+          Parsed value_parsed = self(self, value.event, depth + 1);
+          parsed.weight += key_parsed.weight + value_parsed.weight;
+          parsed.height = std::max({parsed.height, key_parsed.height, value_parsed.height});
+          entries.emplace_back(std::move(key_parsed.node), std::move(value_parsed.node));
         }
-        YamlNode node = YamlNode::map(std::move(entries), flow, mark);
-        remember(anchor, node);
-        return node;
+        ++parsed.height;
+        parsed.node = YamlNode::map(std::move(entries), flow, mark);
+        remember(anchor, parsed);
+        return parsed;
       }
       default:
         throw YamlSyntaxError("unexpected YAML event", mark.line, mark.column);
@@ -152,12 +187,258 @@ YamlNode load_yaml(std::string_view text) {
       case YAML_DOCUMENT_START_EVENT: {
         EventGuard root;
         next(root.event);
-        return parse_node(parse_node, root.event);
+        return parse_node(parse_node, root.event, 0).node;
       }
       default:
         break;  // the stream's start
     }
   }
+}
+
+bool is_yaml_null_word(std::string_view text) {
+  return text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL";
+}
+
+std::string yaml_key_text(const YamlNode& key) {
+  if (key.is_null()) return "null";
+  if (!key.is_scalar()) {
+    throw YamlSyntaxError(
+        std::string("a mapping key must be a string, not a ") + (key.is_map() ? "mapping" : "list"),
+        key.line(), key.column());
+  }
+  return key.scalar();
+}
+
+// ---- typing plain scalars ----
+
+namespace {
+
+bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+
+// The value of `digits` (underscores skipped) in `base`, which the caller
+// has checked are all digits of that base: an integer, or a float when it
+// does not fit in 64 bits (PyYAML reads a big integer; Go's yaml.v3 a float).
+nlohmann::json integer_value(std::string_view digits, int base, bool negative) {
+  unsigned long long magnitude = 0;
+  double approx = 0;  // when it overflows (base 10: strtod below, which rounds once)
+  bool overflow = false;
+  for (char c : digits) {
+    if (c == '_') continue;
+    const int digit = is_ascii_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
+    approx = approx * base + digit;
+    if (magnitude > (std::numeric_limits<unsigned long long>::max() - digit) / base) {
+      overflow = true;
+    }
+    magnitude = magnitude * base + digit;
+  }
+  constexpr auto kMax = static_cast<unsigned long long>(std::numeric_limits<long long>::max());
+  if (!overflow && magnitude <= kMax) {
+    const auto value = static_cast<long long>(magnitude);
+    return negative ? -value : value;
+  }
+  if (!overflow && negative && magnitude == kMax + 1) return std::numeric_limits<long long>::min();
+  if (base == 10) {
+    std::string text;
+    for (char c : digits) {
+      if (c != '_') text += c;
+    }
+    approx = std::strtod(text.c_str(), nullptr);
+  }
+  return negative ? -approx : approx;
+}
+
+// Whether every character of `s` is a digit of `base` or '_', with at least
+// one digit.
+bool digits_of_base(std::string_view s, int base) {
+  bool any = false;
+  for (char c : s) {
+    if (c == '_') continue;
+    const bool ok = base == 16 ? std::isxdigit(static_cast<unsigned char>(c)) != 0
+                               : (c >= '0' && c < '0' + base);
+    if (!ok) return false;
+    any = true;
+  }
+  return any;
+}
+
+// YAML 1.1's base 60 ("1:30" is 90, "1:30.5" 90.5): a first part of
+// digits and underscores, then ":" parts of one or two digits below 60, the
+// last of which may have a fraction.
+std::optional<nlohmann::json> sexagesimal_value(std::string_view body, bool negative) {
+  const std::size_t colon = body.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !is_ascii_digit(body[0]))
+    return std::nullopt;
+  std::string_view first = body.substr(0, colon);
+  if (!digits_of_base(first, 10)) return std::nullopt;
+  double value = integer_value(first, 10, false).get<double>();
+  bool fraction = false;
+  std::size_t at = colon;
+  while (at < body.size()) {
+    ++at;  // the ':'
+    std::size_t end = at;
+    while (end < body.size() && is_ascii_digit(body[end])) ++end;
+    const std::size_t width = end - at;
+    if (width == 0 || width > 2 || (width == 2 && body[at] > '5')) return std::nullopt;
+    value = value * 60 + std::stoi(std::string(body.substr(at, width)));
+    at = end;
+    if (at < body.size() && body[at] == '.') {
+      std::string frac = "0.";
+      for (std::size_t i = at + 1; i < body.size(); ++i) {
+        if (body[i] == '_') continue;
+        if (!is_ascii_digit(body[i])) return std::nullopt;
+        frac += body[i];
+      }
+      value += std::strtod(frac.c_str(), nullptr);
+      fraction = true;
+      break;
+    }
+    if (at < body.size() && body[at] != ':') return std::nullopt;
+  }
+  if (!fraction && body[0] == '0') return std::nullopt;  // an integer's first part is 1-9...
+  if (!fraction && value <= static_cast<double>(std::numeric_limits<long long>::max())) {
+    const auto whole = static_cast<long long>(value);
+    return negative ? -whole : whole;
+  }
+  return negative ? -value : value;
+}
+
+// A float in either schema's spelling: PyYAML's has a '.' (digits and
+// underscores around it, an exponent only with a sign: 1.5, 1., .5, 1_000.5,
+// 1.5e+3, but not -.5); yaml.v3's has no underscores, a '.' or an exponent
+// optional (1e5, -.5, 08).
+std::optional<nlohmann::json> float_value(std::string_view text) {
+  std::size_t at = 0;
+  const bool signed_text = !text.empty() && (text[0] == '-' || text[0] == '+');
+  if (signed_text) ++at;
+  const std::size_t int_start = at;
+  while (at < text.size() && (is_ascii_digit(text[at]) || text[at] == '_')) ++at;
+  const std::string_view int_part = text.substr(int_start, at - int_start);
+  bool dot = false;
+  std::string_view frac_part;
+  if (at < text.size() && text[at] == '.') {
+    dot = true;
+    const std::size_t frac_start = ++at;
+    while (at < text.size() && (is_ascii_digit(text[at]) || text[at] == '_')) ++at;
+    frac_part = text.substr(frac_start, at - frac_start);
+  }
+  bool exponent = false;
+  bool exponent_sign = false;
+  if (at < text.size() && (text[at] == 'e' || text[at] == 'E')) {
+    exponent = true;
+    ++at;
+    if (at < text.size() && (text[at] == '-' || text[at] == '+')) {
+      exponent_sign = true;
+      ++at;
+    }
+    const std::size_t exp_start = at;
+    while (at < text.size() && is_ascii_digit(text[at])) ++at;
+    if (at == exp_start) return std::nullopt;
+  }
+  if (at != text.size()) return std::nullopt;
+  const bool underscores = text.find('_') != std::string_view::npos;
+  const bool int_digit_first = !int_part.empty() && is_ascii_digit(int_part[0]);
+  const bool frac_digit_first = !frac_part.empty() && is_ascii_digit(frac_part[0]);
+  const bool pyyaml = dot &&
+                      (int_digit_first || (int_part.empty() && frac_digit_first && !signed_text)) &&
+                      (!exponent || exponent_sign);
+  const bool go = !underscores && (!int_part.empty() || (dot && !frac_part.empty()));
+  if (!pyyaml && !go) return std::nullopt;
+  std::string digits;
+  for (char c : text) {
+    if (c != '_') digits += c;
+  }
+  return std::strtod(digits.c_str(), nullptr);  // inf when out of range, as both read it
+}
+
+// A YAML 1.1 timestamp (PyYAML reads a datetime; yaml.v3 tags it one too):
+// 2024-01-31, or with a time: 2024-1-31T12:00:00.5Z, 2024-01-31 12:00:00 +01:00.
+bool is_timestamp(std::string_view t) {
+  std::size_t at = 0;
+  auto digits = [&](std::size_t min, std::size_t max) {
+    std::size_t n = 0;
+    while (at < t.size() && n < max && is_ascii_digit(t[at])) {
+      ++at;
+      ++n;
+    }
+    return n >= min;
+  };
+  auto literal = [&](char c) {
+    if (at < t.size() && t[at] == c) {
+      ++at;
+      return true;
+    }
+    return false;
+  };
+  if (!digits(4, 4) || !literal('-') || !digits(1, 2) || !literal('-') || !digits(1, 2)) {
+    return false;
+  }
+  if (at == t.size()) return true;
+  if (!literal('T') && !literal('t')) {
+    if (t[at] != ' ' && t[at] != '\t') return false;
+    while (at < t.size() && (t[at] == ' ' || t[at] == '\t')) ++at;
+  }
+  if (!digits(1, 2) || !literal(':') || !digits(2, 2) || !literal(':') || !digits(2, 2)) {
+    return false;
+  }
+  if (literal('.')) digits(0, std::string_view::npos);
+  while (at < t.size() && (t[at] == ' ' || t[at] == '\t')) ++at;
+  if (at == t.size()) return true;
+  if (literal('Z')) return at == t.size();
+  if (!literal('+') && !literal('-')) return false;
+  if (!digits(1, 2)) return false;
+  if (literal(':') && !digits(2, 2)) return false;
+  return at == t.size();
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> yaml_plain_value(std::string_view text) {
+  if (is_yaml_null_word(text)) return nlohmann::json(nullptr);
+  static constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
+                                               "YES",  "on",   "On",   "ON"};
+  static constexpr std::string_view kFalse[] = {"false", "False", "FALSE", "no", "No",
+                                                "NO",    "off",   "Off",   "OFF"};
+  for (std::string_view word : kTrue) {
+    if (text == word) return nlohmann::json(true);
+  }
+  for (std::string_view word : kFalse) {
+    if (text == word) return nlohmann::json(false);
+  }
+  // Everything else typed starts with a sign, a digit or a '.'.
+  const char first = text[0];
+  if (first != '-' && first != '+' && first != '.' && !is_ascii_digit(first)) return std::nullopt;
+  const bool negative = first == '-';
+  const std::string_view body = first == '-' || first == '+' ? text.substr(1) : text;
+  for (std::string_view inf : {".inf", ".Inf", ".INF"}) {
+    if (body == inf) {
+      const double value = std::numeric_limits<double>::infinity();
+      return nlohmann::json(negative ? -value : value);
+    }
+  }
+  if (body == text && (text == ".nan" || text == ".NaN" || text == ".NAN")) {
+    return nlohmann::json(std::numeric_limits<double>::quiet_NaN());
+  }
+  if (body.empty() || !is_ascii_digit(body[0])) return float_value(text);
+  // Integers: 0b, 0o and 0x prefixes (either case, as Go reads them), a
+  // leading 0 for octal (YAML 1.1, and yaml.v3 keeps it), else decimal.
+  if (body.size() > 2 && body[0] == '0') {
+    const char prefix = static_cast<char>(body[1] | 0x20);
+    const int base = prefix == 'b' ? 2 : prefix == 'o' ? 8 : prefix == 'x' ? 16 : 0;
+    if (base != 0) {
+      if (!digits_of_base(body.substr(2), base)) return std::nullopt;
+      return integer_value(body.substr(2), base, negative);
+    }
+  }
+  if (body[0] == '0' && body.find_first_not_of("01234567_") == std::string_view::npos) {
+    return integer_value(body, 8, negative);  // 0, 017, 0_17
+  }
+  if (body[0] != '0' && digits_of_base(body, 10)) return integer_value(body, 10, negative);
+  if (body.find(':') != std::string_view::npos) {
+    if (auto value = sexagesimal_value(body, negative)) return value;
+  }
+  if (auto value = float_value(text)) return value;
+  if (is_timestamp(text)) return nlohmann::json(std::string(text));
+  return std::nullopt;
 }
 
 // ---- emitting ----
@@ -170,10 +451,6 @@ YamlNode load_yaml(std::string_view text) {
 // the layers and plans ops writes did not change when yaml-cpp left.
 
 namespace {
-
-bool is_null_text(std::string_view s) {
-  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
-}
 
 // The length of yaml-cpp's BlankOrBreak at s[i] (a space, tab, \n or \r\n);
 // 0 when there is none.
@@ -196,7 +473,7 @@ bool not_printable(std::string_view s, std::size_t i) {
 // yaml-cpp's IsValidPlainScalar in block context: may `s` be written
 // unquoted?
 bool plain_allowed(std::string_view s) {
-  if (is_null_text(s)) return false;
+  if (is_yaml_null_word(s)) return false;
   // The start: no blank or break, no indicator, no "- ", "? " or ": ".
   const char first = s[0];
   if (blank_or_break(s, 0) != 0) return false;
@@ -318,18 +595,6 @@ std::string double_quoted(std::string_view s) {
   return out;
 }
 
-// A string value YAML would read back as something else: a number (what
-// strtod takes whole), a bool or null. Written double-quoted.
-bool looks_typed(const std::string& s) {
-  if (s.empty() || s == "~" || s == "null" || s == "true" || s == "false" || s == "yes" ||
-      s == "no" || s == "on" || s == "off") {
-    return true;
-  }
-  char* end = nullptr;
-  std::strtod(s.c_str(), &end);
-  return end == s.c_str() + s.size();
-}
-
 // yaml-cpp's Emitter state machine, for block collections (an empty one is
 // written in flow style, "[]" or "{}") and scalars.
 class BlockEmitter {
@@ -429,7 +694,7 @@ class BlockEmitter {
   }
 
   void scalar(const std::string& text, bool is_value) {
-    const bool quoted = (is_value && looks_typed(text)) || !plain_allowed(text);
+    const bool quoted = (is_value && yaml_plain_value(text).has_value()) || !plain_allowed(text);
     // A string over 1024 bytes as a key makes yaml-cpp write a long key.
     long_key_next_ = text.size() > 1024;
     prepare(Child::kScalar);

@@ -5,8 +5,6 @@
 // into nodes by the library's YAML module (ops/detail/yaml.hpp, on libyaml),
 // shared with the Pebble layers.
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,10 +12,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "ops/charm_meta.hpp"
+#include "ops/detail/fd.hpp"
 #include "ops/detail/yaml.hpp"
 #include "ops/errors.hpp"
 
@@ -111,10 +111,11 @@ class Parser {
   }
 
   bool bool_value(const Field& f) const {
-    std::optional<bool> value;
-    if (f.node.is_scalar() && is_plain(f.node)) value = parse_bool(f.node.scalar());
-    if (!value) fail(f, "expected a boolean (true or false), got " + describe(f.node));
-    return *value;
+    const std::optional<json> value = typed(f.node);
+    if (!value || !value->is_boolean()) {
+      fail(f, "expected a boolean (true or false), got " + describe(f.node));
+    }
+    return value->get<bool>();
   }
   bool optional_bool(const Field& parent, const std::string& key, bool fallback) const {
     Field f = child(parent, key);
@@ -122,8 +123,7 @@ class Parser {
   }
 
   int int_value(const Field& f) const {
-    std::optional<long long> value;
-    if (f.node.is_scalar() && is_plain(f.node)) value = parse_int(f.node.scalar());
+    const std::optional<long long> value = integer(f.node);
     if (!value || *value < std::numeric_limits<int>::min() ||
         *value > std::numeric_limits<int>::max()) {
       fail(f, "expected an integer, got " + describe(f.node));
@@ -146,9 +146,7 @@ class Parser {
   template <typename Fn>
   void each_entry(const Field& map, Fn&& fn) const {
     for (const auto& [key_node, value] : map.node.entries()) {
-      if (!key_node.is_scalar())
-        fail(line_of(key_node, map.line), map.path, "keys must be strings");
-      std::string key = key_node.scalar();
+      std::string key = key_text(key_node, map);
       std::string path = map.path.empty() ? key : map.path + "." + key;
       // A null value sits on its key's line (libyaml marks an empty value
       // where the next token starts).
@@ -157,96 +155,25 @@ class Parser {
     }
   }
 
-  // The YAML value as JSON, with YAML 1.1 scalar typing for plain scalars.
-  json to_json(const YamlNode& node) const {
-    switch (node.type()) {
-      case YamlNode::Type::kUndefined:
-      case YamlNode::Type::kNull:
-        return nullptr;
-      case YamlNode::Type::kScalar:
-        return scalar_to_json(node);
-      case YamlNode::Type::kSequence: {
-        json out = json::array();
-        for (const YamlNode& item : node.items()) out.push_back(to_json(item));
-        return out;
-      }
-      case YamlNode::Type::kMap: {
-        json out = json::object();
-        for (const auto& [key, value] : node.entries()) out[key.scalar()] = to_json(value);
-        return out;
-      }
-    }
-    return nullptr;
+  // The field's YAML value as JSON, with the YAML module's typing of plain
+  // scalars (YAML 1.1's, as PyYAML reads metadata for Python ops).
+  json to_json(const Field& f) const { return to_json(f.node, f); }
+
+  // A plain scalar's typed value (null, bool, number); nullopt for a string
+  // or a quoted scalar.
+  static std::optional<json> typed(const YamlNode& node) {
+    if (!node.is_scalar() || node.is_quoted()) return std::nullopt;
+    return detail::yaml_plain_value(node.scalar());
   }
-
-  static json scalar_to_json(const YamlNode& node) {
-    const std::string& text = node.scalar();
-    if (!is_plain(node)) return text;
-    if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
-      return nullptr;
-    }
-    if (auto b = parse_bool(text)) return *b;
-    if (auto i = parse_int(text)) return *i;
-    if (auto d = parse_float(text)) return *d;
-    return text;
+  static std::optional<long long> integer(const YamlNode& node) {
+    const std::optional<json> value = typed(node);
+    if (!value || !value->is_number_integer()) return std::nullopt;
+    return value->get<long long>();
   }
-
-  static bool is_plain(const YamlNode& node) { return !node.is_quoted(); }
-
-  static std::optional<bool> parse_bool(const std::string& t) {
-    static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
-                                        "YES",  "on",   "On",   "ON"};
-    static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No",
-                                         "NO",    "off",   "Off",   "OFF"};
-    for (const char* s : kTrue)
-      if (t == s) return true;
-    for (const char* s : kFalse)
-      if (t == s) return false;
-    return std::nullopt;
-  }
-
-  static std::optional<long long> parse_int(const std::string& t) {
-    if (t.empty()) return std::nullopt;
-    std::size_t start = (t[0] == '-' || t[0] == '+') ? 1 : 0;
-    int base = 10;
-    std::string digits = t.substr(start);
-    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
-      base = 16;
-      digits = digits.substr(2);
-    } else if (digits.size() > 2 && digits[0] == '0' && digits[1] == 'o') {
-      base = 8;
-      digits = digits.substr(2);
-    }
-    if (digits.empty()) return std::nullopt;
-    for (char c : digits) {
-      bool ok = base == 16 ? std::isxdigit(static_cast<unsigned char>(c)) != 0
-                           : (c >= '0' && c < static_cast<char>('0' + base));
-      if (!ok) return std::nullopt;
-    }
-    errno = 0;
-    long long value = std::strtoll(digits.c_str(), nullptr, base);
-    if (errno == ERANGE) return std::nullopt;
-    return t[0] == '-' ? -value : value;
-  }
-
-  static std::optional<double> parse_float(const std::string& t) {
-    if (t == ".inf" || t == ".Inf" || t == ".INF" || t == "+.inf") {
-      return std::numeric_limits<double>::infinity();
-    }
-    if (t == "-.inf" || t == "-.Inf" || t == "-.INF")
-      return -std::numeric_limits<double>::infinity();
-    if (t == ".nan" || t == ".NaN" || t == ".NAN") return std::numeric_limits<double>::quiet_NaN();
-    // A YAML float has digits and a '.' or an exponent; reject words like "infinity".
-    bool has_digit = std::any_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
-    bool only_number_chars = std::all_of(t.begin(), t.end(), [](char c) {
-      return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
-    });
-    if (!has_digit || !only_number_chars) return std::nullopt;
-    char* end = nullptr;
-    errno = 0;
-    double value = std::strtod(t.c_str(), &end);
-    if (end != t.c_str() + t.size() || errno == ERANGE) return std::nullopt;
-    return value;
+  static std::optional<double> number(const YamlNode& node) {
+    const std::optional<json> value = typed(node);
+    if (!value || !value->is_number()) return std::nullopt;
+    return value->get<double>();
   }
 
   static std::string kind(const YamlNode& node) {
@@ -275,6 +202,39 @@ class Parser {
   const std::string& file() const { return file_; }
 
  private:
+  // A mapping key by the YAML module's rule, a list or mapping as a key
+  // failing with the key's line and the mapping's path.
+  std::string key_text(const YamlNode& key, const Field& map) const {
+    try {
+      return detail::yaml_key_text(key);
+    } catch (const YamlSyntaxError& e) {
+      fail(e.line(), map.path, e.what());
+    }
+  }
+
+  json to_json(const YamlNode& node, const Field& root) const {
+    switch (node.type()) {
+      case YamlNode::Type::kUndefined:
+      case YamlNode::Type::kNull:
+        return nullptr;
+      case YamlNode::Type::kScalar:
+        return typed(node).value_or(json(node.scalar()));
+      case YamlNode::Type::kSequence: {
+        json out = json::array();
+        for (const YamlNode& item : node.items()) out.push_back(to_json(item, root));
+        return out;
+      }
+      case YamlNode::Type::kMap: {
+        json out = json::object();
+        for (const auto& [key, value] : node.entries()) {
+          out[key_text(key, root)] = to_json(value, root);
+        }
+        return out;
+      }
+    }
+    return nullptr;
+  }
+
   std::string file_;
 };
 
@@ -728,7 +688,7 @@ void parse_metadata(const Parser& p, const Field& root, CharmMeta& meta) {
   if (Parser::present(assumes)) {
     if (!assumes.node.is_sequence())
       p.fail(assumes, "expected a list, got " + Parser::kind(assumes.node));
-    meta.assumes = p.to_json(assumes.node);
+    meta.assumes = p.to_json(assumes);
   }
 }
 
@@ -742,7 +702,7 @@ void parse_actions(const Parser& p, const Field& actions, CharmMeta& meta) {
       action.title = p.optional_string(f, "title");
       action.description = p.optional_string(f, "description");
       Field params = p.child(f, "params");
-      if (p.optional_map(params)) action.parameters = p.to_json(params.node);
+      if (p.optional_map(params)) action.parameters = p.to_json(params);
       action.required = p.string_list(p.child(f, "required"));
       action.additional_properties = p.optional_bool(f, "additionalProperties", true);
     }
@@ -759,21 +719,13 @@ nlohmann::json parse_default(const Parser& p, const Field& f, const std::string&
   }
   if (type == "boolean") return p.bool_value(f);
   if (type == "int") {
-    std::optional<long long> value;
-    if (f.node.is_scalar() && Parser::is_plain(f.node)) value = Parser::parse_int(f.node.scalar());
+    const std::optional<long long> value = Parser::integer(f.node);
     if (!value)
       p.fail(f, "expected an integer (the option's type), got " + Parser::describe(f.node));
     return *value;
   }
   // float: integers are fine too.
-  std::optional<double> value;
-  if (f.node.is_scalar() && Parser::is_plain(f.node)) {
-    if (auto i = Parser::parse_int(f.node.scalar())) {
-      value = static_cast<double>(*i);
-    } else {
-      value = Parser::parse_float(f.node.scalar());
-    }
-  }
+  const std::optional<double> value = Parser::number(f.node);
   if (!value) p.fail(f, "expected a number (the option's type), got " + Parser::describe(f.node));
   return *value;
 }
@@ -817,29 +769,17 @@ namespace {
 // The file's bytes, nullopt when it does not exist. With the system calls
 // rather than a stream: every dispatch reads these files.
 std::optional<std::string> read_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    throw CharmMetaError(path.string() + ": cannot be read: " + std::strerror(errno));
+  const detail::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    const int error = errno;
+    if (error == ENOENT) return std::nullopt;
+    throw CharmMetaError(path.string() + ": cannot be read: " + std::strerror(error));
   }
-  std::string text;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) text.reserve(static_cast<std::size_t>(st.st_size));
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      text.append(buffer, static_cast<std::size_t>(n));
-    } else if (n == 0) {
-      break;
-    } else if (errno != EINTR) {
-      const int error = errno;
-      ::close(fd);
-      throw CharmMetaError(path.string() + ": cannot be read: " + std::strerror(error));
-    }
+  try {
+    return detail::read_all(fd.get(), path.native());
+  } catch (const std::system_error& e) {
+    throw CharmMetaError(path.string() + ": cannot be read: " + std::strerror(e.code().value()));
   }
-  ::close(fd);
-  return text;
 }
 
 }  // namespace

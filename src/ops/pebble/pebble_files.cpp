@@ -23,38 +23,19 @@
 #include <optional>
 #include <random>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
+#include "ops/detail/fd.hpp"
 #include "ops/detail/pebble_model.hpp"
 
 namespace ops::pebble::detail {
 
+using ops::detail::Fd;
+
 namespace {
 
 std::atomic<bool> g_walk{false};
-
-// An owned file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 // Go's text of an errno: strerror with a lower-case first letter.
 std::string errno_text(int err) {
@@ -352,18 +333,11 @@ std::optional<std::string> ContainerFiles::read_if_exists(const std::string& rel
     if (-fd.get() == ENOENT) return std::nullopt;
     throw path_error("open", "/" + rel, -fd.get());
   }
-  std::string content;
-  char buf[65536];
-  for (;;) {
-    const auto n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw path_error("read", "/" + rel, errno);
-    }
-    if (n == 0) break;
-    content.append(buf, static_cast<std::size_t>(n));
+  try {
+    return ops::detail::read_all(fd.get());
+  } catch (const std::system_error& e) {
+    throw path_error("read", "/" + rel, e.code().value());
   }
-  return content;
 }
 
 // Pebble's NormalizeUidGid on the container's /etc/passwd and /etc/group
@@ -505,18 +479,11 @@ std::string ContainerFiles::read(const std::string& path) const {
   if (!S_ISREG(st.st_mode)) {
     throw PathError("generic-file-error", "can only read a regular file: " + go_quote(path));
   }
-  std::string content;
-  char buf[65536];
-  for (;;) {
-    const auto n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw path_error("read", path, errno);
-    }
-    if (n == 0) break;
-    content.append(buf, static_cast<std::size_t>(n));
+  try {
+    return ops::detail::read_all(fd.get());
+  } catch (const std::system_error& e) {
+    throw path_error("read", path, e.code().value());
   }
-  return content;
 }
 
 void ContainerFiles::write(const std::string& path, std::string_view data,

@@ -293,17 +293,7 @@ bool replaces(const std::optional<std::string>& override) {
 using ops::detail::YamlNode;
 using ops::detail::YamlSyntaxError;
 
-// A mapping key as yaml-cpp's as<std::string>() read it: a null key is
-// "null"; a list or mapping as a key is refused.
-std::string key_text(const YamlNode& key) {
-  if (key.is_null()) return "null";
-  if (!key.is_scalar()) {
-    throw YamlSyntaxError(
-        std::string("a mapping key must be a string, not a ") + (key.is_map() ? "mapping" : "list"),
-        key.line(), key.column());
-  }
-  return key.scalar();
-}
+using ops::detail::yaml_key_text;
 
 json yaml_to_json(const YamlNode& node) {
   switch (node.type()) {
@@ -313,10 +303,9 @@ json yaml_to_json(const YamlNode& node) {
     case YamlNode::Type::kScalar: {
       const std::string& s = node.scalar();
       // A plain null is a null node already; this also takes an explicitly
-      // tagged one (!!str null), which yaml-cpp's rule read as null too.
-      if (!node.is_quoted() && (s == "~" || s == "null" || s == "Null" || s == "NULL")) {
-        return nullptr;
-      }
+      // tagged null word (!!str null), which yaml-cpp's rule read as null
+      // too, but not a tagged empty scalar (!!str alone), which it read as "".
+      if (!node.is_quoted() && !s.empty() && ops::detail::is_yaml_null_word(s)) return nullptr;
       return s;
     }
     case YamlNode::Type::kSequence: {
@@ -326,7 +315,7 @@ json yaml_to_json(const YamlNode& node) {
     }
     case YamlNode::Type::kMap: {
       json out = json::object();
-      for (const auto& [key, value] : node.entries()) out[key_text(key)] = yaml_to_json(value);
+      for (const auto& [key, value] : node.entries()) out[yaml_key_text(key)] = yaml_to_json(value);
       return out;
     }
   }
@@ -643,7 +632,7 @@ std::vector<std::string> yaml_top_level_keys(std::string_view yaml) {
   try {
     const YamlNode root = ops::detail::load_yaml(yaml);
     if (!root.is_map()) return keys;
-    for (const auto& entry : root.entries()) keys.push_back(key_text(entry.first));
+    for (const auto& entry : root.entries()) keys.push_back(yaml_key_text(entry.first));
   } catch (const YamlSyntaxError&) {
     keys.clear();  // the parser of the caller reports the syntax error
   }
