@@ -1,8 +1,8 @@
 # Packaging a charm built with ops-cpp, and linking its dispatch lean.
 #
 # ops_add_charm(<name> DISPATCH <executable target> FILES <files and directories...>
-#               [BUNDLE <shared libraries...>] [BASE <channel>] [SHARED_DEPS]
-#               [EXCLUDE_FROM_ALL])
+#               [BUNDLE <shared libraries...>] [BASE <channel>]
+#               [SHARED_DEPS | STATIC] [EXCLUDE_FROM_ALL])
 #
 # adds a target `charm-<name>`, part of the default build unless
 # EXCLUDE_FROM_ALL (and makes the umbrella target `charm` depend on it), that
@@ -22,9 +22,9 @@
 # are found in the charm container, which has none of them installed. BASE
 # is the Ubuntu channel the charm runs on (default 24.04: the build machine's
 # glibc must not be newer than the base's). Unless SHARED_DEPS is given, the
-# DISPATCH target is linked with ops_lean_link() (below).
+# DISPATCH target is linked with ops_lean_link() (below), STATIC passed on.
 #
-# ops_lean_link(<executable target>)
+# ops_lean_link(<executable target> [STATIC])
 #
 # links one executable for a short-lived process such as `dispatch`, where the
 # dynamic loader's work (mapping and relocating libraries, resolving their
@@ -48,6 +48,18 @@
 # or ${OPS_SQLITE_LINK} (set here) in their place: the archives in a lean
 # link, the shared libraries otherwise.
 #
+# STATIC links glibc in as well (-static): no dynamic loader and no shared
+# library at all, which saves a third of a no-op dispatch's CPU time (mapping
+# and relocating libc, resolving its symbols, and the page faults that
+# follow: bench/dispatch/run.sh measures both), and the dispatch then runs
+# on any base, whatever its glibc. It is for a charm whose code never loads
+# a library (dlopen, as the redis-k8s charm's TLS does: a static glibc can
+# only load libraries of the exact glibc it was built with) and never looks
+# up users, groups or hosts through NSS (getpwnam, getaddrinfo); the ops
+# framework does neither in a dispatch. A sanitizer build links such a
+# dispatch lean instead (the sanitizers' runtimes are shared libraries).
+# The step after the link then checks that the result has no dynamic loader.
+#
 # How: ops_lean_link sets the property OPS_LEAN_LINK on the executable, and
 # the ops modules link $<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,...>,
 # which CMake evaluates on the executable being linked; tests and tools that
@@ -58,10 +70,18 @@
 # -DOPS_LEAN_CHECK=<executable>, the check after a lean link.
 
 if(CMAKE_SCRIPT_MODE_FILE AND DEFINED OPS_LEAN_CHECK)
-  # ---- lean link check: OPS_LEAN_CHECK (the executable), OPS_LDD, OPS_LEAN_UNWANTED ----
+  # ---- lean link check: OPS_LEAN_CHECK (the executable), OPS_LDD, OPS_LEAN_UNWANTED,
+  # OPS_LEAN_STATIC (a STATIC link: no dynamic loader expected) ----
   string(REPLACE "|" ";" unwanted "${OPS_LEAN_UNWANTED}")
   execute_process(COMMAND "${OPS_LDD}" "${OPS_LEAN_CHECK}" OUTPUT_VARIABLE ldd_out
                   ERROR_VARIABLE ldd_err RESULT_VARIABLE rc)
+  if(OPS_LEAN_STATIC)
+    if(NOT "${ldd_out}${ldd_err}" MATCHES "not a dynamic executable|statically linked")
+      message(FATAL_ERROR "ops_lean_link: ${OPS_LEAN_CHECK} was linked STATIC but has a "
+              "dynamic loader; ldd says:\n${ldd_out}${ldd_err}")
+    endif()
+    return()
+  endif()
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "ops_lean_link: ldd ${OPS_LEAN_CHECK} failed: ${ldd_err}")
   endif()
@@ -266,8 +286,12 @@ set(OPS_SQLITE3_LINK
     "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_sqlite3,SQLite::SQLite3>")
 set(OPS_LIBYAML_LINK "$<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,ops::lean_libyaml,ops::libyaml>")
 
-# Links <target> lean (see the top of this file).
+# Links <target> lean, or STATIC (see the top of this file).
 function(ops_lean_link target)
+  cmake_parse_arguments(ARG "STATIC" "" "" ${ARGN})
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "ops_lean_link(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
   if(NOT TARGET ${target})
     message(FATAL_ERROR "ops_lean_link(${target}): no such target")
   endif()
@@ -279,34 +303,54 @@ function(ops_lean_link target)
   target_compile_options(${target} PRIVATE -ffunction-sections -fdata-sections)
   set(unwanted "")
   get_property(static_cxx GLOBAL PROPERTY OPS_LEAN_STATIC_CXX)
+  get_property(static_sqlite GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE)
+  get_property(static_libyaml GLOBAL PROPERTY OPS_LEAN_STATIC_LIBYAML)
   # The sanitizers' runtimes want the shared C++ runtime.
-  if(static_cxx AND NOT OPS_SANITIZE AND NOT OPS_SANITIZE_THREAD AND NOT CMAKE_CXX_FLAGS MATCHES "-fsanitize")
+  set(sanitized FALSE)
+  if(OPS_SANITIZE OR OPS_SANITIZE_THREAD OR CMAKE_CXX_FLAGS MATCHES "-fsanitize")
+    set(sanitized TRUE)
+  endif()
+  set(fully_static FALSE)
+  if(ARG_STATIC AND NOT sanitized)
+    if(NOT static_cxx OR NOT static_sqlite OR NOT static_libyaml)
+      message(FATAL_ERROR "ops_lean_link(${target} STATIC): needs the static archives of "
+              "yaml-cpp, SQLite and libyaml (libyaml-cpp.a, libsqlite3.a, libyaml.a; Debian: "
+              "libyaml-cpp-dev, libsqlite3-dev, libyaml-dev), and configure found: "
+              "yaml-cpp ${static_cxx}, SQLite ${static_sqlite}, libyaml ${static_libyaml}")
+    endif()
+    set(fully_static TRUE)
+    target_link_options(${target} PRIVATE -static)
+  endif()
+  if(static_cxx AND NOT sanitized)
     target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
     list(APPEND unwanted libstdc++ libyaml-cpp)
   endif()
-  get_property(static_sqlite GLOBAL PROPERTY OPS_LEAN_STATIC_SQLITE)
   if(static_sqlite)
     list(APPEND unwanted libsqlite3)
   endif()
-  get_property(static_libyaml GLOBAL PROPERTY OPS_LEAN_STATIC_LIBYAML)
   if(static_libyaml)
     list(APPEND unwanted libyaml-0)
   endif()
   target_link_options(${target} PRIVATE LINKER:--as-needed LINKER:--gc-sections LINKER:-O1)
   find_program(OPS_LDD ldd)
-  if(unwanted AND OPS_LDD AND NOT CMAKE_CROSSCOMPILING)
+  if((unwanted OR fully_static) AND OPS_LDD AND NOT CMAKE_CROSSCOMPILING)
     string(REPLACE ";" "|" unwanted "${unwanted}")
     add_custom_command(TARGET ${target} POST_BUILD
       COMMAND "${CMAKE_COMMAND}" "-DOPS_LEAN_CHECK=$<TARGET_FILE:${target}>"
-              "-DOPS_LDD=${OPS_LDD}" "-DOPS_LEAN_UNWANTED=${unwanted}" -P "${CMAKE_CURRENT_FUNCTION_LIST_FILE}"
+              "-DOPS_LDD=${OPS_LDD}" "-DOPS_LEAN_UNWANTED=${unwanted}"
+              "-DOPS_LEAN_STATIC=${fully_static}" -P "${CMAKE_CURRENT_FUNCTION_LIST_FILE}"
       VERBATIM)
   endif()
 endfunction()
 
 function(ops_add_charm name)
-  cmake_parse_arguments(ARG "SHARED_DEPS;EXCLUDE_FROM_ALL" "DISPATCH;BASE" "FILES;BUNDLE" ${ARGN})
+  cmake_parse_arguments(ARG "SHARED_DEPS;STATIC;EXCLUDE_FROM_ALL" "DISPATCH;BASE" "FILES;BUNDLE"
+                        ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ops_add_charm(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  if(ARG_SHARED_DEPS AND ARG_STATIC)
+    message(FATAL_ERROR "ops_add_charm(${name}): SHARED_DEPS and STATIC exclude each other")
   endif()
   if(NOT ARG_DISPATCH OR NOT TARGET ${ARG_DISPATCH})
     message(FATAL_ERROR "ops_add_charm(${name}): DISPATCH must name an executable target")
@@ -314,7 +358,9 @@ function(ops_add_charm name)
   if(NOT ARG_BASE)
     set(ARG_BASE "24.04")
   endif()
-  if(NOT ARG_SHARED_DEPS)
+  if(ARG_STATIC)
+    ops_lean_link(${ARG_DISPATCH} STATIC)
+  elseif(NOT ARG_SHARED_DEPS)
     ops_lean_link(${ARG_DISPATCH})
   endif()
   set(arch "${CMAKE_SYSTEM_PROCESSOR}")

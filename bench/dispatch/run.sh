@@ -4,19 +4,23 @@
 # each argv and gives fixed answers), and counts the hook tools one
 # dispatch runs. Times the charm as ops_add_charm links a
 # dispatch (charm/dispatch, ops_lean_link) and, when built, the same charm
-# linked against the shared libraries (charm-shared/dispatch, SHARED_DEPS).
+# linked STATIC (charm-static/dispatch: glibc too, no dynamic loader) and
+# against the shared libraries (charm-shared/dispatch, SHARED_DEPS).
 # The floor is the same hook-tool calls (replayed from their recorded argv)
 # run by a /bin/sh script without the charm; own cost = charm minus floor.
 # With valgrind installed it counts the instructions of the dispatch process
 # itself (callgrind; the hook tools it spawns are not counted), for this
 # hook and for a no-op hook (update-status, which the charm does not
-# observe); with strace installed, the fsync/fdatasync calls of both.
+# observe); with strace installed, the fsync/fdatasync calls of both. The
+# no-op hook's CPU time is measured too, beside that of an empty C program
+# (the process floor of the machine: fork, exec, exit).
 #   bench/dispatch/run.sh [BUILD_DIR] [RUNS]     (defaults: build, 50)
 # On a busy machine the wall time mostly measures the run queue; as root,
 # `chrt -f 50 bench/dispatch/run.sh ...` gives the dispatch (and its hook
 # tools) a real-time priority, which is what an idle machine would show.
 # Build first: cmake --build BUILD_DIR --target bench-dispatch-charm
-#   dispatch-bench-driver fake-hook-tool [bench-dispatch-charm-shared]
+#   dispatch-bench-driver fake-hook-tool [bench-dispatch-charm-static
+#   bench-dispatch-charm-shared]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-"$here/../../build"}
@@ -61,8 +65,9 @@ medians() {  # medians FILE: "WALL CPU" of a driver report
 echo "== floor: the $calls_per_dispatch hook-tool calls from /bin/sh"
 "$driver" "$floor" "$runs" | tee "$work/floor.out"
 
+static="$build/bench/dispatch/charm-static/dispatch"
 shared="$build/bench/dispatch/charm-shared/dispatch"
-for program in "$dispatch" "$shared"; do
+for program in "$dispatch" "$static" "$shared"; do
   [ -x "$program" ] || continue
   echo "== $program"
   : > "$log"
@@ -74,14 +79,32 @@ for program in "$dispatch" "$shared"; do
     printf "own cost (charm minus floor): %.2f ms wall, %.2f ms CPU (floor: %.2f ms wall, %.2f ms CPU of the shell)\n", cw - fw, cc - fc, fw, fc }'
 done
 
-instructions() {  # instructions HOOK: user-space instructions of one dispatch process
-  JUJU_DISPATCH_PATH="hooks/$1" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-    "$dispatch" 2>&1 | sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p'
+# The no-op hook's CPU, and the floor of any process here: an empty C
+# program, linked as the C compiler links by default and -static.
+if command -v cc > /dev/null; then
+  printf 'int main(void) { return 0; }\n' > "$work/empty.c"
+  cc -O2 "$work/empty.c" -o "$work/empty" && cc -O2 -static "$work/empty.c" -o "$work/empty-static"
+  echo "no-op update-status, median CPU (user+sys) of $runs runs:"
+  for program in "$dispatch" "$static" "$work/empty" "$work/empty-static"; do
+    [ -x "$program" ] || continue
+    cpu=$(JUJU_DISPATCH_PATH=hooks/update-status "$driver" "$program" "$runs" |
+          sed -n 's/^median CPU (user+sys): \([0-9.]*\) ms$/\1/p')
+    echo "  $cpu ms  $program"
+  done
+fi
+
+instructions() {  # instructions PROGRAM HOOK: user-space instructions of one dispatch process
+  JUJU_DISPATCH_PATH="hooks/$2" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    "$1" 2>&1 | sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p'
 }
 if command -v valgrind > /dev/null; then
   echo "instructions (callgrind, the dispatch process without its hook tools):"
-  echo "  config-changed: $(instructions config-changed)"
-  echo "  no-op update-status: $(instructions update-status)"
+  for program in "$dispatch" "$static"; do
+    [ -x "$program" ] || continue
+    echo "  $program"
+    echo "    config-changed: $(instructions "$program" config-changed)"
+    echo "    no-op update-status: $(instructions "$program" update-status)"
+  done
 fi
 
 syncs() {  # syncs HOOK: fsync + fdatasync calls of one dispatch

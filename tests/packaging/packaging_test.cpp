@@ -1,5 +1,6 @@
 // `cmake --build build --target charm`: build/<name>.charm and
 // build/charm/<name>/, checked from the outside as Juju would see them.
+#include <elf.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -8,12 +9,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -152,6 +155,26 @@ constexpr bool kSanitizerBuild = true;
 constexpr bool kSanitizerBuild = false;
 #endif
 
+// Whether an ELF executable names a dynamic loader (has a PT_INTERP
+// program header), read from its headers.
+bool has_dynamic_loader(const fs::path& binary) {
+  std::ifstream in(binary, std::ios::binary);
+  Elf64_Ehdr header{};
+  in.read(reinterpret_cast<char*>(&header), sizeof header);
+  if (!in || std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 ||
+      header.e_ident[EI_CLASS] != ELFCLASS64) {
+    throw std::runtime_error(binary.string() + " is not a 64-bit ELF file");
+  }
+  for (int i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr program{};
+    in.seekg(static_cast<std::streamoff>(header.e_phoff + i * header.e_phentsize));
+    in.read(reinterpret_cast<char*>(&program), sizeof program);
+    if (!in) throw std::runtime_error(binary.string() + ": truncated program headers");
+    if (program.p_type == PT_INTERP) return true;
+  }
+  return false;
+}
+
 // "libssl.so.3" -> "libssl"
 std::string stem(const std::string& soname) { return soname.substr(0, soname.find(".so")); }
 
@@ -193,6 +216,20 @@ TEST(Packaging, PackagedDispatchLoadsGlibcAndItsBundledLibrariesOnly) {
   EXPECT_EQ(client_stems, (std::set<std::string>{"libc", "libm"}));
 }
 
+// ops_add_charm ... STATIC (test-charm) links glibc in too: the dispatch has
+// no dynamic loader and runs with nothing from the container's libraries;
+// a lean one (redis-client) names the loader.
+TEST(Packaging, StaticDispatchHasNoDynamicLoader) {
+  if (kSanitizerBuild) GTEST_SKIP() << "sanitizer build: dispatch is not linked lean";
+  EXPECT_FALSE(has_dynamic_loader(binary_dir() / "charm" / "test-charm" / "dispatch"));
+  EXPECT_FALSE(has_dynamic_loader(binary_dir() / "charms" / "test-charm" / "dispatch"));
+  EXPECT_TRUE(has_dynamic_loader(binary_dir() / "charm" / "redis-client" / "dispatch"));
+  RunResult ldd =
+      run("ldd '" + (binary_dir() / "charm" / "test-charm" / "dispatch").string() + "'");
+  EXPECT_NE(ldd.status, 0);
+  EXPECT_THAT(ldd.output, HasSubstr("not a dynamic executable"));
+}
+
 // A lean dispatch (libyaml static, libstdc++ static) reports a metadata.yaml
 // that is not YAML with the file, the line and libyaml's problem.
 TEST(Packaging, LeanDispatchReportsInvalidYamlWithFileAndLine) {
@@ -200,7 +237,7 @@ TEST(Packaging, LeanDispatchReportsInvalidYamlWithFileAndLine) {
   ops_test::TempDir charm_tmp("packaging-test-charm-");
   fs::path charm = charm_tmp.path() / "test-charm";
   fs::copy(binary_dir() / "charm" / "test-charm", charm, fs::copy_options::recursive);
-  EXPECT_EQ(loaded_libraries(charm / "dispatch").count("libstdc++.so.6"), 0u);
+  EXPECT_FALSE(has_dynamic_loader(charm / "dispatch"));
   std::ofstream(charm / "metadata.yaml") << "name: [unclosed\n";
   RunResult result =
       run("env -i PATH=/usr/bin:/bin JUJU_DISPATCH_PATH=hooks/install "
