@@ -59,6 +59,9 @@
 # framework does neither in a dispatch. A sanitizer build links such a
 # dispatch lean instead (the sanitizers' runtimes are shared libraries).
 # The step after the link then checks that the result has no dynamic loader.
+# The link prints glibc's warning that dlopen in a static executable needs
+# the same glibc at run time: it is SQLite's extension loading, which ops
+# never uses.
 #
 # How: ops_lean_link sets the property OPS_LEAN_LINK on the executable, and
 # the ops modules link $<IF:$<BOOL:$<TARGET_PROPERTY:OPS_LEAN_LINK>>,...>,
