@@ -4,11 +4,10 @@
 #   1. the format check (clang-format),
 #   2. the release build (-O2, warnings are errors) and all its ctest tests;
 #      the HA fault tests (label "ha", real Redis and Sentinel in ops-sim,
-#      about 2.5 minutes two at a time, mostly waiting on Sentinel's
-#      timeouts) run after the others, in the background beside the two
-#      sanitizer builds, which run at a lower priority (nice 10) so that the
-#      HA tests' processes get the CPU as soon as they want it; the
-#      sanitizer tests wait for them,
+#      about 5 minutes, mostly waiting on Sentinel's timeouts) run after the
+#      others, in the background beside the two sanitizer builds, which
+#      run at a lower priority (nice 10) so that the HA tests' processes get
+#      the CPU as soon as they want it; the sanitizer tests wait for them,
 #   3. clang-tidy over the framework and the charm libraries
 #      (scripts/check-tidy.sh), at the lowest priority (nice 19) from the
 #      release tests on: it takes the CPU the tests and the builds leave idle,
