@@ -2,12 +2,9 @@
 # Installs what the tests need, builds, and runs every check, all of them in
 # every CI run:
 #   1. the format check (clang-format),
-#   2. the release build (-O2, warnings are errors) and all its ctest tests;
-#      the HA fault tests (label "ha", real Redis and Sentinel in ops-sim,
-#      about 5 minutes, mostly waiting on Sentinel's timeouts) run after the
-#      others, in the background beside the two sanitizer builds, which
-#      run at a lower priority (nice 10) so that the HA tests' processes get
-#      the CPU as soon as they want it; the sanitizer tests wait for them,
+#   2. the release build (-O2, warnings are errors) and all its ctest tests,
+#      the HA fault tests included (label "ha", real Redis and Sentinel in
+#      ops-sim, about 2.5 minutes),
 #   3. clang-tidy over the framework and the charm libraries
 #      (scripts/check-tidy.sh), at the lowest priority (nice 19) from the
 #      release tests on: it takes the CPU the tests and the builds leave idle,
@@ -42,16 +39,13 @@ configure() {
         "$@" >/dev/null
 }
 
-# clang-tidy and the HA tests run in the background; stopped if anything
-# fails first.
+# clang-tidy runs in the background from the release tests on; stopped if
+# anything fails first.
 tidy_pid=
 tidy_log=$(mktemp)
-ha_pid=
-ha_log=$(mktemp)
 cleanup() {
   if [ -n "$tidy_pid" ]; then kill -- "-$tidy_pid" 2>/dev/null || true; fi
-  if [ -n "$ha_pid" ]; then kill -- "-$ha_pid" 2>/dev/null || true; fi
-  rm -f "$tidy_log" "$ha_log"
+  rm -f "$tidy_log"
 }
 trap cleanup EXIT
 
@@ -64,39 +58,22 @@ if [ "${OPS_SKIP_TIDY:-0}" != 1 ]; then
   setsid nice -n 19 ./scripts/check-tidy.sh build >"$tidy_log" 2>&1 &
   tidy_pid=$!
 fi
-(cd build && ctest --output-on-failure -j "$jobs" --timeout 300 -LE '^ha$')
-# The HA tests in the background, beside the sanitizer builds only: tests
-# that compare the machine's network namespaces before and after (label
-# netns) must not run beside them.
-(cd build && exec setsid -w ctest --output-on-failure -j "$jobs" --timeout 360 -L '^ha$') \
-  >"$ha_log" 2>&1 &
-ha_pid=$!
-wait_for_ha() {
-  local status=0
-  wait "$ha_pid" || status=$?
-  ha_pid=
-  echo "== the HA tests (release build, label ha):"
-  cat "$ha_log"
-  [ "$status" = 0 ] || exit "$status"
-}
+(cd build && ctest --output-on-failure -j "$jobs" --timeout 300)
 
 if [ "${OPS_SKIP_SANITIZE:-0}" != 1 ]; then
   # -g1: line tables only, enough for the file:line of every frame a
   # sanitizer report prints.
   configure build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DOPS_SANITIZE=ON \
             -DOPS_BUILD_BENCHMARKS=OFF
-  nice -n 10 cmake --build build-asan -j "$jobs"
-  configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DOPS_SANITIZE_THREAD=ON \
-            -DOPS_BUILD_BENCHMARKS=OFF
-  nice -n 10 cmake --build build-tsan -j "$jobs" --target ops_threaded_tests
-  wait_for_ha
-
+  cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j "$jobs" --timeout 600 -LE '^(no-sanitize|ha)$')
+
+  configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DOPS_SANITIZE_THREAD=ON \
+            -DOPS_BUILD_BENCHMARKS=OFF
+  cmake --build build-tsan -j "$jobs" --target ops_threaded_tests
   (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
      ctest --output-on-failure -j "$jobs" --timeout 600 -L '^threaded$' -LE '^(no-sanitize|ha)$')
-else
-  wait_for_ha
 fi
 
 if [ -n "$tidy_pid" ]; then
