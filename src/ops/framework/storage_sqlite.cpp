@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "ops/detail/fd.hpp"
 #include "ops/detail/storage_python.hpp"
 #include "ops/errors.hpp"
 #include "ops/log.hpp"
@@ -451,8 +452,8 @@ class SQLiteFile final : public StateStorage {
   // Reads what the first 100 bytes say (header_) and refuses, before SQLite
   // touches it, a file that is not an SQLite database.
   void read_file_header() {
-    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    const detail::Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
       if (errno == ENOENT) return;  // a new database
       throw StorageError("cannot read state database " + path_.string() + ": " +
                          std::strerror(errno));
@@ -460,13 +461,11 @@ class SQLiteFile final : public StateStorage {
     std::array<unsigned char, 100> header{};
     ssize_t got = 0;
     do {
-      got = ::pread(fd, header.data(), header.size(), 0);
+      got = ::pread(fd.get(), header.data(), header.size(), 0);
     } while (got < 0 && errno == EINTR);
-    const int read_error = errno;
-    ::close(fd);
     if (got < 0) {
       throw StorageError("cannot read state database " + path_.string() + ": " +
-                         std::strerror(read_error));
+                         std::strerror(errno));
     }
     if (got == 0) {
       // SQLite takes an empty file as a new database, as Python ops does:
@@ -493,10 +492,9 @@ class SQLiteFile final : public StateStorage {
 
   // Creates the file with mode 0600 so SQLite never creates it world-readable.
   void create_file_if_missing() const {
-    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      ::fchmod(fd, 0600);  // the umask may have removed bits we did not ask for anyway
-      ::close(fd);
+    const detail::Fd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (fd) {
+      ::fchmod(fd.get(), 0600);  // the umask may have removed bits we did not ask for anyway
       return;
     }
     if (errno != EEXIST) {
