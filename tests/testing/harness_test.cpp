@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "testing/demo_charm.hpp"
 
@@ -329,6 +330,15 @@ TEST_F(HarnessTest, UpdateConfigFiresConfigChanged) {
   harness.update_config({}, {"greeting"});
   EXPECT_EQ(harness.unit_status(), ops::ActiveStatus("greeting: hello"));
   EXPECT_EQ(stored_int("config_count"), 2);
+}
+
+// A Harness keeps the current status only: a test firing a million events
+// does not hold a million replaced statuses (Context keeps its histories).
+TEST_F(HarnessTest, StatusesReplacedAreNotKept) {
+  harness.begin();
+  for (int i = 0; i < 3; ++i) harness.update_config({{"greeting", "hi" + std::to_string(i)}});
+  EXPECT_EQ(harness.unit_status(), ops::ActiveStatus("greeting: hi2"));
+  EXPECT_TRUE(harness.backend().data().unit_status_history.empty());
 }
 
 TEST_F(HarnessTest, UpdateConfigRefusesUnknownKeysAndWrongTypes) {

@@ -101,6 +101,10 @@ class FakeBackend final : public ModelBackend {
     nlohmann::json config = nlohmann::json::object();  // set options (without defaults)
     StatusBase unit_status = StatusBase::from_name("maintenance", "");
     StatusBase app_status = UnknownStatus();
+    // Whether status-set and application-version-set keep what they
+    // replace in the histories below: a Context run does (Scenario's
+    // histories); a Harness, which can fire millions of events, does not.
+    bool keep_history = false;
     std::vector<StatusBase> unit_status_history;  // each status replaced by status-set
     std::vector<StatusBase> app_status_history;
     std::optional<std::string> workload_version;

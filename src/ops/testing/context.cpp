@@ -304,6 +304,7 @@ State ContextBase::run(const Event& input_event, const State& state) {
   check_consistency(input_event, state);
   reset_outputs();
   FakeBackend backend(meta_, unit_name_);
+  backend.data().keep_history = true;
   const nlohmann::json relation_snapshot = load_world(state, input_event, backend);
   MemoryStorage storage;
   load_framework_state(state, storage);

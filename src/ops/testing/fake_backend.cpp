@@ -139,13 +139,15 @@ void FakeBackend::status_set(const StatusBase& status, bool is_app) {
                      "ERROR setting application status: this unit is not the leader\n");
   }
   StatusBase& current = is_app ? data_.app_status : data_.unit_status;
-  (is_app ? data_.app_status_history : data_.unit_status_history).push_back(current);
+  if (data_.keep_history) {
+    (is_app ? data_.app_status_history : data_.unit_status_history).push_back(current);
+  }
   current = status;
 }
 
 void FakeBackend::application_version_set(const std::string& version) {
   // The version replaced, as Scenario's history (an unset one is not kept).
-  if (data_.workload_version && !data_.workload_version->empty()) {
+  if (data_.keep_history && data_.workload_version && !data_.workload_version->empty()) {
     data_.workload_version_history.push_back(*data_.workload_version);
   }
   data_.workload_version = version;
