@@ -58,20 +58,23 @@ function(ops_add_subdirectories parent)
   endforeach()
 endfunction()
 
-# ops_add_test_area(AREA [THREADED] LINK targets... [SOURCES files...]
+# ops_add_test_area(AREA [THREADED] [RELEASE] LINK targets... [SOURCES files...]
 #                   [UNITY_SKIP files...]): one test executable per folder
 # tests/<AREA>, built from its *_test.cpp files, registered with ctest.
 # THREADED marks an area whose code under test runs threads: its tests get the
 # ctest label "threaded" and its executable is built by the target
 # ops_threaded_tests, which the ThreadSanitizer pass of scripts/test.sh builds
-# and runs. UNITY_SKIP names the files a unity build (OPS_UNITY_BUILD) compiles
+# and runs. RELEASE marks an area that checks what only the release build
+# shows (the lean and static links of dispatch): its tests get the label
+# "release", and the release pass of scripts/test.sh runs them too (see
+# ops_add_release_checks_target). UNITY_SKIP names the files a unity build (OPS_UNITY_BUILD) compiles
 # on their own: those whose file-local names (kMetadata, Charm, ...) are also
 # another file's of the area.
 if(NOT TARGET ops_threaded_tests)
   add_custom_target(ops_threaded_tests)
 endif()
 function(ops_add_test_area area)
-  cmake_parse_arguments(ARG "THREADED" "" "LINK;SOURCES;UNITY_SKIP" ${ARGN})
+  cmake_parse_arguments(ARG "THREADED;RELEASE" "" "LINK;SOURCES;UNITY_SKIP" ${ARGN})
   file(GLOB tests CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp")
   list(SORT tests)
   set(exe ${area}_tests)
@@ -87,6 +90,9 @@ function(ops_add_test_area area)
     list(APPEND labels threaded)
     add_dependencies(ops_threaded_tests ${exe})
   endif()
+  if(ARG_RELEASE)
+    list(APPEND labels release)
+  endif()
   ops_discover_tests(${exe} LABELS ${labels})
 endfunction()
 
@@ -97,9 +103,13 @@ endfunction()
 # of gtest_discover_tests, which flattens list values (CMake 3.25: of
 # "LABELS a;b" only "a" would be a label). Select labels with an anchored
 # regex (ctest -L takes a regex): -LE '^ha$', since -LE ha would also drop
-# "charm" and "hello_k8s".
+# "charm" and "hello_k8s". An EXE labelled "release" or "no-sanitize" is
+# built by ops_release_checks.
 function(ops_discover_tests exe)
   cmake_parse_arguments(ARG "RUN_SERIAL" "TIMEOUT" "LABELS" ${ARGN})
+  if("release" IN_LIST ARG_LABELS OR "no-sanitize" IN_LIST ARG_LABELS)
+    ops_release_pass_target(${exe})
+  endif()
   gtest_discover_tests(${exe} DISCOVERY_TIMEOUT 60)
   set(props "LABELS \"${ARG_LABELS}\"\n    ENVIRONMENT \"OPS_SOURCE_DIR=${PROJECT_SOURCE_DIR};OPS_BINARY_DIR=${PROJECT_BINARY_DIR}\"")
   if(ARG_RUN_SERIAL)
@@ -112,6 +122,45 @@ function(ops_discover_tests exe)
   file(WRITE "${file}"
        "if(DEFINED ${exe}_TESTS)\n  set_tests_properties(\${${exe}_TESTS} PROPERTIES\n    ${props})\nendif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${file}")
+endfunction()
+
+# ops_add_release_checks_target(): the target ops_release_checks, which the
+# release pass of scripts/test.sh builds when the sanitizer pass follows it:
+# what the default build (all) builds outside tests/ (the libraries, tools,
+# charms and benchmarks), and from tests/ only what the release pass runs or
+# checks: the test executables labelled "release" or "no-sanitize" (see
+# ops_discover_tests) and the targets named by ops_release_pass_target.
+# Every other test runs once, in the sanitizer pass (ASan and UBSan); the
+# release build is left what only it can check: the HA tests' timing, the
+# installed package, the lean and static links, each header on its own.
+# Called once, after every target is added.
+function(ops_release_pass_target target)
+  set_property(GLOBAL APPEND PROPERTY OPS_RELEASE_PASS_TARGETS ${target})
+endfunction()
+function(ops_add_release_checks_target)
+  get_property(release_pass GLOBAL PROPERTY OPS_RELEASE_PASS_TARGETS)
+  set(pending "${PROJECT_SOURCE_DIR}")
+  set(wanted "")
+  while(pending)
+    list(POP_FRONT pending dir)
+    get_property(subdirs DIRECTORY "${dir}" PROPERTY SUBDIRECTORIES)
+    list(APPEND pending ${subdirs})
+    get_property(targets DIRECTORY "${dir}" PROPERTY BUILDSYSTEM_TARGETS)
+    string(FIND "${dir}/" "${PROJECT_SOURCE_DIR}/tests/" in_tests)
+    foreach(target IN LISTS targets)
+      get_target_property(type ${target} TYPE)
+      get_target_property(excluded ${target} EXCLUDE_FROM_ALL)
+      if(type STREQUAL "INTERFACE_LIBRARY" OR excluded)
+        continue()
+      endif()
+      if(in_tests EQUAL 0 AND NOT target IN_LIST release_pass)
+        continue()
+      endif()
+      list(APPEND wanted ${target})
+    endforeach()
+  endwhile()
+  add_custom_target(ops_release_checks)
+  add_dependencies(ops_release_checks ${wanted})
 endfunction()
 
 # ops_add_example_charm(NAME LINK targets... FILES files...): an example charm

@@ -2,23 +2,30 @@
 # Installs what the tests need, builds, and runs every check, all of them in
 # every CI run:
 #   1. the format check (clang-format),
-#   2. the release build (-O2, warnings are errors) and all its ctest tests,
-#      the HA fault tests included (label "ha", real Redis and Sentinel in
-#      ops-sim, about 2.5 minutes),
+#   2. the release build (-O2, warnings are errors) of the libraries, tools,
+#      charms and benchmarks, each header compiled on its own, and the tests
+#      only a release build can check (target ops_release_checks, see
+#      cmake/OpsModules.cmake), then those tests: the HA fault tests (label
+#      "ha": real Redis and Sentinel in ops-sim, bound by Sentinel's timing,
+#      about 2.5 minutes), the installed package and the lean and static
+#      links of dispatch (labels "no-sanitize" and "release"),
 #   3. clang-tidy over the framework and the charm libraries
 #      (scripts/check-tidy.sh), at the lowest priority (nice 19) from the
 #      release tests on: it takes the CPU the tests and the builds leave idle,
 #      and is waited for at the end,
-#   4. a sanitizer build (ASan + UBSan) of the tests, and its ctest run
-#      (without the "no-sanitize" and "ha" tests),
+#   4. a sanitizer build (ASan + UBSan) of everything, and every other test
+#      under it (all but "no-sanitize"): each test runs once, in the build
+#      that checks it most,
 #   5. a ThreadSanitizer build of the threaded code's tests (label "threaded":
 #      the Pebble client's exec, pebble-server, ops-sim) and their ctest run.
+# With OPS_SKIP_SANITIZE=1 (development only) steps 4 and 5 are skipped and
+# the release pass builds and runs every test instead.
 # The builds are unity builds (OPS_UNITY_BUILD, see CMakeLists.txt): what
 # makes all of this fit in CI's time; OPS_UNITY_BUILD=OFF builds file by file.
 # They use Ninja (install-deps.sh installs it), and a compiler launcher from
 # the environment if one is set (CMAKE_CXX_COMPILER_LAUNCHER=ccache).
-# OPS_SKIP_SANITIZE=1 skips steps 4 and 5, OPS_SKIP_TIDY=1 step 3
-# (development only). OPS_JOBS=N sets the parallelism (default: nproc).
+# OPS_SKIP_TIDY=1 skips step 3 (development only). OPS_JOBS=N sets the
+# parallelism (default: nproc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -53,27 +60,38 @@ trap cleanup EXIT
 # debug information of every object and test executable is a quarter of the
 # build's time, and the sanitizer passes below keep line numbers for reports.
 configure build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG"
-cmake --build build -j "$jobs"
+sanitize=1
+[ "${OPS_SKIP_SANITIZE:-0}" != 1 ] || sanitize=0
+if [ "$sanitize" = 1 ]; then
+  cmake --build build -j "$jobs" --target ops_release_checks
+else
+  cmake --build build -j "$jobs"
+fi
 if [ "${OPS_SKIP_TIDY:-0}" != 1 ]; then
   setsid nice -n 19 ./scripts/check-tidy.sh build >"$tidy_log" 2>&1 &
   tidy_pid=$!
 fi
-(cd build && ctest --output-on-failure -j "$jobs" --timeout 300)
+if [ "$sanitize" = 1 ]; then
+  (cd build && ctest --output-on-failure -j "$jobs" --timeout 300 -L '^(release|no-sanitize)$')
+else
+  (cd build && ctest --output-on-failure -j "$jobs" --timeout 300)
+fi
 
-if [ "${OPS_SKIP_SANITIZE:-0}" != 1 ]; then
+if [ "$sanitize" = 1 ]; then
   # -g1: line tables only, enough for the file:line of every frame a
-  # sanitizer report prints.
+  # sanitizer report prints. handle_sigill: UBSan traps (see CMakeLists.txt,
+  # OPS_SANITIZE), and ASan prints where.
   configure build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DOPS_SANITIZE=ON \
             -DOPS_BUILD_BENCHMARKS=OFF
   cmake --build build-asan -j "$jobs"
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest --output-on-failure -j "$jobs" --timeout 600 -LE '^(no-sanitize|ha)$')
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:handle_sigill=1 \
+     ctest --output-on-failure -j "$jobs" --timeout 600 -LE '^no-sanitize$')
 
   configure build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DOPS_SANITIZE_THREAD=ON \
             -DOPS_BUILD_BENCHMARKS=OFF
   cmake --build build-tsan -j "$jobs" --target ops_threaded_tests
   (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-     ctest --output-on-failure -j "$jobs" --timeout 600 -L '^threaded$' -LE '^(no-sanitize|ha)$')
+     ctest --output-on-failure -j "$jobs" --timeout 600 -L '^threaded$' -LE '^no-sanitize$')
 fi
 
 if [ -n "$tidy_pid" ]; then

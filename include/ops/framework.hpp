@@ -60,6 +60,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -87,6 +88,16 @@ class Object;
 
 namespace ops::detail {
 class FrameworkAccess;
+
+// static_cast<To&>(from) where the framework knows the dynamic type (an
+// event delivered to its source's observers, the charm a Harness built);
+// builds without NDEBUG check it, as UBSan's vptr check would (the sanitizer
+// build's trap mode has none).
+template <class To, class From>
+To& checked_cast(From& from) noexcept {
+  assert(dynamic_cast<To*>(&from) != nullptr && "object is not of the expected dynamic type");
+  return static_cast<To&>(from);
+}
 
 // Why an EventSourceRef of a charm's on[name] has no source, kept as views
 // (into the CharmEvents that made it, and static text) so that `message`
@@ -957,8 +968,9 @@ requires HandlerMethodFor<M, E, O>
 void Framework::observe(EventSource<E>& event, O& observer, M method,
                         std::string_view method_name) {
   O* target = &observer;
-  add_observation(event, observer, method_name,
-                  [target, method](EventBase& e) { (target->*method)(static_cast<E&>(e)); });
+  add_observation(event, observer, method_name, [target, method](EventBase& e) {
+    (target->*method)(detail::checked_cast<E>(e));
+  });
 }
 
 template <auto M, class O>
@@ -980,16 +992,17 @@ void Framework::observe(EventSourceBase& event, O& observer) {
   }
   O* target = &observer;
   add_observation(event, observer, detail::member_name<M>(),
-                  [target](EventBase& e) { (target->*M)(static_cast<Param&>(e)); });
+                  [target](EventBase& e) { (target->*M)(detail::checked_cast<Param>(e)); });
 }
 
 template <class E, class F>
 requires std::invocable<F&, E&>
 void Framework::observe(EventSource<E>& event, Object& observer, std::string_view method_name,
                         F handler) {
-  add_observation(
-      event, observer, method_name,
-      [handler = std::move(handler)](EventBase& e) mutable { handler(static_cast<E&>(e)); });
+  add_observation(event, observer, method_name,
+                  [handler = std::move(handler)](EventBase& e) mutable {
+                    handler(detail::checked_cast<E>(e));
+                  });
 }
 
 template <Serializable T>

@@ -739,6 +739,27 @@ TEST_F(FrameworkTest, ClosedFrameworkRefusesWork) {
   EXPECT_THROW(fw.commit(), ops::FrameworkError);
 }
 
+// The framework's downcasts (an event to its observers' parameter type, the
+// charm a Harness made) check the dynamic type where NDEBUG is not defined:
+// the sanitizer build stops at a wrong one, as UBSan's vptr check would.
+struct Shape {
+  virtual ~Shape() = default;
+};
+struct Circle : Shape {};
+struct Square : Shape {};
+
+TEST(CheckedCastTest, ReturnsTheObjectAndStopsAtAWrongDynamicType) {
+  Circle circle;
+  Shape& shape = circle;
+  EXPECT_EQ(&ops::detail::checked_cast<Circle>(shape), &circle);
+#ifdef NDEBUG
+  GTEST_SKIP() << "NDEBUG compiles the check out";
+#else
+  EXPECT_DEATH((void)ops::detail::checked_cast<Square>(shape),
+               "object is not of the expected dynamic type");
+#endif
+}
+
 // ---- across processes, on the SQLite state file ------------------------------
 
 class FrameworkFileTest : public ::testing::Test {

@@ -356,7 +356,7 @@ class TypedEventFactory : public EventFactory {
     event.kind = "custom";
     event.snapshot = std::move(snapshot);
     event.custom_source = [select = std::move(select)](CharmBase& charm) -> EventSourceBase& {
-      return select(static_cast<Charm&>(charm));
+      return select(ops::detail::checked_cast<Charm>(charm));
     };
     return event;
   }
@@ -393,7 +393,9 @@ class Context : public ContextBase {
   // charm (to assert on charm internals after the event).
   State run_with(const Event& event, const State& state,
                  const std::function<void(Charm&)>& inspect) {
-    after_event_ = [&inspect](CharmBase& charm) { inspect(static_cast<Charm&>(charm)); };
+    after_event_ = [&inspect](CharmBase& charm) {
+      inspect(ops::detail::checked_cast<Charm>(charm));
+    };
     struct Reset {
       std::function<void(CharmBase&)>& hook;
       ~Reset() { hook = nullptr; }

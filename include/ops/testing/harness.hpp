@@ -400,7 +400,7 @@ class Harness : public HarnessBase {
       : HarnessBase(detail::erase_factory<Charm>(std::move(factory)), dir) {}
 
   // The charm; HarnessError before begin().
-  Charm& charm() { return static_cast<Charm&>(charm_base()); }
+  Charm& charm() { return ops::detail::checked_cast<Charm>(charm_base()); }
 };
 
 }  // namespace ops::testing
