@@ -67,9 +67,9 @@ endfunction()
 # and runs. RELEASE marks an area that checks what only the release build
 # shows (the lean and static links of dispatch): its tests get the label
 # "release", and the release pass of scripts/test.sh runs them too (see
-# ops_add_release_checks_target). UNITY_SKIP names the files a unity build (OPS_UNITY_BUILD) compiles
-# on their own: those whose file-local names (kMetadata, Charm, ...) are also
-# another file's of the area.
+# ops_add_release_checks_target). UNITY_SKIP names the files a unity build
+# (OPS_UNITY_BUILD) compiles on their own: those whose file-local names
+# (kMetadata, Charm, ...) are also another file's of the area.
 if(NOT TARGET ops_threaded_tests)
   add_custom_target(ops_threaded_tests)
 endif()

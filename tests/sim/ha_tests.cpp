@@ -415,22 +415,27 @@ class SimHa : public SimRedisModel {
   }
 
   // Makes a non-leader unit the master (unless one is) with Sentinel's own
-  // failover, then waits for the charm to follow. Returns that unit.
+  // failover, then waits for the charm to follow. Returns that unit, or ""
+  // with failover_replies_ saying what Sentinel answered.
   std::string make_a_non_leader_master() {
     auto master = wait_healthy();
     const auto leader_ip = ip_of_unit(leader());
+    failover_replies_.clear();
     // Right after the deploy the Sentinel may not know the replicas yet
-    // (NOGOODSLAVE): try again, giving each failover time to show.
-    for (int attempt = 0; attempt < 10 && master == leader_ip; ++attempt) {
-      ha::command_in(client_netns(), leader_ip, 26379, sentinel_password_,
-                     {"SENTINEL", "FAILOVER", "redis-k8s"});
-      std::this_thread::sleep_for(std::chrono::seconds(2));
+    // (NOGOODSLAVE), and while a failover runs it refuses another (INPROG):
+    // try again, giving each failover time to show.
+    for (int attempt = 0; attempt < 20 && !master.empty() && master == leader_ip; ++attempt) {
+      const auto reply = ha::command_in(client_netns(), leader_ip, 26379, sentinel_password_,
+                                        {"SENTINEL", "FAILOVER", "redis-k8s"});
+      failover_replies_ += (failover_replies_.empty() ? "" : ", ") + reply;
+      std::this_thread::sleep_for(std::chrono::seconds(3));
       master = wait_healthy();
     }
     return master.empty() || master == leader_ip ? "" : unit_of(master);
   }
 
-  std::string departing_;  // the unit a remove-unit trial removes
+  std::string failover_replies_;  // Sentinel's answers to make_a_non_leader_master
+  std::string departing_;         // the unit a remove-unit trial removes
   std::string uuid_;
   std::string password_;
   std::string sentinel_password_;
@@ -513,7 +518,10 @@ TEST_F(SimHa, RemoveUnitOfTheMasterThatDoesNotLead) {
   for (int trial = 1; trial <= kRemoveTrials; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     const auto unit = make_a_non_leader_master();
-    ASSERT_FALSE(unit.empty()) << "Sentinel's failover did not make a non-leader the master";
+    ASSERT_FALSE(unit.empty()) << "Sentinel's failover did not make a non-leader the master "
+                                  "(SENTINEL FAILOVER answered: "
+                               << failover_replies_ << ")\n"
+                               << ok_after_lock({"status"});
     remove_master_trial("remove-unit of the master (not leader)", trial, unit,
                         trial < kRemoveTrials);
   }
