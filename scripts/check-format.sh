@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Fails, naming the files, when a tracked C++ file is not clang-formatted.
+# Fails, naming the files, when a tracked C or C++ file is not clang-formatted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.cpp' '*.hpp' '*.h' 2>/dev/null || true)
+mapfile -t files < <(git ls-files '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null || true)
 [ "${#files[@]}" -gt 0 ] || { echo "check-format: no C++ files"; exit 0; }
 bad=()
 for f in "${files[@]}"; do
