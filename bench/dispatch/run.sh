@@ -13,7 +13,9 @@
 # hook and for a no-op hook (update-status, which the charm does not
 # observe); with strace installed, the fsync/fdatasync calls of both. The
 # no-op hook's CPU time is measured too, beside that of an empty C program
-# (the process floor of the machine: fork, exec, exit).
+# (the process floor of the machine: fork, exec, exit) and that of
+# state_floor.c, a static program that only reads the state file with
+# SQLite: the STATIC no-op hook minus it is ops-cpp's own part.
 #   bench/dispatch/run.sh [BUILD_DIR] [RUNS]     (defaults: build, 50)
 # On a busy machine the wall time mostly measures the run queue; as root,
 # `chrt -f 50 bench/dispatch/run.sh ...` gives the dispatch (and its hook
@@ -86,16 +88,26 @@ done
 if command -v cc > /dev/null; then
   printf 'int main(void) { return 0; }\n' > "$work/empty.c"
   cc -O2 "$work/empty.c" -o "$work/empty" && cc -O2 -static "$work/empty.c" -o "$work/empty-static"
-  # SQLite's own warning about dlopen in a static program is not ours to show.
-  cc -O2 -static "$here/state_floor.c" -o "$work/state-floor" -lsqlite3 -lm 2> /dev/null ||
-    echo "(state_floor.c not linked: no static SQLite library)"
+  # On success the linker's only words are SQLite's own warning about
+  # dlopen in a static program, which is not ours to show.
+  cc -O2 -static "$here/state_floor.c" -o "$work/state-floor" -lsqlite3 -lm 2> "$work/cc.err" ||
+    { echo "state_floor.c not linked:"; sed 's/^/  /' "$work/cc.err"; }
   echo "no-op update-status, median CPU (user+sys) of $runs runs:"
+  static_cpu='' floor_cpu=''
   for program in "$dispatch" "$static" "$work/empty" "$work/empty-static" "$work/state-floor"; do
     [ -x "$program" ] || continue
     cpu=$(JUJU_DISPATCH_PATH=hooks/update-status "$driver" "$program" "$runs" |
           sed -n 's/^median CPU (user+sys): \([0-9.]*\) ms$/\1/p')
     echo "  $cpu ms  $program"
+    case $program in
+      "$static") static_cpu=$cpu ;;
+      "$work/state-floor") floor_cpu=$cpu ;;
+    esac
   done
+  if [ -n "$static_cpu" ] && [ -n "$floor_cpu" ]; then
+    awk -v s="$static_cpu" -v f="$floor_cpu" 'BEGIN {
+      printf "  ops-cpp'"'"'s own part of the STATIC no-op hook (minus the state floor): %.2f ms\n", s - f }'
+  fi
 fi
 
 instructions() {  # instructions PROGRAM HOOK: user-space instructions of one dispatch process
@@ -110,6 +122,9 @@ if command -v valgrind > /dev/null; then
     echo "    config-changed: $(instructions "$program" config-changed)"
     echo "    no-op update-status: $(instructions "$program" update-status)"
   done
+  if [ -x "$work/state-floor" ]; then
+    echo "  the state floor (state_floor.c): $(instructions "$work/state-floor" update-status)"
+  fi
 fi
 
 syncs() {  # syncs HOOK: fsync + fdatasync calls of one dispatch
