@@ -61,25 +61,31 @@ floor="$work/floor"
 { echo '#!/bin/sh'; sed 's|$| > /dev/null|' "$log"; } > "$floor"
 chmod +x "$floor"
 calls_per_dispatch=$(wc -l < "$log")
-medians() {  # medians FILE: "WALL CPU" of a driver report
-  sed -n 's/^median \(wall\|CPU (user+sys)\): \([0-9.]*\) ms$/\2/p' "$1" | tr '\n' ' '
-}
-echo "== floor: the $calls_per_dispatch hook-tool calls from /bin/sh"
-"$driver" "$floor" "$runs" | tee "$work/floor.out"
 
+# The floor and each dispatch built, in turn (one driver: the machine's
+# drift over the runs weighs on each alike).
 static="$build/bench/dispatch/charm-static/dispatch"
 shared="$build/bench/dispatch/charm-shared/dispatch"
+set -- "$floor"
 for program in "$dispatch" "$static" "$shared"; do
-  [ -x "$program" ] || continue
-  echo "== $program"
-  : > "$log"
-  "$driver" "$program" "$runs" | tee "$work/charm.out"
-  echo "hook tool calls in $runs runs: $(wc -l < "$log") ($(grep -c '^config-get' "$log") config-get, $(grep -c '^status-set' "$log") status-set, $(grep -c '^is-leader' "$log") is-leader, $(grep -c '^juju-log' "$log") juju-log)"
-  # shellcheck disable=SC2046
-  set -- $(medians "$work/charm.out") $(medians "$work/floor.out")
-  awk -v cw="$1" -v cc="$2" -v fw="$3" -v fc="$4" 'BEGIN {
-    printf "own cost (charm minus floor): %.2f ms wall, %.2f ms CPU (floor: %.2f ms wall, %.2f ms CPU of the shell)\n", cw - fw, cc - fc, fw, fc }'
+  [ -x "$program" ] && set -- "$@" "$program"
 done
+echo "== config-changed, $runs runs each, in turn; the floor ($floor) is the $calls_per_dispatch hook-tool calls from /bin/sh"
+: > "$log"
+"$driver" "$@" "$runs" | tee "$work/charm.out"
+echo "hook tool calls: $(wc -l < "$log") in $# x $runs runs, $calls_per_dispatch expected a run ($(grep -c '^config-get' "$log") config-get, $(grep -c '^status-set' "$log") status-set, $(grep -c '^is-leader' "$log") is-leader, $(grep -c '^juju-log' "$log") juju-log)"
+awk -v floor="$floor" '
+  /^== / { program = substr($0, 4) }
+  /^median wall: / { wall[program] = $3 }
+  /^median CPU \(user\+sys\): / { cpu[program] = $4; order[++n] = program }
+  END {
+    for (i = 1; i <= n; ++i) {
+      p = order[i]
+      if (p == floor) continue
+      printf "own cost of %s (minus the floor): %.2f ms wall, %.2f ms CPU (floor: %.2f ms wall, %.2f ms CPU)\n",
+             p, wall[p] - wall[floor], cpu[p] - cpu[floor], wall[floor], cpu[floor]
+    }
+  }' "$work/charm.out"
 
 # The no-op hook's CPU, and the floors under it: an empty C program, linked
 # as the C compiler links by default and -static (any process here), and
@@ -92,22 +98,25 @@ if command -v cc > /dev/null; then
   # dlopen in a static program, which is not ours to show.
   cc -O2 -static "$here/state_floor.c" -o "$work/state-floor" -lsqlite3 -lm 2> "$work/cc.err" ||
     { echo "state_floor.c not linked:"; sed 's/^/  /' "$work/cc.err"; }
-  echo "no-op update-status, median CPU (user+sys) of $runs runs:"
-  static_cpu='' floor_cpu=''
+  set --
   for program in "$dispatch" "$static" "$work/empty" "$work/empty-static" "$work/state-floor"; do
-    [ -x "$program" ] || continue
-    cpu=$(JUJU_DISPATCH_PATH=hooks/update-status "$driver" "$program" "$runs" |
-          sed -n 's/^median CPU (user+sys): \([0-9.]*\) ms$/\1/p')
-    echo "  $cpu ms  $program"
-    case $program in
-      "$static") static_cpu=$cpu ;;
-      "$work/state-floor") floor_cpu=$cpu ;;
-    esac
+    [ -x "$program" ] && set -- "$@" "$program"
   done
-  if [ -n "$static_cpu" ] && [ -n "$floor_cpu" ]; then
-    awk -v s="$static_cpu" -v f="$floor_cpu" 'BEGIN {
-      printf "  ops-cpp'"'"'s own part of the STATIC no-op hook (minus the state floor): %.2f ms\n", s - f }'
-  fi
+  # One driver for all, running them in turn: the machine's drift over the
+  # runs then weighs on each alike (the differences are a millisecond or less).
+  echo "no-op update-status, median CPU (user+sys) of $runs runs each, the programs in turn:"
+  JUJU_DISPATCH_PATH=hooks/update-status "$driver" "$@" "$runs" > "$work/noop.out"
+  awk -v static="$static" -v floor="$work/state-floor" '
+    /^== / { program = substr($0, 4) }
+    /^median CPU \(user\+sys\): / {
+      cpu = $4; printf "  %s ms  %s\n", cpu, program
+      if (program == static) s = cpu
+      if (program == floor) f = cpu
+    }
+    END {
+      if (s != "" && f != "")
+        printf "  ops-cpp'"'"'s own part of the STATIC no-op hook (minus the state floor): %.2f ms\n", s - f
+    }' "$work/noop.out"
 fi
 
 instructions() {  # instructions PROGRAM HOOK: user-space instructions of one dispatch process
