@@ -60,22 +60,18 @@ trap cleanup EXIT
 # debug information of every object and test executable is a quarter of the
 # build's time, and the sanitizer passes below keep line numbers for reports.
 configure build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG"
-sanitize=1
-[ "${OPS_SKIP_SANITIZE:-0}" != 1 ] || sanitize=0
-if [ "$sanitize" = 1 ]; then
-  cmake --build build -j "$jobs" --target ops_release_checks
-else
-  cmake --build build -j "$jobs"
+# With the sanitizer passes to follow, the release pass builds and runs only
+# what they cannot check; without them, everything.
+sanitize=1 release_target=(--target ops_release_checks) release_tests=(-L '^(release|no-sanitize)$')
+if [ "${OPS_SKIP_SANITIZE:-0}" = 1 ]; then
+  sanitize=0 release_target=() release_tests=()
 fi
+cmake --build build -j "$jobs" "${release_target[@]}"
 if [ "${OPS_SKIP_TIDY:-0}" != 1 ]; then
   setsid nice -n 19 ./scripts/check-tidy.sh build >"$tidy_log" 2>&1 &
   tidy_pid=$!
 fi
-if [ "$sanitize" = 1 ]; then
-  (cd build && ctest --output-on-failure -j "$jobs" --timeout 300 -L '^(release|no-sanitize)$')
-else
-  (cd build && ctest --output-on-failure -j "$jobs" --timeout 300)
-fi
+(cd build && ctest --output-on-failure -j "$jobs" --timeout 300 "${release_tests[@]}")
 
 if [ "$sanitize" = 1 ]; then
   # -g1: line tables only, enough for the file:line of every frame a
